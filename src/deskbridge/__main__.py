@@ -1,0 +1,5 @@
+import sys
+
+from deskbridge.cli import main
+
+sys.exit(main())

@@ -1,0 +1,75 @@
+"""How an app (studio, guardian, or a third party's) plugs into a backend.
+
+An app is an :class:`AppSpec` whose ``build`` receives an :class:`AppContext`
+(its own directory, config, clock, event sink and operations) and returns the
+:class:`~deskbridge.router.Commands` it answers. Apps never see a transport.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from deskbridge.clock import Clock
+from deskbridge.events import EventSink
+from deskbridge.operations import Operations
+from deskbridge.router import Commands
+
+BUILTIN_APPS: dict[str, str] = {
+    "studio": "deskbridge.studio:app",
+    "guardian": "deskbridge.guardian:app",
+}
+ENTRY_POINT_GROUP = "deskbridge.apps"
+
+
+@dataclass
+class AppContext:
+    name: str
+    data_dir: Path
+    config: Mapping[str, Any]
+    clock: Clock
+    events: EventSink
+    operations: Operations
+    closers: list[Callable[[], Any]] = field(default_factory=list)
+
+    def on_close(self, closer: Callable[[], Any]) -> None:
+        """Run ``closer`` at shutdown, after operations stopped (last registered, first run)."""
+        self.closers.append(closer)
+
+
+@dataclass(frozen=True)
+class AppSpec:
+    name: str
+    version: str
+    description: str
+    build: Callable[[AppContext], Commands]
+    event_types: tuple[str, ...] = ()
+
+
+class UnknownApp(LookupError):
+    pass
+
+
+def available_apps() -> list[str]:
+    names = set(BUILTIN_APPS)
+    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    return sorted(names)
+
+
+def load_app(name: str) -> AppSpec:
+    """Import an app by name, only when it is asked for."""
+    target = BUILTIN_APPS.get(name)
+    if target is None:
+        found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+        if not found:
+            raise UnknownApp(f"no app named {name!r}; available: {', '.join(available_apps())}")
+        target = found[0].value
+    module_name, _, attr = target.partition(":")
+    spec = getattr(importlib.import_module(module_name), attr)
+    if not isinstance(spec, AppSpec):
+        raise UnknownApp(f"{target} is not a deskbridge AppSpec")
+    return spec

@@ -1,0 +1,115 @@
+"""A backend: the apps' commands, one router, one event log, and their lifecycle.
+
+Transports hold a :class:`Backend` and feed it lines; they share its router
+and its event log, so every app is reachable through every door at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from deskbridge import __version__, builtin_commands, protocol
+from deskbridge.app import AppContext, AppSpec
+from deskbridge.clock import SYSTEM_CLOCK, Clock
+from deskbridge.dirlock import DirLock
+from deskbridge.events import EventLog, EventSink
+from deskbridge.operations import Operations
+from deskbridge.paths import ensure_dir
+from deskbridge.router import Commands, Router
+
+log = logging.getLogger("deskbridge.backend")
+
+
+class Backend:
+    def __init__(
+        self,
+        apps: Sequence[AppSpec],
+        *,
+        data_dir: Path,
+        config: Mapping[str, Any] | None = None,
+        clock: Clock = SYSTEM_CLOCK,
+        workers: int = 32,
+        throttle: float = 0.1,
+        max_line: int = protocol.DEFAULT_MAX_LINE,
+    ) -> None:
+        if not apps:
+            raise ValueError("a backend needs at least one app")
+        self.apps = list(apps)
+        self.name = "+".join(sorted(app.name for app in self.apps))
+        self.data_dir = data_dir
+        self.config: Mapping[str, Any] = config or {}
+        self.clock = clock
+        self.max_line = max_line
+        self._workers = workers
+        self._throttle = throttle
+        self._contexts: list[AppContext] = []
+        self._locks: list[DirLock] = []
+
+    async def start(self) -> None:
+        """Open the data, build the apps; raises before anything is served if that fails."""
+        loop = asyncio.get_running_loop()
+        root = ensure_dir(self.data_dir)
+        self.executor = ThreadPoolExecutor(self._workers, thread_name_prefix="deskbridge-worker")
+        try:
+            for app in self.apps:
+                lock = DirLock(ensure_dir(root / app.name))
+                lock.acquire()
+                self._locks.append(lock)
+            self.events = EventLog(ensure_dir(root / "events") / f"{self.name}.db", schedule=loop.call_soon, clock=self.clock)
+            self.sink = EventSink(self.events, loop)
+            self.operations = Operations(loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock)
+            commands = Commands()
+            commands.merge(builtin_commands.build(self))
+            for app in self.apps:
+                context = AppContext(app.name, root / app.name, self.config, self.clock, self.sink, self.operations)
+                self._contexts.append(context)
+                commands.merge(app.build(context))
+            self.router = Router(commands, loop, self.executor, max_line=self.max_line)
+        except BaseException:
+            self._release()
+            raise
+
+    def ready_message(self, transport: str) -> dict[str, Any]:
+        return {
+            "type": "BACKEND_READY",
+            "protocol": protocol.PROTOCOL_VERSION,
+            "version": __version__,
+            "app": self.name,
+            "apps": [app.name for app in self.apps],
+            "transport": transport,
+            "pid": os.getpid(),
+            "epoch": self.events.epoch,
+            "last_seq": self.events.last_seq,
+            "commands": sorted(self.router.routes),
+            "events": sorted({t for app in self.apps for t in app.event_types}),
+            "timestamp": protocol.now_ms(),
+        }
+
+    async def aclose(self, timeout: float = 1.5) -> None:
+        """Stop taking commands, let running ones finish briefly, cancel operations, flush."""
+        self.router.closing = True
+        deadline = asyncio.get_running_loop().time() + timeout
+        await self.router.drain(timeout / 2)
+        await self.operations.shutdown(max(0.05, deadline - asyncio.get_running_loop().time()))
+        for context in reversed(self._contexts):
+            for closer in reversed(context.closers):
+                try:
+                    result = closer()
+                    if asyncio.iscoroutine(result):
+                        await result
+                except Exception:
+                    log.exception("closing %s failed", context.name)
+        self.events.close()
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self._release()
+
+    def _release(self) -> None:
+        for lock in self._locks:
+            lock.release()
+        self._locks.clear()

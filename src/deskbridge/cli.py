@@ -1,0 +1,111 @@
+"""``deskbridge``: run a backend behind a door, or talk to one."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from deskbridge import __version__, logs, protocol
+from deskbridge.app import AppSpec, UnknownApp, available_apps, load_app
+from deskbridge.backend import Backend
+from deskbridge.paths import default_data_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="deskbridge", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"deskbridge {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    stdio = sub.add_parser("stdio", help="serve apps over stdin/stdout (NDJSON), as a desktop app spawns it")
+    stdio.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    _backend_options(stdio)
+
+    sub.add_parser("apps", help="list the apps this installation can serve")
+    return parser
+
+
+def _backend_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, help="where state lives (default: $DESKBRIDGE_DATA_DIR or the user data dir)")
+    parser.add_argument("--config", type=Path, help="a JSON configuration file")
+    parser.add_argument("--log-level", default=os.environ.get("DESKBRIDGE_LOG_LEVEL", "INFO"))
+    parser.add_argument("--max-line", type=int, default=protocol.DEFAULT_MAX_LINE, help="longest accepted line in bytes")
+
+
+def _load_config(path: Path | None) -> dict[str, Any]:
+    if path is None:
+        return {}
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"deskbridge: cannot read config {path}: {exc}") from None
+    if not isinstance(value, dict):
+        raise SystemExit(f"deskbridge: config {path} must be a JSON object")
+    return value
+
+
+def _make_backend(args: argparse.Namespace) -> Backend:
+    try:
+        specs: list[AppSpec] = [load_app(name) for name in dict.fromkeys(args.apps)]
+    except UnknownApp as exc:
+        raise SystemExit(f"deskbridge: {exc}") from None
+    return Backend(
+        specs,
+        data_dir=args.data_dir or default_data_dir(),
+        config=_load_config(args.config),
+        max_line=args.max_line,
+    )
+
+
+def _run_stdio(args: argparse.Namespace) -> int:
+    from deskbridge.transports import stdio
+
+    in_fd, out_fd = stdio.claim_stdio()
+    held = logs.setup(args.log_level)
+    backend = _make_backend(args)
+
+    async def run() -> int:
+        try:
+            await backend.start()
+        except Exception as exc:
+            failure = {"type": "BACKEND_ERROR", "error": str(exc), "error_code": "INTERNAL_ERROR", "pid": os.getpid()}
+            os.write(2, protocol.encode(failure) + b"\n")
+            held.release()
+            return 1
+
+        def ready() -> None:
+            os.write(2, protocol.encode(backend.ready_message("stdio")) + b"\n")
+            held.release()
+
+        await stdio.serve(backend, in_fd, out_fd, on_ready=ready)
+        return 0
+
+    return _run_loop(run())
+
+
+def _run_loop(main: Any) -> int:
+    if sys.platform != "win32":
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return int(uvloop.run(main))
+    return int(asyncio.run(main))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "stdio":
+        return _run_stdio(args)
+    if args.command == "apps":
+        for name in available_apps():
+            spec = load_app(name)
+            print(f"{spec.name}\t{spec.version}\t{spec.description}")
+        return 0
+    raise AssertionError(args.command)

@@ -1,0 +1,63 @@
+"""Logs are JSON lines on stderr, with secrets masked before they are written."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+import time
+from typing import IO, Any
+
+_SECRET = re.compile(
+    r"(?i)(bearer\s+|token=|[\"']?(?:token|session_token|jwt|cookie|authorization)[\"']?\s*[:=]\s*[\"']?)"
+    r"[A-Za-z0-9._~+/=-]{4,}"
+)
+
+
+def redact(text: str) -> str:
+    return _SECRET.sub(lambda m: m.group(1) + "***", text)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": redact(record.getMessage()),
+        }
+        if record.exc_info:
+            entry["exception"] = redact(self.formatException(record.exc_info))
+        return json.dumps(entry, ensure_ascii=False)
+
+
+class HeldLogs(logging.Handler):
+    """Keeps records until :meth:`release`, so a door's ready line is the first thing on stderr."""
+
+    def __init__(self, target: logging.Handler) -> None:
+        super().__init__()
+        self._target = target
+        self._records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self._records.append(record)
+
+    def release(self) -> None:
+        """Write what was held and send every later record straight to the stream."""
+        root = logging.getLogger()
+        root.handlers[:] = [self._target]
+        for record in self._records:
+            self._target.handle(record)
+        self._records.clear()
+
+
+def setup(level: str = "INFO", stream: IO[str] | None = None) -> HeldLogs:
+    """JSON logs to ``stream`` (stderr), held back until the returned gate is released."""
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    held = HeldLogs(handler)
+    root = logging.getLogger()
+    root.handlers[:] = [held]
+    root.setLevel(level.upper())
+    return held

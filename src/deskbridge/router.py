@@ -1,0 +1,257 @@
+"""Commands in, responses out: validation, dispatch, and errors that never kill.
+
+A handler is a typed function. Its first parameter's annotation (a
+``msgspec.Struct`` usually) is the payload's schema, checked before the
+handler runs; its return annotation documents ``data``. ``async def``
+handlers run on the event loop, plain ``def`` handlers in worker threads, and
+every command runs concurrently with the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Callable, Generator, Iterator, Mapping
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, TypeVar, get_type_hints
+
+import msgspec
+
+from deskbridge import protocol
+from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.operations import Operation
+
+log = logging.getLogger("deskbridge.router")
+
+Reply = Callable[[bytes], None]
+F = TypeVar("F", bound=Callable[..., Any])
+
+_NO_PAYLOAD: Any = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Route:
+    """One command type: its handler and what it accepts and returns."""
+
+    type: str
+    handler: Callable[..., Any]
+    payload_type: Any
+    data_type: Any
+    takes_payload: bool
+    is_async: bool
+    doc: str
+    decoder: msgspec.json.Decoder[Any] = field(repr=False)
+
+    @classmethod
+    def of(cls, command_type: str, handler: Callable[..., Any]) -> Route:
+        hints = get_type_hints(handler)
+        params = [p for p in inspect.signature(handler).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        if len(params) > 1:
+            raise TypeError(f"handler for {command_type} takes at most one parameter, the payload")
+        payload_type = hints.get(params[0].name, Any) if params else _NO_PAYLOAD
+        return cls(
+            type=command_type,
+            handler=handler,
+            payload_type=payload_type,
+            data_type=hints.get("return", Any),
+            takes_payload=bool(params),
+            is_async=inspect.iscoroutinefunction(handler),
+            doc=inspect.cleandoc(handler.__doc__ or ""),
+            decoder=msgspec.json.Decoder(payload_type),
+        )
+
+    def call(self, payload: Any) -> Any:
+        return self.handler(payload) if self.takes_payload else self.handler()
+
+
+class Commands:
+    """A table of routes that an app (or the core) fills with a decorator."""
+
+    def __init__(self) -> None:
+        self._routes: dict[str, Route] = {}
+
+    def command(self, command_type: str) -> Callable[[F], F]:
+        def register(handler: F) -> F:
+            self.add(command_type, handler)
+            return handler
+
+        return register
+
+    def add(self, command_type: str, handler: Callable[..., Any]) -> None:
+        if command_type in self._routes:
+            raise ValueError(f"command {command_type} is registered twice")
+        self._routes[command_type] = Route.of(command_type, handler)
+
+    def not_implemented(self, command_type: str, reason: str) -> None:
+        """A known command whose implementation has not landed: a clear error, not UNKNOWN_COMMAND."""
+
+        def handler(payload: dict[str, Any]) -> None:
+            raise CommandError(ErrorCode.NOT_IMPLEMENTED, f"{command_type} is not available yet: {reason}")
+
+        handler.__doc__ = f"Not available yet: {reason}"
+        self.add(command_type, handler)
+
+    def merge(self, other: Commands) -> None:
+        for route in other:
+            if route.type in self._routes:
+                raise ValueError(f"command {route.type} is registered twice")
+            self._routes[route.type] = route
+
+    def __iter__(self) -> Iterator[Route]:
+        return iter(self._routes.values())
+
+    def __len__(self) -> int:
+        return len(self._routes)
+
+    def routes(self) -> Mapping[str, Route]:
+        return self._routes
+
+
+class _Resume:
+    """Continue a coroutine that was already started eagerly, as ``yield from`` would."""
+
+    __slots__ = ("_coro", "_first")
+
+    def __init__(self, coro: Any, first: Any) -> None:
+        self._coro = coro
+        self._first = first
+
+    def __await__(self) -> Generator[Any, Any, Any]:
+        coro, value = self._coro, self._first
+        while True:
+            try:
+                sent = yield value
+            except GeneratorExit:
+                coro.close()
+                raise
+            except BaseException as exc:  # thrown in by the task (cancellation): forward it
+                try:
+                    value = coro.throw(exc)
+                except StopIteration as stop:
+                    return stop.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as stop:
+                    return stop.value
+
+
+async def _finish(coro: Any, first: Any) -> Any:
+    return await _Resume(coro, first)
+
+
+class Router:
+    """Dispatches decoded lines to routes and writes exactly one response per command."""
+
+    def __init__(
+        self,
+        commands: Commands,
+        loop: asyncio.AbstractEventLoop,
+        executor: Executor,
+        *,
+        max_line: int = protocol.DEFAULT_MAX_LINE,
+    ) -> None:
+        self.routes = commands.routes()
+        self.max_line = max_line
+        self._loop = loop
+        self._executor = executor
+        self._pending: set[asyncio.Future[Any]] = set()
+        self.closing = False
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def dispatch(self, item: bytes | protocol.LineTooLong, reply: Reply) -> None:
+        """Handle one framed line; ``reply`` is called exactly once, maybe later."""
+        if isinstance(item, protocol.LineTooLong):
+            reply(protocol.failure(None, ErrorCode.MESSAGE_TOO_LARGE, f"line longer than {self.max_line} bytes"))
+            return
+        command = protocol.parse_command(item)
+        if isinstance(command, protocol.Rejected):
+            reply(command.response)
+            return
+        self.handle(command, reply)
+
+    def handle(self, command: protocol.Command, reply: Reply) -> None:
+        if self.closing:
+            reply(protocol.failure(command.id, ErrorCode.SHUTTING_DOWN, "the backend is shutting down"))
+            return
+        route = self.routes.get(command.type)
+        if route is None:
+            reply(protocol.failure(command.id, ErrorCode.UNKNOWN_COMMAND, f"unknown command type {command.type!r}"))
+            return
+        try:
+            payload = route.decoder.decode(command.payload)
+        except msgspec.ValidationError as exc:
+            message, details = protocol.validation_details(exc)
+            reply(protocol.failure(command.id, ErrorCode.INVALID_PAYLOAD, message, details))
+            return
+        if not route.is_async:
+            future = self._loop.run_in_executor(self._executor, route.call, payload)
+            self._track(future, command, reply)
+            return
+        # Run the coroutine eagerly: most handlers finish without awaiting, and
+        # then no task is created at all (Python 3.12's eager tasks, by hand).
+        coro = route.call(payload)
+        try:
+            first = coro.send(None)
+        except StopIteration as stop:
+            self._respond(command, reply, stop.value)
+            return
+        except Exception as exc:
+            self._fail(command, reply, exc)
+            return
+        self._track(self._loop.create_task(_finish(coro, first)), command, reply)
+
+    async def drain(self, timeout: float) -> None:
+        """Wait for the commands under way, at most ``timeout`` seconds, then cancel the rest."""
+        if self._pending:
+            _, still = await asyncio.wait(list(self._pending), timeout=timeout)
+            for future in still:
+                future.cancel()
+            if still:
+                await asyncio.wait(still, timeout=0.2)
+
+    def _track(self, future: asyncio.Future[Any], command: protocol.Command, reply: Reply) -> None:
+        self._pending.add(future)
+        future.add_done_callback(partial(self._on_done, command, reply))
+
+    def _on_done(self, command: protocol.Command, reply: Reply, future: asyncio.Future[Any]) -> None:
+        self._pending.discard(future)
+        if future.cancelled():
+            reply(protocol.failure(command.id, ErrorCode.SHUTTING_DOWN, "cancelled: the backend is shutting down"))
+            return
+        exc = future.exception()
+        if exc is not None:
+            self._fail(command, reply, exc)
+        else:
+            self._respond(command, reply, future.result())
+
+    def _respond(self, command: protocol.Command, reply: Reply, data: Any) -> None:
+        operation = data if isinstance(data, Operation) else None
+        try:
+            body = protocol.success(command.id, command.type, operation.started_data() if operation else data)
+        except (TypeError, ValueError, NotImplementedError, msgspec.EncodeError) as exc:
+            log.error("%s returned data that cannot be encoded", command.type, exc_info=exc)
+            reply(protocol.failure(command.id, ErrorCode.INTERNAL_ERROR, f"internal error: response not encodable: {exc}"))
+            return
+        reply(body)
+        if operation is not None:
+            operation.launch()
+
+    def _fail(self, command: protocol.Command, reply: Reply, exc: BaseException) -> None:
+        if isinstance(exc, CommandError):
+            reply(protocol.failure(command.id, exc.code, exc.message, exc.details))
+            return
+        log.error("%s failed", command.type, exc_info=exc)
+        reply(
+            protocol.failure(
+                command.id,
+                ErrorCode.INTERNAL_ERROR,
+                f"internal error in {command.type}: {type(exc).__name__}: {exc}",
+            )
+        )

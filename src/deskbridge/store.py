@@ -1,0 +1,103 @@
+"""SQLite done one way everywhere: WAL, migrations by ``user_version``, one lock.
+
+Every app keeps its state in one database file; nothing a user would miss is
+held only in memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+
+class StoreError(Exception):
+    """The database cannot be opened or is not one of ours; the file is left as it is."""
+
+
+def connect(path: Path | str, *, synchronous: str = "NORMAL") -> sqlite3.Connection:
+    """A connection in autocommit mode; transactions are explicit.
+
+    WAL with ``synchronous=NORMAL`` survives a killed process (not a power cut)
+    and costs no fsync per commit.
+    """
+    conn = sqlite3.connect(
+        str(path), isolation_level=None, check_same_thread=False, timeout=10.0
+    )
+    conn.row_factory = sqlite3.Row
+    try:
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute(f"PRAGMA synchronous={synchronous}")
+        conn.execute("PRAGMA foreign_keys=ON")
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise StoreError(f"{path} is not a usable SQLite database: {exc}") from exc
+    return conn
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[str], *, name: str = "database") -> None:
+    """Apply the scripts after ``PRAGMA user_version``, each in its own transaction."""
+    (version,) = conn.execute("PRAGMA user_version").fetchone()
+    if version > len(migrations):
+        raise StoreError(
+            f"{name} has schema version {version}, newer than this deskbridge knows "
+            f"({len(migrations)}); upgrade deskbridge"
+        )
+    for number, script in enumerate(migrations[version:], start=version + 1):
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(script):
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={number}")
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+
+def _statements(script: str) -> Iterator[str]:
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip():
+                yield buffer
+            buffer = ""
+    if buffer.strip():
+        yield buffer
+
+
+class Database:
+    """One connection shared by the worker threads, serialised by a lock."""
+
+    def __init__(self, path: Path | str, migrations: Sequence[str], *, name: str = "database") -> None:
+        self.path = path
+        try:
+            self._conn = connect(path)
+            migrate(self._conn, migrations, name=name)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"{path} is not a usable SQLite database: {exc}") from exc
+        self._lock = threading.RLock()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All or nothing: ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,255 @@
+"""The stdio door: NDJSON commands on stdin, responses and events on stdout.
+
+The protocol owns the real stdin and stdout. :func:`claim_stdio` moves them to
+private descriptors and points fd 0 at the null device and fd 1 at stderr, so
+a stray ``print()``, a library or a child process can neither corrupt the
+stream nor steal its input. Reads are taken in chunks and every response and
+event produced in one turn of the loop leaves in one write (per-message reads
+and writes cost 3-5x, see ``shared/reference/performance.md``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import stat
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from deskbridge import protocol
+from deskbridge.backend import Backend
+
+READ_CHUNK = 256 * 1024
+WRITE_HIGH_WATER = 8 * 1024 * 1024
+MAX_PENDING = 1024
+
+
+def claim_stdio() -> tuple[int, int]:
+    """Take fds 0 and 1 for the protocol; return the private copies (not inherited by children)."""
+    proto_in = os.dup(0)
+    proto_out = os.dup(1)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
+    os.dup2(2, 1)
+    sys.stdin = open(os.devnull, encoding="utf-8")  # noqa: SIM115 - replaces the process's stdin
+    sys.stdout = sys.stderr
+    return proto_in, proto_out
+
+
+def _is_stream(fd: int) -> bool:
+    """Pipes, sockets and terminals can use asyncio's pipe transports; regular files cannot."""
+    mode = os.fstat(fd).st_mode
+    return sys.platform != "win32" and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode))
+
+
+class _ReadSide(asyncio.Protocol):
+    def __init__(self, door: StdioDoor) -> None:
+        self._door = door
+
+    def data_received(self, data: bytes) -> None:
+        self._door.feed(data)
+
+    def eof_received(self) -> bool | None:
+        self._door.end_of_input()
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._door.end_of_input()
+
+
+class _WriteSide(asyncio.Protocol):
+    def __init__(self, door: StdioDoor) -> None:
+        self._door = door
+        self.closed = asyncio.get_running_loop().create_future()
+
+    def pause_writing(self) -> None:
+        self._door.set_output_blocked(True)
+
+    def resume_writing(self) -> None:
+        self._door.set_output_blocked(False)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.closed.done():
+            self.closed.set_result(None)
+        self._door.end_of_input()
+
+
+class _ThreadReader:
+    """For stdin that is a regular file, or Windows: a thread reading chunks."""
+
+    def __init__(self, fd: int, door: StdioDoor, loop: asyncio.AbstractEventLoop) -> None:
+        self._fd = fd
+        self._door = door
+        self._loop = loop
+        self._running = threading.Event()
+        self._running.set()
+        threading.Thread(target=self._run, name="deskbridge-stdin", daemon=True).start()
+
+    def _run(self) -> None:
+        while True:
+            self._running.wait()
+            try:
+                chunk = os.read(self._fd, READ_CHUNK)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self._loop.call_soon_threadsafe(self._door.end_of_input)
+                return
+            self._loop.call_soon_threadsafe(self._door.feed, chunk)
+
+    def pause_reading(self) -> None:
+        self._running.clear()
+
+    def resume_reading(self) -> None:
+        self._running.set()
+
+
+class StdioDoor:
+    """Feeds framed lines to the backend's router and writes everything back in order."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._loop = asyncio.get_running_loop()
+        self._framer = protocol.LineFramer(backend.max_line)
+        self._out: list[bytes] = []
+        self._flush_scheduled = False
+        self._feeding = False
+        self._output_blocked = False
+        self._input_paused = False
+        self._reader: Any = None
+        self._writer: asyncio.WriteTransport | None = None
+        self._write_side: _WriteSide | None = None
+        self._out_fd = -1
+        self.finished = self._loop.create_future()
+
+    async def open(self, in_fd: int, out_fd: int) -> None:
+        self._out_fd = out_fd
+        if _is_stream(out_fd):
+            out_file = os.fdopen(out_fd, "wb", buffering=0)
+            transport, self._write_side = await self._loop.connect_write_pipe(lambda: _WriteSide(self), out_file)
+            transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+            self._writer = transport
+        self._subscription = self.backend.events.subscribe(self._deliver)
+        if _is_stream(in_fd):
+            in_file = os.fdopen(in_fd, "rb", buffering=0)
+            self._reader, _ = await self._loop.connect_read_pipe(lambda: _ReadSide(self), in_file)
+        else:
+            self._reader = _ThreadReader(in_fd, self, self._loop)
+
+    # -- input --------------------------------------------------------------
+
+    def feed(self, data: bytes) -> None:
+        if self.finished.done():
+            return
+        self._feeding = True
+        dispatch, reply = self.backend.router.dispatch, self._reply
+        try:
+            for item in self._framer.feed(data):
+                dispatch(item, reply)
+        finally:
+            self._feeding = False
+        self._flush()
+        self._update_input()
+
+    def end_of_input(self) -> None:
+        if self.finished.done():
+            return
+        for item in self._framer.close():
+            self.backend.router.dispatch(item, self._reply)
+        self._flush()
+        self.finished.set_result(None)
+
+    # -- output -------------------------------------------------------------
+
+    def _reply(self, body: bytes) -> None:
+        self._out.append(body)
+        if not self._feeding:
+            self._schedule_flush()
+            self._update_input()
+
+    def _deliver(self, bodies: list[bytes]) -> None:
+        self._out.extend(bodies)
+        self._schedule_flush()
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        if not self._out:
+            return
+        self._out.append(b"")
+        data = b"\n".join(self._out)
+        self._out.clear()
+        if self._writer is not None:
+            if not self._writer.is_closing():
+                self._writer.write(data)
+        else:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self._out_fd, view) :]
+
+    # -- backpressure -------------------------------------------------------
+
+    def set_output_blocked(self, blocked: bool) -> None:
+        self._output_blocked = blocked
+        self._update_input()
+
+    def _update_input(self) -> None:
+        pending = self.backend.router.pending
+        should_pause = self._output_blocked or pending >= MAX_PENDING
+        if should_pause and not self._input_paused:
+            self._input_paused = True
+            self._reader.pause_reading()
+        elif self._input_paused and not self._output_blocked and pending <= MAX_PENDING // 2:
+            self._input_paused = False
+            self._reader.resume_reading()
+
+    async def close(self, timeout: float = 0.4) -> None:
+        """Write everything still queued, then let go of stdout."""
+        self._subscription.cancel()
+        self._flush()
+        if self._writer is not None and self._write_side is not None:
+            self._writer.close()
+            try:
+                await asyncio.wait_for(asyncio.shield(self._write_side.closed), timeout)
+            except TimeoutError:
+                self._writer.abort()
+
+
+def _watch_parent(stop: Callable[[], None], loop: asyncio.AbstractEventLoop) -> None:
+    parent = os.getppid()
+
+    def check() -> None:
+        if os.getppid() != parent:
+            stop()
+        else:
+            loop.call_later(1.0, check)
+
+    loop.call_later(1.0, check)
+
+
+async def serve(backend: Backend, in_fd: int, out_fd: int, *, on_ready: Callable[[], None]) -> None:
+    """Serve until EOF on stdin, SIGTERM or the parent's death; then shut down within 2 s."""
+    loop = asyncio.get_running_loop()
+    door = StdioDoor(backend)
+
+    def stop() -> None:
+        if not door.finished.done():
+            door.finished.set_result(None)
+
+    if sys.platform != "win32":
+        loop.add_signal_handler(signal.SIGTERM, stop)
+        loop.add_signal_handler(signal.SIGINT, stop)
+    _watch_parent(stop, loop)
+    on_ready()
+    await door.open(in_fd, out_fd)
+    await door.finished
+    await backend.aclose(timeout=1.2)
+    await door.close()
