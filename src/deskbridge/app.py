@@ -14,6 +14,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
 from deskbridge.events import EventSink
 from deskbridge.operations import Operations
@@ -34,11 +35,29 @@ class AppContext:
     clock: Clock
     events: EventSink
     operations: Operations
+    clients: ClientRegistry
+    doors: dict[str, str] = field(default_factory=dict)
+    """URLs of the doors serving this backend (``{"ws": "ws://127.0.0.1:8001/ws", ...}``), filled as they open."""
     closers: list[Callable[[], Any]] = field(default_factory=list)
 
     def on_close(self, closer: Callable[[], Any]) -> None:
         """Run ``closer`` at shutdown, after operations stopped (last registered, first run)."""
         self.closers.append(closer)
+
+
+@dataclass(frozen=True)
+class HttpEndpoint:
+    """An HTTP route an app's contract names (seed 004's ``/desktop/...``), served by running a command.
+
+    The web door turns the query parameters (GET) or the JSON body (POST) into
+    the command's payload and answers with the command's ``data`` as the body
+    (``raw``), or with the whole response envelope.
+    """
+
+    method: str
+    path: str
+    command: str
+    raw: bool = True
 
 
 @dataclass(frozen=True)
@@ -48,6 +67,7 @@ class AppSpec:
     description: str
     build: Callable[[AppContext], Commands]
     event_types: tuple[str, ...] = ()
+    http_endpoints: tuple[HttpEndpoint, ...] = ()
 
 
 class UnknownApp(LookupError):

@@ -16,6 +16,7 @@ from typing import Any
 
 from deskbridge import __version__, builtin_commands, protocol
 from deskbridge.app import AppContext, AppSpec
+from deskbridge.clients import ClientRegistry
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.dirlock import DirLock
 from deskbridge.events import EventLog, EventSink
@@ -48,6 +49,8 @@ class Backend:
         self.max_line = max_line
         self._workers = workers
         self._throttle = throttle
+        self.clients = ClientRegistry()
+        self.doors: dict[str, str] = {}
         self._contexts: list[AppContext] = []
         self._locks: list[DirLock] = []
 
@@ -67,7 +70,10 @@ class Backend:
             commands = Commands()
             commands.merge(builtin_commands.build(self))
             for app in self.apps:
-                context = AppContext(app.name, root / app.name, self.config, self.clock, self.sink, self.operations)
+                context = AppContext(
+                    app.name, root / app.name, self.config, self.clock, self.sink, self.operations,
+                    self.clients, self.doors,
+                )
                 self._contexts.append(context)
                 commands.merge(app.build(context))
             self.router = Router(commands, loop, self.executor, max_line=self.max_line)
