@@ -13,7 +13,9 @@ def spawn(tmp_path: Path) -> Iterator[Callable[..., BackendProcess]]:
     """Start ``deskbridge stdio <apps>`` on a fresh data dir (or one you pass); killed at the end."""
     started: list[BackendProcess] = []
 
-    def start(*apps: str, data_dir: Path | None = None, extra: tuple[str, ...] = (), env: dict[str, str] | None = None) -> BackendProcess:
+    def start(
+        *apps: str, data_dir: Path | None = None, extra: tuple[str, ...] = (), env: dict[str, str] | None = None
+    ) -> BackendProcess:
         backend = BackendProcess(list(apps) or ["studio"], data_dir or tmp_path / "data", *extra, env=env)
         started.append(backend)
         return backend

@@ -5,6 +5,7 @@ Nothing here imports deskbridge's internals; the tests see only bytes.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import os
@@ -125,10 +126,8 @@ class BackendProcess:
     def close(self, timeout: float = 5) -> int:
         """Close stdin (a graceful shutdown) and return the exit code."""
         if self.proc.stdin and not self.proc.stdin.closed:
-            try:
+            with contextlib.suppress(BrokenPipeError):
                 self.proc.stdin.close()
-            except BrokenPipeError:
-                pass
         try:
             return self.proc.wait(timeout)
         finally:
@@ -143,8 +142,6 @@ class BackendProcess:
 def stderr_json(lines: list[bytes]) -> list[dict[str, Any]]:
     out = []
     for raw in lines:
-        try:
+        with contextlib.suppress(ValueError):
             out.append(json.loads(raw))
-        except ValueError:
-            pass
     return out

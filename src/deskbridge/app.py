@@ -23,6 +23,7 @@ from deskbridge.router import Commands
 BUILTIN_APPS: dict[str, str] = {
     "studio": "deskbridge.studio:app",
     "guardian": "deskbridge.guardian:app",
+    "diag": "deskbridge.diag:app",
 }
 ENTRY_POINT_GROUP = "deskbridge.apps"
 

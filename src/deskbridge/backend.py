@@ -64,15 +64,23 @@ class Backend:
                 lock = DirLock(ensure_dir(root / app.name))
                 lock.acquire()
                 self._locks.append(lock)
-            self.events = EventLog(ensure_dir(root / "events") / f"{self.name}.db", schedule=loop.call_soon, clock=self.clock)
+            self.events = EventLog(
+                ensure_dir(root / "events") / f"{self.name}.db", schedule=loop.call_soon, clock=self.clock
+            )
             self.sink = EventSink(self.events, loop)
             self.operations = Operations(loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock)
             commands = Commands()
             commands.merge(builtin_commands.build(self))
             for app in self.apps:
                 context = AppContext(
-                    app.name, root / app.name, self.config, self.clock, self.sink, self.operations,
-                    self.clients, self.doors,
+                    app.name,
+                    root / app.name,
+                    self.config,
+                    self.clock,
+                    self.sink,
+                    self.operations,
+                    self.clients,
+                    self.doors,
                 )
                 self._contexts.append(context)
                 commands.merge(app.build(context))

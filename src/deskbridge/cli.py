@@ -31,10 +31,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, help="where state lives (default: $DESKBRIDGE_DATA_DIR or the user data dir)")
+    parser.add_argument(
+        "--data-dir", type=Path, help="where state lives (default: $DESKBRIDGE_DATA_DIR or the user data dir)"
+    )
     parser.add_argument("--config", type=Path, help="a JSON configuration file")
     parser.add_argument("--log-level", default=os.environ.get("DESKBRIDGE_LOG_LEVEL", "INFO"))
-    parser.add_argument("--max-line", type=int, default=protocol.DEFAULT_MAX_LINE, help="longest accepted line in bytes")
+    parser.add_argument(
+        "--max-line", type=int, default=protocol.DEFAULT_MAX_LINE, help="longest accepted line in bytes"
+    )
 
 
 def _load_config(path: Path | None) -> dict[str, Any]:

@@ -105,9 +105,7 @@ class EventLog:
 
     def read(self, after: int, limit: int = 1000) -> list[bytes]:
         """Committed events with ``seq > after``, oldest first."""
-        rows = self._db.execute(
-            "SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)
-        ).fetchall()
+        rows = self._db.execute("SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)).fetchall()
         return [row[0] for row in rows]
 
     def close(self) -> None:

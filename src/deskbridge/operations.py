@@ -137,9 +137,7 @@ class Operations:
         self._clock = clock
         self._ops: OrderedDict[str, Operation] = OrderedDict()
 
-    def prepare(
-        self, command: str, event_type: str, work: Work, data: dict[str, Any] | None = None
-    ) -> Operation:
+    def prepare(self, command: str, event_type: str, work: Work, data: dict[str, Any] | None = None) -> Operation:
         """Make an operation; a handler returns it and the router launches it after answering."""
         op = Operation(self, command, event_type, work, data or {})
         self._ops[op.id] = op
@@ -149,9 +147,7 @@ class Operations:
         try:
             return self._ops[operation_id]
         except KeyError:
-            raise CommandError(
-                ErrorCode.OPERATION_NOT_FOUND, f"no operation {operation_id!r}"
-            ) from None
+            raise CommandError(ErrorCode.OPERATION_NOT_FOUND, f"no operation {operation_id!r}") from None
 
     def list(self, *, active_only: bool = False) -> list[Operation]:
         # list() copies atomically under the GIL: handlers in threads may be adding.

@@ -75,9 +75,7 @@ def now_ms() -> int:
 
 
 def success(command_id: Id, command_type: str, data: Any, timestamp: int | None = None) -> bytes:
-    return _encoder.encode(
-        _Success(command_id, command_type + "_RESPONSE", True, data, None, timestamp or now_ms())
-    )
+    return _encoder.encode(_Success(command_id, command_type + "_RESPONSE", True, data, None, timestamp or now_ms()))
 
 
 def failure(
@@ -174,7 +172,7 @@ class LineFramer:
     of that line is dropped as it arrives. Blank lines are skipped.
     """
 
-    __slots__ = ("max_line", "_buf", "_skipping")
+    __slots__ = ("_buf", "_skipping", "max_line")
 
     def __init__(self, max_line: int = DEFAULT_MAX_LINE) -> None:
         if max_line < 1:

@@ -48,7 +48,11 @@ class Route:
     @classmethod
     def of(cls, command_type: str, handler: Callable[..., Any]) -> Route:
         hints = get_type_hints(handler)
-        params = [p for p in inspect.signature(handler).parameters.values() if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        params = [
+            p
+            for p in inspect.signature(handler).parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
         if len(params) > 1:
             raise TypeError(f"handler for {command_type} takes at most one parameter, the payload")
         payload_type = hints.get(params[0].name, Any) if params else _NO_PAYLOAD
@@ -237,7 +241,9 @@ class Router:
             body = protocol.success(command.id, command.type, operation.started_data() if operation else data)
         except (TypeError, ValueError, NotImplementedError, msgspec.EncodeError) as exc:
             log.error("%s returned data that cannot be encoded", command.type, exc_info=exc)
-            reply(protocol.failure(command.id, ErrorCode.INTERNAL_ERROR, f"internal error: response not encodable: {exc}"))
+            reply(
+                protocol.failure(command.id, ErrorCode.INTERNAL_ERROR, f"internal error: response not encodable: {exc}")
+            )
             return
         reply(body)
         if operation is not None:

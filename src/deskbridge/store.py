@@ -24,9 +24,7 @@ def connect(path: Path | str, *, synchronous: str = "NORMAL") -> sqlite3.Connect
     WAL with ``synchronous=NORMAL`` survives a killed process (not a power cut)
     and costs no fsync per commit.
     """
-    conn = sqlite3.connect(
-        str(path), isolation_level=None, check_same_thread=False, timeout=10.0
-    )
+    conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
     conn.row_factory = sqlite3.Row
     try:
         conn.execute("PRAGMA journal_mode=WAL")
