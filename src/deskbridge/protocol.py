@@ -110,12 +110,12 @@ def parse_command(line: bytes | str) -> Command | Rejected:
     """Decode one command, or say precisely why it is not one."""
     try:
         return _command_decoder.decode(line)
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, UnicodeDecodeError):
         pass
     # Slow path, only for bad input: find the most useful thing to say.
     try:
         value = _any_decoder.decode(line)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return Rejected(failure(None, ErrorCode.PARSE_ERROR, f"line is not valid JSON: {exc}"))
     if not isinstance(value, dict):
         kind = type(value).__name__ if value is not None else "null"

@@ -194,6 +194,9 @@ class Router:
             message, details = protocol.validation_details(exc)
             reply(protocol.failure(command.id, ErrorCode.INVALID_PAYLOAD, message, details))
             return
+        except (msgspec.DecodeError, UnicodeDecodeError) as exc:
+            reply(protocol.failure(command.id, ErrorCode.PARSE_ERROR, f"payload is not valid JSON: {exc}"))
+            return
         if not route.is_async:
             future = self._loop.run_in_executor(self._executor, route.call, payload)
             self._track(future, command, reply)
