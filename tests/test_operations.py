@@ -42,7 +42,8 @@ def test_the_answer_comes_first_then_progress_then_exactly_one_terminal_event(di
     assert events[-1]["payload"]["result"] == {"counted": 5}
     assert events[-1]["payload"]["progress"] == 100
     seqs = [e["seq"] for e in events]
-    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert seqs == sorted(seqs)
+    assert len(set(seqs)) == len(seqs)
 
 
 def test_progress_is_throttled_and_conflated(diag: BackendProcess) -> None:

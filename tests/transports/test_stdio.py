@@ -161,7 +161,8 @@ def test_commands_run_concurrently(shared: BackendProcess) -> None:
     first = shared.next_message()
     assert first["id"] == ping
     assert time.monotonic() - started < 0.5
-    assert shared.response(slow)["success"] and shared.response(blocking)["success"]
+    assert shared.response(slow)["success"]
+    assert shared.response(blocking)["success"]
 
 
 def test_every_response_carries_its_command_id(shared: BackendProcess) -> None:
@@ -215,7 +216,8 @@ def test_ten_thousand_commands_unread_neither_deadlock_nor_grow_unbounded(tmp_pa
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert proc.stdin is not None and proc.stdout is not None
+        assert proc.stdin is not None
+        assert proc.stdout is not None
         batch = b"".join(b'{"id":"%d","type":"PING","payload":{}}\n' % n for n in range(10_000))
         writer = threading.Thread(target=lambda: (proc.stdin.write(batch), proc.stdin.flush()))  # type: ignore[union-attr]
         writer.start()
@@ -267,9 +269,10 @@ class TestShutdown:
 
     @pytest.mark.skipif(sys.platform == "win32", reason="POSIX process tree")
     def test_the_death_of_the_parent_stops_the_backend(self, tmp_path: Path) -> None:
+        argv = [*DESKBRIDGE, "stdio", "diag", "--data-dir", str(tmp_path)]
         launcher = (
             "import subprocess, sys, time\n"
-            f"p = subprocess.Popen({[*DESKBRIDGE, 'stdio', 'diag', '--data-dir', str(tmp_path)]!r}, stderr=subprocess.DEVNULL)\n"
+            f"p = subprocess.Popen({argv!r}, stderr=subprocess.DEVNULL)\n"
             "print(p.pid, flush=True)\n"
             "time.sleep(60)\n"
         )
