@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Set up and run deskbridge from a fresh clone: ``python3 dev.py run`` or ``python3 dev.py test``.
+
+Both commands first make sure ``.venv/`` exists and holds this checkout
+installed with its development tools (redone only when ``pyproject.toml``
+changes), then do their job. Needs only Python 3.11+, git, and the package
+registries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+STAMP = VENV / ".deskbridge-setup-stamp"
+PYTEST_NO_TESTS = 5
+
+
+def say(message: str) -> None:
+    print(f"dev.py: {message}", file=sys.stderr, flush=True)
+
+
+def run(*argv: str | Path, check: bool = True) -> int:
+    return subprocess.run([str(a) for a in argv], cwd=ROOT, check=check).returncode
+
+
+def setup() -> None:
+    """Create the venv and install the project into it, unless nothing changed since last time."""
+    if sys.version_info < (3, 11):
+        sys.exit("dev.py: deskbridge needs Python 3.11 or newer")
+    if not PYTHON.exists():
+        say("creating .venv")
+        run(sys.executable, "-m", "venv", VENV)
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    if STAMP.exists() and STAMP.read_text() == wanted:
+        return
+    say("installing deskbridge and its tools into .venv")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev,bench]")
+    STAMP.write_text(wanted)
+
+
+def ensure_chromium() -> None:
+    """Browser tests use the system's Chromium; install Debian's package when it is missing."""
+    if shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome"):
+        return
+    if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
+        say("installing chromium (Debian package) for the browser tests")
+        run("apt-get", "update", "-qq", check=False)
+        run("apt-get", "install", "-y", "-qq", "chromium", "chromium-driver", check=False)
+    else:
+        say("no Chromium found: browser tests will be skipped")
+
+
+def test(extra: list[str]) -> int:
+    say("ruff")
+    run(PYTHON, "-m", "ruff", "check", "src", "tests", "bench")
+    say("mypy --strict src")
+    run(PYTHON, "-m", "mypy", "src")
+    say("pytest")
+    code = run(PYTHON, "-m", "pytest", *extra, check=False)
+    if code == PYTEST_NO_TESTS:
+        say("pytest collected no test: that is a failure, not a pass")
+        return 1
+    return code
+
+
+def main(argv: list[str]) -> int:
+    if not argv or argv[0] not in {"run", "test", "setup"}:
+        print(__doc__)
+        return 2
+    command, extra = argv[0], argv[1:]
+    setup()
+    if command == "setup":
+        return 0
+    if command == "test":
+        ensure_chromium()
+        try:
+            return test(extra)
+        except subprocess.CalledProcessError as exc:
+            return exc.returncode or 1
+    return run(BIN / "deskbridge", *(extra or ["stdio", "studio"]), check=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
