@@ -69,6 +69,9 @@ _any_decoder: Final = msgspec.json.Decoder()
 encode = _encoder.encode
 """Encode any message (dicts, Structs, dataclasses, paths...) to JSON bytes."""
 
+decode_command = _command_decoder.decode
+"""The fast path for a well-formed command; on any error, :func:`parse_command` says why."""
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000

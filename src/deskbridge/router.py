@@ -174,9 +174,12 @@ class Router:
         if isinstance(item, protocol.LineTooLong):
             reply(protocol.failure(None, ErrorCode.MESSAGE_TOO_LARGE, f"line longer than {self.max_line} bytes"))
             return
-        command = protocol.parse_command(item)
-        if isinstance(command, protocol.Rejected):
-            reply(command.response)
+        try:
+            command = protocol.decode_command(item)
+        except (msgspec.DecodeError, UnicodeDecodeError):
+            rejected = protocol.parse_command(item)
+            assert isinstance(rejected, protocol.Rejected)
+            reply(rejected.response)
             return
         self.handle(command, reply)
 
