@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from deskbridge.app import AppContext, AppSpec
+from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands
+from deskbridge.store import Database
+from deskbridge.studio.accounts import AccountManager
+from deskbridge.studio.commands import Studio, register
+from deskbridge.studio.downloads_history import DownloadHistory
+from deskbridge.studio.history import CreationHistory
+from deskbridge.studio.profiles import Profiles
+from deskbridge.studio.prompts import PromptLibrary
+from deskbridge.studio.queues import QueueManager
+from deskbridge.studio.schema import MIGRATIONS
 
-SEED_COMMANDS = (
-    "GET_ACCOUNTS", "CREATE_ACCOUNT", "UPDATE_ACCOUNT", "RENAME_ACCOUNT", "DELETE_ACCOUNT",
-    "GET_ACCOUNT_PROFILE_PATH", "GET_QUEUES", "CREATE_QUEUE", "REMOVE_QUEUE",
-    "UPDATE_QUEUE_PROGRESS", "VALIDATE_PROMPTS", "CLEAR_QUEUES", "LAUNCH_BROWSER",
-    "GET_SESSION_TOKEN", "VERIFY_SESSION", "GET_DOWNLOAD_HISTORY", "FETCH_CLIPS",
-    "GET_NEW_CLIPS", "DOWNLOAD_CLIP", "BATCH_DOWNLOAD", "CLEAR_DOWNLOAD_HISTORY",
-    "CREATE_SONGS_BATCH", "START_QUEUE_EXECUTION", "GET_CREATION_HISTORY",
-    "ADD_CREATION_RECORD", "EXPORT_HISTORY_TO_CSV", "SEARCH_HISTORY",
+NEEDS_OUTSIDE_SERVICES = (
+    "LAUNCH_BROWSER", "GET_SESSION_TOKEN", "VERIFY_SESSION", "FETCH_CLIPS", "DOWNLOAD_CLIP",
+    "BATCH_DOWNLOAD", "CREATE_SONGS_BATCH", "START_QUEUE_EXECUTION",
 )  # fmt: skip
 
 EVENT_TYPES = (
@@ -22,9 +27,22 @@ EVENT_TYPES = (
 
 
 def build(context: AppContext) -> Commands:
+    """Open the studio's database under its data dir and wire the managers to the commands."""
+    data_dir = ensure_dir(context.data_dir)
+    db = Database(data_dir / "studio.db", MIGRATIONS, name="studio database")
+    context.on_close(db.close)
+    clock = context.clock
+    library = PromptLibrary(db, clock)
+    queues = QueueManager(db, clock, library, context.events.progress)
+    history = CreationHistory(db, clock)
+    accounts = AccountManager(db, clock, Profiles(data_dir / "profiles"), queues, history)
+    accounts.recover()
     commands = Commands()
-    for command_type in SEED_COMMANDS:
-        commands.not_implemented(command_type, "the studio's managers have not landed in this version")
+    register(commands, Studio(accounts, library, queues, history, DownloadHistory(db, clock)))
+    for command_type in NEEDS_OUTSIDE_SERVICES:
+        commands.not_implemented(
+            command_type, "browser, Suno and download commands arrive with the next studio release"
+        )
     return commands
 
 

@@ -1,0 +1,54 @@
+"""Field types the studio's payloads share: every string bounded, no control characters.
+
+The router checks these constraints before a handler runs, so a hostile
+payload (megabytes of text, NUL bytes, escape sequences) is answered
+``INVALID_PAYLOAD`` with the field's path and never reaches SQLite or the disk.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final, Generic, TypeVar
+
+import msgspec
+
+from deskbridge.errors import CommandError, ErrorCode
+
+# ``\Z``, not ``$``: ``$`` also matches before a final newline.
+SINGLE_LINE: Final = r"^[^\x00-\x1f\x7f-\x9f]*\Z"
+"""No control characters at all (C0, DEL, C1)."""
+MULTI_LINE: Final = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*\Z"
+"""Tabs and line breaks allowed, other control characters refused."""
+
+NAME_MAX: Final = 60
+"""Account names: 60 characters are at most 240 UTF-8 bytes, under every file system's 255-byte limit."""
+
+AccountNameField = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
+Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
+Title = Annotated[str, msgspec.Meta(max_length=200, pattern=SINGLE_LINE)]
+Lyrics = Annotated[str, msgspec.Meta(max_length=20_000, pattern=MULTI_LINE)]
+Style = Annotated[str, msgspec.Meta(max_length=1_000, pattern=SINGLE_LINE)]
+Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=SINGLE_LINE)]
+Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
+Message = Annotated[str, msgspec.Meta(max_length=1_000, pattern=SINGLE_LINE)]
+Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+"""Ids that come from outside: queue ids, song ids, clip ids."""
+FilePath = Annotated[str, msgspec.Meta(min_length=1, max_length=4_096, pattern=SINGLE_LINE)]
+Timestamp = Annotated[str, msgspec.Meta(min_length=10, max_length=40, pattern=SINGLE_LINE)]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=1_000)]
+Offset = Annotated[int, msgspec.Meta(ge=0)]
+
+T = TypeVar("T")
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a longer list: ``items`` and the ``total`` across all pages."""
+
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+def invalid(field: str, message: str, **details: object) -> CommandError:
+    """``INVALID_PAYLOAD`` for a value the type allowed but a rule refuses, with its path like the router's."""
+    return CommandError(ErrorCode.INVALID_PAYLOAD, message, {"fields": [field], **details})
