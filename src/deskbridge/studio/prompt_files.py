@@ -41,12 +41,12 @@ def read(path_text: str, file_format: FileFormat | None) -> list[PromptIn]:
     path = Path(path_text)
     if not path.is_absolute():
         raise invalid("$.path", f"{path_text!r} is not an absolute path")
+    text = _read_text(path)
     kind = file_format or _BY_SUFFIX.get(path.suffix.lower())
     if kind is None:
         raise invalid(
             "$.format", f"cannot tell the format of {path.name!r} from its name; send format: json, csv or text"
         )
-    text = _read_text(path)
     try:
         items = _PARSERS[kind](text)
     except (ValueError, csv.Error) as exc:
@@ -64,18 +64,21 @@ def read(path_text: str, file_format: FileFormat | None) -> list[PromptIn]:
 
 
 def _read_text(path: Path) -> str:
-    """The file's text; a FIFO or device is refused without blocking on it."""
+    """The file's text; a folder, FIFO or device is refused without blocking on it."""
     try:
         handle = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        try:
+            info = os.fstat(handle)
+            if not stat.S_ISREG(info.st_mode):
+                raise invalid("$.path", f"{str(path)!r} is not a regular file")
+            if info.st_size > MAX_BYTES:
+                raise invalid("$.path", f"{str(path)!r} is larger than {MAX_BYTES // (1024 * 1024)} MB")
+            with open(handle, "rb", closefd=False) as file:
+                data = file.read(MAX_BYTES + 1)
+        finally:
+            os.close(handle)
     except OSError as exc:
         raise invalid("$.path", f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    with open(handle, "rb") as file:
-        info = os.fstat(file.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            raise invalid("$.path", f"{str(path)!r} is not a regular file")
-        if info.st_size > MAX_BYTES:
-            raise invalid("$.path", f"{str(path)!r} is larger than {MAX_BYTES // (1024 * 1024)} MB")
-        data = file.read(MAX_BYTES + 1)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
