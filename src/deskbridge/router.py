@@ -3,8 +3,10 @@
 A handler is a typed function. Its first parameter's annotation (a
 ``msgspec.Struct`` usually) is the payload's schema, checked before the
 handler runs; its return annotation documents ``data``. ``async def``
-handlers run on the event loop, plain ``def`` handlers in worker threads, and
-every command runs concurrently with the others.
+handlers run on the event loop, plain ``def`` handlers in worker threads
+(they may block), and every command runs concurrently with the others. A
+plain handler registered ``inline=True`` promises never to block and runs
+directly on the loop: no thread hop, no coroutine, for the cheapest commands.
 """
 
 from __future__ import annotations
@@ -42,11 +44,12 @@ class Route:
     data_type: Any
     takes_payload: bool
     is_async: bool
+    inline: bool
     doc: str
     decoder: msgspec.json.Decoder[Any] = field(repr=False)
 
     @classmethod
-    def of(cls, command_type: str, handler: Callable[..., Any]) -> Route:
+    def of(cls, command_type: str, handler: Callable[..., Any], *, inline: bool = False) -> Route:
         hints = get_type_hints(handler)
         params = [
             p
@@ -63,6 +66,7 @@ class Route:
             data_type=hints.get("return", Any),
             takes_payload=bool(params),
             is_async=inspect.iscoroutinefunction(handler),
+            inline=inline,
             doc=inspect.cleandoc(handler.__doc__ or ""),
             decoder=msgspec.json.Decoder(payload_type),
         )
@@ -77,17 +81,19 @@ class Commands:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
 
-    def command(self, command_type: str) -> Callable[[F], F]:
+    def command(self, command_type: str, *, inline: bool = False) -> Callable[[F], F]:
         def register(handler: F) -> F:
-            self.add(command_type, handler)
+            self.add(command_type, handler, inline=inline)
             return handler
 
         return register
 
-    def add(self, command_type: str, handler: Callable[..., Any]) -> None:
+    def add(self, command_type: str, handler: Callable[..., Any], *, inline: bool = False) -> None:
         if command_type in self._routes:
             raise ValueError(f"command {command_type} is registered twice")
-        self._routes[command_type] = Route.of(command_type, handler)
+        if inline and inspect.iscoroutinefunction(handler):
+            raise TypeError(f"{command_type}: inline is for plain functions; async handlers already run on the loop")
+        self._routes[command_type] = Route.of(command_type, handler, inline=inline)
 
     def not_implemented(self, command_type: str, reason: str) -> None:
         """A known command whose implementation has not landed: a clear error, not UNKNOWN_COMMAND."""
@@ -199,6 +205,14 @@ class Router:
             return
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             reply(protocol.failure(command.id, ErrorCode.PARSE_ERROR, f"payload is not valid JSON: {exc}"))
+            return
+        if route.inline:
+            try:
+                result = route.call(payload)
+            except Exception as exc:
+                self._fail(command, reply, exc)
+            else:
+                self._respond(command, reply, result)
             return
         if not route.is_async:
             future = self._loop.run_in_executor(self._executor, route.call, payload)

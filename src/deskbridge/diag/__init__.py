@@ -47,9 +47,9 @@ class CrashPayload(msgspec.Struct, kw_only=True):
 def build(context: AppContext) -> Commands:
     commands = Commands()
 
-    @commands.command("ECHO")
-    async def echo(payload: dict[str, Any]) -> dict[str, Any]:
-        """Answers with the payload it was sent."""
+    @commands.command("ECHO", inline=True)
+    def echo(payload: dict[str, Any]) -> dict[str, Any]:
+        """Answers with the payload it was sent (inline: on the loop, no thread, no coroutine)."""
         return payload
 
     @commands.command("SLEEP")
