@@ -19,7 +19,7 @@ from deskbridge.app import AppContext, AppSpec
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.dirlock import DirLock
-from deskbridge.events import EventLog, EventSink
+from deskbridge.events import EventLog, EventSink, Retention
 from deskbridge.operations import Operations
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands, Router
@@ -65,7 +65,10 @@ class Backend:
                 lock.acquire()
                 self._locks.append(lock)
             self.events = EventLog(
-                ensure_dir(root / "events") / f"{self.name}.db", schedule=loop.call_soon, clock=self.clock
+                ensure_dir(root / "events") / f"{self.name}.db",
+                schedule=loop.call_soon,
+                clock=self.clock,
+                retention=Retention.from_config(self.config.get("events")),
             )
             self.sink = EventSink(self.events, loop)
             self.operations = Operations(loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock)

@@ -1,4 +1,4 @@
-"""Commands every backend answers, whatever its apps: liveness, version, operations."""
+"""Commands every backend answers, whatever its apps: liveness, version, operations, event history."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import msgspec
 
 from deskbridge import __version__, protocol
+from deskbridge.events import DEFAULT_PAGE
 from deskbridge.router import Commands
 
 if TYPE_CHECKING:
     from deskbridge.backend import Backend
 
 OperationId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class OperationRef(msgspec.Struct, kw_only=True):
@@ -22,6 +24,21 @@ class OperationRef(msgspec.Struct, kw_only=True):
 
 class ListOperationsPayload(msgspec.Struct, kw_only=True):
     active_only: bool = False
+
+
+class GetEventsPayload(msgspec.Struct, kw_only=True):
+    """A resume cursor: the epoch and the last ``seq`` the client saw (``epoch`` omitted: trust the cursor)."""
+
+    after: Annotated[int, msgspec.Meta(ge=0)] = 0
+    epoch: str | None = None
+    limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = DEFAULT_PAGE
+
+
+class AckPayload(msgspec.Struct, kw_only=True):
+    """``last_seq`` is cumulative: the client holds every event up to it."""
+
+    client_id: ClientId
+    last_seq: Annotated[int, msgspec.Meta(ge=0)]
 
 
 class Pong(msgspec.Struct):
@@ -74,5 +91,17 @@ def build(backend: Backend) -> Commands:
     async def get_commands() -> list[Mapping[str, str]]:
         """Every command this backend answers, with its description."""
         return [{"type": r.type, "doc": r.doc} for r in backend.router.routes.values()]
+
+    @commands.command("GET_EVENTS")
+    async def get_events(payload: GetEventsPayload) -> dict[str, Any]:
+        """Events after a cursor: ``{recovered, epoch, events, last_seq, more}`` (docs/web.md, resume)."""
+        return backend.events.resume(payload.epoch, payload.after, payload.limit).as_data()
+
+    @commands.command("ACK_EVENTS")
+    async def ack_events(payload: AckPayload) -> dict[str, int]:
+        """Acknowledge every event up to ``last_seq``: retention keeps what a known client has not acknowledged."""
+        backend.events.acknowledge(payload.client_id, payload.last_seq)
+        backend.clients.seen(payload.client_id, payload.last_seq)
+        return {"last_seq": payload.last_seq}
 
     return commands

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -16,6 +17,8 @@ from deskbridge.app import AppSpec, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.paths import default_data_dir
 
+log = logging.getLogger("deskbridge.cli")
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deskbridge", description=__doc__)
@@ -25,6 +28,16 @@ def _parser() -> argparse.ArgumentParser:
     stdio = sub.add_parser("stdio", help="serve apps over stdin/stdout (NDJSON), as a desktop app spawns it")
     stdio.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
     _backend_options(stdio)
+
+    serve = sub.add_parser("serve", help="serve apps over WebSocket and HTTP on one port")
+    serve.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8001, help="port (default 8001; 0 picks a free one)")
+    serve.add_argument("--no-auth", action="store_true", help="accept requests without the token (not advised)")
+    serve.add_argument(
+        "--allow-remote", action="store_true", help="allow binding a non-loopback address (other machines can reach it)"
+    )
+    _backend_options(serve)
 
     sub.add_parser("apps", help="list the apps this installation can serve")
     return parser
@@ -92,6 +105,44 @@ def _run_stdio(args: argparse.Namespace) -> int:
     return _run_loop(run())
 
 
+def _run_serve(args: argparse.Namespace) -> int:
+    from deskbridge.paths import ensure_dir
+    from deskbridge.transports import security, web
+
+    if not security.is_loopback(args.host) and not args.allow_remote:
+        raise SystemExit(f"deskbridge: {args.host} is not a loopback address; add --allow-remote to bind it anyway")
+    held = logs.setup(args.log_level)
+    backend = _make_backend(args)
+    token_file: Path | None = None
+    token: str | None = None
+    if not args.no_auth:
+        token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
+    config = web.WebConfig.from_config(backend.config.get("web"), host=args.host, port=args.port, token=token)
+
+    async def run() -> int:
+        try:
+            await backend.start()
+        except Exception as exc:
+            failure = {"type": "BACKEND_ERROR", "error": str(exc), "error_code": "INTERNAL_ERROR", "pid": os.getpid()}
+            os.write(2, protocol.encode(failure) + b"\n")
+            held.release()
+            return 1
+
+        def ready(door: dict[str, Any]) -> None:
+            message = {**backend.ready_message("web"), **door, "token_file": str(token_file) if token_file else None}
+            os.write(2, protocol.encode(message) + b"\n")
+            held.release()
+            if token is None:
+                log.warning("AUTHENTICATION IS OFF (--no-auth): any local program or web page can drive this backend")
+            if not security.is_loopback(args.host):
+                log.warning("listening on %s: other machines can reach this backend", args.host)
+
+        await web.serve(backend, config, on_ready=ready)
+        return 0
+
+    return _run_loop(run())
+
+
 def _run_loop(main: Any) -> int:
     if sys.platform != "win32":
         try:
@@ -107,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "stdio":
         return _run_stdio(args)
+    if args.command == "serve":
+        return _run_serve(args)
     if args.command == "apps":
         for name in available_apps():
             spec = load_app(name)

@@ -1,26 +1,42 @@
 """The event log: every event gets a ``seq`` and is on disk before anyone sees it.
 
 Appends made during one turn of the event loop are committed together in one
-transaction, then handed to the subscribers, so durability costs one commit per
-burst rather than one per event. The log is named by an ``epoch`` that changes
-whenever the file is created anew, so a client can tell "you missed nothing"
-from "your cursor belongs to a log that is gone".
+transaction at the end of the turn, then handed to the subscribers in ``seq``
+order, so durability costs one commit per burst rather than one per event
+(bench/web.py measures it; a writer thread was tried and lost: the GIL
+hand-offs of ``executemany`` cost more than the commit it overlapped).
+
+The log is named by an ``epoch`` that changes whenever the file is created
+anew, so a client can tell "you missed nothing" from "your cursor belongs to a
+log that is gone" (:meth:`EventLog.resume`). Old events are trimmed by age and
+count (:class:`Retention`), but never past what a known consumer has not
+acknowledged, and never a terminal operation event.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+import msgspec
 
 from deskbridge import protocol, store
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 
+log = logging.getLogger("deskbridge.events")
+
 Deliver = Callable[[list[bytes]], None]
 Schedule = Callable[[Callable[[], None]], object]
+
+TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
+DEFAULT_PAGE: Final = 1000
 
 _MIGRATIONS: Final = [
     """
@@ -32,7 +48,68 @@ _MIGRATIONS: Final = [
         body BLOB NOT NULL
     );
     """,
+    """
+    ALTER TABLE events ADD COLUMN keep INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE cursors (client_id TEXT PRIMARY KEY, last_seq INTEGER NOT NULL, updated_ms INTEGER NOT NULL);
+    """,
 ]
+
+
+@dataclass(frozen=True)
+class Retention:
+    """How much history the log keeps; ``None`` means no limit of that kind.
+
+    A consumer (a client that acknowledged with a ``client_id``) holds back
+    trimming until it acknowledges, unless it has been silent longer than
+    ``consumer_ttl`` seconds.
+    """
+
+    max_age: float | None = 7 * 86400.0
+    max_count: int | None = 100_000
+    consumer_ttl: float = 7 * 86400.0
+    trim_every: int = 1000
+
+    @classmethod
+    def from_config(cls, section: Mapping[str, Any] | None) -> Retention:
+        """From the config file's ``"events"`` section: ``max_age_days``, ``max_count``, ``consumer_ttl_days``."""
+        section = section or {}
+        days = section.get("max_age_days", cls.max_age / 86400 if cls.max_age else None)
+        ttl_days = section.get("consumer_ttl_days", cls.consumer_ttl / 86400)
+        return cls(
+            max_age=None if days is None else float(days) * 86400,
+            max_count=section.get("max_count", cls.max_count),
+            consumer_ttl=float(ttl_days) * 86400,
+        )
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The answer to a resume: whether the log can prove nothing was missed, and what followed the cursor.
+
+    ``recovered`` is false when the epoch is unknown (the cursor then restarts
+    at 0 in the current epoch) or when history after the cursor was trimmed:
+    the client should reload its state. ``last_seq`` is the cursor to send
+    next time; ``more`` says that a page limit cut the answer short.
+    """
+
+    recovered: bool
+    epoch: str
+    events: list[bytes]
+    last_seq: int
+    more: bool
+
+    def as_data(self) -> dict[str, Any]:
+        """The payload shape every door answers with (events inlined as raw JSON)."""
+        return {
+            "recovered": self.recovered,
+            "epoch": self.epoch,
+            "events": [msgspec.Raw(body) for body in self.events],
+            "last_seq": self.last_seq,
+            "more": self.more,
+        }
+
+
+_Row = tuple[int, str, int, bytes, int]
 
 
 class Subscription:
@@ -45,74 +122,231 @@ class Subscription:
         self.deliver = deliver
 
     def cancel(self) -> None:
-        self._log._subscribers.discard(self)
+        self._log._subscribers.pop(self, None)
+
+
+def _is_terminal(message: dict[str, Any]) -> bool:
+    payload = message.get("payload")
+    return isinstance(payload, dict) and payload.get("status") in TERMINAL_STATUSES
 
 
 class EventLog:
-    """Single-threaded: call it from the event loop (``emit`` hops threads for you)."""
+    """Single-threaded: call it from the event loop (:class:`EventSink` hops threads for you).
 
-    def __init__(self, path: Path | str, *, schedule: Schedule, clock: Clock = SYSTEM_CLOCK) -> None:
+    ``last_seq`` is the last ``seq`` given out; ``committed_seq`` the last one
+    on disk. While a subscriber's ``deliver`` runs, ``committed_seq`` is the
+    ``seq`` of the last body it was handed (a batch's ``seq`` values are
+    consecutive).
+    """
+
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        schedule: Schedule,
+        clock: Clock = SYSTEM_CLOCK,
+        retention: Retention | None = None,
+    ) -> None:
         self._db = store.connect(path)
         store.migrate(self._db, _MIGRATIONS, name=f"event log {path}")
         self._schedule = schedule
         self._clock = clock
-        row = self._db.execute("SELECT value FROM meta WHERE key = 'epoch'").fetchone()
-        if row is None:
-            self.epoch = uuid.uuid4().hex
-            self._db.execute("INSERT INTO meta VALUES ('epoch', ?)", (self.epoch,))
-        else:
-            self.epoch = row[0]
+        self.retention = retention or Retention()
+        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+        if "epoch" not in meta:
+            meta["epoch"] = uuid.uuid4().hex
+            self._db.execute("INSERT INTO meta VALUES ('epoch', ?)", (meta["epoch"],))
+        self.epoch: str = meta["epoch"]
+        self._floor = int(meta.get("floor", 0))
         (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
-        self.last_seq: int = last
-        self._pending: list[tuple[int, str, int, bytes]] = []
-        self._subscribers: set[Subscription] = set()
+        self.last_seq: int = max(last, self._floor)
+        self.committed_seq: int = self.last_seq
+        self._trimmed_at = -self.retention.trim_every
+        self._pending: list[_Row] = []
+        self._acks: dict[str, int] = {}
+        self._flush_scheduled = False
+        self._subscribers: dict[Subscription, None] = {}
+        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._closed = False
+        self._commit([], {})
+
+    # -- appending ----------------------------------------------------------
 
     def append(self, message: dict[str, Any]) -> int:
-        """Give ``message`` the next ``seq``; it is committed, then delivered, this turn."""
+        """Give ``message`` the next ``seq``; it is committed, then delivered, at the end of this turn."""
         if self._closed:
             raise RuntimeError("event log is closed")
         self.last_seq += 1
         seq = self.last_seq
         message["seq"] = seq
         body = protocol.encode(message)
-        if not self._pending:
-            self._schedule(self.flush)
-        self._pending.append((seq, str(message.get("type", "")), int(self._clock.time() * 1000), body))
+        row = (seq, str(message.get("type", "")), int(self._clock.time() * 1000), body, int(_is_terminal(message)))
+        self._pending.append(row)
+        self._schedule_flush()
         return seq
 
-    def flush(self) -> None:
-        batch = self._pending
-        if not batch:
+    def acknowledge(self, client_id: str, last_seq: int) -> None:
+        """``client_id`` has every event up to ``last_seq`` (cumulative); stored with the next commit."""
+        if self._closed:
             return
-        self._pending = []
-        self._db.execute("BEGIN")
+        seq = min(last_seq, self.committed_seq)
+        if seq > self._acks.get(client_id, -1):
+            self._acks[client_id] = seq
+            self._schedule_flush()
+
+    def acknowledged(self, client_id: str) -> int | None:
+        """The last ``seq`` ``client_id`` acknowledged, if it ever did (within ``consumer_ttl``)."""
+        if client_id in self._acks:
+            return self._acks[client_id]
+        row = self._db.execute("SELECT last_seq FROM cursors WHERE client_id = ?", (client_id,)).fetchone()
+        return None if row is None else int(row[0])
+
+    def _schedule_flush(self) -> None:
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._schedule(self.flush)
+
+    def flush(self) -> None:
+        """Commit what was appended, then deliver it."""
+        self._flush_scheduled = False
+        rows, acks = self._pending, self._acks
+        if not rows and not acks:
+            return
+        self._pending, self._acks = [], {}
         try:
-            self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?)", batch)
-            self._db.execute("COMMIT")
+            self._commit(rows, acks)
         except BaseException:
-            self._db.execute("ROLLBACK")
-            self.last_seq = batch[0][0] - 1
+            self.last_seq = rows[0][0] - 1 if rows else self.last_seq
             raise
-        bodies = [body for _, _, _, body in batch]
+        if not rows:
+            return
+        self.committed_seq = rows[-1][0]
+        bodies = [row[3] for row in rows]
         for subscription in list(self._subscribers):
-            subscription.deliver(bodies)
+            try:
+                subscription.deliver(bodies)
+            except Exception:
+                log.exception("an event subscriber failed")
+        if self._waiters:
+            self._wake_waiters()
+
+    def _wake_waiters(self) -> None:
+        still = []
+        for seq, future in self._waiters:
+            if seq > self.committed_seq:
+                still.append((seq, future))
+            elif not future.done():
+                future.set_result(None)
+        self._waiters = still
+
+    async def wait_committed(self, seq: int | None = None) -> None:
+        """Return once every event up to ``seq`` (default: every one appended so far) is on disk."""
+        target = self.last_seq if seq is None else seq
+        if target <= self.committed_seq:
+            return
+        future = asyncio.get_running_loop().create_future()
+        self._waiters.append((target, future))
+        await future
+
+    def _commit(self, rows: list[_Row], acks: dict[str, int]) -> None:
+        now_ms = int(self._clock.time() * 1000)
+        db = self._db
+        db.execute("BEGIN")
+        try:
+            if rows:
+                db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+            if acks:
+                db.executemany(
+                    "INSERT INTO cursors VALUES (?, ?, ?) ON CONFLICT (client_id) DO UPDATE SET "
+                    "last_seq = MAX(last_seq, excluded.last_seq), updated_ms = excluded.updated_ms",
+                    [(client_id, seq, now_ms) for client_id, seq in acks.items()],
+                )
+            if self.last_seq - self._trimmed_at >= self.retention.trim_every:
+                self._trim(db, now_ms)
+                self._trimmed_at = self.last_seq
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+
+    def _trim(self, db: sqlite3.Connection, now_ms: int) -> None:
+        policy = self.retention
+        cutoff = 0
+        (top,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+        if policy.max_count is not None:
+            cutoff = top - policy.max_count
+        if policy.max_age is not None:
+            # Time grows with seq, so this scans only the rows about to go (no index to pay for on insert).
+            young = db.execute(
+                "SELECT seq - 1 FROM events WHERE seq > ? AND time_ms >= ? ORDER BY seq LIMIT 1",
+                (self._floor, now_ms - int(policy.max_age * 1000)),
+            ).fetchone()
+            cutoff = max(cutoff, young[0] if young else top)
+        alive_since = now_ms - int(policy.consumer_ttl * 1000)
+        db.execute("DELETE FROM cursors WHERE updated_ms < ?", (alive_since,))
+        (held,) = db.execute("SELECT MIN(last_seq) FROM cursors").fetchone()
+        if held is not None:
+            cutoff = min(cutoff, held)
+        if cutoff > self._floor:
+            self._floor = cutoff
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('floor', ?)", (str(cutoff),))
+            db.execute("DELETE FROM events WHERE seq <= ? AND keep = 0", (cutoff,))
+
+    def trim(self) -> None:
+        """Apply the retention policy now (it also runs every ``trim_every`` appends)."""
+        self._trimmed_at = -self.retention.trim_every
+        self._commit([], {})
+
+    # -- reading ------------------------------------------------------------
 
     def subscribe(self, deliver: Deliver) -> Subscription:
+        """``deliver`` gets every batch committed from now on, in order."""
         subscription = Subscription(self, deliver)
-        self._subscribers.add(subscription)
+        self._subscribers[subscription] = None
         return subscription
 
-    def read(self, after: int, limit: int = 1000) -> list[bytes]:
+    def read(self, after: int, limit: int = DEFAULT_PAGE) -> list[bytes]:
         """Committed events with ``seq > after``, oldest first."""
-        rows = self._db.execute("SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit)).fetchall()
-        return [row[0] for row in rows]
+        return [body for _, body in self._rows(after, limit)]
+
+    def _rows(self, after: int, limit: int) -> list[tuple[int, bytes]]:
+        rows = self._db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+        return [(seq, body) for seq, body in rows]
+
+    @property
+    def floor(self) -> int:
+        """Every event with ``seq <= floor`` may have been trimmed (terminal ones stay)."""
+        return self._floor
+
+    def resume(self, epoch: str | None, after: int, limit: int = DEFAULT_PAGE) -> Resumed:
+        """What a client that last saw ``after`` in ``epoch`` missed (``epoch=None``: trust the cursor)."""
+        head = self.committed_seq
+        recovered = True
+        cursor = max(0, after)
+        if (epoch is not None and epoch != self.epoch) or cursor > head:
+            recovered, cursor = False, 0
+        if cursor < self._floor:
+            recovered = False
+        rows = self._rows(cursor, limit + 1)
+        more = len(rows) > limit
+        del rows[limit:]
+        last_seq = rows[-1][0] if rows else head
+        return Resumed(recovered, self.epoch, [body for _, body in rows], last_seq, more)
+
+    # -- closing ------------------------------------------------------------
 
     def close(self) -> None:
-        if not self._closed:
+        if self._closed:
+            return
+        try:
             self.flush()
+        finally:
             self._closed = True
             self._subscribers.clear()
+            for _, future in self._waiters:
+                if not future.done():
+                    future.cancel()
+            self._waiters.clear()
             self._db.close()
 
 
@@ -133,3 +367,7 @@ class EventSink:
     def progress(self, event_type: str, payload: dict[str, Any]) -> None:
         """A seed-000 progress event (``"id": "progress-event"``) of ``event_type``."""
         self.emit(protocol.progress_event(event_type, payload))
+
+    async def committed(self) -> None:
+        """Wait until everything emitted so far from the loop thread is on disk."""
+        await self._log.wait_committed()

@@ -1,0 +1,36 @@
+"""WebSocket close codes of the web door, shared by the server and the clients.
+
+A client must be able to tell "reconnect and resume" from "do not retry":
+codes 4400-4499 mirror the HTTP status of a refusal and mean *do not retry*
+(retrying cannot help until the user fixes the token, origin or host); every
+other code, including the standard ones below, means *reconnect and resume
+from your last seq*.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class CloseCode(enum.IntEnum):
+    NORMAL = 1000
+    GOING_AWAY = 1001
+    UNSUPPORTED_DATA = 1003
+    """A binary frame: the protocol is JSON text."""
+    MESSAGE_TOO_BIG = 1009
+    SERVICE_RESTART = 1012
+    SLOW_CONSUMER = 4008
+    """The connection's outbound queue overflowed: reconnect and resume by seq."""
+    BAD_REQUEST = 4400
+    """The handshake was malformed (e.g. a cursor that is not a number)."""
+    UNAUTHORIZED = 4401
+    """Missing or wrong token."""
+    FORBIDDEN_ORIGIN = 4403
+    """The page's Origin is not on the allowlist."""
+    MISDIRECTED = 4421
+    """The Host header does not name this server on a loopback address."""
+
+
+def should_retry(code: int | None) -> bool:
+    """Whether a client that saw ``code`` should reconnect (with backoff) and resume."""
+    return code is None or not 4400 <= code <= 4499

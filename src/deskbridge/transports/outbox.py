@@ -1,0 +1,82 @@
+"""One connection's outbound queue, bounded in bytes.
+
+Responses and events are queued here and written by whoever holds the drain
+(the reader right after a command, or the writer task for events and late
+responses), so the common case costs no task switch. A consumer too slow to
+keep up makes the queue overflow: everything queued is dropped and the owner
+closes the connection with a code that says "reconnect and resume by seq";
+memory stays bounded whatever the client does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+
+Send = Callable[[bytes], Awaitable[None]]
+
+
+class Outbox:
+    def __init__(self, limit: int, send: Send, on_overflow: Callable[[], None]) -> None:
+        self.limit = limit
+        self.size = 0
+        self.overflowed = False
+        self._items: deque[bytes] = deque()
+        self._send = send
+        self._on_overflow = on_overflow
+        self._draining = False
+        self._wake = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def push(self, data: bytes) -> None:
+        """Queue one message; on overflow drop everything and tell the owner."""
+        if self.overflowed:
+            return
+        self.size += len(data)
+        if self.size > self.limit:
+            self.overflow()
+            return
+        self._items.append(data)
+        self._idle.clear()
+        self._wake.set()
+
+    def overflow(self) -> None:
+        if not self.overflowed:
+            self.overflowed = True
+            self._items.clear()
+            self.size = 0
+            self._idle.set()
+            self._on_overflow()
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._items)
+
+    async def drain(self) -> None:
+        """Write everything queued; a no-op if someone else is already draining."""
+        if self._draining:
+            return
+        self._draining = True
+        items, send = self._items, self._send
+        try:
+            while items:
+                data = items.popleft()
+                self.size -= len(data)
+                await send(data)
+        finally:
+            self._draining = False
+            if not items:
+                self._idle.set()
+
+    async def run(self) -> None:
+        """The writer task: drain whenever something is queued (until cancelled)."""
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            await self.drain()
+
+    async def wait_empty(self) -> None:
+        """Wait until everything queued is written (backpressure for a producer)."""
+        await self._idle.wait()

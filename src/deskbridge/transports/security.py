@@ -1,0 +1,140 @@
+"""Who may talk to the web door: the token, the Origin allowlist and the Host check.
+
+A server on localhost is reachable by every web page the user opens: a page
+can open ``ws://localhost:8001`` (cross-site WebSocket hijacking) or rebind a
+DNS name of its own to 127.0.0.1. So every request must carry the per-install
+token (``Authorization: Bearer`` or ``?token=``, since browsers cannot set
+headers on a WebSocket), a WebSocket handshake's ``Origin`` must be on the
+allowlist, and every ``Host`` must name this server on a loopback address.
+These checks are pure functions of the ASGI scope.
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import os
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+from urllib.parse import parse_qsl
+
+from deskbridge.transports.closecodes import CloseCode
+
+TOKEN_FILE: Final = "token"
+LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+def load_or_create_token(data_dir: Path) -> tuple[str, Path]:
+    """The install's token from ``<data_dir>/token``, made (mode 0600) on first start."""
+    path = data_dir / TOKEN_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        token = path.read_text(encoding="utf-8").strip()
+        if not token:
+            raise ValueError(f"{path} is empty; delete it to make a new token") from None
+        if os.name == "posix" and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+        return token, path
+    token = secrets.token_urlsafe(32)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    return token, path
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a request is refused, as an HTTP status and as a WebSocket close code."""
+
+    status: int
+    close_code: CloseCode
+    message: str
+
+
+def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def query_params(scope: Mapping[str, Any]) -> dict[str, str]:
+    """The query string as a dict (the last value wins when a name repeats)."""
+    raw = scope.get("query_string", b"")
+    return dict(parse_qsl(raw.decode("latin-1"), keep_blank_values=True)) if raw else {}
+
+
+class Guard:
+    """Checks one server's requests; ``token=None`` turns authentication off."""
+
+    def __init__(
+        self,
+        *,
+        token: str | None,
+        port: int,
+        bound_host: str,
+        allowed_origins: Iterable[str] = (),
+        allowed_hosts: Iterable[str] = (),
+    ) -> None:
+        self._token = token.encode() if token is not None else None
+        self.port = port
+        names = set(LOOPBACK_NAMES) | {h.lower() for h in allowed_hosts}
+        if bound_host not in ("0.0.0.0", "::", ""):
+            names.add(bound_host.lower())
+        self._host_names = frozenset(names)
+        own = {f"http://{name}:{port}" for name in ("localhost", "127.0.0.1", "[::1]")}
+        self._origins = frozenset(own | {"null"} | {o.rstrip("/") for o in allowed_origins if not o.endswith("*")})
+        self._origin_prefixes = ("file://", *(o[:-1] for o in allowed_origins if o.endswith("*")))
+
+    def check(self, scope: Mapping[str, Any]) -> Refusal | None:
+        """The first reason to refuse this HTTP request or WebSocket handshake, or None."""
+        return self.check_host(scope) or self.check_origin(scope) or self.check_token(scope)
+
+    def check_host(self, scope: Mapping[str, Any]) -> Refusal | None:
+        host = _header(scope, b"host")
+        if not host:
+            return Refusal(400, CloseCode.BAD_REQUEST, "missing Host header")
+        name, sep, port = host.rpartition(":")
+        if not sep or "]" in port or not port.isdigit():
+            return Refusal(400, CloseCode.BAD_REQUEST, "the Host header must name the port")
+        if int(port) != self.port or name.strip("[]").lower() not in self._host_names:
+            return Refusal(421, CloseCode.MISDIRECTED, "this server answers only to its loopback address and port")
+        return None
+
+    def origin_allowed(self, origin: str | None) -> bool:
+        if origin is None:
+            return True
+        origin = origin.rstrip("/")
+        return origin in self._origins or origin.startswith(self._origin_prefixes)
+
+    def check_origin(self, scope: Mapping[str, Any]) -> Refusal | None:
+        if self.origin_allowed(_header(scope, b"origin")):
+            return None
+        return Refusal(403, CloseCode.FORBIDDEN_ORIGIN, "origin not allowed")
+
+    def check_token(self, scope: Mapping[str, Any]) -> Refusal | None:
+        if self._token is None:
+            return None
+        given = None
+        authorization = _header(scope, b"authorization")
+        if authorization is not None:
+            scheme, _, value = authorization.partition(" ")
+            if scheme.lower() == "bearer":
+                given = value.strip()
+        if given is None:
+            given = query_params(scope).get("token")
+        if given is not None and hmac.compare_digest(given.encode(), self._token):
+            return None
+        return Refusal(401, CloseCode.UNAUTHORIZED, "missing or wrong token")
