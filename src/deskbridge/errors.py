@@ -41,6 +41,10 @@ class ErrorCode(enum.StrEnum):
     OPERATION_CANCELLED = "OPERATION_CANCELLED"
     SHUTTING_DOWN = "SHUTTING_DOWN"
 
+    # guardian
+    CHILD_NOT_FOUND = "CHILD_NOT_FOUND"
+    PROCESS_CLOSE_FAILED = "PROCESS_CLOSE_FAILED"
+
 
 class CommandError(Exception):
     """A failure a client should see, with its code and optional structured details."""

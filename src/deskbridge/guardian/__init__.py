@@ -1,15 +1,47 @@
-"""guardian (seed 004): a play-time guardian that watches the Roblox process."""
+"""guardian (seed 004): a play-time guardian that watches the Roblox process.
+
+Managers: config (the seed's JSON, extended), monitor (process watching),
+timeline (the guardian's clock), usage (play time per child per day), sessions,
+limits (warnings, blocks, closing), sync (Firebase sync requests); service ties
+them into one tick; commands and desktop are the wire.
+"""
 
 from __future__ import annotations
 
-from deskbridge.app import AppContext, AppSpec
+from deskbridge.app import AppContext, AppSpec, HttpEndpoint
+from deskbridge.guardian import commands as remote
+from deskbridge.guardian import desktop
+from deskbridge.guardian.config import load
+from deskbridge.guardian.events import TYPES
+from deskbridge.guardian.monitor import PsutilProcesses
+from deskbridge.guardian.schema import MIGRATIONS
+from deskbridge.guardian.service import Guardian
+from deskbridge.guardian.timeline import sleep_counting
 from deskbridge.router import Commands
+from deskbridge.store import Database
 
-EVENT_TYPES = ("roblox_event", "session_event", "notification", "firebase_sync_request")
+HTTP_ENDPOINTS = (
+    HttpEndpoint("POST", "/desktop/connect", "DESKTOP_CONNECT"),
+    HttpEndpoint("POST", "/desktop/disconnect", "DESKTOP_DISCONNECT"),
+    HttpEndpoint("GET", "/desktop/status", "DESKTOP_STATUS"),
+    HttpEndpoint("GET", "/desktop/queue/sessions", "DESKTOP_QUEUE_SESSIONS"),
+    HttpEndpoint("GET", "/desktop/queue/notifications", "DESKTOP_QUEUE_NOTIFICATIONS"),
+    HttpEndpoint("POST", "/desktop/command", "DESKTOP_COMMAND"),
+    HttpEndpoint("POST", "/sync/confirm", "SYNC_CONFIRM"),
+)
+"""Seed 004's endpoints; GET /desktop/events/poll is the web door's own (the core's event log)."""
 
 
 def build(context: AppContext) -> Commands:
-    return Commands()
+    config = load(context.config)
+    db = Database(context.data_dir / "guardian.db", MIGRATIONS, name="guardian database")
+    guardian = Guardian(config, db, sleep_counting(context.clock), PsutilProcesses(), context.events.emit)
+    commands = Commands()
+    remote.register(commands, guardian)
+    desktop.register(commands, guardian, context)
+    guardian.start()
+    context.on_close(guardian.aclose)
+    return commands
 
 
 app = AppSpec(
@@ -17,5 +49,6 @@ app = AppSpec(
     version="0.1.0",
     description="Play-time guardian: process watching, sessions, daily limits, desktop events",
     build=build,
-    event_types=EVENT_TYPES,
+    event_types=TYPES,
+    http_endpoints=HTTP_ENDPOINTS,
 )

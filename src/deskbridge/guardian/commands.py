@@ -1,0 +1,169 @@
+"""The parent's remote commands: each its own command type, and all of them behind ``POST /desktop/command``.
+
+The mobile app sends ``{"command": "force_close", "params": {...}}`` through
+Firebase to the desktop client, which posts it here (seed 004, steps 6-9);
+stdio clients may call ``FORCE_CLOSE`` and the others directly. Both paths run
+the same handler after the same validation. Params are strict: a misspelt
+``"minuts"`` is an error, not a silent default.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Final
+
+import msgspec
+
+from deskbridge import protocol
+from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.guardian import events
+from deskbridge.guardian.config import ChildName, Minutes, PositiveMinutes, Weekday
+from deskbridge.guardian.service import Guardian
+from deskbridge.router import Commands
+
+REMOTE_COMMANDS: Final = {
+    "force_close": "FORCE_CLOSE",
+    "set_daily_limit": "SET_DAILY_LIMIT",
+    "grant_bonus_time": "GRANT_BONUS_TIME",
+    "pause_monitoring": "PAUSE_MONITORING",
+    "resume_monitoring": "RESUME_MONITORING",
+    "get_usage": "GET_USAGE",
+    "get_config": "GET_CONFIG",
+}
+
+
+class _Params(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    pass
+
+
+class NoParams(_Params):
+    pass
+
+
+class SetDailyLimitParams(_Params):
+    minutes: Minutes
+    child: ChildName | None = None
+    """Default: the active child."""
+    weekday: Weekday | None = None
+    """Only this weekday; without it, every day (the config's weekday limits are dropped)."""
+
+
+class GrantBonusTimeParams(_Params):
+    minutes: PositiveMinutes
+    child: ChildName | None = None
+
+
+class PauseMonitoringParams(_Params):
+    minutes: PositiveMinutes | None = None
+    """Resume by itself after this long; without it, until RESUME_MONITORING."""
+
+
+class GetUsageParams(_Params):
+    child: ChildName | None = None
+    """Default: every child."""
+
+
+class DesktopCommandPayload(msgspec.Struct, kw_only=True):
+    command: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    params: dict[str, Any] = {}
+
+
+class DesktopCommandAnswer(msgspec.Struct, omit_defaults=True):
+    """Seed 004's answer to ``POST /desktop/command``: ``success`` and ``result``, or ``error``."""
+
+    success: bool
+    result: Any = None
+    error: str | None = None
+    error_code: str | None = None
+    details: Any = None
+
+
+def register(commands: Commands, guardian: Guardian) -> None:
+    def child_named(name: str | None) -> str:
+        child = guardian.child if name is None else name
+        if child not in guardian.allowances:
+            known = ", ".join(guardian.allowances.children())
+            raise CommandError(
+                ErrorCode.CHILD_NOT_FOUND, f"no child profile {child!r}; known: {known}", {"child": child}
+            )
+        return child
+
+    @commands.command("FORCE_CLOSE")
+    def force_close(params: NoParams) -> dict[str, Any]:
+        """Close the game now (the whole process tree); its roblox_stopped event follows."""
+        closed, failed = guardian.close_games()
+        infos = [events.process_info(info) for info in closed]
+        if failed:
+            raise CommandError(
+                ErrorCode.PROCESS_CLOSE_FAILED,
+                f"could not close {', '.join(f'{info.name} ({info.pid})' for info in failed)}",
+                {"closed": infos, "failed": [events.process_info(info) for info in failed]},
+            )
+        return {"closed": infos, "count": len(infos)}
+
+    @commands.command("SET_DAILY_LIMIT")
+    def set_daily_limit(params: SetDailyLimitParams) -> dict[str, Any]:
+        """Change a child's daily limit (kept across restarts; wins over the config file)."""
+        child = child_named(params.child)
+        profile = guardian.set_daily_limit(child, params.minutes, params.weekday)
+        return {
+            "child_profile": child,
+            "daily_limit_minutes": profile.daily_limit_minutes,
+            "weekday_limits": profile.weekday_limits,
+            "today": guardian.today(child),
+        }
+
+    @commands.command("GRANT_BONUS_TIME")
+    def grant_bonus_time(params: GrantBonusTimeParams) -> dict[str, Any]:
+        """Add minutes to today's allowance; warnings re-arm and a closed game may start again."""
+        child = child_named(params.child)
+        return {
+            "child_profile": child,
+            "granted_minutes": params.minutes,
+            "today": guardian.grant_bonus(child, params.minutes),
+        }
+
+    @commands.command("PAUSE_MONITORING")
+    def pause_monitoring(params: PauseMonitoringParams) -> dict[str, Any]:
+        """Stop counting time and enforcing limits (process events still flow)."""
+        return guardian.pause(params.minutes)
+
+    @commands.command("RESUME_MONITORING")
+    def resume_monitoring(params: NoParams) -> dict[str, Any]:
+        """Count and enforce again."""
+        return guardian.resume()
+
+    @commands.command("GET_USAGE")
+    def get_usage(params: GetUsageParams) -> dict[str, Any]:
+        """Today and the 7 days before it, per child."""
+        children = guardian.allowances.children() if params.child is None else [child_named(params.child)]
+        return guardian.usage_report(children)
+
+    @commands.command("GET_CONFIG")
+    def get_config(params: NoParams) -> dict[str, Any]:
+        """The configuration in force: the file, with the parent's remote limit changes."""
+        return guardian.effective_config()
+
+    @commands.command("DESKTOP_COMMAND")
+    def desktop_command(payload: DesktopCommandPayload) -> DesktopCommandAnswer:
+        """POST /desktop/command: run one remote command; failures are answered, not raised."""
+        command_type = REMOTE_COMMANDS.get(payload.command)
+        if command_type is None:
+            return DesktopCommandAnswer(
+                False,
+                error=f"unknown command {payload.command!r}; known: {', '.join(REMOTE_COMMANDS)}",
+                error_code=ErrorCode.UNKNOWN_COMMAND,
+            )
+        route = commands.routes()[command_type]
+        try:
+            params = msgspec.convert(payload.params, route.payload_type)
+        except msgspec.ValidationError as exc:
+            message, details = protocol.validation_details(exc)
+            fields = [field.replace("$", "$.params", 1) for field in details["fields"]]
+            return DesktopCommandAnswer(
+                False, error=message.replace("`$", "`$.params"), error_code=ErrorCode.INVALID_PAYLOAD,
+                details={"fields": fields},
+            )  # fmt: skip
+        try:
+            return DesktopCommandAnswer(True, result=route.call(params))
+        except CommandError as exc:
+            return DesktopCommandAnswer(False, error=exc.message, error_code=exc.code, details=exc.details)

@@ -1,0 +1,168 @@
+"""The guardian's configuration: seed 004's JSON, extended, and refused at start when wrong.
+
+Every key is typed and unknown keys are errors, because a typo in a limit must
+not silently become "no limit". The message names the key
+(``guardian config: Expected `int` >= 0 - at `$.children.alice.daily_limit_minutes```).
+Top-level keys the core reads (``events``, ``web``) or named after another
+app (``"studio": {...}``) are not the guardian's and are left alone, so one
+file can configure a backend serving both apps behind every door.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Annotated, Any, Final, Literal, TypeVar
+
+import msgspec
+
+from deskbridge.app import available_apps
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: Final[tuple[Weekday, ...]] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Minutes = Annotated[int, msgspec.Meta(ge=0, le=1440)]
+PositiveMinutes = Annotated[int, msgspec.Meta(ge=1, le=1440)]
+ChildName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+ProcessName = Annotated[str, msgspec.Meta(min_length=1, max_length=260)]
+
+# Windows keeps ".exe" in names; macOS cuts names at 16 characters, Linux at 15
+# (psutil restores the full name from the command line).
+DEFAULT_PROCESS_NAMES: Final = ("RobloxPlayerBeta.exe", "RobloxPlayerBeta", "RobloxPlayer")
+DEFAULT_CLOSE_ALSO: Final = ("RobloxCrashHandler.exe", "RobloxCrashHandler")
+DEFAULT_CHILD: Final = "default_child"
+CORE_KEYS: Final = frozenset({"events", "web"})
+"""Top-level sections read by the core (event retention) and the web door."""
+
+S = TypeVar("S")
+
+
+class ConfigError(ValueError):
+    """The configuration cannot be used; the message names the offending key."""
+
+
+class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    pass
+
+
+class WebSocketConfig(_Strict):
+    enabled: bool = True
+    host: str = "localhost"
+    port: Annotated[int, msgspec.Meta(ge=1, le=65535)] = 8001
+
+
+class HttpPollingConfig(_Strict):
+    enabled: bool = True
+    interval: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 2.0
+
+
+class DesktopClientConfig(_Strict):
+    """Seed 004's ``desktop_client`` block, as the seed writes it."""
+
+    websocket: WebSocketConfig = msgspec.field(default_factory=WebSocketConfig)
+    http_polling: HttpPollingConfig = msgspec.field(default_factory=HttpPollingConfig)
+
+
+class MonitorConfig(_Strict):
+    process_names: tuple[ProcessName, ...] = DEFAULT_PROCESS_NAMES
+    """Names that mean "the game is running", matched case-insensitively against a
+    process's name and its executable's base name."""
+    close_also: tuple[ProcessName, ...] = DEFAULT_CLOSE_ALSO
+    """Closed together with the game, never counted as playing."""
+    poll_interval: Annotated[float, msgspec.Meta(ge=0.05, le=60)] = 1.0
+
+
+class AllowedHours(_Strict):
+    """A daily window, local time; ``start`` after ``end`` crosses midnight (22:00-02:00)."""
+
+    start: ClockTime
+    end: ClockTime
+
+    def __post_init__(self) -> None:
+        if self.start == self.end:
+            raise ValueError("allowed_hours needs a start and an end that differ (leave it out to allow any time)")
+
+    def seconds_left(self, moment: datetime) -> float:
+        """Seconds until the window closes, or 0 when ``moment`` is outside it."""
+        start, end = _minute_of_day(self.start), _minute_of_day(self.end)
+        now = moment.hour * 60 + moment.minute + moment.second / 60 + moment.microsecond / 60e6
+        inside = start <= now < end if start < end else now >= start or now < end
+        return ((end - now) % 1440) * 60 if inside else 0.0
+
+
+def _minute_of_day(clock_time: str) -> int:
+    hours, minutes = clock_time.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+class ChildProfile(_Strict):
+    daily_limit_minutes: Minutes = 120
+    weekday_limits: dict[Weekday, Minutes] = {}
+    """Limits for particular days (``{"saturday": 180}``); other days use ``daily_limit_minutes``."""
+    allowed_hours: AllowedHours | None = None
+    warning_minutes: tuple[PositiveMinutes, ...] = (15, 5)
+    auto_close: bool = True
+    grace_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 60.0
+
+    def limit_minutes(self, day: date) -> int:
+        return self.weekday_limits.get(WEEKDAYS[day.weekday()], self.daily_limit_minutes)
+
+
+class SyncConfig(_Strict):
+    retry_seconds: Annotated[float, msgspec.Meta(gt=0, le=86400)] = 30.0
+    """First wait before an unconfirmed sync request is raised again; doubles each time."""
+    max_retry_seconds: Annotated[float, msgspec.Meta(gt=0, le=86400)] = 3600.0
+
+
+def _default_children() -> dict[str, ChildProfile]:
+    return {DEFAULT_CHILD: ChildProfile()}
+
+
+class GuardianConfig(_Strict):
+    desktop_client: DesktopClientConfig = msgspec.field(default_factory=DesktopClientConfig)
+    monitor: MonitorConfig = msgspec.field(default_factory=MonitorConfig)
+    children: dict[ChildName, ChildProfile] = msgspec.field(default_factory=_default_children)
+    active_child: ChildName = DEFAULT_CHILD
+    timezone: str | None = None
+    """IANA name (``Europe/Paris``) of the zone whose midnight ends a day; default: the system's."""
+    sync: SyncConfig = msgspec.field(default_factory=SyncConfig)
+
+    def __post_init__(self) -> None:
+        if self.active_child not in self.children:
+            known = ", ".join(sorted(self.children)) or "none"
+            raise ValueError(f"active_child {self.active_child!r} is not one of children ({known})")
+        if self.timezone is not None:
+            try:
+                zoneinfo.ZoneInfo(self.timezone)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"timezone {self.timezone!r} is not a known IANA time zone") from None
+
+    def zone(self) -> zoneinfo.ZoneInfo | None:
+        """The configured zone, or None for the system's local time (DST rules included)."""
+        return zoneinfo.ZoneInfo(self.timezone) if self.timezone is not None else None
+
+
+def load(raw: Mapping[str, Any]) -> GuardianConfig:
+    """Validate the backend's config; raises :class:`ConfigError` naming the first bad key."""
+    foreign = CORE_KEYS | (set(available_apps()) - {"guardian"})
+    ours = {key: value for key, value in raw.items() if key not in foreign}
+    children = ours.get("children")
+    if isinstance(children, dict):
+        # msgspec reports a bad value inside a dict as `$.children[...]`: check
+        # each profile alone first so the message names the child.
+        for name, profile in children.items():
+            _convert(profile, ChildProfile, f"$.children.{name}")
+    return _convert(ours, GuardianConfig, "$")
+
+
+def _convert(value: Any, kind: type[S], where: str) -> S:
+    try:
+        return msgspec.convert(value, kind)
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        if " - at `$" in text:
+            text = text.replace(" - at `$", f" - at `{where}", 1)
+        elif where != "$":
+            text = f"{text} - at `{where}`"
+        raise ConfigError(f"guardian config: {text}") from None
