@@ -80,11 +80,41 @@ def test_letters_of_any_script_digits_and_a_little_punctuation_make_a_name(
 
 def test_names_that_are_not_safe_directory_names_are_refused(studio: BackendProcess, tmp_path: Path) -> None:
     refused = [
-        "", "../escape", "..", ".", ".hidden", "a..b", "a/b", "a\\b", "/etc", "C:", "C:\\Windows", "~root",
-        "name ", " name", "name.", "CON", "nul.txt", "com1", "LPT9", "tab\there", "new\nline", "nul\x00byte",
-        "\x1b[31mred", "emoji🎵", "rtl\u202eoverride", "zero\u200bwidth", "x" * 61, "%2e%2e", "a:b", "a*b", "a?b",
-        'a"b', "a<b>", "a|b",
-    ]  # fmt: skip
+        "",
+        "../escape",
+        "..",
+        ".",
+        ".hidden",
+        "a..b",
+        "a/b",
+        "a\\b",
+        "/etc",
+        "C:",
+        "C:\\Windows",
+        "~root",
+        "name ",
+        " name",
+        "name.",
+        "CON",
+        "nul.txt",
+        "com1",
+        "LPT9",
+        "tab\there",
+        "new\nline",
+        "nul\x00byte",
+        "\x1b[31mred",
+        "emoji🎵",
+        "rtl\u202eoverride",
+        "zero\u200bwidth",
+        "x" * 61,
+        "%2e%2e",
+        "a:b",
+        "a*b",
+        "a?b",
+        'a"b',
+        "a<b>",
+        "a|b",
+    ]
     for name in refused:
         response = studio.error("CREATE_ACCOUNT", {"name": name})
         assert response["error_code"] == "INVALID_PAYLOAD", name
@@ -97,8 +127,23 @@ def test_names_that_are_not_safe_directory_names_are_refused(studio: BackendProc
 def test_emails_are_checked_when_given(studio: BackendProcess) -> None:
     for good in ["a@b.co", "first.last+tag@sub.example.com", "x@bücher.de", "x@xn--bcher-kva.de"]:
         assert studio.ok("CREATE_ACCOUNT", {"name": f"n{len(good)}{good[0]}", "email": good})["email"] == good
-    for bad in ["", "plain", "@example.com", "a@", "a@b", "a b@example.com", "a@exa mple.com", "a@@b.com",
-                "a@-b.com", ".a@b.com", "a..b@c.com", "a@b.c", "a@b.com\n", "x" * 65 + "@b.com", "a@b.com" + "m" * 300]:  # fmt: skip
+    for bad in [
+        "",
+        "plain",
+        "@example.com",
+        "a@",
+        "a@b",
+        "a b@example.com",
+        "a@exa mple.com",
+        "a@@b.com",
+        "a@-b.com",
+        ".a@b.com",
+        "a..b@c.com",
+        "a@b.c",
+        "a@b.com\n",
+        "x" * 65 + "@b.com",
+        "a@b.com" + "m" * 300,
+    ]:
         response = studio.error("CREATE_ACCOUNT", {"name": "bad", "email": bad})
         assert response["error_code"] == "INVALID_PAYLOAD", bad
         assert response["details"]["fields"] == ["$.email"], bad
@@ -133,14 +178,17 @@ def test_a_profile_left_by_a_deleted_account_is_adopted_by_its_namesake(studio: 
     assert (profiles / "main" / "Cookies").read_text() == "signed in"
 
 
-def test_rename_moves_the_profile_and_every_record_naming_the_account(
-    studio: BackendProcess, profiles: Path
-) -> None:
+def test_rename_moves_the_profile_and_every_record_naming_the_account(studio: BackendProcess, profiles: Path) -> None:
     studio.ok("CREATE_ACCOUNT", {"name": "old", "email": "me@example.com"})
     (profiles / "old" / "Cookies").write_text("signed in")
-    queue = studio.ok("CREATE_QUEUE", {"account_name": "old", "total_songs": 1, "songs_per_batch": 1, "prompts": [{"style": "jazz"}]})  # fmt: skip
+    queue = studio.ok(
+        "CREATE_QUEUE", {"account_name": "old", "total_songs": 1, "songs_per_batch": 1, "prompts": [{"style": "jazz"}]}
+    )
     studio.ok("RECORD_DOWNLOADS", {"account_name": "old", "clips": [{"id": "clip-1"}]})
-    studio.ok("ADD_CREATION_RECORD", {"record": {"song_id": "s1", "title": "T", "prompt_index": 0, "account_name": "old", "status": "completed"}})  # fmt: skip
+    studio.ok(
+        "ADD_CREATION_RECORD",
+        {"record": {"song_id": "s1", "title": "T", "prompt_index": 0, "account_name": "old", "status": "completed"}},
+    )
 
     renamed = studio.ok("RENAME_ACCOUNT", {"old_name": "old", "new_name": "Новый"})
     assert renamed["name"] == "Новый"
@@ -253,7 +301,18 @@ def test_delete_removes_the_accounts_queues_and_downloads_but_keeps_creation_his
     studio.ok("ADD_PROMPTS", {"prompts": [{"style": "rock"}, {"style": "pop"}]})
     queue = studio.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 2, "songs_per_batch": 1})
     studio.ok("RECORD_DOWNLOADS", {"account_name": "main", "clips": [{"id": "c1"}]})
-    studio.ok("ADD_CREATION_RECORD", {"record": {"song_id": "s1", "title": "Kept", "prompt_index": 0, "account_name": "main", "status": "completed"}})  # fmt: skip
+    studio.ok(
+        "ADD_CREATION_RECORD",
+        {
+            "record": {
+                "song_id": "s1",
+                "title": "Kept",
+                "prompt_index": 0,
+                "account_name": "main",
+                "status": "completed",
+            }
+        },
+    )
 
     assert studio.ok("DELETE_ACCOUNT", {"name": "main"})["removed_queues"] == 1
     removed = studio.wait_event(lambda e: e["payload"].get("change") == "removed")

@@ -12,12 +12,14 @@ from tests.support import BackendProcess
 def test_prompts_are_added_listed_validated_and_deleted(studio: BackendProcess) -> None:
     added = studio.ok(
         "ADD_PROMPTS",
-        {"prompts": [
-            {"title": "One", "lyrics": "[Verse]\nline\n\tindented", "style": "Pop", "tags": ["happy", "summer"]},
-            {"style": "ambient"},
-            {"lyrics": "only lyrics"},
-        ]},
-    )  # fmt: skip
+        {
+            "prompts": [
+                {"title": "One", "lyrics": "[Verse]\nline\n\tindented", "style": "Pop", "tags": ["happy", "summer"]},
+                {"style": "ambient"},
+                {"lyrics": "only lyrics"},
+            ]
+        },
+    )
     assert added["added"] == 3
     assert added["available"] == 3
     first, second, third = added["prompt_ids"]
@@ -38,8 +40,11 @@ def test_prompts_are_added_listed_validated_and_deleted(studio: BackendProcess) 
     }
     assert [p["prompt_id"] for p in studio.ok("GET_PROMPTS", {"limit": 1, "offset": 1})["items"]] == [second]
     assert studio.ok("VALIDATE_PROMPTS", {"requested_total": 3}) == {
-        "valid": True, "requested_total": 3, "available": 3, "missing": 0,
-    }  # fmt: skip
+        "valid": True,
+        "requested_total": 3,
+        "available": 3,
+        "missing": 0,
+    }
     assert studio.ok("VALIDATE_PROMPTS", {"requested_total": 5})["missing"] == 2
 
     assert studio.ok("DELETE_PROMPT", {"prompt_id": third}) == {"prompt_id": third, "deleted": True}

@@ -26,7 +26,11 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
         "ACCOUNT_NOT_FOUND",
     ),
     ("REMOVE_QUEUE", {"queue_id": "queue-uuid"}, "QUEUE_NOT_FOUND"),
-    ("UPDATE_QUEUE_PROGRESS", {"queue_id": "queue-uuid", "completed_count": 5, "status": "in_progress"}, "QUEUE_NOT_FOUND"),
+    (
+        "UPDATE_QUEUE_PROGRESS",
+        {"queue_id": "queue-uuid", "completed_count": 5, "status": "in_progress"},
+        "QUEUE_NOT_FOUND",
+    ),
     ("VALIDATE_PROMPTS", {"requested_total": 10}, None),
     ("CLEAR_QUEUES", {}, None),
     ("LAUNCH_BROWSER", {"account_name": "account_name", "headless": False}, "NOT_IMPLEMENTED"),
@@ -41,14 +45,25 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
     ("GET_NEW_CLIPS", {"account_name": "account_name", "all_clips": [CLIP]}, "ACCOUNT_NOT_FOUND"),
     (
         "DOWNLOAD_CLIP",
-        {"session_token": "jwt_token", "clip": CLIP, "output_dir": "/path/to/output", "with_thumbnail": True, "append_uuid": True},
+        {
+            "session_token": "jwt_token",
+            "clip": CLIP,
+            "output_dir": "/path/to/output",
+            "with_thumbnail": True,
+            "append_uuid": True,
+        },
         "NOT_IMPLEMENTED",
     ),
     (
         "BATCH_DOWNLOAD",
         {
-            "account_name": "account_name", "session_token": "jwt_token", "clips": [CLIP],
-            "output_dir": "/path/to/output", "with_thumbnail": True, "append_uuid": True, "delay": 2.0,
+            "account_name": "account_name",
+            "session_token": "jwt_token",
+            "clips": [CLIP],
+            "output_dir": "/path/to/output",
+            "with_thumbnail": True,
+            "append_uuid": True,
+            "delay": 2.0,
         },
         "NOT_IMPLEMENTED",
     ),
@@ -56,8 +71,10 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
     (
         "CREATE_SONGS_BATCH",
         {
-            "account_name": "account_name", "prompts": [{"title": "Song Title", "lyrics": "Song lyrics", "style": "Pop"}],
-            "songs_per_session": 1, "advanced_options": {"weirdness": 50, "creativity": 75, "model": "v4"},
+            "account_name": "account_name",
+            "prompts": [{"title": "Song Title", "lyrics": "Song lyrics", "style": "Pop"}],
+            "songs_per_session": 1,
+            "advanced_options": {"weirdness": 50, "creativity": 75, "model": "v4"},
             "auto_submit": False,
         },
         "NOT_IMPLEMENTED",
@@ -66,12 +83,20 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
     ("GET_CREATION_HISTORY", {"account_name": "account_name"}, None),
     (
         "ADD_CREATION_RECORD",
-        {"record": {"song_id": "song-uuid", "title": "Song Title", "prompt_index": 0, "account_name": "account_name", "status": "completed"}},
+        {
+            "record": {
+                "song_id": "song-uuid",
+                "title": "Song Title",
+                "prompt_index": 0,
+                "account_name": "account_name",
+                "status": "completed",
+            }
+        },
         "ACCOUNT_NOT_FOUND",
     ),
     ("EXPORT_HISTORY_TO_CSV", {"output_path": "/path/to/export.csv"}, "INVALID_PAYLOAD"),
     ("SEARCH_HISTORY", {"keyword": "search_term"}, None),
-]  # fmt: skip
+]
 
 
 def test_every_seed_example_in_order_then_a_restart(spawn: Callable[..., BackendProcess], profiles: Path) -> None:
@@ -132,7 +157,18 @@ def test_the_seed_flow_succeeds_when_the_account_and_prompts_exist(studio: Backe
     assert event["payload"]["status"] == "in_progress"
     assert event["payload"]["total"] == 10
     assert event["payload"]["progress"] == 50
-    studio.ok("ADD_CREATION_RECORD", {"record": {"song_id": "song-uuid", "title": "Song Title", "prompt_index": 0, "account_name": "account_name", "status": "completed"}})  # fmt: skip
+    studio.ok(
+        "ADD_CREATION_RECORD",
+        {
+            "record": {
+                "song_id": "song-uuid",
+                "title": "Song Title",
+                "prompt_index": 0,
+                "account_name": "account_name",
+                "status": "completed",
+            }
+        },
+    )
     assert studio.ok("GET_CREATION_HISTORY", {"account_name": "account_name"})["total"] == 1
     assert studio.ok("SEARCH_HISTORY", {"keyword": "song"})["items"][0]["song_id"] == "song-uuid"
     assert studio.ok("GET_NEW_CLIPS", {"account_name": "account_name", "all_clips": [CLIP]}) == [CLIP]

@@ -62,16 +62,13 @@ class DownloadHistory:
         self._clock = clock
 
     def record(self, account_name: str, clips: Sequence[DownloadedClip]) -> RecordedDownloads:
-        """Remember clips as downloaded (again: the newest title, path and time win)."""
+        """Remember clips as downloaded; a clip downloaded again is replaced by its newest entry."""
         now = timestamps.now(self._clock)
         with self._db.transaction() as conn:
             account = find_account(conn, account_name, "$.account_name")
             conn.executemany(
-                """
-                INSERT INTO downloads (account_name, clip_id, title, file_path, downloaded_at) VALUES (?, ?, ?, ?, ?)
-                ON CONFLICT (account_name, clip_id) DO UPDATE SET
-                    title = excluded.title, file_path = excluded.file_path, downloaded_at = excluded.downloaded_at
-                """,
+                "INSERT OR REPLACE INTO downloads (account_name, clip_id, title, file_path, downloaded_at)"
+                " VALUES (?, ?, ?, ?, ?)",
                 [(account, clip.id, clip.title, clip.file_path, now) for clip in clips],
             )
             (total,) = conn.execute("SELECT COUNT(*) FROM downloads WHERE account_name = ?", (account,)).fetchone()

@@ -1,0 +1,237 @@
+"""Creation history: records added, listed newest first, searched with FTS5, exported to CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import BackendProcess
+
+
+def record(song_id: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "record": {
+            "song_id": song_id,
+            "title": "",
+            "prompt_index": 0,
+            "account_name": "main",
+            "status": "completed",
+            **fields,
+        }
+    }
+
+
+@pytest.fixture
+def main(studio: BackendProcess) -> BackendProcess:
+    studio.ok("CREATE_ACCOUNT", {"name": "main"})
+    studio.ok("CREATE_ACCOUNT", {"name": "side"})
+    return studio
+
+
+def test_records_are_added_updated_and_listed_newest_first(main: BackendProcess) -> None:
+    added = main.ok("ADD_CREATION_RECORD", record("s1", title="First", created_at="2025-01-01 09:00:00"))
+    assert added == {
+        "song_id": "s1",
+        "title": "First",
+        "prompt_index": 0,
+        "account_name": "main",
+        "status": "completed",
+        "lyrics": "",
+        "style": "",
+        "tags": [],
+        "queue_id": None,
+        "error": None,
+        "created_at": "2025-01-01 09:00:00",
+        "updated_at": added["updated_at"],
+    }
+    main.ok("ADD_CREATION_RECORD", record("s2", title="Second", created_at="2025-01-02T09:00:00"))
+    main.ok("ADD_CREATION_RECORD", record("s3", title="Side", account_name="SIDE", status="failed", error="captcha"))
+    page = main.ok("GET_CREATION_HISTORY")
+    assert [r["song_id"] for r in page["items"]] == ["s3", "s2", "s1"]
+    assert page["items"][0]["account_name"] == "side"
+    assert page["total"] == 3
+
+    assert [r["song_id"] for r in main.ok("GET_CREATION_HISTORY", {"account_name": "main"})["items"]] == ["s2", "s1"]
+    assert [r["song_id"] for r in main.ok("GET_CREATION_HISTORY", {"status": "failed"})["items"]] == ["s3"]
+    second_page = main.ok("GET_CREATION_HISTORY", {"limit": 2, "offset": 2})
+    assert (second_page["total"], [r["song_id"] for r in second_page["items"]]) == (3, ["s1"])
+
+    updated = main.ok("ADD_CREATION_RECORD", record("s1", title="First (final)", status="completed", style="rock"))
+    assert (updated["title"], updated["style"], updated["created_at"]) == (
+        "First (final)",
+        "rock",
+        "2025-01-01 09:00:00",
+    )
+    assert main.ok("GET_CREATION_HISTORY")["total"] == 3, "a song_id is recorded once"
+
+
+def test_a_record_is_validated(main: BackendProcess) -> None:
+    invalid = [
+        ("$.record", {"record": {"title": "t", "prompt_index": 0, "account_name": "main", "status": "completed"}}),
+        ("$.record.song_id", record("")),
+        ("$.record.status", record("s", status="done")),
+        ("$.record.prompt_index", record("s", prompt_index=-1)),
+        ("$.record.title", record("s", title="bad\x00title")),
+        ("$.record.account_name", record("s", account_name="../main")),
+        ("$.record.created_at", record("s", created_at="not a time")),
+        ("$.record.tags", record("s", tags="rock")),
+        ("$.record", {"record": "s1"}),
+    ]
+    for field, payload in invalid:
+        response = main.error("ADD_CREATION_RECORD", payload)
+        assert response["error_code"] == "INVALID_PAYLOAD", field
+        assert response["details"]["fields"] == [field], response
+    assert "song_id" in main.error("ADD_CREATION_RECORD", invalid[0][1])["error"]
+    assert main.error("ADD_CREATION_RECORD", record("s", account_name="ghost"))["error_code"] == "ACCOUNT_NOT_FOUND"
+    for query in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"status": "weird"}, {"account_name": "a/b"}):
+        assert main.error("GET_CREATION_HISTORY", query)["error_code"] == "INVALID_PAYLOAD", query
+    assert main.ok("GET_CREATION_HISTORY")["total"] == 0
+
+
+def test_search_is_case_and_accent_insensitive_over_title_lyrics_style_and_tags(main: BackendProcess) -> None:
+    main.ok("ADD_CREATION_RECORD", record("title", title="Café Nights"))
+    main.ok("ADD_CREATION_RECORD", record("lyrics", lyrics="[Verse]\nDancing in the RAIN"))
+    main.ok("ADD_CREATION_RECORD", record("style", style="Synthwave, 80s"))
+    main.ok("ADD_CREATION_RECORD", record("tags", tags=["lo-fi", "study"], account_name="side"))
+
+    def found(keyword: str, **extra: Any) -> list[str]:
+        return sorted(r["song_id"] for r in main.ok("SEARCH_HISTORY", {"keyword": keyword, **extra})["items"])
+
+    assert found("cafe") == ["title"]
+    assert found("CAFÉ nights") == ["title"]
+    assert found("rain") == ["lyrics"]
+    assert found("danc") == ["lyrics"], "words match by prefix"
+    assert found("synthwave") == ["style"]
+    assert found("study") == ["tags"]
+    assert found("lo-fi") == ["tags"]
+    assert found("study", account_name="main") == []
+    assert found("nights rain") == [], "every word must match"
+    assert main.ok("SEARCH_HISTORY", {"keyword": "a", "limit": 1})["limit"] == 1
+
+
+def test_search_treats_any_keyword_as_text(main: BackendProcess) -> None:
+    main.ok("ADD_CREATION_RECORD", record("quoted", title='He said "stop" OR "go"'))
+    hostile = [
+        '"',
+        '""',
+        "'",
+        "*",
+        "-",
+        "^",
+        ":",
+        "(",
+        ")",
+        "NEAR(a b)",
+        "a OR b",
+        "NOT",
+        "AND",
+        "title:stop",
+        "'; DROP TABLE creation_records; --",
+        '" OR 1=1 --',
+        "%",
+        "_",
+        "\\",
+        "{title lyrics}: x",
+        "stop*",
+        "🎵",
+        "日本語",
+        "x" * 200,
+        "a b c d e f g h i j k l m n o p q r s t u v w x y z",
+    ]
+    for keyword in hostile:
+        response = main.call("SEARCH_HISTORY", {"keyword": keyword})
+        assert response["success"] is True, (keyword, response)
+    assert [r["song_id"] for r in main.ok("SEARCH_HISTORY", {"keyword": '"stop" OR'})["items"]] == ["quoted"]
+    assert main.ok("GET_CREATION_HISTORY")["total"] == 1, "the table is still there"
+    for bad in ["", "   ", "new\nline", "x" * 201]:
+        response = main.error("SEARCH_HISTORY", {"keyword": bad})
+        assert response["error_code"] == "INVALID_PAYLOAD", bad
+        assert response["details"]["fields"] == ["$.keyword"]
+
+
+def test_export_writes_a_csv_that_spreadsheets_read(main: BackendProcess, tmp_path: Path) -> None:
+    main.ok(
+        "ADD_CREATION_RECORD",
+        record("s1", title='Ça, c\'est "la" vie', lyrics="line one\nline two", created_at="2025-01-01 10:00:00"),
+    )
+    main.ok(
+        "ADD_CREATION_RECORD",
+        record(
+            "s2",
+            title='=HYPERLINK("http://evil")',
+            tags=["a", "b"],
+            account_name="side",
+            created_at="2025-01-02 10:00:00",
+        ),
+    )
+    target = tmp_path / "history.csv"
+
+    assert main.ok("EXPORT_HISTORY_TO_CSV", {"output_path": str(target)}) == {"output_path": str(target), "rows": 2}
+    raw = target.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf"), "a BOM, so spreadsheet programs read UTF-8"
+    assert b"\r\n" in raw
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    assert [r["song_id"] for r in rows] == ["s1", "s2"], "oldest first"
+    assert rows[0]["title"] == 'Ça, c\'est "la" vie'
+    assert rows[0]["lyrics"] == "line one\nline two"
+    assert rows[0]["created_at"] == "2025-01-01 10:00:00"
+    assert rows[1]["title"] == '\'=HYPERLINK("http://evil")', "formulas are not run by the spreadsheet"
+    assert rows[1]["tags"] == "a, b"
+    assert list(rows[0]) == [
+        "created_at",
+        "song_id",
+        "title",
+        "account_name",
+        "status",
+        "prompt_index",
+        "style",
+        "tags",
+        "lyrics",
+        "queue_id",
+        "error",
+        "updated_at",
+    ]
+
+    refused = main.error("EXPORT_HISTORY_TO_CSV", {"output_path": str(target)})
+    assert refused["error_code"] == "INVALID_PAYLOAD"
+    assert "overwrite" in refused["error"]
+    only_side = main.ok(
+        "EXPORT_HISTORY_TO_CSV",
+        {"output_path": str(target), "overwrite": True, "account_name": "side", "escape_formulas": False},
+    )
+    assert only_side["rows"] == 1
+    (row,) = csv.DictReader(io.StringIO(target.read_text(encoding="utf-8-sig"), newline=""))
+    assert row["title"] == '=HYPERLINK("http://evil")'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "history.csv"], "no temporary file is left"
+
+
+def test_export_refuses_paths_it_cannot_or_should_not_write(main: BackendProcess, tmp_path: Path) -> None:
+    (tmp_path / "folder.csv").mkdir()
+    (tmp_path / "notes.txt").write_text("mine")
+    cases = [
+        "relative.csv",
+        "~/history.csv",
+        str(tmp_path / "notes.txt"),
+        str(tmp_path / "no-extension"),
+        str(tmp_path / "missing" / "history.csv"),
+        str(tmp_path / "notes.txt" / "history.csv"),
+        str(tmp_path / "folder.csv"),
+        "/path/to/export.csv",
+    ]
+    if sys.platform == "linux":
+        cases.append("/proc/history.csv")  # a folder no one can write to, even root
+    for path in cases:
+        response = main.error("EXPORT_HISTORY_TO_CSV", {"output_path": path, "overwrite": True})
+        assert response["error_code"] == "INVALID_PAYLOAD", path
+        assert response["details"]["fields"] == ["$.output_path"], path
+    assert (
+        main.error("EXPORT_HISTORY_TO_CSV", {"output_path": str(tmp_path / "x\n.csv")})["error_code"]
+        == "INVALID_PAYLOAD"
+    )
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "folder.csv", "notes.txt"]

@@ -1,0 +1,200 @@
+"""Queues: created from given and library prompts, moved through their states, every change announced."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.support import BackendProcess
+
+
+@pytest.fixture
+def main(studio: BackendProcess) -> BackendProcess:
+    """A studio with an account ``main`` and five library prompts ``p0`` .. ``p4``."""
+    studio.ok("CREATE_ACCOUNT", {"name": "main"})
+    studio.ok("ADD_PROMPTS", {"prompts": [{"title": f"p{n}", "style": "pop"} for n in range(5)]})
+    return studio
+
+
+def queue_events(backend: BackendProcess, queue_id: str, count: int) -> list[dict[str, Any]]:
+    """The first ``count`` QUEUE_PROGRESS payloads of one queue, waiting for them if needed."""
+    while len(found := [e for e in backend.events if e["payload"].get("queue_id") == queue_id]) < count:
+        backend.next_message(timeout=10)
+    assert all(e["type"] == "QUEUE_PROGRESS" and e["id"] == "progress-event" for e in found)
+    return [e["payload"] for e in found[:count]]
+
+
+def titles(backend: BackendProcess, **query: Any) -> list[str]:
+    return [p["title"] for p in backend.ok("GET_PROMPTS", query)["items"]]
+
+
+def test_a_queue_takes_given_prompts_first_then_the_oldest_of_the_library(main: BackendProcess) -> None:
+    queue = main.ok(
+        "CREATE_QUEUE",
+        {
+            "account_name": "MAIN",
+            "total_songs": 3,
+            "songs_per_batch": 2,
+            "prompts": [{"title": "mine", "lyrics": "la"}],
+        },
+    )
+    assert queue["account_name"] == "main"
+    assert queue["status"] == "pending"
+    assert (queue["total_songs"], queue["songs_per_batch"], queue["completed_count"], queue["progress"]) == (3, 2, 0, 0)
+    assert len(queue["prompt_ids"]) == 3
+    assert titles(main, queue_id=queue["queue_id"]) == ["mine", "p0", "p1"]
+    assert titles(main, status="available") == ["p2", "p3", "p4"]
+    assert main.ok("GET_QUEUES") == [queue]
+    assert main.ok("GET_QUEUES", {"account_name": "main"}) == [queue]
+    (created,) = queue_events(main, queue["queue_id"], 1)
+    assert created == {
+        "operation_id": queue["queue_id"],
+        "queue_id": queue["queue_id"],
+        "account_name": "main",
+        "change": "created",
+        "status": "pending",
+        "completed": 0,
+        "total": 3,
+        "progress": 0,
+        "message": "created: 0/3 songs",
+    }
+
+
+def test_too_few_prompts_is_insufficient_prompts_and_changes_nothing(main: BackendProcess) -> None:
+    short = main.error(
+        "CREATE_QUEUE", {"account_name": "main", "total_songs": 10, "songs_per_batch": 2, "prompts": [{"style": "x"}]}
+    )
+    assert short["error_code"] == "INSUFFICIENT_PROMPTS"
+    assert short["details"] == {"requested_total": 10, "given": 1, "available": 5, "missing": 4}
+    assert main.ok("GET_QUEUES") == []
+    assert titles(main, status="available") == ["p0", "p1", "p2", "p3", "p4"], "the given prompt was not kept"
+    assert main.ok("VALIDATE_PROMPTS", {"requested_total": 6}) == {
+        "valid": False,
+        "requested_total": 6,
+        "available": 5,
+        "missing": 1,
+    }
+
+
+def test_queue_parameters_and_account_are_checked(main: BackendProcess) -> None:
+    invalid = [
+        ({"total_songs": 0, "songs_per_batch": 1}, "$.total_songs"),
+        ({"total_songs": -3, "songs_per_batch": 1}, "$.total_songs"),
+        ({"total_songs": 1001, "songs_per_batch": 1}, "$.total_songs"),
+        ({"total_songs": 3, "songs_per_batch": 0}, "$.songs_per_batch"),
+        ({"total_songs": 3, "songs_per_batch": 4}, "$.songs_per_batch"),
+        ({"total_songs": 1, "songs_per_batch": 1, "prompts": [{"style": "a"}, {"style": "b"}]}, "$.prompts"),
+    ]
+    for params, field in invalid:
+        response = main.error("CREATE_QUEUE", {"account_name": "main", **params})
+        assert response["error_code"] == "INVALID_QUEUE_PARAMETERS", params
+        assert response["details"]["fields"] == [field], params
+    assert (
+        main.error("CREATE_QUEUE", {"account_name": "ghost", "total_songs": 1, "songs_per_batch": 1})["error_code"]
+        == "ACCOUNT_NOT_FOUND"
+    )
+    for payload in [
+        {"account_name": "main", "total_songs": "3", "songs_per_batch": 1},
+        {"account_name": "main", "total_songs": 1.5, "songs_per_batch": 1},
+        {"account_name": "main", "total_songs": True, "songs_per_batch": 1},
+        {"account_name": "main", "songs_per_batch": 1},
+        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "prompts": [{"title": "no body"}]},
+    ]:
+        assert main.error("CREATE_QUEUE", payload)["error_code"] == "INVALID_PAYLOAD", payload
+    assert main.error("GET_QUEUES", {"account_name": "ghost"})["error_code"] == "ACCOUNT_NOT_FOUND"
+    assert main.ok("GET_QUEUES") == []
+
+
+def test_progress_moves_forward_marks_prompts_used_and_is_announced(main: BackendProcess) -> None:
+    queue = main.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 4, "songs_per_batch": 2})
+    queue_id = queue["queue_id"]
+
+    started = main.ok("UPDATE_QUEUE_PROGRESS", {"queue_id": queue_id, "completed_count": 0, "status": "in_progress"})
+    assert started["status"] == "in_progress"
+    halfway = main.ok(
+        "UPDATE_QUEUE_PROGRESS",
+        {"queue_id": queue_id, "completed_count": 2, "status": "in_progress", "message": "batch 1/2 done"},
+    )
+    assert (halfway["completed_count"], halfway["progress"], halfway["message"]) == (2, 50, "batch 1/2 done")
+    assert titles(main, status="used") == ["p0", "p1"]
+    done = main.ok("UPDATE_QUEUE_PROGRESS", {"queue_id": queue_id, "completed_count": 4, "status": "completed"})
+    assert (done["status"], done["progress"]) == ("completed", 100)
+    assert titles(main, status="used") == ["p0", "p1", "p2", "p3"]
+
+    events = queue_events(main, queue_id, 4)
+    assert [(e["change"], e["status"], e["completed"], e["progress"]) for e in events] == [
+        ("created", "pending", 0, 0),
+        ("updated", "in_progress", 0, 0),
+        ("updated", "in_progress", 2, 50),
+        ("updated", "completed", 4, 100),
+    ]
+    assert events[2]["message"] == "batch 1/2 done"
+    seqs = [e["seq"] for e in main.events]
+    assert seqs == sorted(seqs)
+
+
+def test_impossible_moves_and_counts_are_refused(main: BackendProcess) -> None:
+    queue_id = main.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 3, "songs_per_batch": 1})["queue_id"]
+
+    def refused(count: int, status: str) -> dict[str, Any]:
+        response = main.error(
+            "UPDATE_QUEUE_PROGRESS", {"queue_id": queue_id, "completed_count": count, "status": status}
+        )
+        assert response["error_code"] == "INVALID_QUEUE_PARAMETERS", (count, status)
+        return response
+
+    refused(0, "completed")  # pending cannot complete without running
+    refused(1, "pending")  # a pending queue has made nothing
+    refused(4, "in_progress")  # more than total
+    refused(-1, "in_progress")
+    main.ok("UPDATE_QUEUE_PROGRESS", {"queue_id": queue_id, "completed_count": 2, "status": "in_progress"})
+    assert refused(1, "in_progress")["details"]["completed_count"] == 2  # never backwards
+    refused(2, "pending")  # no way back to pending
+    refused(2, "completed")  # completed means all songs
+    main.ok("UPDATE_QUEUE_PROGRESS", {"queue_id": queue_id, "completed_count": 2, "status": "failed"})
+    refused(2, "failed")  # finished queues are final
+    refused(3, "in_progress")
+
+    assert (
+        main.error("UPDATE_QUEUE_PROGRESS", {"queue_id": queue_id, "completed_count": 2, "status": "done"})[
+            "error_code"
+        ]
+        == "INVALID_PAYLOAD"
+    )
+    missing = main.error(
+        "UPDATE_QUEUE_PROGRESS", {"queue_id": "no-such-queue", "completed_count": 0, "status": "in_progress"}
+    )
+    assert missing["error_code"] == "QUEUE_NOT_FOUND"
+    (queue,) = main.ok("GET_QUEUES")
+    assert (queue["status"], queue["completed_count"]) == ("failed", 2)
+
+
+def test_finished_removed_and_cleared_queues_give_unused_prompts_back(main: BackendProcess) -> None:
+    cancelled = main.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 2, "songs_per_batch": 1})
+    main.ok("UPDATE_QUEUE_PROGRESS", {"queue_id": cancelled["queue_id"], "completed_count": 1, "status": "cancelled"})
+    assert titles(main, status="available") == ["p1", "p2", "p3", "p4"]
+    assert titles(main, queue_id=cancelled["queue_id"]) == ["p0"], "the used prompt stays with its queue"
+
+    removed = main.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 2, "songs_per_batch": 2})
+    assert main.ok("REMOVE_QUEUE", {"queue_id": removed["queue_id"]}) == {
+        "queue_id": removed["queue_id"],
+        "removed": True,
+        "released_prompts": 2,
+    }
+    assert main.error("REMOVE_QUEUE", {"queue_id": removed["queue_id"]})["error_code"] == "QUEUE_NOT_FOUND"
+    assert queue_events(main, removed["queue_id"], 2)[1]["change"] == "removed"
+
+    first = main.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 1, "songs_per_batch": 1})
+    second = main.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 2, "songs_per_batch": 1})
+    main.ok("UPDATE_QUEUE_PROGRESS", {"queue_id": second["queue_id"], "completed_count": 1, "status": "in_progress"})
+    cleared = main.ok("CLEAR_QUEUES")
+    assert cleared == {
+        "removed": 3,
+        "queue_ids": [cancelled["queue_id"], first["queue_id"], second["queue_id"]],
+        "released_prompts": 2,
+    }
+    assert main.ok("GET_QUEUES") == []
+    assert titles(main, status="used") == ["p0", "p2"]
+    assert titles(main, status="available") == ["p1", "p3", "p4"]
+    assert queue_events(main, second["queue_id"], 3)[2]["change"] == "removed"
