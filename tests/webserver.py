@@ -31,10 +31,11 @@ class WebServer:
         self.ready: dict[str, Any] = {}
         self.start()
 
-    def start(self, timeout: float = 30) -> None:
-        """Start (again) on the same data dir; a new free port each time."""
+    def start(self, timeout: float = 30, port: int = 0) -> None:
+        """Start (again) on the same data dir; a free port unless told which."""
+        self.ready = {}
         self.proc = subprocess.Popen(
-            [*DESKBRIDGE, "serve", *self.apps, "--port", "0", "--data-dir", str(self.data_dir), *self.extra],
+            [*DESKBRIDGE, "serve", *self.apps, "--port", str(port), "--data-dir", str(self.data_dir), *self.extra],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

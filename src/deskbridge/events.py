@@ -89,7 +89,8 @@ class Resumed:
     ``recovered`` is false when the epoch is unknown (the cursor then restarts
     at 0 in the current epoch) or when history after the cursor was trimmed:
     the client should reload its state. ``last_seq`` is the cursor to send
-    next time; ``more`` says that a page limit cut the answer short.
+    next time; ``more`` says that a page limit cut the answer short; ``head``
+    is the newest ``seq`` on disk.
     """
 
     recovered: bool
@@ -97,6 +98,7 @@ class Resumed:
     events: list[bytes]
     last_seq: int
     more: bool
+    head: int
 
     def as_data(self) -> dict[str, Any]:
         """The payload shape every door answers with (events inlined as raw JSON)."""
@@ -106,6 +108,7 @@ class Resumed:
             "events": [msgspec.Raw(body) for body in self.events],
             "last_seq": self.last_seq,
             "more": self.more,
+            "head": self.head,
         }
 
 
@@ -331,7 +334,7 @@ class EventLog:
         more = len(rows) > limit
         del rows[limit:]
         last_seq = rows[-1][0] if rows else head
-        return Resumed(recovered, self.epoch, [body for _, body in rows], last_seq, more)
+        return Resumed(recovered, self.epoch, [body for _, body in rows], last_seq, more, head)
 
     # -- closing ------------------------------------------------------------
 

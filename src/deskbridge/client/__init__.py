@@ -2,8 +2,13 @@
 
 >>> async with await StdioClient.spawn("studio") as client:
 ...     await client.call("PING")
+>>> async with await connect("http://127.0.0.1:8001", token=token) as client:  # WebSocket, else polling
+...     await client.call("PING")
 """
 
+from deskbridge.client.connect import connect
+from deskbridge.client.polling import PollingClient
+from deskbridge.client.remote import Backoff, Refused, RemoteClient
 from deskbridge.client.session import (
     ClientError,
     ConnectionLost,
@@ -14,16 +19,23 @@ from deskbridge.client.session import (
 )
 from deskbridge.client.stdio import BackendStartError, StdioClient
 from deskbridge.client.sync import SyncClient, SyncOperation
+from deskbridge.client.websocket import WebSocketClient
 
 __all__ = [
     "BackendStartError",
+    "Backoff",
     "ClientError",
     "ConnectionLost",
     "OperationFailed",
     "OperationHandle",
+    "PollingClient",
+    "Refused",
+    "RemoteClient",
     "RemoteError",
     "Session",
     "StdioClient",
     "SyncClient",
     "SyncOperation",
+    "WebSocketClient",
+    "connect",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,7 @@ Send = Callable[[bytes], None]
 EventCallback = Callable[[dict[str, Any]], None]
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
+EARLY_OPERATIONS = 256
 
 
 class ClientError(Exception):
@@ -116,6 +118,9 @@ class Session:
         self._operations: dict[str, OperationHandle] = {}
         self._listeners: list[tuple[frozenset[str] | None, EventCallback]] = []
         self._closed: BaseException | None = None
+        # Progress that arrived before its operation's response (polling reads events and
+        # responses on different requests); replayed into the handle when it is made.
+        self._early: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         self.last_seq = 0
         self.epoch: str | None = None
 
@@ -166,6 +171,8 @@ class Session:
             if pending.operation and isinstance(data, dict) and "operation_id" in data:
                 handle = OperationHandle(data["operation_id"], data, self)
                 self._operations[handle.id] = handle
+                for payload in self._early.pop(handle.id, ()):
+                    self._progress(handle, payload)
                 pending.future.set_result(handle)
             else:
                 pending.future.set_result(data)
@@ -184,15 +191,45 @@ class Session:
             return
         self.last_seq = seq
         payload = message.get("payload")
-        if isinstance(payload, dict):
-            handle = self._operations.get(str(payload.get("operation_id")))
+        if isinstance(payload, dict) and "operation_id" in payload:
+            operation_id = str(payload["operation_id"])
+            handle = self._operations.get(operation_id)
             if handle is not None:
-                handle._push(payload)
-                if payload.get("status") in TERMINAL_STATUSES:
-                    del self._operations[handle.id]
+                self._progress(handle, payload)
+            elif any(p.operation for p in self._pending.values()):
+                self._early.setdefault(operation_id, []).append(payload)
+                while len(self._early) > EARLY_OPERATIONS:
+                    self._early.popitem(last=False)
         for types, callback in list(self._listeners):
             if types is None or message.get("type") in types:
                 callback(message)
+
+    def _progress(self, handle: OperationHandle, payload: dict[str, Any]) -> None:
+        handle._push(payload)
+        if payload.get("status") in TERMINAL_STATUSES:
+            self._operations.pop(handle.id, None)
+
+    def resync(self, epoch: str) -> None:
+        """The transport resumed in ``epoch``: a new log restarts ``seq`` at 1, so forget the old cursor."""
+        if self.epoch is not None and epoch != self.epoch:
+            self.last_seq = 0
+        self.epoch = epoch
+
+    def fail_call(self, command_id: str, reason: BaseException) -> None:
+        """One call's request was lost (a failed HTTP request): fail that call alone."""
+        pending = self._pending.get(command_id)
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(reason)
+
+    def fail_pending(self, reason: BaseException) -> None:
+        """The connection dropped but the client will reconnect: fail the calls in flight, keep the rest.
+
+        Operation handles stay: their progress comes back with the resumed event stream.
+        """
+        lost = reason if isinstance(reason, ConnectionLost) else ConnectionLost(str(reason))
+        for pending in self._pending.values():
+            if not pending.future.done():
+                pending.future.set_exception(lost)
 
     def close(self, reason: BaseException) -> None:
         """Fail everything still waiting: nothing hangs after the connection goes."""
@@ -200,9 +237,7 @@ class Session:
             return
         self._closed = reason
         lost = reason if isinstance(reason, ConnectionLost) else ConnectionLost(str(reason))
-        for pending in self._pending.values():
-            if not pending.future.done():
-                pending.future.set_exception(lost)
+        self.fail_pending(lost)
         for handle in self._operations.values():
             handle._lost(lost)
         self._operations.clear()

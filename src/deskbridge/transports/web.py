@@ -172,14 +172,15 @@ def is_json_content(scope: Scope) -> bool:
 
 
 def events_answer(resumed: Resumed) -> bytes:
-    """``{"events": [...], "last_seq", "epoch", "recovered", "more"}``, events spliced in as stored."""
+    """``{"events": [...], "last_seq", "head", "epoch", "recovered", "more"}``, events spliced in as stored."""
     return b"".join(
         (
             b'{"events":[',
             b",".join(resumed.events),
-            b'],"last_seq":%d,"epoch":"%s","recovered":%s,"more":%s}'
+            b'],"last_seq":%d,"head":%d,"epoch":"%s","recovered":%s,"more":%s}'
             % (
                 resumed.last_seq,
+                resumed.head,
                 resumed.epoch.encode(),
                 b"true" if resumed.recovered else b"false",
                 b"true" if resumed.more else b"false",
