@@ -9,6 +9,7 @@ start-up means a rename died half-way, and the directory is put back.
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import threading
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,8 @@ from deskbridge.studio.profiles import Profiles, lock_holder
 if TYPE_CHECKING:
     from deskbridge.studio.history import CreationHistory
     from deskbridge.studio.queues import QueueManager
+
+log = logging.getLogger("deskbridge.studio")
 
 
 class Account(msgspec.Struct):
@@ -76,7 +79,11 @@ class AccountManager:
         for row in self._db.query("SELECT rowid, source, target FROM profile_moves"):
             source, target = self._profiles.path(row["source"]), self._profiles.path(row["target"])
             if (target.exists() or target.is_symlink()) and not source.exists():
-                self._profiles.move(row["target"], row["source"])
+                try:
+                    self._profiles.move(row["target"], row["source"])
+                except OSError as exc:  # keep the note and try again at the next start; serve meanwhile
+                    log.warning("cannot move profile %s back to %s: %s", target, source, exc)
+                    continue
             with self._db.transaction() as conn:
                 conn.execute("DELETE FROM profile_moves WHERE rowid = ?", (row["rowid"],))
 
