@@ -1,0 +1,57 @@
+"""A Suno clip as the feeds send it, typed for the fields the studio uses.
+
+Suno sends ``null`` for much of a clip that is still being made (no image,
+no duration yet), so every field but ``id`` is optional; unknown fields are
+ignored. The ``id`` ends up in URL paths and file names, so it is held to
+the shape Suno's ids have (letters, digits, ``-`` and ``_``): a payload clip
+whose id is ``../x`` is refused before anything is fetched. The command layer
+turns a payload's clip dict into a :class:`Clip` with
+``msgspec.convert(data, Clip, strict=False)`` (or by typing its payload field
+as ``Clip``), and a :class:`Clip` back into JSON with ``msgspec.to_builtins``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Final
+
+import msgspec
+
+ClipId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+UNFINISHED: Final = frozenset({"submitted", "queued", "streaming", "error"})
+"""Statuses of a clip that has no final audio yet."""
+
+
+class ClipMetadata(msgspec.Struct, kw_only=True, omit_defaults=True):
+    prompt: str | None = None
+    """The lyrics."""
+    tags: str | None = None
+    """The style."""
+    negative_tags: str | None = None
+    duration: float | None = None
+    type: str | None = None
+    stem_from_id: str | None = None
+
+
+class Clip(msgspec.Struct, kw_only=True, omit_defaults=True):
+    id: ClipId
+    title: str | None = None
+    status: str | None = None
+    audio_url: str | None = None
+    video_url: str | None = None
+    image_url: str | None = None
+    image_large_url: str | None = None
+    model_name: str | None = None
+    major_model_version: str | None = None
+    created_at: str | None = None
+    display_name: str | None = None
+    handle: str | None = None
+    is_liked: bool | None = None
+    is_public: bool | None = None
+    is_download_unlocked: bool | None = None
+    metadata: ClipMetadata = msgspec.field(default_factory=ClipMetadata)
+
+    @property
+    def cover_url(self) -> str | None:
+        """The largest cover Suno offers."""
+        return self.image_large_url or self.image_url or None

@@ -1,0 +1,35 @@
+"""When a Suno session JWT expires, read from the token itself.
+
+Reports of the JWT's lifetime disagree (60 s to 1 h), so the client reads
+``exp`` and refreshes a little early instead of guessing. The signature is
+not checked: the token is ours, from Clerk, and only Suno can verify it;
+all we want is its expiry. A token that cannot be read counts as one with no
+known expiry (the server's 401 is then the signal). Tokens never appear in
+an exception message or a log line.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+
+
+def expires_at(token: str) -> float | None:
+    """The ``exp`` claim (seconds since the epoch) of a JWT, or ``None`` if it has none or is not a JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
+    payload = parts[1] + "=" * (-len(parts[1]) % 4)
+    try:
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (binascii.Error, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
+def expires_within(token: str, seconds: float, now: float) -> bool:
+    """True when ``token`` has a known expiry less than ``seconds`` after ``now``."""
+    exp = expires_at(token)
+    return exp is not None and exp - now < seconds
