@@ -101,13 +101,7 @@ class AccountManager:
         if email is not None:
             names.email(email, "$.email")
         with self._changing, self._db.transaction() as conn:
-            clash = conn.execute("SELECT name FROM accounts WHERE key = ?", (names.name_key(name),)).fetchone()
-            if clash is not None:
-                raise CommandError(
-                    ErrorCode.ACCOUNT_ALREADY_EXISTS,
-                    f"an account named {clash['name']!r} already exists (names ignore case)",
-                    {"name": clash["name"]},
-                )
+            _refuse_taken(conn, name)
             conn.execute(
                 "INSERT INTO accounts (name, key, email, created_at) VALUES (?, ?, ?, ?)",
                 (name, names.name_key(name), email, timestamps.now(self._clock)),
@@ -204,15 +198,7 @@ class AccountManager:
         )
 
     def _check_rename(self, conn: sqlite3.Connection, current: str, new_name: str) -> None:
-        clash = conn.execute(
-            "SELECT name FROM accounts WHERE key = ? AND name != ?", (names.name_key(new_name), current)
-        ).fetchone()
-        if clash is not None:
-            raise CommandError(
-                ErrorCode.ACCOUNT_ALREADY_EXISTS,
-                f"an account named {clash['name']!r} already exists (names ignore case)",
-                {"name": clash["name"]},
-            )
+        _refuse_taken(conn, new_name, current)
         if self._profiles.occupied(new_name) and not self._profiles.same_entry(current, new_name):
             raise CommandError(
                 ErrorCode.ACCOUNT_ALREADY_EXISTS,
@@ -234,3 +220,16 @@ class AccountManager:
     def _forget_move(self, source: str) -> None:
         with self._db.transaction() as conn:
             conn.execute("DELETE FROM profile_moves WHERE source = ?", (source,))
+
+
+def _refuse_taken(conn: sqlite3.Connection, name: str, renaming: str | None = None) -> None:
+    """``ACCOUNT_ALREADY_EXISTS`` if another account than ``renaming`` has ``name`` (in any case)."""
+    clash = conn.execute(
+        "SELECT name FROM accounts WHERE key = ? AND name IS NOT ?", (names.name_key(name), renaming)
+    ).fetchone()
+    if clash is not None:
+        raise CommandError(
+            ErrorCode.ACCOUNT_ALREADY_EXISTS,
+            f"an account named {clash['name']!r} already exists (names ignore case)",
+            {"name": clash["name"]},
+        )

@@ -36,7 +36,7 @@ def lock_holder(profile: Path) -> str | None:
     lock = profile / SINGLETON_LOCK
     try:
         target = os.readlink(lock)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # no lock, or no profile directory at all
         return None
     except OSError:
         return f"an unreadable lock {lock} (remove it if no browser uses this profile)"
