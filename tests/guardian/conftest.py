@@ -91,9 +91,7 @@ def games(tmp_path: Path) -> Iterator[Games]:
 
 
 @pytest.fixture
-def guardian_backend(
-    tmp_path: Path, spawn: Callable[..., BackendProcess]
-) -> Callable[..., BackendProcess]:
+def guardian_backend(tmp_path: Path, spawn: Callable[..., BackendProcess]) -> Callable[..., BackendProcess]:
     """``guardian_backend(config)``: ``deskbridge stdio guardian --config`` polling every 0.1 s."""
 
     def start(config: dict[str, Any], data_dir: Path | None = None) -> BackendProcess:

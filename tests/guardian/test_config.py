@@ -77,7 +77,10 @@ def test_profiles_limits_hours_and_warnings() -> None:
         ({"desktop_client": {"websocket": {"port": 0}}}, "`$.desktop_client.websocket.port`"),
         ({"children": {"bob": {"daily_limit_minutes": -5}}}, "`$.children.bob.daily_limit_minutes`"),
         ({"children": {"bob": {"weekday_limits": {"caturday": 5}}}}, "caturday"),
-        ({"children": {"bob": {"allowed_hours": {"start": "8am", "end": "20:00"}}}}, "`$.children.bob.allowed_hours.start`"),
+        (
+            {"children": {"bob": {"allowed_hours": {"start": "8am", "end": "20"}}}},
+            "`$.children.bob.allowed_hours.start`",
+        ),
         ({"children": {"bob": {"daily_limit": 60}}}, "`daily_limit` - at `$.children.bob`"),
         ({"active_child": "carol"}, "active_child 'carol' is not one of children (default_child)"),
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus'"),

@@ -91,7 +91,8 @@ def test_a_process_named_like_the_game_is_matched_whatever_its_executable(games:
     game = games.launch(renamed)
 
     (started,) = watcher.poll().started
-    assert started.pid == game.pid and started.exe_name != renamed.name
+    assert started.pid == game.pid
+    assert started.exe_name != renamed.name
 
 
 def test_a_name_longer_than_linux_keeps_still_matches(games: Games) -> None:

@@ -57,7 +57,9 @@ def test_time_counts_while_the_game_runs_and_only_then(harness: Make, processes:
     assert run.used() == minutes(20)
 
 
-def test_a_session_across_midnight_splits_its_minutes(harness: Make, clock: FakeClock, processes: FakeProcesses) -> None:
+def test_a_session_across_midnight_splits_its_minutes(
+    harness: Make, clock: FakeClock, processes: FakeProcesses
+) -> None:
     clock.wall = paris(2025, 8, 11, 23, 40)
     run = harness({"children": {"default_child": {"daily_limit_minutes": 1440}}})
     run.play(600)  # 23:50
@@ -82,7 +84,9 @@ def test_time_asleep_is_not_counted(harness: Make, clock: FakeClock, processes: 
     assert run.used() == minutes(20)
 
 
-def test_moving_the_clock_to_tomorrow_grants_no_fresh_day(harness: Make, clock: FakeClock, processes: FakeProcesses) -> None:
+def test_moving_the_clock_to_tomorrow_grants_no_fresh_day(
+    harness: Make, clock: FakeClock, processes: FakeProcesses
+) -> None:
     run = harness({"children": {"default_child": {"daily_limit_minutes": 30, "auto_close": False}}})
     processes.launch()
     run.play(1800)
