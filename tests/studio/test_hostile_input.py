@@ -181,3 +181,11 @@ def test_names_with_path_tricks_are_refused_before_they_reach_the_disk(studio: B
             response = studio.error(command, payload)
             assert response["error_code"] == "INVALID_PAYLOAD", (command, name)
             assert "not allowed" in response["error"]
+
+
+def test_text_that_is_not_unicode_is_refused_and_the_backend_goes_on(studio: BackendProcess) -> None:
+    studio.send_raw(b'{"id": "surrogate", "type": "CREATE_ACCOUNT", "payload": {"name": "a\\ud800"}}\n')
+    studio.send_raw(b'{"id": "latin-1", "type": "CREATE_ACCOUNT", "payload": {"name": "caf\xe9"}}\n')
+    for _ in range(2):
+        assert studio.next_message()["error_code"] == "PARSE_ERROR"
+    assert studio.ok("GET_ACCOUNTS") == []
