@@ -93,6 +93,11 @@ class TestCommands:
     def test_not_json(self) -> None:
         assert rejected(b"hello")["error_code"] == ErrorCode.PARSE_ERROR
 
+    def test_a_lone_surrogate_is_refused_but_keeps_its_id(self) -> None:
+        response = rejected(b'{"id":"s1","type":"ECHO","payload":{"x":"\\ud800"}}')
+        assert response["error_code"] == ErrorCode.PARSE_ERROR
+        assert response["id"] == "s1"
+
     def test_invalid_utf8(self) -> None:
         assert rejected(b'{"id":"\xff","type":"PING"}')["error_code"] == ErrorCode.PARSE_ERROR
 

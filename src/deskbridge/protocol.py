@@ -12,6 +12,7 @@ decoder can be fuzzed and benchmarked on their own (the ``h11`` idea).
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import PurePath
 from typing import Any, Final
@@ -119,7 +120,7 @@ def parse_command(line: bytes | str) -> Command | Rejected:
     try:
         value = _any_decoder.decode(line)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
-        return Rejected(failure(None, ErrorCode.PARSE_ERROR, f"line is not valid JSON: {exc}"))
+        return Rejected(failure(_lenient_id(line), ErrorCode.PARSE_ERROR, f"line is not valid JSON: {exc}"))
     if not isinstance(value, dict):
         kind = type(value).__name__ if value is not None else "null"
         return Rejected(failure(None, ErrorCode.INVALID_MESSAGE, f"a command must be a JSON object, not {kind}"))
@@ -140,9 +141,14 @@ def parse_command(line: bytes | str) -> Command | Rejected:
     return Rejected(failure(echo_id, ErrorCode.INVALID_MESSAGE, "invalid command"))
 
 
-def decode_payload(command: Command, decoder: msgspec.json.Decoder[Any]) -> Any:
-    """Decode a payload with its handler's typed decoder; raises ``msgspec.ValidationError``."""
-    return decoder.decode(command.payload)
+def _lenient_id(line: bytes | str) -> Id:
+    """The id of a line msgspec refuses but Python's json reads (a lone surrogate escape), so it is still answered."""
+    try:
+        value = json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+    raw_id = value.get("id") if isinstance(value, dict) else None
+    return raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else None
 
 
 def validation_details(exc: msgspec.ValidationError) -> tuple[str, dict[str, Any]]:
