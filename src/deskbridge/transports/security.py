@@ -116,8 +116,7 @@ class Guard:
     def origin_allowed(self, origin: str | None) -> bool:
         if origin is None:
             return True
-        origin = origin.rstrip("/")
-        return origin in self._origins or origin.startswith(self._origin_prefixes)
+        return origin.startswith(self._origin_prefixes) or origin.rstrip("/") in self._origins
 
     def check_origin(self, scope: Mapping[str, Any]) -> Refusal | None:
         if self.origin_allowed(_header(scope, b"origin")):

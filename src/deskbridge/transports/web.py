@@ -189,6 +189,12 @@ def events_answer(resumed: Resumed) -> bytes:
     )
 
 
+async def _disconnected(receive: Receive) -> None:
+    """Return when the client goes away (the request's body messages come first)."""
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
 def _int_param(params: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
     raw = params.get(name)
     if raw is None or raw == "":
@@ -538,7 +544,7 @@ class WebDoor:
     async def _wait_for_events(self, seq: int, wait: float, receive: Receive) -> None:
         """Until event ``seq`` is on disk, ``wait`` runs out, the client leaves or the server stops."""
         arrived = asyncio.ensure_future(self.backend.events.wait_committed(seq))
-        left = asyncio.ensure_future(receive())
+        left = asyncio.ensure_future(_disconnected(receive))
         try:
             await asyncio.wait([arrived, left, self.closing], timeout=wait, return_when=asyncio.FIRST_COMPLETED)
         finally:

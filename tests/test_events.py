@@ -1,0 +1,169 @@
+"""The event log on a real SQLite file: seq, durability before delivery, resume, retention, acknowledgements."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from deskbridge.events import EventLog, Retention
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+def open_log(path: Path, **options: object) -> tuple[EventLog, list[int]]:
+    """A log whose flushes run when the test says (``flush``), recording delivered seqs."""
+    log = EventLog(path, schedule=lambda callback: None, **options)  # type: ignore[arg-type]
+    seen: list[int] = []
+    log.subscribe(lambda bodies: seen.extend(json.loads(b)["seq"] for b in bodies))
+    return log, seen
+
+
+def emit(log: EventLog, count: int, **fields: object) -> None:
+    for i in range(count):
+        log.append({"type": "E", "data": {"i": i}, **fields})
+    log.flush()
+
+
+def seqs(bodies: list[bytes]) -> list[int]:
+    return [json.loads(b)["seq"] for b in bodies]
+
+
+def test_every_event_is_on_disk_before_it_is_delivered(tmp_path: Path) -> None:
+    log = EventLog(tmp_path / "e.db", schedule=lambda callback: None)
+    other = sqlite3.connect(tmp_path / "e.db")
+    on_disk_at_delivery: list[bool] = []
+
+    def deliver(bodies: list[bytes]) -> None:
+        for seq in seqs(bodies):
+            on_disk_at_delivery.append(other.execute("SELECT 1 FROM events WHERE seq = ?", (seq,)).fetchone() is not None)
+
+    log.subscribe(deliver)
+    assert [log.append({"type": "E"}) for _ in range(5)] == [1, 2, 3, 4, 5]
+    assert on_disk_at_delivery == []  # nothing is seen before the commit
+    log.flush()
+    assert on_disk_at_delivery == [True] * 5
+    assert log.committed_seq == 5
+    log.close()
+
+
+def test_seq_survives_reopening_and_epoch_names_the_file(tmp_path: Path) -> None:
+    log, _ = open_log(tmp_path / "e.db")
+    emit(log, 3)
+    epoch = log.epoch
+    log.close()
+    again, _ = open_log(tmp_path / "e.db")
+    assert again.epoch == epoch
+    assert again.append({"type": "E"}) == 4
+    again.close()
+    fresh, _ = open_log(tmp_path / "other.db")
+    assert fresh.epoch != epoch
+    fresh.close()
+
+
+def test_resume_answers_every_missed_event_in_pages(tmp_path: Path) -> None:
+    log, _ = open_log(tmp_path / "e.db")
+    emit(log, 25)
+    first = log.resume(log.epoch, 5, limit=10)
+    assert (first.recovered, first.more, first.last_seq, first.head) == (True, True, 15, 25)
+    assert seqs(first.events) == list(range(6, 16))
+    rest = log.resume(log.epoch, first.last_seq, limit=10)
+    assert seqs(rest.events) == list(range(16, 26)) and not rest.more
+    done = log.resume(log.epoch, 25)
+    assert (done.recovered, done.events, done.last_seq) == (True, [], 25)
+    assert log.resume(None, 20).recovered  # no epoch: the cursor is trusted
+    log.close()
+
+
+def test_unknown_epoch_or_future_cursor_restarts_from_the_beginning(tmp_path: Path) -> None:
+    log, _ = open_log(tmp_path / "e.db")
+    emit(log, 4)
+    other = log.resume("some-other-log", 2)
+    assert not other.recovered and seqs(other.events) == [1, 2, 3, 4]
+    future = log.resume(None, 99)
+    assert not future.recovered and seqs(future.events) == [1, 2, 3, 4]
+    log.close()
+
+
+def test_count_retention_trims_and_resume_past_it_is_not_recovered(tmp_path: Path) -> None:
+    log, _ = open_log(tmp_path / "e.db", retention=Retention(max_count=10, max_age=None, trim_every=1))
+    emit(log, 30)
+    assert log.floor == 20
+    assert seqs(log.read(0)) == list(range(21, 31))
+    trimmed = log.resume(log.epoch, 5)
+    assert not trimmed.recovered and seqs(trimmed.events) == list(range(21, 31))
+    assert log.resume(log.epoch, 20).recovered
+    log.close()
+    again, _ = open_log(tmp_path / "e.db", retention=Retention(max_count=10, max_age=None, trim_every=1))
+    assert again.floor == 20 and not again.resume(again.epoch, 5).recovered
+    again.close()
+
+
+def test_age_retention_keeps_terminal_events_and_never_reuses_a_seq(tmp_path: Path) -> None:
+    clock = FakeClock()
+    policy = Retention(max_count=None, max_age=60, trim_every=1)
+    log, _ = open_log(tmp_path / "e.db", retention=policy, clock=clock)
+    emit(log, 3)
+    log.append({"type": "P", "payload": {"operation_id": "x", "status": "completed"}})
+    log.flush()
+    clock.now += 120
+    log.trim()
+    assert seqs(log.read(0)) == [4]  # the terminal event stays
+    assert log.floor == 4
+    log.close()
+    again, _ = open_log(tmp_path / "e.db", retention=policy, clock=clock)
+    assert again.append({"type": "E"}) == 5
+    again.close()
+
+
+def test_unacknowledged_events_are_kept_until_the_consumer_acknowledges(tmp_path: Path) -> None:
+    clock = FakeClock()
+    policy = Retention(max_count=5, max_age=None, trim_every=1, consumer_ttl=3600)
+    log, _ = open_log(tmp_path / "e.db", retention=policy, clock=clock)
+    emit(log, 2)
+    log.acknowledge("desktop", 2)
+    emit(log, 20)
+    assert log.floor == 2 and seqs(log.read(0))[0] == 3  # held back by the consumer at 2
+    log.acknowledge("desktop", 15)
+    log.flush()
+    log.trim()
+    assert log.floor == 15
+    assert log.acknowledged("desktop") == 15
+    clock.now += 7200  # the consumer went silent past its ttl: it no longer holds anything back
+    log.trim()
+    assert log.floor == 17
+    log.close()
+
+
+def test_wait_committed_wakes_after_the_commit(tmp_path: Path) -> None:
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        log = EventLog(tmp_path / "e.db", schedule=loop.call_soon)
+        seq = log.append({"type": "E"})
+        waiter = asyncio.ensure_future(log.wait_committed(seq))
+        await asyncio.wait_for(waiter, 5)
+        assert log.committed_seq == seq
+        log.close()
+
+    asyncio.run(main())
+
+
+def test_a_closed_log_refuses_appends(tmp_path: Path) -> None:
+    log, seen = open_log(tmp_path / "e.db")
+    log.append({"type": "E"})
+    log.close()  # flushes what was pending
+    assert seen == [1]
+    with pytest.raises(RuntimeError):
+        log.append({"type": "E"})

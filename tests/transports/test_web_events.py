@@ -1,0 +1,208 @@
+"""Events through the web door are never lost: resume, kill -9, slow and vanishing clients, many clients."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import websockets
+
+from deskbridge.client import WebSocketClient
+from tests.webserver import WebServer
+
+Serve = Callable[..., WebServer]
+
+
+def ws_url(server: WebServer, **params: Any) -> str:
+    query = "&".join(f"{k}={v}" for k, v in {"token": server.token, **params}.items())
+    return f"{server.ws_url}?{query}"
+
+
+async def collect(url: str, count: int, timeout: float = 30) -> tuple[dict[str, Any], list[int]]:
+    """Connect, and read the SUBSCRIBED notice then ``count`` events' seqs."""
+    seqs: list[int] = []
+    async with websockets.connect(url, max_size=None) as ws:
+        notice = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+        while len(seqs) < count:
+            message = json.loads(await asyncio.wait_for(ws.recv(), timeout))
+            if "seq" in message:
+                seqs.append(message["seq"])
+    return notice, seqs
+
+
+def test_resume_after_being_away_has_no_gap_and_no_duplicate(serve: Serve) -> None:
+    server = serve("diag")
+    server.call("EMIT", {"count": 50})
+    notice, first = asyncio.run(collect(ws_url(server, after=0), 50))
+    assert notice["recovered"] is True and notice["epoch"] == server.ready["epoch"]
+    assert first == list(range(1, 51))
+    # away: events keep coming, a poller sees them meanwhile (seed 004's fallback)
+    server.call("EMIT", {"count": 30})
+    with server.http() as client:
+        polled = client.get("/desktop/events/poll", params={"after": 50}).json()
+    assert [e["seq"] for e in polled["events"]] == list(range(51, 81))
+
+    async def come_back() -> list[int]:
+        seqs: list[int] = []
+        async with websockets.connect(ws_url(server, after=50, epoch=notice["epoch"])) as ws:
+            assert json.loads(await ws.recv())["recovered"] is True
+            await ws.send('{"id": "e", "type": "EMIT", "payload": {"count": 20}}')
+            while len(seqs) < 50:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if "seq" in message:
+                    seqs.append(message["seq"])
+        return seqs
+
+    assert asyncio.run(come_back()) == list(range(51, 101))  # history, then live, merged by seq
+    # a cursor from a log that is gone is answered recovered: false, from the start of this log
+    notice, again = asyncio.run(collect(ws_url(server, after=7, epoch="gone"), 100))
+    assert notice["recovered"] is False and again == list(range(1, 101))
+
+
+def test_first_message_subscribe_and_live_only_clients(serve: Serve) -> None:
+    server = serve("diag")
+    server.call("EMIT", {"count": 5})
+
+    async def main() -> None:
+        async with websockets.connect(ws_url(server)) as ws:
+            await ws.send('{"id": "s", "type": "SUBSCRIBE", "payload": {"after": 2}}')
+            answer = json.loads(await ws.recv())
+            assert answer["type"] == "SUBSCRIBE_RESPONSE" and answer["data"]["recovered"] is True
+            assert [json.loads(await ws.recv())["seq"] for _ in range(3)] == [3, 4, 5]
+        # a client that says nothing (seed 004's listener) gets live events from when it connected
+        async with websockets.connect(ws_url(server)) as ws:
+            notice = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            assert notice["type"] == "SUBSCRIBED" and notice["last_seq"] == 5
+            await asyncio.to_thread(server.call, "EMIT", {"count": 1})
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["seq"] == 6
+
+    asyncio.run(main())
+
+
+def test_long_poll_waits_for_the_next_event(serve: Serve) -> None:
+    server = serve("diag")
+    timer = threading.Timer(0.3, server.call, ("EMIT", {"count": 2}))
+    timer.start()
+    with server.http() as client:
+        began = time.monotonic()
+        answer = client.get("/api/events", params={"after": 0, "wait": 10}).json()
+        waited = time.monotonic() - began
+        assert 0.2 < waited < 5 and [e["seq"] for e in answer["events"]][0] == 1
+        began = time.monotonic()
+        empty = client.get("/api/events", params={"after": answer["last_seq"], "wait": 0.3}).json()
+        assert empty["events"] == [] and 0.25 < time.monotonic() - began < 5
+    timer.join()
+
+
+def test_kill_9_during_bursts_then_resume_gets_every_event_exactly_once(serve: Serve) -> None:
+    server = serve("diag")
+    port = server.port
+
+    async def main() -> tuple[list[int], int]:
+        received: list[int] = []
+        client = await WebSocketClient.connect(server.url, token=server.token, after=0)
+        client.on_event(lambda event: received.append(event["seq"]))
+
+        def bursts(rounds: int) -> None:
+            with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as http:
+                for _ in range(rounds):
+                    try:
+                        http.post("/api/command", json={"id": "b", "type": "EMIT", "payload": {"count": 500}})
+                    except httpx.HTTPError:
+                        return  # killed under us
+
+        await asyncio.to_thread(bursts, 4)  # between bursts
+        burster = threading.Thread(target=bursts, args=(200,))
+        burster.start()
+        await asyncio.sleep(0.3)
+        server.kill()  # during a burst
+        burster.join(30)
+        server.start(port=port)
+        await asyncio.to_thread(bursts, 3)
+        head = await asyncio.to_thread(lambda: server.call("GET_EVENTS", {"after": 0, "limit": 1})["data"]["head"])
+        for _ in range(600):
+            if client.last_seq >= head:
+                break
+            await asyncio.sleep(0.05)
+        await client.aclose()
+        return received, head
+
+    received, head = asyncio.run(main())
+    assert head > 2000 + 1500
+    assert received == list(range(1, head + 1))  # every event on disk, once, in order
+
+
+def test_a_client_that_never_reads_is_dropped_and_resumes_later(serve: Serve, tmp_path: Path) -> None:
+    config = tmp_path / "config.json"
+    config.write_text('{"web": {"outbox_bytes": 262144}}')
+    server = serve("diag", extra=("--config", str(config)))
+
+    async def main() -> tuple[int | None, list[int], int]:
+        ws = await websockets.connect(ws_url(server, after=0), max_queue=1, max_size=None)
+        await ws.send('{"id": "1", "type": "PING"}')
+        await asyncio.sleep(0.2)
+        rss_before = server.rss_kib()
+        for _ in range(10):  # ~5 MB of events the client never reads, against a 256 KiB outbox
+            await asyncio.to_thread(server.call, "EMIT", {"count": 10000})
+        grown = server.rss_kib() - rss_before
+        seen: list[int] = []
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                if "seq" in message:
+                    seen.append(message["seq"])
+        except websockets.ConnectionClosed:
+            pass
+        return ws.close_code, seen, grown
+
+    code, seen, grown_kib = asyncio.run(main())
+    assert code in (4008, 1006)  # told to reconnect (or cut off, when even the close frame could not be sent)
+    assert grown_kib < 64 * 1024, f"server grew by {grown_kib} KiB"
+    assert seen == list(range(1, len(seen) + 1)) and len(seen) < 100000
+    _, rest = asyncio.run(collect(ws_url(server, after=seen[-1] if seen else 0), 100000 - len(seen), 60))
+    assert rest == list(range(len(seen) + 1, 100001))
+
+
+def test_a_client_disconnecting_mid_stream_loses_nothing(serve: Serve) -> None:
+    server = serve("diag")
+    server.call("EMIT", {"count": 5000})
+
+    async def partial() -> list[int]:
+        seqs: list[int] = []
+        async with websockets.connect(ws_url(server, after=0), close_timeout=0.1) as ws:
+            await ws.recv()
+            while len(seqs) < 1234:
+                seqs.append(json.loads(await ws.recv())["seq"])
+        return seqs
+
+    first = asyncio.run(partial())
+    _, rest = asyncio.run(collect(ws_url(server, after=first[-1], epoch=server.ready["epoch"]), 5000 - 1234))
+    assert first + rest == list(range(1, 5001))
+
+
+def test_fifty_clients_each_receive_every_event_in_order(serve: Serve) -> None:
+    server = serve("diag")
+
+    async def main() -> list[list[int]]:
+        sockets = [await websockets.connect(ws_url(server, after=0), max_size=None) for _ in range(50)]
+        for ws in sockets:
+            assert json.loads(await ws.recv())["type"] == "SUBSCRIBED"
+
+        async def read(ws: Any) -> list[int]:
+            seqs = [json.loads(await asyncio.wait_for(ws.recv(), 30))["seq"] for _ in range(2000)]
+            await ws.close()
+            return seqs
+
+        readers = [asyncio.ensure_future(read(ws)) for ws in sockets]
+        for _ in range(4):
+            await asyncio.to_thread(server.call, "EMIT", {"count": 500})
+        return await asyncio.gather(*readers)
+
+    for seqs in asyncio.run(main()):
+        assert seqs == list(range(1, 2001))
