@@ -29,7 +29,8 @@ def test_calls_operations_and_events_over_polling(serve: Serve) -> None:
                 if len(seen) == 1500:
                     break
                 await asyncio.sleep(0.02)
-            assert seen == sorted(set(seen)) and len(seen) == 1500
+            assert seen == sorted(set(seen))
+            assert len(seen) == 1500
 
     asyncio.run(main())
 

@@ -18,7 +18,8 @@ def test_calls_operations_and_events(serve: Serve) -> None:
 
     async def main() -> None:
         async with await connect(server.url, token=server.token) as client:
-            assert isinstance(client, WebSocketClient) and client.epoch == server.ready["epoch"]
+            assert isinstance(client, WebSocketClient)
+            assert client.epoch == server.ready["epoch"]
             seen: list[int] = []
             client.on_event(lambda event: seen.append(event["seq"]), types=["DIAG_EVENT"])
             assert (await client.call("ECHO", {"a": 1})) == {"a": 1}
@@ -36,7 +37,8 @@ def test_calls_operations_and_events(serve: Serve) -> None:
                 if len(seen) == 5:
                     break
                 await asyncio.sleep(0.02)
-            assert seen == sorted(seen) and len(seen) == 5
+            assert seen == sorted(seen)
+            assert len(seen) == 5
 
     asyncio.run(main())
 
@@ -62,7 +64,8 @@ def test_reconnects_after_kill_9_and_resumes_without_gap(serve: Serve) -> None:
             if client.last_seq >= 20:
                 break
             await asyncio.sleep(0.05)
-        assert seqs == list(range(1, 21)) and client.recovered is True
+        assert seqs == list(range(1, 21))
+        assert client.recovered is True
         assert await client.call("PING")
         await client.ack()
         await client.aclose()

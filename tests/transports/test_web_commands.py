@@ -29,7 +29,8 @@ def post(server: WebServer, body: bytes | str, content_type: str = "application/
 
 def test_http_command_and_error_statuses(serve: Serve) -> None:
     server = serve("diag", extra=("--max-line", "4096"))
-    assert server.ready["transport"] == "web" and server.ready["ws"].endswith("/ws")
+    assert server.ready["transport"] == "web"
+    assert server.ready["ws"].endswith("/ws")
     ok = post(server, '{"id": "a", "type": "ECHO", "payload": {"x": 1}}')
     assert ok.status_code == 200
     assert ok.json() == {**ok.json(), "id": "a", "type": "ECHO_RESPONSE", "success": True, "data": {"x": 1}}
@@ -46,7 +47,8 @@ def test_http_command_and_error_statuses(serve: Serve) -> None:
         assert (answer.status_code, answer.json()["error_code"]) == (status, code), body[:40]
         assert answer.json()["type"] == "ERROR_RESPONSE"
     wrong_type = post(server, '{"id": "f", "type": "PING"}', "text/plain")
-    assert wrong_type.status_code == 415 and wrong_type.json()["error_code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert wrong_type.status_code == 415
+    assert wrong_type.json()["error_code"] == "UNSUPPORTED_MEDIA_TYPE"
     with server.http() as client:
         assert client.get("/api/command").status_code == 405
         assert client.get("/nowhere").status_code == 404
@@ -73,7 +75,8 @@ def test_operation_over_http_reports_through_polling(serve: Serve) -> None:
             if terminal:
                 break
     assert terminal[0]["payload"]["operation_id"] == operation_id
-    assert terminal[0]["id"] == "progress-event" and terminal[0]["type"] == "COUNT_PROGRESS"
+    assert terminal[0]["id"] == "progress-event"
+    assert terminal[0]["type"] == "COUNT_PROGRESS"
 
 
 async def ws_exchange(server: WebServer, frames: list[str | bytes], expect: int) -> tuple[list[dict[str, Any]], Any]:
@@ -111,7 +114,8 @@ def test_websocket_commands_and_malformed_messages(serve: Serve) -> None:
     assert by_id[5]["error_code"] == "INVALID_MESSAGE"
     assert by_id["2"]["error_code"] == "UNKNOWN_COMMAND"
     assert by_id["3"]["error_code"] == "INVALID_MESSAGE"  # SUBSCRIBE only as the first message
-    assert by_id["4"]["data"] == {"slept": 0.05} and by_id["5"]["data"] == {"still": "alive"}
+    assert by_id["4"]["data"] == {"slept": 0.05}
+    assert by_id["5"]["data"] == {"still": "alive"}
     assert code is None
 
     _, binary_code = asyncio.run(ws_exchange(server, [b'{"id": "1", "type": "PING"}'], 1))
@@ -174,18 +178,23 @@ def test_app_http_endpoints_run_their_commands(tmp_path: Path) -> None:
             posted = await client.post("/hello", json={"name": "bo"})
             assert (posted.status_code, posted.json()) == (200, {"text": "hello bo"})
             envelope = (await client.get("/hello/envelope", params={"name": "cy"})).json()
-            assert envelope["type"] == "GREET_RESPONSE" and envelope["data"] == {"text": "hello cy"}
+            assert envelope["type"] == "GREET_RESPONSE"
+            assert envelope["data"] == {"text": "hello cy"}
             bad = await client.get("/hello", params={"name": "ann", "times": "many"})
-            assert bad.status_code == 400 and bad.json()["error_code"] == "INVALID_PAYLOAD"
+            assert bad.status_code == 400
+            assert bad.json()["error_code"] == "INVALID_PAYLOAD"
             assert (await client.get("/hello")).status_code == 400  # name is required
             not_json = await client.post("/hello", content=b"{", headers={"Content-Type": "application/json"})
-            assert not_json.status_code == 400 and not_json.json()["error_code"] == "PARSE_ERROR"
+            assert not_json.status_code == 400
+            assert not_json.json()["error_code"] == "PARSE_ERROR"
             wrong_type = await client.post("/hello", content=b"name=x", headers={"Content-Type": "text/plain"})
             assert wrong_type.status_code == 415
             lost = await client.get("/lost")
-            assert lost.status_code == 404 and lost.json()["error_code"] == "SESSION_NOT_FOUND"
+            assert lost.status_code == 404
+            assert lost.json()["error_code"] == "SESSION_NOT_FOUND"
             spec = (await client.get("/openapi.json")).json()
-            assert "/hello" in spec["paths"] and {"get", "post"} <= set(spec["paths"]["/hello"])
+            assert "/hello" in spec["paths"]
+            assert {"get", "post"} <= set(spec["paths"]["/hello"])
         await backend.aclose()
 
     asyncio.run(main())
@@ -198,7 +207,9 @@ def test_polling_answer_shape(serve: Serve, path: str) -> None:
     with server.http() as client:
         answer = client.get(path, params={"after": 1}).json()
     assert [e["seq"] for e in answer["events"]] == [2, 3]
-    assert answer["last_seq"] == 3 and answer["recovered"] is True and answer["epoch"] == server.ready["epoch"]
+    assert answer["last_seq"] == 3
+    assert answer["recovered"] is True
+    assert answer["epoch"] == server.ready["epoch"]
     with server.http() as client:
         assert client.get(path, params={"after": "x"}).status_code == 400
         assert client.get(path, params={"wait": "999"}).status_code == 400

@@ -40,7 +40,8 @@ def test_resume_after_being_away_has_no_gap_and_no_duplicate(serve: Serve) -> No
     server = serve("diag")
     server.call("EMIT", {"count": 50})
     notice, first = asyncio.run(collect(ws_url(server, after=0), 50))
-    assert notice["recovered"] is True and notice["epoch"] == server.ready["epoch"]
+    assert notice["recovered"] is True
+    assert notice["epoch"] == server.ready["epoch"]
     assert first == list(range(1, 51))
     # away: events keep coming, a poller sees them meanwhile (seed 004's fallback)
     server.call("EMIT", {"count": 30})
@@ -62,7 +63,8 @@ def test_resume_after_being_away_has_no_gap_and_no_duplicate(serve: Serve) -> No
     assert asyncio.run(come_back()) == list(range(51, 101))  # history, then live, merged by seq
     # a cursor from a log that is gone is answered recovered: false, from the start of this log
     notice, again = asyncio.run(collect(ws_url(server, after=7, epoch="gone"), 100))
-    assert notice["recovered"] is False and again == list(range(1, 101))
+    assert notice["recovered"] is False
+    assert again == list(range(1, 101))
 
 
 def test_first_message_subscribe_and_live_only_clients(serve: Serve) -> None:
@@ -73,12 +75,14 @@ def test_first_message_subscribe_and_live_only_clients(serve: Serve) -> None:
         async with websockets.connect(ws_url(server)) as ws:
             await ws.send('{"id": "s", "type": "SUBSCRIBE", "payload": {"after": 2}}')
             answer = json.loads(await ws.recv())
-            assert answer["type"] == "SUBSCRIBE_RESPONSE" and answer["data"]["recovered"] is True
+            assert answer["type"] == "SUBSCRIBE_RESPONSE"
+            assert answer["data"]["recovered"] is True
             assert [json.loads(await ws.recv())["seq"] for _ in range(3)] == [3, 4, 5]
         # a client that says nothing (seed 004's listener) gets live events from when it connected
         async with websockets.connect(ws_url(server)) as ws:
             notice = json.loads(await asyncio.wait_for(ws.recv(), 10))
-            assert notice["type"] == "SUBSCRIBED" and notice["last_seq"] == 5
+            assert notice["type"] == "SUBSCRIBED"
+            assert notice["last_seq"] == 5
             await asyncio.to_thread(server.call, "EMIT", {"count": 1})
             assert json.loads(await asyncio.wait_for(ws.recv(), 10))["seq"] == 6
 
@@ -93,10 +97,12 @@ def test_long_poll_waits_for_the_next_event(serve: Serve) -> None:
         began = time.monotonic()
         answer = client.get("/api/events", params={"after": 0, "wait": 10}).json()
         waited = time.monotonic() - began
-        assert 0.2 < waited < 5 and [e["seq"] for e in answer["events"]][0] == 1
+        assert 0.2 < waited < 5
+        assert next(e["seq"] for e in answer["events"]) == 1
         began = time.monotonic()
         empty = client.get("/api/events", params={"after": answer["last_seq"], "wait": 0.3}).json()
-        assert empty["events"] == [] and 0.25 < time.monotonic() - began < 5
+        assert empty["events"] == []
+        assert 0.25 < time.monotonic() - began < 5
     timer.join()
 
 
@@ -164,7 +170,8 @@ def test_a_client_that_never_reads_is_dropped_and_resumes_later(serve: Serve, tm
     code, seen, grown_kib = asyncio.run(main())
     assert code in (4008, 1006)  # told to reconnect (or cut off, when even the close frame could not be sent)
     assert grown_kib < 64 * 1024, f"server grew by {grown_kib} KiB"
-    assert seen == list(range(1, len(seen) + 1)) and len(seen) < 100000
+    assert seen == list(range(1, len(seen) + 1))
+    assert len(seen) < 100000
     _, rest = asyncio.run(collect(ws_url(server, after=seen[-1] if seen else 0), 100000 - len(seen), 60))
     assert rest == list(range(len(seen) + 1, 100001))
 

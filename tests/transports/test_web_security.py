@@ -72,7 +72,8 @@ def test_http_needs_the_token(serve: Serve) -> None:
         assert client.get("/api/events", params={"token": "nope"}).status_code == 401
         assert client.get("/openapi.json").status_code == 401
         good = client.post("/api/command", json=ping, headers=server.headers)
-        assert good.status_code == 200 and good.json()["success"] is True
+        assert good.status_code == 200
+        assert good.json()["success"] is True
         assert client.get("/api/events", params={"token": server.token}).status_code == 200
 
 
@@ -90,7 +91,8 @@ def test_foreign_origin_is_refused_on_websocket_and_http(serve: Serve) -> None:
     assert asyncio.run(close_code(url, origin="http://evil.example")) == 4403
     with server.http() as client:
         refused = client.get("/api/events", headers={"Origin": "http://evil.example"})
-        assert refused.status_code == 403 and refused.json()["error_code"] == "FORBIDDEN_ORIGIN"
+        assert refused.status_code == 403
+        assert refused.json()["error_code"] == "FORBIDDEN_ORIGIN"
         preflight = client.options("/api/command", headers={"Origin": "http://evil.example"})
         assert preflight.status_code == 403
         # the allowlist: no Origin, null, file://, the server's own origin
@@ -99,7 +101,8 @@ def test_foreign_origin_is_refused_on_websocket_and_http(serve: Serve) -> None:
             assert answer.status_code == 200, origin
             assert answer.headers["access-control-allow-origin"] == origin
         allowed = client.options("/api/command", headers={"Origin": "null"})
-        assert allowed.status_code == 204 and "authorization" in allowed.headers["access-control-allow-headers"]
+        assert allowed.status_code == 204
+        assert "authorization" in allowed.headers["access-control-allow-headers"]
 
     async def own_origin_connects() -> None:
         async with websockets.connect(url, origin=f"http://localhost:{server.port}") as ws:  # type: ignore[arg-type]
@@ -125,7 +128,8 @@ def test_foreign_host_is_refused(serve: Serve) -> None:
     server = serve("diag")
     with server.http() as client:
         rebinding = client.get("/api/events", headers={"Host": f"evil.example:{server.port}"})
-        assert rebinding.status_code == 421 and rebinding.json()["error_code"] == "MISDIRECTED_REQUEST"
+        assert rebinding.status_code == 421
+        assert rebinding.json()["error_code"] == "MISDIRECTED_REQUEST"
         assert client.get("/api/events", headers={"Host": f"127.0.0.1:{server.port + 1}"}).status_code == 421
         assert client.get("/api/events", headers={"Host": "localhost"}).status_code == 400
         assert client.get("/api/events", headers={"Host": f"localhost:{server.port}"}).status_code == 200
@@ -136,7 +140,8 @@ def test_foreign_host_is_refused(serve: Serve) -> None:
 
 def test_no_auth_is_loud_and_open(serve: Serve) -> None:
     server = serve("diag", extra=("--no-auth",))
-    assert server.ready["auth"] is False and server.ready["token_file"] is None
+    assert server.ready["auth"] is False
+    assert server.ready["token_file"] is None
     with httpx.Client(base_url=server.url, timeout=10) as client:
         assert client.post("/api/command", json={"id": "1", "type": "PING"}).status_code == 200
         # Origin and Host are still checked
