@@ -59,9 +59,9 @@ class FakeProcesses:
         self.closed: list[ProcessInfo] = []
         self._pids = itertools.count(4000)
 
-    def launch(self, name: str = GAME, exe_name: str = "") -> ProcessInfo:
+    def launch(self, name: str = GAME, exe_name: str = "", created: float = 0.0) -> ProcessInfo:
         pid = next(self._pids)
-        info = ProcessInfo(pid, name, exe_name or name, float(pid))
+        info = ProcessInfo(pid, name, exe_name or name, created)
         self.table[pid] = info
         return info
 

@@ -200,28 +200,40 @@ def test_close_of_a_process_already_gone_is_a_success(games: Games) -> None:
 
 
 def test_a_reused_pid_is_noticed_at_the_next_audit() -> None:
-    now = [0.0]
+    now = [1000.0]
     table = FakeProcesses()
     other = table.launch("editor")
-    watcher = Watcher(table, ["game"], monotonic=lambda: now[0])
+    watcher = Watcher(table, ["game"], clock=lambda: now[0])
     watcher.poll()
     table.quit(other)
-    reused = ProcessInfo(other.pid, "game", "game", other.create_time + 1)  # same pid, between two polls
+    reused = ProcessInfo(other.pid, "game", "game", 1000.5)  # same pid, between two polls
     table.table[reused.pid] = reused
 
-    now[0] = 30.0
+    now[0] = 1030.0
     assert watcher.poll().started == []  # the diff cannot see it
-    now[0] = 61.0
+    now[0] = 1061.0
     assert watcher.poll().started == [reused]
 
 
 def test_a_young_process_is_named_again_after_it_execs() -> None:
-    now = [0.0]
+    now = [1000.0]
     table = FakeProcesses()
-    watcher = Watcher(table, ["game"], monotonic=lambda: now[0])
-    forked = table.launch("python")  # caught between fork and exec
+    watcher = Watcher(table, ["game"], clock=lambda: now[0])
+    forked = table.launch("python", created=999.9)  # caught between fork and exec
     watcher.poll()
     table.table[forked.pid] = ProcessInfo(forked.pid, "game", "game", forked.create_time)
 
-    now[0] = 0.5
+    now[0] = 1000.5
     assert pids(watcher.poll().started) == {forked.pid}
+
+
+def test_an_old_process_is_not_named_again() -> None:
+    now = [1000.0]
+    table = FakeProcesses()
+    watcher = Watcher(table, ["game"], clock=lambda: now[0])
+    old = table.launch("python", created=900.0)
+    watcher.poll()
+    table.table[old.pid] = ProcessInfo(old.pid, "game", "game", old.create_time)  # exec'd much later
+
+    now[0] = 1001.0
+    assert watcher.poll().started == []  # until the next audit: too rare to pay for every poll

@@ -6,7 +6,8 @@ The :class:`Watcher` does the diff; :class:`PsutilProcesses` is the outside
 world (psutil), injected so accounting tests can use a stand-in.
 
 Three traps the diff avoids: a pid caught between ``fork`` and ``exec`` still
-carries its parent's name (young pids are named again for a few seconds); a
+carries its parent's name (processes born less than ``SETTLE`` seconds ago are
+named again each poll); a
 killed process whose parent has not reaped it is a zombie that still has a pid
 (a game that is a zombie has stopped); and pids are reused (a game's
 ``create_time`` is checked every poll, everyone else's now and then).
@@ -24,7 +25,7 @@ from typing import Final, Protocol
 import psutil  # type: ignore[import-untyped, unused-ignore]  # typed with types-psutil
 
 SETTLE: Final = 2.0
-"""Seconds a new pid is named again each poll, in case it has not exec'd its program yet."""
+"""Seconds after its birth a process is named again each poll, in case it had not exec'd its program yet."""
 AUDIT_EVERY: Final = 60.0
 """Seconds between checks of every cached pid's ``create_time`` (pid reuse)."""
 
@@ -147,15 +148,16 @@ class Watcher:
         names: Iterable[str],
         *,
         known: Iterable[ProcessInfo] = (),
-        monotonic: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._table = table
         self._names = {name.casefold() for name in names}
-        self._monotonic = monotonic
+        self._clock = clock
         self._games: dict[int, ProcessInfo] = {info.pid: info for info in known}
         self._seen: dict[int, ProcessInfo | None] = dict(self._games)
         self._young: dict[int, float] = {}
-        self._next_audit = monotonic() + AUDIT_EVERY
+        """pid -> create_time of processes born less than SETTLE seconds ago."""
+        self._next_audit = clock() + AUDIT_EVERY
 
     @property
     def running(self) -> list[ProcessInfo]:
@@ -168,7 +170,7 @@ class Watcher:
         return [info for info in self._seen.values() if info is not None and _named(info, wanted)]
 
     def poll(self) -> Changes:
-        now = self._monotonic()
+        now = self._clock()
         current = set(self._table.pids())
         stopped = [info for info in self._games.values() if info.pid not in current or not self._table.alive(info)]
         for info in stopped:
@@ -177,7 +179,7 @@ class Watcher:
         for pid in self._seen.keys() - current:
             del self._seen[pid]
             self._young.pop(pid, None)
-        self._young = {pid: first for pid, first in self._young.items() if now - first < SETTLE}
+        self._young = {pid: born for pid, born in self._young.items() if now - born < SETTLE}
         fresh = current - self._seen.keys()
         again = self._young.keys() - self._games.keys()
         if now >= self._next_audit:
@@ -187,8 +189,8 @@ class Watcher:
         for pid in fresh | again:
             found = self._table.describe(pid)
             self._seen[pid] = found
-            if pid in fresh:
-                self._young[pid] = now
+            if pid in fresh and found is not None and now - found.create_time < SETTLE:
+                self._young[pid] = found.create_time
             if found is not None and pid not in self._games and _named(found, self._names):
                 self._games[pid] = found
                 started.append(found)
