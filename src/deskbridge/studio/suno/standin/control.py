@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 
 from deskbridge.studio.suno.standin.app import standin_endpoints
+from deskbridge.studio.suno.standin.faults import CONTROL_HEADER
 
 
 class StandinControl:
@@ -56,6 +57,12 @@ class StandinControl:
     def revoke(self) -> None:
         """Sign every session out: tokens and ``__client`` cookies stop working."""
         self._post("revoke", {})
+
+    def fetch(self, url: str) -> bytes:
+        """The bytes served at ``url`` (a file's URL as a clip gives it), fetched without any fault's interference."""
+        response = self._http.get(url, headers={CONTROL_HEADER: "1"})
+        response.raise_for_status()
+        return response.content
 
     def requests(self, path: str = "*", method: str | None = None) -> list[dict[str, Any]]:
         """Requests received (oldest first) whose path matches the ``fnmatch`` pattern ``path``."""

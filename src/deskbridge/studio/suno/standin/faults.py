@@ -15,7 +15,8 @@ Each rule counts its own matches. The kinds:
              agrees: a file truncated before it reached the server;
 ``delay``    wait ``seconds``, then answer normally.
 
-Every request but the control ones is recorded (method, path, query, Range,
+Every request but the control ones (``/_control/*``, or carrying an
+``X-Standin-Control`` header) is recorded (method, path, query, Range,
 whether it carried a bearer token, time) for tests to assert on.
 """
 
@@ -31,6 +32,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CONTROL_PREFIX = "/_control/"
+CONTROL_HEADER = "x-standin-control"
+"""A request carrying this header is the test's own: neither recorded nor faulted."""
 
 
 class Fault(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -78,10 +81,13 @@ class Faults:
         return chosen
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PREFIX):
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        if scope["path"].startswith(CONTROL_PREFIX) or CONTROL_HEADER in headers:
+            await self.app(scope, receive, send)
+            return
         self.requests.append(
             Recorded(
                 scope["method"],

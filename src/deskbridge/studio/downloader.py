@@ -1,0 +1,463 @@
+"""Downloading songs from Suno to disk: the engine behind ``DOWNLOAD_CLIP`` and ``BATCH_DOWNLOAD``.
+
+::
+
+    downloader = Downloader(http, suno_client)
+    result = await downloader.download(clip, "/music", with_thumbnail=True, append_uuid=False,
+                                       already_downloaded=False, on_progress=report, check=op.check)
+    results = await downloader.download_batch(clips, "/music", with_thumbnail=True, append_uuid=False,
+                                               delay=2.0, parallel=4,
+                                               already_downloaded=history_has,      # clip_id -> bool
+                                               on_progress=batch_event,              # BATCH_DOWNLOAD_PROGRESS
+                                               on_file_progress=report,              # DOWNLOAD_PROGRESS
+                                               on_complete=record_in_history,        # (clip, path)
+                                               check=op.check)
+
+A file is streamed to ``<name>.mp3.part`` and becomes ``<name>.mp3`` only
+once it is whole and checked: status 200 (206 on a resume), as many bytes
+as announced, an audio content type, MP3 bytes rather than an HTML page or
+a JSON error, and a last frame that is not cut (:mod:`.audiocheck`). A
+dropped connection resumes with ``Range`` where it stopped; 429 and 5xx are
+retried with backoff (:class:`~deskbridge.studio.suno.retry.RetryPolicy`);
+a CDN's first 403 is retried once (Suno's CDN does that). Then come the ID3
+tags and cover (:mod:`.tagging`) and the rename; a failed or cancelled
+download leaves no ``.part`` behind.
+
+Names come from titles (:mod:`.filenames`): a clash gets `` (2)``, a symbolic
+link planted at the target name is treated as taken, and no path can leave
+``output_dir``. Clips whose ``audio_url`` is Suno's ``/api/forbidden``
+placeholder go through the authorized route, and a clip the caller says is
+already downloaded is never authorized again (Suno meters authorizations).
+
+The batch runs up to ``parallel`` downloads at once and starts them at
+least ``delay`` seconds apart; clips already downloaded are skipped without a
+request; a clip that fails is reported (``DOWNLOAD_FAILED`` and why) and the
+others go on; ``on_complete`` runs only for files that are complete and
+renamed, so a history fed by it never lists a file that is not there. A
+dead session (``SESSION_NOT_FOUND``) or a cancellation (``check`` raising,
+or the task being cancelled) stops the whole batch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any, BinaryIO, Final, Literal, TypeVar
+
+import httpx
+import msgspec
+
+from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.paths import contained
+from deskbridge.studio import audiocheck
+from deskbridge.studio.filenames import candidates, song_stem
+from deskbridge.studio.suno.api import SunoClient
+from deskbridge.studio.suno.errors import SunoError
+from deskbridge.studio.suno.models import UNFINISHED, Clip
+from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
+from deskbridge.studio.tagging import Cover, write_tags
+
+Progress = Callable[[dict[str, Any]], None]
+Check = Callable[[], None]
+OnComplete = Callable[[Clip, Path], None]
+Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
+
+AUDIO_TYPES: Final = ("application/octet-stream", "binary/octet-stream")
+"""Accepted besides ``audio/*``: what object stores send when nobody set a type."""
+COVER_TYPES: Final = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
+COVER_MAX_BYTES: Final = 10 * 1024 * 1024
+_NO_ENCODING: Final = {"Accept-Encoding": "identity"}
+
+
+class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    clip_id: str
+    status: Literal["downloaded", "skipped", "failed"]
+    file_name: str | None = None
+    path: str | None = None
+    bytes: int = 0
+    cover: bool = False
+    message: str | None = None
+    """Why it failed, or what went wrong without failing it (a cover that could not be fetched)."""
+
+
+class _Retry(Exception):
+    """This try failed in a way that another try may not."""
+
+    def __init__(self, reason: str, retry_after: str | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def _failed(message: str) -> CommandError:
+    return CommandError(ErrorCode.DOWNLOAD_FAILED, message)
+
+
+def _never(clip_id: str) -> bool:
+    return False
+
+
+def _no_check() -> None:
+    return None
+
+
+def prepare_output_dir(output_dir: str | Path) -> Path:
+    """``output_dir`` created if missing and resolved; ``INVALID_PAYLOAD`` if it is relative or not writable."""
+    directory = Path(output_dir).expanduser()
+    if not directory.is_absolute():
+        raise CommandError(ErrorCode.INVALID_PAYLOAD, f"output_dir must be an absolute path, not {str(output_dir)!r}")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=directory):
+            pass
+    except OSError as exc:
+        raise CommandError(
+            ErrorCode.INVALID_PAYLOAD, f"output_dir {str(directory)!r} cannot be written to: {exc.strerror or exc}"
+        ) from None
+    return directory.resolve()
+
+
+class _PartFile:
+    """The ``.part`` file being written, with how much of it there is and how it starts."""
+
+    def __init__(self, file: BinaryIO) -> None:
+        self.file = file
+        self.size = 0
+        self.head = b""
+
+    def write(self, chunk: bytes) -> None:
+        self.file.write(chunk)
+        self.size += len(chunk)
+        if len(self.head) < 16:
+            self.head += chunk[: 16 - len(self.head)]
+
+    def restart(self) -> None:
+        self.file.seek(0)
+        self.file.truncate()
+        self.size = 0
+        self.head = b""
+
+
+class _Meter:
+    """Turns bytes received into ``DOWNLOAD_PROGRESS`` fields."""
+
+    def __init__(self, clip_id: str, file_name: str, report: Progress | None, clock: Callable[[], float]) -> None:
+        self._fields = {"clip_id": clip_id, "file_name": file_name}
+        self._report = report
+        self._clock = clock
+        self._started = clock()
+
+    def __call__(self, downloaded: int, total: int | None) -> None:
+        if self._report is None:
+            return
+        elapsed = max(self._clock() - self._started, 1e-6)
+        self._report(
+            {
+                **self._fields,
+                "downloaded": downloaded,
+                "total": total or 0,
+                "progress": min(100, downloaded * 100 // total) if total else 0,
+                "speed": round(downloaded / elapsed, 1),
+            }
+        )
+
+
+class Downloader:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        suno: SunoClient,
+        *,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._http = http
+        self._suno = suno
+        self._endpoints = suno.endpoints
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        self._clock = clock
+
+    # -- the two commands ------------------------------------------------------
+
+    async def download(
+        self,
+        clip: Clip,
+        output_dir: str | Path,
+        *,
+        with_thumbnail: bool = True,
+        append_uuid: bool = False,
+        already_downloaded: bool = False,
+        on_progress: Progress | None = None,
+        check: Check = _no_check,
+    ) -> DownloadResult:
+        """Download one clip; ``DOWNLOAD_FAILED`` (or ``CLIP_NOT_FOUND``, ``SESSION_NOT_FOUND``) if it cannot be."""
+        directory = prepare_output_dir(output_dir)
+        return await self._download(
+            clip, directory, with_thumbnail, append_uuid, not already_downloaded, on_progress, check
+        )
+
+    async def download_batch(
+        self,
+        clips: Sequence[Clip],
+        output_dir: str | Path,
+        *,
+        with_thumbnail: bool = True,
+        append_uuid: bool = False,
+        delay: float = 0.0,
+        parallel: int = 4,
+        already_downloaded: Callable[[str], bool] = _never,
+        on_progress: Progress | None = None,
+        on_file_progress: Progress | None = None,
+        on_complete: OnComplete | None = None,
+        check: Check = _no_check,
+    ) -> list[DownloadResult]:
+        """Download many clips; one :class:`DownloadResult` per clip, in the order given.
+
+        ``on_progress`` gets one ``BATCH_DOWNLOAD_PROGRESS`` payload when a clip
+        starts (``downloading``) and one when it ends (``downloaded``,
+        ``skipped``, or ``failed`` with ``error`` and ``message``), with its
+        ``index`` (from 1), the batch ``total``, ``completed`` and ``progress`` %.
+        """
+        if parallel < 1:
+            raise CommandError(ErrorCode.INVALID_PAYLOAD, "parallel must be at least 1")
+        directory = prepare_output_dir(output_dir)
+        results: list[DownloadResult | None] = [None] * len(clips)
+        slots = asyncio.Semaphore(parallel)
+        seen: set[str] = set()
+
+        def report(index: int, clip: Clip, result: DownloadResult | None) -> None:
+            if result is not None:
+                results[index - 1] = result
+            if on_progress is None:
+                return
+            done = sum(r is not None for r in results)
+            event: dict[str, Any] = {
+                "index": index,
+                "total": len(clips),
+                "clip_id": clip.id,
+                "title": clip.title or "",
+                "status": "downloading" if result is None else result.status,
+                "completed": done,
+                "progress": done * 100 // len(clips),
+            }
+            if result is not None:
+                event.update(msgspec.to_builtins(result))
+                if result.status == "failed":
+                    event["error"] = ErrorCode.DOWNLOAD_FAILED.value
+            on_progress(event)
+
+        async def one(index: int, clip: Clip) -> None:
+            try:
+                report(index, clip, None)
+                result = await self._download(
+                    clip, directory, with_thumbnail, append_uuid, True, on_file_progress, check
+                )
+                if on_complete is not None and result.path is not None:
+                    on_complete(clip, Path(result.path))
+            except CommandError as exc:
+                if exc.code is ErrorCode.SESSION_NOT_FOUND:
+                    raise
+                result = DownloadResult(clip_id=clip.id, status="failed", message=exc.message)
+            finally:
+                slots.release()
+            report(index, clip, result)
+
+        next_start = self._clock()
+        try:
+            async with asyncio.TaskGroup() as group:
+                for index, clip in enumerate(clips, 1):
+                    check()
+                    if clip.id in seen or already_downloaded(clip.id):
+                        report(index, clip, DownloadResult(clip_id=clip.id, status="skipped"))
+                        continue
+                    seen.add(clip.id)
+                    await slots.acquire()
+                    wait = next_start - self._clock()
+                    if wait > 0:
+                        await self._sleep(wait)
+                    next_start = self._clock() + delay
+                    group.create_task(one(index, clip))
+        except BaseExceptionGroup as failure:
+            raise failure.exceptions[0] from None
+        return [result for result in results if result is not None]
+
+    # -- one clip ------------------------------------------------------------------
+
+    async def _download(
+        self,
+        clip: Clip,
+        directory: Path,
+        with_thumbnail: bool,
+        append_uuid: bool,
+        may_authorize: bool,
+        on_progress: Progress | None,
+        check: Check,
+    ) -> DownloadResult:
+        if clip.status in UNFINISHED:
+            raise _failed(f"clip {clip.id} is not finished yet (status {clip.status})")
+        try:
+            url = await self._audio_url(clip, may_authorize)
+        except SunoError as exc:
+            raise _failed(f"clip {clip.id}: {exc.message}") from None
+        final, part_path, descriptor = _reserve(directory, song_stem(clip.title, clip.id, append_uuid=append_uuid))
+        try:
+            with os.fdopen(descriptor, "wb") as file:
+                part = _PartFile(file)
+                meter = _Meter(clip.id, final.name, on_progress, self._clock)
+                await self._retrying(f"clip {clip.id}", lambda first: self._fetch_audio(url, part, meter, check, first))
+            cover, cover_problem = await self._cover(clip) if with_thumbnail else (None, None)
+            check()
+            problem = await asyncio.to_thread(self._finish, part_path, clip, cover)
+            if problem is not None:
+                raise _failed(f"clip {clip.id}: the file Suno sent is not a whole MP3: {problem}")
+            final = _publish(part_path, final)
+        finally:
+            part_path.unlink(missing_ok=True)
+        return DownloadResult(
+            clip_id=clip.id,
+            status="downloaded",
+            file_name=final.name,
+            path=str(final),
+            bytes=final.stat().st_size,
+            cover=cover is not None,
+            message=cover_problem,
+        )
+
+    async def _audio_url(self, clip: Clip, may_authorize: bool) -> str:
+        """The plain CDN URL, or the authorized route's URL for clips whose ``audio_url`` is the placeholder."""
+        if clip.audio_url and not self._endpoints.is_forbidden_audio(clip.audio_url):
+            return clip.audio_url
+        if may_authorize and not clip.is_download_unlocked:
+            authorization = await self._suno.authorize_download(clip.id)
+            if not authorization.ok:
+                reason = authorization.message or authorization.reason or "no reason given"
+                raise _failed(f"Suno refused to let this account download clip {clip.id}: {reason}")
+        return await self._suno.download_url(clip.id)
+
+    async def _retrying(self, what: str, attempt: Callable[[bool], Awaitable[T]]) -> T:
+        """``attempt(first_try)`` until it succeeds, a fatal error, or the policy's last try."""
+        failures = 0
+        while True:
+            try:
+                return await attempt(failures == 0)
+            except (_Retry, httpx.TransportError) as exc:
+                failures += 1
+                reason = str(exc) or type(exc).__name__
+                if failures >= self._retry.attempts:
+                    raise _failed(f"{what}: gave up after {failures} tries: {reason}") from None
+                await self._sleep(self._retry.delay(failures, getattr(exc, "retry_after", None)))
+
+    async def _fetch_audio(self, url: str, part: _PartFile, meter: _Meter, check: Check, first_try: bool) -> None:
+        """One try at the rest of the file: from where ``part`` stopped, or from scratch if the server insists."""
+        headers = {**_NO_ENCODING, "Range": f"bytes={part.size}-"} if part.size else _NO_ENCODING
+        async with self._http.stream("GET", url, headers=headers) as response:
+            total = _expected_total(response, part, first_try)
+            media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
+            if media_type and not media_type.startswith("audio/") and media_type not in AUDIO_TYPES:
+                raise _failed(f"the server sent {media_type}, not audio")
+            async for chunk in response.aiter_raw():
+                check()
+                sniffed = len(part.head) < 4
+                part.write(chunk)
+                if sniffed and len(part.head) >= 4 and (what := audiocheck.sniff(part.head)):
+                    raise _failed(f"the server sent {what}, not an MP3")
+                meter(part.size, total)
+        if part.size < 4 and (what := audiocheck.sniff(part.head)):
+            raise _failed(f"the server sent {what}, not an MP3")
+        if total is not None and part.size != total:
+            raise _Retry(f"got {part.size} of {total} bytes")
+
+    async def _cover(self, clip: Clip) -> tuple[Cover | None, str | None]:
+        """The cover art, or why there is none; a missing cover never fails a download."""
+        url = clip.cover_url
+        if url is None:
+            return None, None
+        try:
+            return await self._retrying(f"cover of clip {clip.id}", lambda first: self._fetch_cover(url, first)), None
+        except CommandError as exc:
+            return None, exc.message
+
+    async def _fetch_cover(self, url: str, first_try: bool) -> Cover:
+        async with self._http.stream("GET", url, headers=_NO_ENCODING) as response:
+            _raise_for_retry(response, first_try)
+            if response.status_code != 200:
+                raise _failed(f"the cover answered HTTP {response.status_code}")
+            data = bytearray()
+            async for chunk in response.aiter_raw():
+                data += chunk
+                if len(data) > COVER_MAX_BYTES:
+                    raise _failed("the cover is larger than 10 MB")
+        mime = next((mime for magic, mime in COVER_TYPES.items() if data.startswith(magic)), None)
+        if mime is None:
+            raise _failed("the cover is neither a JPEG nor a PNG")
+        return Cover(bytes(data), mime)
+
+    def _finish(self, part_path: Path, clip: Clip, cover: Cover | None) -> str | None:
+        """Check the whole file, then tag it (in a worker thread: both read and write the file)."""
+        problem = audiocheck.truncation(part_path)
+        if problem is None:
+            write_tags(part_path, clip, self._endpoints.song_url(clip.id), cover)
+        return problem
+
+
+def _raise_for_retry(response: httpx.Response, first_try: bool) -> None:
+    """Signal another try for "not now" answers, and for a CDN's first 403."""
+    if response.status_code in RETRY_STATUSES or (response.status_code == 403 and first_try):
+        raise _Retry(f"HTTP {response.status_code}", response.headers.get("retry-after"))
+
+
+def _expected_total(response: httpx.Response, part: _PartFile, first_try: bool) -> int | None:
+    """The file's full size if the server said it; restarts ``part`` when the server sends the whole file again."""
+    _raise_for_retry(response, first_try)
+    if response.status_code == 206:
+        first, _, total = response.headers.get("content-range", "").removeprefix("bytes ").partition("/")
+        if first.split("-")[0] != str(part.size):
+            part.restart()
+            raise _Retry("the server resumed at another offset")
+        return int(total) if total.isdigit() else None
+    if response.status_code == 416:
+        part.restart()
+        raise _Retry("the server refused to resume")
+    if response.status_code != 200:
+        raise _failed(f"the server answered HTTP {response.status_code}")
+    part.restart()
+    length = response.headers.get("content-length", "")
+    return int(length) if length.isdigit() else None
+
+
+def _reserve(directory: Path, stem: str) -> tuple[Path, Path, int]:
+    """The first free ``<name>.mp3`` and its ``.part``, created exclusively (never through a link)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+    for name in candidates(stem):
+        final = directory / f"{name}.mp3"
+        part = directory / f"{name}.mp3.part"
+        if os.path.lexists(final) or os.path.lexists(part):
+            continue
+        try:
+            contained(directory, part.name)
+            return final, part, os.open(part, flags, 0o644)
+        except FileExistsError:
+            continue
+        except ValueError:
+            raise _failed(f"refusing to write {part.name!r} outside {directory}") from None
+        except OSError as exc:
+            raise _failed(f"cannot write in {directory}: {exc.strerror or exc}") from None
+    raise _failed(f"every name like {stem!r} is taken in {directory}")
+
+
+def _publish(part: Path, final: Path) -> Path:
+    """Rename the finished ``.part``; if its name was taken meanwhile, the next free one."""
+    stem = final.name.removesuffix(".mp3")
+    for name in candidates(stem):
+        target = final.with_name(f"{name}.mp3")
+        reserved = target != final and os.path.lexists(target.with_name(target.name + ".part"))
+        if not reserved and not os.path.lexists(target):
+            part.replace(target)
+            return target
+    raise _failed(f"every name like {stem!r} is taken in {final.parent}")

@@ -1,0 +1,465 @@
+"""The downloader against the stand-in Suno: real HTTP on 127.0.0.1, real files, real tags read back."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from mutagen.id3 import ID3
+from mutagen.mp3 import MP3
+
+from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.operations import OperationCancelled
+from deskbridge.studio.downloader import Downloader, DownloadResult
+from deskbridge.studio.suno.models import Clip
+from deskbridge.studio.suno.retry import RetryPolicy
+from deskbridge.studio.suno.standin import StandinControl
+from tests.studio.suno import support
+from tests.studio.suno.support import FastSleep, client_for
+
+# The shared stand-in fixtures (see tests/studio/suno/support.py), bound here by name.
+anyio_backend, http, sleep = support.anyio_backend, support.http, support.sleep
+standin, suno = support.standin, support.suno
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def downloader(suno: StandinControl, http: httpx.AsyncClient, sleep: FastSleep) -> Downloader:
+    return Downloader(http, client_for(suno, http, sleep), retry=RetryPolicy(attempts=4), sleep=sleep)
+
+
+@pytest.fixture
+def out(tmp_path: Path) -> Path:
+    return tmp_path / "music"
+
+
+def clips(suno: StandinControl, *partials: dict[str, Any], replace: bool = True) -> list[Clip]:
+    """Seed the stand-in and return the clips as the studio receives them."""
+    return msgspec.convert(suno.seed(*partials, replace=replace), list[Clip], strict=False)
+
+
+def audio_of(path: Path) -> bytes:
+    """The file's bytes after its ID3 tag: what the server sent."""
+    return path.read_bytes()[ID3(path).size :]
+
+
+def files_in(directory: Path) -> list[str]:
+    return sorted(entry.name for entry in directory.iterdir())
+
+
+def text_of(path: Path) -> str:
+    return path.read_text()
+
+
+async def test_a_clip_is_fetched_checked_tagged_and_renamed(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(
+        suno,
+        {
+            "title": "Night Drive",
+            "display_name": "Ada",
+            "metadata": {"tags": "synthwave, 80s", "prompt": "[Verse]\nNeon lights\n[Chorus]\nDrive"},
+        },
+    )
+    events: list[dict[str, Any]] = []
+    result = await downloader.download(clip, out, with_thumbnail=True, on_progress=events.append)
+
+    assert [r["path"] for r in suno.requests()] == [f"/cdn/{clip.id}.mp3", f"/cdn/image_large_{clip.id}.jpeg"]
+    path = out / "Night Drive.mp3"
+    assert result == DownloadResult(
+        clip_id=clip.id,
+        status="downloaded",
+        file_name="Night Drive.mp3",
+        path=str(path),
+        bytes=path.stat().st_size,
+        cover=True,
+    )
+    assert files_in(out) == ["Night Drive.mp3"], "no .part left"
+    served = suno.fetch(str(clip.audio_url))
+    assert audio_of(path) == served
+
+    tags = ID3(path)
+    assert tags.version == (2, 3, 0)
+    assert str(tags["TIT2"]) == "Night Drive"
+    assert str(tags["TPE1"]) == "Ada"
+    assert str(tags["TCON"]) == "synthwave, 80s"
+    assert tags.getall("WOAR")[0].url == f"{suno.base_url}/song/{clip.id}"
+    assert tags.getall("USLT")[0].text == "[Verse]\nNeon lights\n[Chorus]\nDrive"
+    (cover,) = tags.getall("APIC")
+    assert (cover.type, cover.mime) == (3, "image/jpeg")
+    assert cover.data == suno.fetch(str(clip.image_large_url))
+    assert MP3(path).info.length == pytest.approx(len(served) * 8 / 128_000), "the audio frames are intact"
+
+    last = events[-1]
+    assert (last["clip_id"], last["file_name"], last["downloaded"], last["total"], last["progress"]) == (
+        clip.id,
+        "Night Drive.mp3",
+        len(served),
+        len(served),
+        100,
+    )
+    assert last["speed"] > 0
+
+
+async def test_the_small_cover_is_used_when_there_is_no_large_one_and_none_without_thumbnail(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    small, plain = clips(suno, {"title": "small", "image_large_url": None}, {"title": "plain"})
+    await downloader.download(small, out)
+    assert ID3(out / "small.mp3").getall("APIC")[0].data == suno.fetch(str(small.image_url))
+    result = await downloader.download(plain, out, with_thumbnail=False)
+    assert not result.cover
+    assert ID3(out / "plain.mp3").getall("APIC") == []
+    assert str(ID3(out / "plain.mp3")["TIT2"]) == "plain", "the other tags are written anyway"
+    assert not suno.requests(f"/cdn/image*{plain.id}.jpeg")
+
+
+async def test_names_untitled_short_ids_and_clashes(suno: StandinControl, downloader: Downloader, out: Path) -> None:
+    untitled, titled = clips(suno, {"title": ""}, {"title": "Same"})
+    assert (await downloader.download(untitled, out)).file_name == f"Untitled {untitled.id}.mp3"
+    assert str(ID3(out / f"Untitled {untitled.id}.mp3")["TIT2"]) == f"Untitled {untitled.id}"
+    assert (await downloader.download(titled, out)).file_name == "Same.mp3"
+    assert (await downloader.download(titled, out)).file_name == "Same (2).mp3"
+    with_id = await downloader.download(titled, out, append_uuid=True)
+    assert with_id.file_name == f"Same [{titled.id[:8]}].mp3"
+
+
+@pytest.mark.parametrize(
+    ("title", "file_name"),
+    [
+        ("../../etc/passwd", "_.._etc_passwd.mp3"),
+        ("CON", "_CON.mp3"),
+        ("a/b\\c", "a_b_c.mp3"),
+        ("夜のドライブ 🚗 — Ça va?", "夜のドライブ 🚗 — Ça va_.mp3"),
+        ("x" * 400, "x" * 180 + ".mp3"),
+        (" .. ", None),
+    ],
+)
+async def test_hostile_titles_stay_inside_the_output_dir(
+    suno: StandinControl, downloader: Downloader, out: Path, title: str, file_name: str | None
+) -> None:
+    (clip,) = clips(suno, {"title": title})
+    result = await downloader.download(clip, out)
+    expected = file_name or f"Untitled {clip.id}.mp3"
+    assert result.file_name == expected
+    assert files_in(out) == [expected]
+    assert str(ID3(out / expected)["TIT2"]) == (title.strip() or f"Untitled {clip.id}"), "the tag keeps the title"
+
+
+async def test_two_clips_with_one_title_in_one_batch_get_two_files(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    batch = clips(suno, {"title": "Twin"}, {"title": "Twin"}, {"title": "Twin"})
+    results = await downloader.download_batch(batch, out, parallel=3)
+    assert sorted(str(r.file_name) for r in results) == ["Twin (2).mp3", "Twin (3).mp3", "Twin.mp3"]
+    assert files_in(out) == ["Twin (2).mp3", "Twin (3).mp3", "Twin.mp3"]
+
+
+@pytest.fixture
+def outside(out: Path, tmp_path: Path) -> Path:
+    """A file outside the output dir, with symlinks to it planted at ``evil.mp3`` and ``evil (2).mp3.part``."""
+    target = tmp_path / "outside.txt"
+    target.write_text("precious")
+    out.mkdir()
+    (out / "evil.mp3").symlink_to(target)
+    (out / "evil (2).mp3.part").symlink_to(target)
+    return target
+
+
+async def test_a_planted_symlink_is_never_written_through(
+    suno: StandinControl, downloader: Downloader, out: Path, outside: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "evil"})
+    result = await downloader.download(clip, out)
+    assert result.file_name == "evil (3).mp3"
+    assert text_of(outside) == "precious"
+    assert (out / "evil.mp3").is_symlink()
+
+
+async def test_the_cdn_403_then_200_quirk_is_retried_once(
+    suno: StandinControl, downloader: Downloader, out: Path, sleep: FastSleep
+) -> None:
+    (clip,) = clips(suno, {"title": "quirk"})
+    suno.faults({"path": f"/cdn/{clip.id}.mp3", "status": 403, "times": 1})
+    assert (await downloader.download(clip, out)).status == "downloaded"
+    assert len(suno.requests(f"/cdn/{clip.id}.mp3")) == 2
+    assert sleep.delays == [2]
+
+    suno.faults({"path": f"/cdn/{clip.id}.mp3", "status": 403, "times": None})
+    with pytest.raises(CommandError) as caught:
+        await downloader.download(clip, out)
+    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert "403" in caught.value.message
+    assert len(suno.requests(f"/cdn/{clip.id}.mp3")) == 2 + 2, "a second 403 is an answer, not a quirk"
+
+
+async def test_429_and_5xx_on_the_cdn_back_off_then_succeed(
+    suno: StandinControl, downloader: Downloader, out: Path, sleep: FastSleep
+) -> None:
+    (clip,) = clips(suno, {"title": "busy"})
+    suno.faults(
+        {"path": f"/cdn/{clip.id}.mp3", "status": 429, "times": 1, "headers": {"Retry-After": "5"}},
+        {"path": f"/cdn/{clip.id}.mp3", "status": 503, "skip": 1, "times": 1},
+    )
+    assert (await downloader.download(clip, out)).status == "downloaded"
+    assert sleep.delays == [5, 4]
+
+
+async def test_a_cut_connection_resumes_with_range_where_it_stopped(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "resumed"})
+    suno.faults({"path": f"/cdn/{clip.id}.mp3", "kind": "cut", "after_bytes": 20_000, "times": 1})
+    events: list[dict[str, Any]] = []
+    await downloader.download(clip, out, on_progress=events.append)
+    gets = suno.requests(f"/cdn/{clip.id}.mp3")
+    assert [get["range"] for get in gets] == [None, "bytes=20000-"]
+    assert audio_of(out / "resumed.mp3") == suno.fetch(str(clip.audio_url))
+    assert events[-1]["progress"] == 100
+
+
+async def test_a_connection_that_keeps_dropping_fails_and_leaves_nothing(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "flaky"})
+    suno.faults({"path": f"/cdn/{clip.id}.mp3", "kind": "cut", "after_bytes": 1_000, "times": None})
+    with pytest.raises(CommandError) as caught:
+        await downloader.download(clip, out)
+    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert "gave up after 4 tries" in caught.value.message
+    assert files_in(out) == []
+
+
+async def test_a_truncated_file_is_refused_and_never_reaches_the_history(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    truncated, whole = clips(suno, {"title": "truncated"}, {"title": "whole"})
+    suno.faults({"path": f"/cdn/{truncated.id}.mp3", "kind": "short", "after_bytes": 10_000, "times": None})
+    completed: list[tuple[str, Path]] = []
+    results = await downloader.download_batch(
+        [truncated, whole], out, on_complete=lambda clip, path: completed.append((clip.id, path))
+    )
+    assert [r.status for r in results] == ["failed", "downloaded"]
+    assert "not a whole MP3" in str(results[0].message)
+    assert completed == [(whole.id, out / "whole.mp3")]
+    assert files_in(out) == ["whole.mp3"]
+
+
+@pytest.mark.parametrize(
+    ("fault", "said"),
+    [
+        ({"status": 200, "content_type": "text/html", "body": "<html>Sign in</html>"}, "text/html"),
+        ({"status": 200, "content_type": "application/json", "body": '{"detail": "x"}'}, "application/json"),
+        ({"status": 200, "content_type": "audio/mpeg", "body": '{"detail": "Rate limited"}'}, "a JSON document"),
+        ({"status": 200, "content_type": "application/octet-stream", "body": "<!doctype html>"}, "an HTML"),
+    ],
+)
+async def test_a_200_that_is_not_audio_is_refused(
+    suno: StandinControl, downloader: Downloader, out: Path, fault: dict[str, Any], said: str
+) -> None:
+    (clip,) = clips(suno, {"title": "impostor"})
+    suno.faults({"path": f"/cdn/{clip.id}.mp3", "times": None, **fault})
+    with pytest.raises(CommandError) as caught:
+        await downloader.download(clip, out)
+    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert said in caught.value.message
+    assert files_in(out) == []
+
+
+async def test_a_cover_that_cannot_be_fetched_does_not_fail_the_song(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "coverless"})
+    suno.faults({"path": "/cdn/image_*", "status": 404, "times": None})
+    result = await downloader.download(clip, out)
+    assert result.status == "downloaded"
+    assert not result.cover
+    assert "404" in str(result.message)
+    assert ID3(out / "coverless.mp3").getall("APIC") == []
+
+
+async def test_a_forbidden_audio_url_goes_through_authorize_and_the_download_route(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "new style", "audio_url": suno.forbidden_url})
+    result = await downloader.download(clip, out)
+    assert result.status == "downloaded"
+    assert [r["path"] for r in suno.requests() if not r["path"].startswith("/cdn/image")] == [
+        "/api/download/authorize",
+        f"/api/download/clip/{clip.id}",
+        f"/cdn/authorized/{clip.id}.mp3",
+    ]
+    assert all(not r["bearer"] for r in suno.requests("/cdn/*")), "the token is never sent to the CDN"
+
+
+async def test_a_clip_already_downloaded_is_never_authorized_again(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    authorized, never = clips(
+        suno, {"title": "again", "audio_url": suno.forbidden_url}, {"title": "never", "audio_url": suno.forbidden_url}
+    )
+    await downloader.download(authorized, out)
+    assert (await downloader.download(authorized, out, already_downloaded=True)).file_name == "again (2).mp3"
+    with pytest.raises(CommandError) as caught:
+        await downloader.download(never, out, already_downloaded=True)
+    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert len(suno.requests("/api/download/authorize")) == 1, "only the first download authorized"
+
+
+async def test_an_unlocked_clip_needs_no_authorization(suno: StandinControl, downloader: Downloader, out: Path) -> None:
+    (clip,) = clips(suno, {"title": "unlocked", "audio_url": suno.forbidden_url, "is_download_unlocked": True})
+    await downloader.download(clip, out)
+    assert suno.requests("/api/download/authorize") == []
+
+
+async def test_an_exhausted_quota_fails_with_suno_s_message(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "over quota", "audio_url": suno.forbidden_url})
+    suno.settings(quota=0)
+    with pytest.raises(CommandError) as caught:
+        await downloader.download(clip, out)
+    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert "You have used all 0 downloads of this period." in caught.value.message
+    assert files_in(out) == []
+
+
+async def test_a_batch_skips_known_clips_reports_failures_and_goes_on(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    batch = clips(
+        suno,
+        {"title": "one"},
+        {"title": "known", "audio_url": suno.forbidden_url},
+        {"title": "broken"},
+        {"title": "two", "audio_url": suno.forbidden_url},
+        {"title": "three"},
+    )
+    known, broken = batch[1], batch[2]
+    suno.faults({"path": f"/cdn/{broken.id}.mp3", "status": 500, "times": None})
+    events: list[dict[str, Any]] = []
+    completed: list[str] = []
+    results = await downloader.download_batch(
+        [*batch, batch[0]],
+        out,
+        parallel=2,
+        already_downloaded={known.id}.__contains__,
+        on_progress=events.append,
+        on_complete=lambda clip, path: completed.append(path.name) if path.is_file() else None,
+    )
+    assert [r.status for r in results] == ["downloaded", "skipped", "failed", "downloaded", "downloaded", "skipped"]
+    assert sorted(completed) == ["one.mp3", "three.mp3", "two.mp3"]
+    assert files_in(out) == ["one.mp3", "three.mp3", "two.mp3"]
+    assert not suno.requests(f"*{known.id}*"), "a known clip costs no request at all"
+    assert len(suno.requests("/api/download/authorize")) == 1
+
+    final = {e["index"]: e for e in events if e["status"] != "downloading"}
+    assert sorted(final) == [1, 2, 3, 4, 5, 6]
+    assert final[3]["error"] == "DOWNLOAD_FAILED"
+    assert "HTTP 500" in final[3]["message"]
+    assert final[1]["path"] == str(out / "one.mp3")
+    assert all(e["total"] == 6 for e in events)
+    assert events[-1]["completed"] == 6
+    assert events[-1]["progress"] == 100
+    started = [e["index"] for e in events if e["status"] == "downloading"]
+    assert sorted(started) == [1, 3, 4, 5]
+
+
+async def test_no_more_than_parallel_downloads_run_at_once(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    batch = clips(suno, *({"title": f"song {n}"} for n in range(5)))
+    suno.faults({"path": "/cdn/*.mp3", "kind": "delay", "seconds": 0.1, "times": None})
+    running, most = 0, 0
+
+    def track(event: dict[str, Any]) -> None:
+        nonlocal running, most
+        running += 1 if event["status"] == "downloading" else -1
+        most = max(most, running)
+
+    await downloader.download_batch(batch, out, parallel=2, on_progress=track)
+    assert most == 2
+    assert len(files_in(out)) == 5
+
+
+async def test_starts_are_spaced_by_delay(suno: StandinControl, http: httpx.AsyncClient, out: Path) -> None:
+    batch = clips(suno, *({"title": f"paced {n}"} for n in range(3)))
+    real_time = Downloader(http, client_for(suno, http, FastSleep()))
+    await real_time.download_batch(batch, out, delay=0.25, parallel=4, with_thumbnail=False)
+    starts = [r["time"] for r in suno.requests("/cdn/*.mp3")]
+    assert len(starts) == 3
+    assert all(later - earlier >= 0.24 for earlier, later in itertools.pairwise(starts))
+
+
+async def test_cancelling_between_chunks_leaves_no_part_file(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    suno.settings(audio_bytes=2_000_000)
+    batch = clips(suno, {"title": "long 1"}, {"title": "long 2"})
+    chunks = 0
+
+    def check() -> None:
+        nonlocal chunks
+        chunks += 1
+        if chunks > 5:
+            raise OperationCancelled("op")
+
+    completed: list[Path] = []
+    with pytest.raises(OperationCancelled):
+        await downloader.download_batch(batch, out, check=check, on_complete=lambda clip, path: completed.append(path))
+    assert completed == []
+    assert files_in(out) == []
+
+
+async def test_cancelling_the_task_leaves_no_part_file(suno: StandinControl, downloader: Downloader, out: Path) -> None:
+    (clip,) = clips(suno, {"title": "slow"})
+    suno.faults({"path": "/cdn/*.mp3", "kind": "delay", "seconds": 5})
+    task = asyncio.create_task(downloader.download(clip, out))
+    await asyncio.sleep(0.5)
+    assert suno.requests("/cdn/*.mp3"), "the download is under way, waiting for the server"
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert files_in(out) == []
+
+
+async def test_a_dead_session_stops_the_batch(suno: StandinControl, downloader: Downloader, out: Path) -> None:
+    batch = clips(suno, *({"title": f"locked {n}", "audio_url": suno.forbidden_url} for n in range(3)))
+    suno.revoke()
+    with pytest.raises(CommandError) as caught:
+        await downloader.download_batch(batch, out, parallel=1)
+    assert caught.value.code is ErrorCode.SESSION_NOT_FOUND
+    assert files_in(out) == []
+
+
+async def test_bad_input_is_refused_clearly(
+    suno: StandinControl, downloader: Downloader, out: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(msgspec.ValidationError, match="missing required field `id`"):
+        msgspec.convert({"title": "no id"}, Clip)
+    with pytest.raises(msgspec.ValidationError, match=r"\$\.id"):
+        msgspec.convert({"id": "../../x"}, Clip)
+
+    (clip,) = clips(suno, {"title": "fine"})
+    with pytest.raises(CommandError) as caught:
+        await downloader.download(clip, "relative/dir")
+    assert caught.value.code is ErrorCode.INVALID_PAYLOAD
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    with pytest.raises(CommandError) as caught:
+        await downloader.download_batch([clip], blocker / "sub")
+    assert caught.value.code is ErrorCode.INVALID_PAYLOAD
+    assert str(blocker / "sub") in caught.value.message
+
+    (unfinished,) = clips(suno, {"title": "soon", "status": "streaming"})
+    with pytest.raises(CommandError) as caught:
+        await downloader.download(unfinished, out)
+    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert "streaming" in caught.value.message
