@@ -26,6 +26,8 @@ class Outbox:
         self._send = send
         self._on_overflow = on_overflow
         self._draining = False
+        self.deferred = False
+        """Set while the owner is about to drain itself: pushes then skip waking the writer task."""
         self._wake = asyncio.Event()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -40,7 +42,8 @@ class Outbox:
             return
         self._items.append(data)
         self._idle.clear()
-        self._wake.set()
+        if not self.deferred:
+            self._wake.set()
 
     def overflow(self) -> None:
         if not self.overflowed:

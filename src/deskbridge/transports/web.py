@@ -372,12 +372,14 @@ class _Connection:
                 await self.close(CloseCode.UNSUPPORTED_DATA, "binary frames are not accepted: send JSON text")
                 return
             data = text.encode()
-            if b"SUBSCRIBE" in data and self._subscribe(data):
-                pass
-            else:
-                if not self._started:
-                    self._start(None, None, None)
-                dispatch(data, outbox.push)
+            outbox.deferred = True  # the answers of commands that finish now leave below, with no task switch
+            try:
+                if b"SUBSCRIBE" not in data or not self._subscribe(data):
+                    if not self._started:
+                        self._start(None, None, None)
+                    dispatch(data, outbox.push)
+            finally:
+                outbox.deferred = False
             if outbox.pending:
                 await outbox.drain()
             if outbox.size > pause_at:
