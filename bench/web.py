@@ -50,6 +50,15 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+def timing(elapsed: float, latencies: list[float]) -> dict[str, float]:
+    """Round trips/s and p50/p99 in µs of one sequential run."""
+    return {
+        "rt_per_s": len(latencies) / elapsed,
+        "p50_us": percentile(latencies, 0.5) * 1e6,
+        "p99_us": percentile(latencies, 0.99) * 1e6,
+    }
+
+
 # -- servers ----------------------------------------------------------------------------
 
 
@@ -107,11 +116,7 @@ async def ws_round_trips(url: str, n: int, *, skip_events: bool) -> dict[str, fl
             orjson.loads(await ws.recv())
             latencies.append(time.perf_counter() - sent)
         elapsed = time.perf_counter() - began
-    return {
-        "rt_per_s": n / elapsed,
-        "p50_us": percentile(latencies, 0.5) * 1e6,
-        "p99_us": percentile(latencies, 0.99) * 1e6,
-    }
+    return timing(elapsed, latencies)
 
 
 async def ws_push(urls: list[str], n: int, trigger: str, *, deskbridge: bool) -> float:
@@ -179,12 +184,7 @@ async def socketio_figures(port: int, transport: str, n: int, push: int) -> dict
     push_elapsed = time.perf_counter() - push_began
     with contextlib.suppress(TimeoutError):  # its polling disconnect hangs ~30 s (performance.md)
         await asyncio.wait_for(client.disconnect(), 1)
-    return {
-        "rt_per_s": n / elapsed,
-        "p50_us": percentile(latencies, 0.5) * 1e6,
-        "p99_us": percentile(latencies, 0.99) * 1e6,
-        "push_per_s": push / push_elapsed,
-    }
+    return {**timing(elapsed, latencies), "push_per_s": push / push_elapsed}
 
 
 # -- polling --------------------------------------------------------------------------
@@ -226,12 +226,7 @@ async def deskbridge_polling(port: int, token: str, n: int, push: int) -> dict[s
             got += len(answer["events"])
             cursor = answer["last_seq"]
         push_elapsed = time.perf_counter() - push_began
-    return {
-        "rt_per_s": n / elapsed,
-        "p50_us": percentile(latencies, 0.5) * 1e6,
-        "p99_us": percentile(latencies, 0.99) * 1e6,
-        "push_per_s": push / push_elapsed,
-    }
+    return {**timing(elapsed, latencies), "push_per_s": push / push_elapsed}
 
 
 # -- the event log alone --------------------------------------------------------------
@@ -363,7 +358,8 @@ def report(results: dict[str, dict[str, float]]) -> str:
     lines += [
         "",
         f"Durable appends (committed to SQLite WAL before delivery): one burst {appends['burst_per_s']:,.0f}/s, "
-        f"100 per loop turn {appends['per_turn_100_per_s']:,.0f}/s, 1 per loop turn {appends['per_turn_1_per_s']:,.0f}/s.",
+        f"100 per loop turn {appends['per_turn_100_per_s']:,.0f}/s, "
+        f"1 per loop turn {appends['per_turn_1_per_s']:,.0f}/s.",
         "",
         "| target | measured | wanted | |",
         "|---|---:|---:|---|",
