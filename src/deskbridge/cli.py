@@ -39,8 +39,33 @@ def _parser() -> argparse.ArgumentParser:
     )
     _backend_options(serve)
 
+    call = sub.add_parser("call", help="send one command to a backend and print its answer as JSON")
+    call.add_argument("type", help="the command type, e.g. PING")
+    call.add_argument("payload", nargs="?", help="the payload as JSON (default {})")
+    call.add_argument("--timeout", type=float, help="give up after this many seconds")
+    _target_options(call)
+
+    events = sub.add_parser("events", help="print a backend's events as JSON lines")
+    events.add_argument("--after", type=int, default=0, help="the last seq already seen (default 0: all)")
+    events.add_argument("--epoch", help="the epoch that seq belongs to")
+    events.add_argument("--follow", "-f", action="store_true", help="keep printing new events as they arrive")
+    events.add_argument("--types", help="only these event types (comma-separated)")
+    _target_options(events)
+
     sub.add_parser("apps", help="list the apps this installation can serve")
     return parser
+
+
+def _target_options(parser: argparse.ArgumentParser) -> None:
+    """Which backend a client command talks to: a running server, or one it spawns over stdio."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--url", default="http://127.0.0.1:8001", help="a running `deskbridge serve` (default %(default)s)"
+    )
+    where.add_argument("--stdio", metavar="APP", action="append", help="spawn `deskbridge stdio APP` instead")
+    parser.add_argument("--token", help="the server's token (default: $DESKBRIDGE_TOKEN, else <data-dir>/token)")
+    parser.add_argument("--data-dir", type=Path, help="where the token file (or the spawned backend's data) lives")
+    parser.add_argument("--transport", choices=["auto", "websocket", "polling"], default="auto")
 
 
 def _backend_options(parser: argparse.ArgumentParser) -> None:
@@ -160,6 +185,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _run_stdio(args)
     if args.command == "serve":
         return _run_serve(args)
+    if args.command in ("call", "events"):
+        from deskbridge.client import command_line
+
+        runner = command_line.call if args.command == "call" else command_line.events
+        try:
+            return _run_loop(runner(args))
+        except KeyboardInterrupt:
+            return 130
     if args.command == "apps":
         for name in available_apps():
             spec = load_app(name)
