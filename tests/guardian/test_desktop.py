@@ -67,7 +67,7 @@ def test_queues_hold_what_is_not_yet_synced(guardian_backend: Start, games: Game
     game = games.start(name)
     backend.wait_event(lambda e: e["type"] == "notification", timeout=10)
     games.stop(game)
-    backend.wait_event(lambda e: e.get("event_type") == "session_ended", timeout=10)
+    backend.wait_event(lambda e: e["type"] == "firebase_sync_request" and e["data"]["data_type"] == "session")
 
     sessions = backend.ok("DESKTOP_QUEUE_SESSIONS")
     notifications = backend.ok("DESKTOP_QUEUE_NOTIFICATIONS")

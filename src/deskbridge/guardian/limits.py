@@ -10,7 +10,6 @@ once if it comes back while the block lasts.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -65,7 +64,7 @@ class Allowances:
         )
         if not rows:
             return profile
-        weekdays = msgspec.convert(json.loads(rows[0]["weekday_limits"]), dict[Weekday, int])
+        weekdays = msgspec.json.decode(rows[0]["weekday_limits"], type=dict[Weekday, int])
         return msgspec.structs.replace(
             profile, daily_limit_minutes=rows[0]["daily_limit_minutes"], weekday_limits=weekdays
         )
@@ -80,7 +79,7 @@ class Allowances:
                 daily, weekdays = profile.daily_limit_minutes, {**profile.weekday_limits, weekday: minutes}
             conn.execute(
                 "INSERT OR REPLACE INTO limit_overrides (child, daily_limit_minutes, weekday_limits) VALUES (?, ?, ?)",
-                (child, daily, json.dumps(weekdays)),
+                (child, daily, msgspec.json.encode(weekdays)),
             )
         return self.profile(child)
 

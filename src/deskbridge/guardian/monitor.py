@@ -91,6 +91,7 @@ class PsutilProcesses:
     def close(self, processes: Iterable[ProcessInfo], timeout: float) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
         wanted = list(processes)
         victims: list[psutil.Process] = []
+        denied: set[int] = set()
         for info in wanted:
             try:
                 top = psutil.Process(info.pid)
@@ -99,6 +100,8 @@ class PsutilProcesses:
                 victims += [top, *top.children(recursive=True)]
             except psutil.NoSuchProcess:
                 continue
+            except psutil.AccessDenied:
+                denied.add(info.pid)
         for send in (psutil.Process.terminate, psutil.Process.kill):
             for victim in victims:
                 with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
@@ -106,7 +109,7 @@ class PsutilProcesses:
             victims = _wait_exited(victims, timeout)
             if not victims:
                 break
-        left = {victim.pid for victim in victims}
+        left = denied | {victim.pid for victim in victims}
         closed = [info for info in wanted if info.pid not in left]
         return closed, [info for info in wanted if info not in closed]
 
@@ -116,6 +119,8 @@ def _exited(process: psutil.Process) -> bool:
         return bool(process.status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:
         return True
+    except psutil.AccessDenied:
+        return False
 
 
 def _wait_exited(processes: list[psutil.Process], timeout: float) -> list[psutil.Process]:
