@@ -28,8 +28,8 @@ def session(event_type: str) -> Callable[[dict[str, Any]], bool]:
 
 def test_the_seed_flow_start_event_force_close_stop_event(guardian_backend: Start, games: Games) -> None:
     name = games.unique()
-    backend = guardian_backend({"monitor": {"process_names": [name]}, "sync": {"retry_seconds": 0.3}})
-    client_id = backend.ok("DESKTOP_CONNECT", {})["client_id"]
+    backend = guardian_backend({"monitor": {"process_names": [name]}})
+    backend.ok("DESKTOP_CONNECT", {})
 
     game = games.start(name)
     started = backend.wait_event(roblox("roblox_started", game.pid), timeout=10)
@@ -49,15 +49,36 @@ def test_the_seed_flow_start_event_force_close_stop_event(guardian_backend: Star
     assert seqs == sorted(seqs)
     assert game.wait(timeout=5) != 0
 
-    # The desktop goes away before confirming: the request waits in the queue and is raised again.
-    backend.ok("DESKTOP_DISCONNECT", {"client_id": client_id})
-    sync_id = request["data"]["sync_id"]
-    assert [item["sync_id"] for item in backend.ok("DESKTOP_QUEUE_SESSIONS")["sessions"]] == [sync_id]
-    again = backend.wait_event(lambda e: e["type"] == "firebase_sync_request" and e["data"]["attempt"] == 2)
-    assert again["data"]["sync_id"] == sync_id
 
-    # It comes back and confirms: the queue is empty and nothing more is raised.
+def test_what_happens_while_the_desktop_is_away_waits_for_it(guardian_backend: Start, games: Games) -> None:
+    name = games.unique()
+    backend = guardian_backend({"monitor": {"process_names": [name]}, "sync": {"retry_seconds": 0.3}})
+    client_id = backend.ok("DESKTOP_CONNECT", {})["client_id"]
+    cursor = backend.ok("GET_EVENTS", {"after": 0})
+    backend.ok("DESKTOP_DISCONNECT", {"client_id": client_id})
+
+    game = games.start(name)  # the child plays while the desktop app is closed
+    backend.wait_event(session("session_started"), timeout=10)
+    games.stop(game)
+    request = backend.wait_event(lambda e: e["type"] == "firebase_sync_request", timeout=10)
+    again = backend.wait_event(lambda e: e["type"] == "firebase_sync_request" and e["data"]["attempt"] == 2)
+
+    # The desktop comes back: it resumes from its cursor and finds the sync request still queued.
     backend.ok("DESKTOP_CONNECT", {"client_id": client_id})
+    missed = backend.ok("GET_EVENTS", {"epoch": cursor["epoch"], "after": cursor["last_seq"]})
+    assert missed["recovered"] is True
+    kinds = [e.get("event_type", e["type"]) for e in missed["events"]]
+    assert kinds[:5] == [
+        "roblox_started",
+        "session_started",
+        "roblox_stopped",
+        "session_ended",
+        "firebase_sync_request",
+    ]
+    sync_id = request["data"]["sync_id"]
+    assert again["data"]["sync_id"] == sync_id
+    assert [item["sync_id"] for item in backend.ok("DESKTOP_QUEUE_SESSIONS")["sessions"]] == [sync_id]
+
     assert backend.ok("SYNC_CONFIRM", {"sync_id": sync_id})["status"] == "confirmed"
     assert backend.ok("DESKTOP_QUEUE_SESSIONS") == {"sessions": [], "count": 0}
     assert backend.ok("DESKTOP_STATUS")["queue_sizes"] == {"sessions": 0, "notifications": 0}
@@ -110,3 +131,15 @@ def test_killed_mid_session_the_guardian_resumes_it(guardian_backend: Start, gam
     assert today["seconds_used"] >= 1
     assert ended["data"]["session_data"]["session_id"] == session_id
     assert not any(e.get("event_type") in ("roblox_started", "session_started") for e in second.events)
+    history = [e.get("event_type") for e in second.ok("GET_EVENTS", {"after": 0})["events"]]
+    assert history[:2] == ["roblox_started", "session_started"]  # the first run's events, kept on disk
+
+
+def test_the_guardian_stops_cleanly_and_leaves_the_game_alone(guardian_backend: Start, games: Games) -> None:
+    name = games.unique()
+    backend = guardian_backend({"monitor": {"process_names": [name]}})
+    game = games.start(name)
+    backend.wait_event(session("session_started"), timeout=10)
+
+    assert backend.close() == 0  # EOF on stdin: a graceful shutdown
+    assert game.poll() is None
