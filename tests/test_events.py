@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from deskbridge.events import EventLog, Retention
+from tests.support import BackendProcess
 
 
 class FakeClock:
@@ -175,3 +177,23 @@ def test_a_closed_log_refuses_appends(tmp_path: Path) -> None:
     assert seen == [1]
     with pytest.raises(RuntimeError):
         log.append({"type": "E"})
+
+
+def test_the_stdio_door_resumes_with_get_events(spawn: Callable[..., BackendProcess], tmp_path: Path) -> None:
+    first = spawn("diag", data_dir=tmp_path / "data")
+    first.ok("EMIT", {"count": 5})
+    epoch = first.ready["epoch"]
+    first.kill()  # a crash: what was emitted is on disk
+    again = spawn("diag", data_dir=tmp_path / "data")
+    assert again.ready["epoch"] == epoch
+    assert again.ready["last_seq"] == 5
+    page = again.ok("GET_EVENTS", {"epoch": epoch, "after": 2})
+    assert page["recovered"] is True
+    assert [e["seq"] for e in page["events"]] == [3, 4, 5]
+    assert (page["last_seq"], page["head"], page["more"]) == (5, 5, False)
+    other = again.ok("GET_EVENTS", {"epoch": "not-this-log", "after": 4, "limit": 2})
+    assert other["recovered"] is False
+    assert [e["seq"] for e in other["events"]] == [1, 2]
+    assert other["more"] is True
+    assert again.ok("ACK_EVENTS", {"client_id": "desktop", "last_seq": 5}) == {"last_seq": 5}
+    assert again.error("GET_EVENTS", {"after": -1})["error_code"] == "INVALID_PAYLOAD"

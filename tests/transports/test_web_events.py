@@ -213,3 +213,47 @@ def test_fifty_clients_each_receive_every_event_in_order(serve: Serve) -> None:
 
     for seqs in asyncio.run(main()):
         assert seqs == list(range(1, 2001))
+
+
+def test_seed_004_flow(serve: Serve) -> None:
+    """Seed 004's desktop client: WebSocket on ws://localhost:PORT, polling while away, SIGKILL, a foreign page."""
+    server = serve("diag")
+    port = server.port
+    base = f"ws://localhost:{port}"
+
+    async def live(url: str, emit: int, expect: int) -> tuple[dict[str, Any], list[int]]:
+        async with websockets.connect(url) as ws:
+            notice = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            if emit:
+                await ws.send(json.dumps({"id": "e", "type": "EMIT", "payload": {"count": emit}}))
+            seqs: list[int] = []
+            while len(seqs) < expect:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 10))
+                if "seq" in message:
+                    seqs.append(message["seq"])
+            return notice, seqs
+
+    notice, seen = asyncio.run(live(f"{base}?token={server.token}&after=0", 3, 3))
+    assert seen == [1, 2, 3]
+    server.call("EMIT", {"count": 3})  # the desktop client is away...
+    with httpx.Client(base_url=f"http://localhost:{port}", headers=server.headers, timeout=10) as http:
+        polled = http.get("/desktop/events/poll", params={"after": 3}).json()  # ...and polls meanwhile
+    assert [e["seq"] for e in polled["events"]] == [4, 5, 6]
+    server.kill()  # SIGKILL
+    server.start(port=port)
+    server.call("EMIT", {"count": 2})
+    resumed = f"{base}/?token={server.token}&epoch={notice['epoch']}&after=3"
+    notice, back = asyncio.run(live(resumed, 0, 5))
+    assert notice["recovered"] is True
+    assert back == [4, 5, 6, 7, 8]  # everything it missed, once, across the crash
+    evil_origin = websockets.connect(f"{base}?token={server.token}", origin="http://evil.example")  # type: ignore[arg-type]
+
+    async def refused() -> int | None:
+        async with evil_origin as ws:
+            await asyncio.wait_for(ws.wait_closed(), 10)
+            return ws.close_code
+
+    assert asyncio.run(refused()) == 4403
+    with httpx.Client(base_url=server.url, headers=server.headers, timeout=10) as http:
+        assert http.get("/desktop/events/poll", headers={"Host": f"evil.example:{port}"}).status_code == 421
+        assert http.get("/desktop/events/poll", headers={"Origin": "http://evil.example"}).status_code == 403
