@@ -160,13 +160,9 @@ class Guardian:
                 self._close(action.reason, now)
 
     def _close(self, reason: str, now: float) -> None:
-        games = self.watcher.running
-        closed, failed = self._processes.close(
-            [*games, *self.watcher.find(self.config.monitor.close_also)], CLOSE_TIMEOUT
-        )
+        closed, failed = self.close_games()
         for info in closed:
-            if info in games:
-                self._emit(events.roblox_event("roblox_auto_closed", info, now, reason=reason))
+            self._emit(events.roblox_event("roblox_auto_closed", info, now, reason=reason))
         if failed:
             log.warning("could not close %s", ", ".join(f"{info.name} ({info.pid})" for info in failed))
 
@@ -203,12 +199,16 @@ class Guardian:
     # -- what commands ask ----------------------------------------------------
 
     def close_games(self) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
-        """Close every game process now (their stop events follow from the next poll)."""
+        """Close every game process and ``close_also`` now: (games closed, processes still running).
+
+        Their ``roblox_stopped`` events follow from the next poll.
+        """
         with self._lock:
             games = self.watcher.running
-            targets = [*games, *self.watcher.find(self.config.monitor.close_also)]
-        closed, failed = self._processes.close(targets, CLOSE_TIMEOUT)
-        return [info for info in closed if info in games], failed
+            closed, failed = self._processes.close(
+                [*games, *self.watcher.find(self.config.monitor.close_also)], CLOSE_TIMEOUT
+            )
+            return [info for info in closed if info in games], failed
 
     def set_daily_limit(self, child: str, minutes: int, weekday: Weekday | None) -> ChildProfile:
         with self._lock:
