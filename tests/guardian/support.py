@@ -26,7 +26,7 @@ GAME = "RobloxPlayerBeta.exe"
 
 
 def paris(*args: int) -> float:
-    return datetime(*args, tzinfo=PARIS).timestamp()  # type: ignore[misc]
+    return datetime(*args, tzinfo=PARIS).timestamp()
 
 
 class FakeClock:

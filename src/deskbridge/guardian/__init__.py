@@ -3,7 +3,8 @@
 Managers: config (the seed's JSON, extended), monitor (process watching),
 timeline (the guardian's clock), usage (play time per child per day), sessions,
 limits (warnings, blocks, closing), sync (Firebase sync requests); service ties
-them into one tick; commands and desktop are the wire.
+them into one tick; events (the seed's shapes) and schema (the database) are
+theirs. commands (remote commands) and desktop (the seed's endpoints) are the wire.
 """
 
 from __future__ import annotations
