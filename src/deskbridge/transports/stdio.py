@@ -125,6 +125,10 @@ class StdioDoor:
         self._write_side: _WriteSide | None = None
         self._out_fd = -1
         self.finished = self._loop.create_future()
+        # Attached from the start: an event an app raises while the door is
+        # still opening is held in ``_out`` and written once stdout is ready.
+        self._opened = False
+        self._subscription = backend.events.subscribe(self._deliver)
 
     async def open(self, in_fd: int, out_fd: int) -> None:
         self._out_fd = out_fd
@@ -133,7 +137,8 @@ class StdioDoor:
             transport, self._write_side = await self._loop.connect_write_pipe(lambda: _WriteSide(self), out_file)
             transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
             self._writer = transport
-        self._subscription = self.backend.events.subscribe(self._deliver)
+        self._opened = True
+        self._flush()
         if _is_stream(in_fd):
             in_file = os.fdopen(in_fd, "rb", buffering=0)
             self._reader, _ = await self._loop.connect_read_pipe(lambda: _ReadSide(self), in_file)
@@ -182,7 +187,7 @@ class StdioDoor:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        if not self._out:
+        if not self._out or not self._opened:
             return
         self._out.append(b"")
         data = b"\n".join(self._out)
