@@ -77,11 +77,9 @@ def test_a_failing_operation_ends_failed_with_its_error(diag: BackendProcess, bl
 def test_cancel_stops_an_operation_once(diag: BackendProcess, blocking: bool) -> None:
     operation_id = diag.ok("COUNT", {"to": 100_000, "interval": 0.01, "blocking": blocking})["operation_id"]
     diag.wait_event(lambda e: e["payload"].get("operation_id") == operation_id)
-    assert diag.ok("CANCEL_OPERATION", {"operation_id": operation_id}) == {
-        "operation_id": operation_id,
-        "cancelled": True,
-        "status": diag.ok("GET_OPERATION", {"operation_id": operation_id})["status"],
-    }
+    answer = diag.ok("CANCEL_OPERATION", {"operation_id": operation_id})
+    assert answer["cancelled"] is True
+    assert answer["status"] in {"running", "cancelled"}, "the status at the moment of asking"
     terminal = events_of(diag, operation_id)[-1]["payload"]
     assert terminal["status"] == "cancelled"
     assert terminal["error_code"] == "OPERATION_CANCELLED"
