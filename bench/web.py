@@ -7,7 +7,10 @@ socket.io's own client runs on). Figures are medians of ``--repeat`` runs, measu
 their references (these machines are noisy: compare ratios, not absolutes).
 
 * round trips/s: one ~45-byte JSON message in flight, answered after the server
-  parsed it and encoded its answer (deskbridge: ``ECHO``); p50/p99 in µs;
+  parsed it and encoded its answer (deskbridge: ``ECHO``); p50/p99 in µs. The
+  three WebSocket servers run side by side and are measured in alternating
+  blocks (ABC CBA ...), as bench/stdio.py does, so drift on the machine hits
+  them alike;
 * push: the server sends N small JSON messages as fast as it can (deskbridge:
   ``EMIT`` -- every event committed to SQLite before it is sent), to one client
   and to 10;
@@ -100,23 +103,29 @@ def deskbridge_server() -> Iterator[tuple[int, str]]:
 # -- WebSocket --------------------------------------------------------------------------
 
 
-async def ws_round_trips(url: str, n: int, *, skip_events: bool) -> dict[str, float]:
-    async with websockets.connect(url, compression=None, max_size=None) as ws:
-        if skip_events:
+async def ws_round_trips(urls: dict[str, str], n: int, block: int = 250) -> dict[str, dict[str, float]]:
+    """Round trips to several servers in alternating blocks (ABC CBA ...), so drift hits all alike."""
+    sockets = {name: await websockets.connect(url, compression=None, max_size=None) for name, url in urls.items()}
+    for name, ws in sockets.items():
+        if name.startswith("deskbridge"):
             await ws.send('{"id":"s","type":"SUBSCRIBE","payload":{}}')
             await ws.recv()
         for _ in range(WARMUP):
             await ws.send(ECHO_TEXT)
             await ws.recv()
-        latencies: list[float] = []
-        began = time.perf_counter()
-        for _ in range(n):
-            sent = time.perf_counter()
-            await ws.send(ECHO_TEXT)
-            orjson.loads(await ws.recv())
-            latencies.append(time.perf_counter() - sent)
-        elapsed = time.perf_counter() - began
-    return timing(elapsed, latencies)
+    latencies: dict[str, list[float]] = {name: [] for name in sockets}
+    order = list(sockets)
+    for round_ in range(max(1, n // block)):
+        for name in order if round_ % 2 == 0 else reversed(order):
+            ws, spent = sockets[name], latencies[name]
+            for _ in range(block):
+                sent = time.perf_counter()
+                await ws.send(ECHO_TEXT)
+                orjson.loads(await ws.recv())
+                spent.append(time.perf_counter() - sent)
+    for ws in sockets.values():
+        await ws.close()
+    return {name: timing(sum(spent), spent) for name, spent in latencies.items()}
 
 
 async def ws_push(urls: list[str], n: int, trigger: str, *, deskbridge: bool) -> float:
@@ -272,41 +281,33 @@ def measure(quick: bool, repeat: int) -> dict[str, dict[str, float]]:
     n = 1000 if quick else 4000
     push = 20000 if quick else 100000
     results: dict[str, dict[str, float]] = {}
+    with contextlib.ExitStack() as servers:
+        port, token = servers.enter_context(deskbridge_server())
+        urls = {
+            "deskbridge WebSocket": f"ws://127.0.0.1:{port}/ws?token={token}",
+            "Starlette WS echo (uvicorn)": f"ws://127.0.0.1:{servers.enter_context(reference_server('starlette'))}/",
+            "raw websockets echo": f"ws://127.0.0.1:{servers.enter_context(reference_server('websockets'))}/",
+        }
+        runs = [asyncio.run(ws_round_trips(urls, n)) for _ in range(repeat)]
+        for name in urls:
+            results[name] = {key: statistics.median(run[name][key] for run in runs) for key in runs[0][name]}
 
-    with deskbridge_server() as (port, token):
-        url = f"ws://127.0.0.1:{port}/ws?token={token}"
-
-        async def deskbridge_ws() -> dict[str, float]:
-            figures = await ws_round_trips(url, n, skip_events=True)
-            emit = '{"id":"e","type":"EMIT","payload":{"count":%d}}'
-            figures["push_per_s"] = await ws_push([url], push, emit % push, deskbridge=True)
-            figures["push10_per_s"] = await ws_push([url] * 10, push // 10, emit % (push // 10), deskbridge=True)
-            return figures
-
-        results["deskbridge WebSocket"] = median_of(repeat, deskbridge_ws)
+        emit = '{"id":"e","type":"EMIT","payload":{"count":%d}}'
+        pushes: list[tuple[str, int, str, bool]] = [
+            ("deskbridge WebSocket", 1, emit % push, True),
+            ("deskbridge WebSocket", 10, emit % (push // 10), True),
+            ("Starlette WS echo (uvicorn)", 1, json.dumps({"push": push}), False),
+            ("raw websockets echo", 1, json.dumps({"push": push}), False),
+            ("raw websockets echo", 10, json.dumps({"broadcast": push // 10}), False),
+        ]
+        for name, clients, trigger, deskbridge in pushes:
+            count = push // clients
+            rates = [
+                asyncio.run(ws_push([urls[name]] * clients, count, trigger, deskbridge=deskbridge))
+                for _ in range(repeat)
+            ]
+            results[name]["push_per_s" if clients == 1 else "push10_per_s"] = statistics.median(rates)
         results["deskbridge polling"] = median_of(repeat, lambda: deskbridge_polling(port, token, n, push))
-
-    with reference_server("starlette") as port:
-        url = f"ws://127.0.0.1:{port}/"
-
-        async def starlette_ws() -> dict[str, float]:
-            figures = await ws_round_trips(url, n, skip_events=False)
-            figures["push_per_s"] = await ws_push([url], push, json.dumps({"push": push}), deskbridge=False)
-            return figures
-
-        results["Starlette WS echo (uvicorn)"] = median_of(repeat, starlette_ws)
-
-    with reference_server("websockets") as port:
-        url = f"ws://127.0.0.1:{port}/"
-
-        async def raw_ws() -> dict[str, float]:
-            figures = await ws_round_trips(url, n, skip_events=False)
-            figures["push_per_s"] = await ws_push([url], push, json.dumps({"push": push}), deskbridge=False)
-            trigger = json.dumps({"broadcast": push // 10})
-            figures["push10_per_s"] = await ws_push([url] * 10, push // 10, trigger, deskbridge=False)
-            return figures
-
-        results["raw websockets echo"] = median_of(repeat, raw_ws)
 
     with reference_server("socketio") as port:
         sio_push = push // 5  # socket.io is slow enough that a smaller burst measures the same rate
