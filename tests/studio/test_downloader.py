@@ -71,7 +71,7 @@ async def test_a_clip_is_fetched_checked_tagged_and_renamed(
     events: list[dict[str, Any]] = []
     result = await downloader.download(clip, out, with_thumbnail=True, on_progress=events.append)
 
-    assert [r["path"] for r in suno.requests()] == [f"/cdn/{clip.id}.mp3", f"/cdn/image_large_{clip.id}.jpeg"]
+    assert sorted(r["path"] for r in suno.requests()) == [f"/cdn/{clip.id}.mp3", f"/cdn/image_large_{clip.id}.jpeg"]
     path = out / "Night Drive.mp3"
     assert result == DownloadResult(
         clip_id=clip.id,
@@ -463,3 +463,25 @@ async def test_bad_input_is_refused_clearly(
         await downloader.download(unfinished, out)
     assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
     assert "streaming" in caught.value.message
+
+
+@pytest.mark.parametrize("audio_url", ["file:///etc/passwd", "ftp://example.com/a.mp3", "http://", "::not a url::"])
+async def test_only_web_addresses_are_fetched(
+    suno: StandinControl, downloader: Downloader, out: Path, audio_url: str
+) -> None:
+    (clip,) = clips(suno, {"title": "odd", "audio_url": audio_url, "image_large_url": "javascript:alert(1)"})
+    with pytest.raises(CommandError) as caught:
+        await downloader.download(clip, out)
+    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert "not a web address" in caught.value.message
+    assert files_in(out) == []
+
+
+async def test_an_odd_cover_address_only_costs_the_cover(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "odd cover", "image_large_url": "file:///etc/passwd"})
+    result = await downloader.download(clip, out)
+    assert result.status == "downloaded"
+    assert not result.cover
+    assert "not a web address" in str(result.message)

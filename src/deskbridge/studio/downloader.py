@@ -105,6 +105,10 @@ def _no_check() -> None:
     return None
 
 
+async def _no_cover() -> tuple[Cover | None, str | None]:
+    return None, None
+
+
 def prepare_output_dir(output_dir: str | Path) -> Path:
     """``output_dir`` created if missing and resolved; ``INVALID_PAYLOAD`` if it is relative or not writable."""
     directory = Path(output_dir).expanduser()
@@ -306,18 +310,21 @@ class Downloader:
         except SunoError as exc:
             raise _failed(f"clip {clip.id}: {exc.message}") from None
         final, part_path, descriptor = _reserve(directory, song_stem(clip.title, clip.id, append_uuid=append_uuid))
+        # The cover comes meanwhile: one round trip less per song.
+        covering = asyncio.create_task(self._cover(clip) if with_thumbnail else _no_cover())
         try:
             with os.fdopen(descriptor, "wb") as file:
                 part = _PartFile(file)
                 meter = _Meter(clip.id, final.name, on_progress, self._clock)
                 await self._retrying(f"clip {clip.id}", lambda first: self._fetch_audio(url, part, meter, check, first))
-            cover, cover_problem = await self._cover(clip) if with_thumbnail else (None, None)
+            cover, cover_problem = await covering
             check()
             problem = await asyncio.to_thread(self._finish, part_path, clip, cover)
             if problem is not None:
                 raise _failed(f"clip {clip.id}: the file Suno sent is not a whole MP3: {problem}")
             final = _publish(part_path, final)
         finally:
+            covering.cancel()
             part_path.unlink(missing_ok=True)
         return DownloadResult(
             clip_id=clip.id,
@@ -332,13 +339,13 @@ class Downloader:
     async def _audio_url(self, clip: Clip, may_authorize: bool) -> str:
         """The plain CDN URL, or the authorized route's URL for clips whose ``audio_url`` is the placeholder."""
         if clip.audio_url and not self._endpoints.is_forbidden_audio(clip.audio_url):
-            return clip.audio_url
+            return _web_url(clip.audio_url, "audio_url")
         if may_authorize and not clip.is_download_unlocked:
             authorization = await self._suno.authorize_download(clip.id)
             if not authorization.ok:
                 reason = authorization.message or authorization.reason or "no reason given"
                 raise _failed(f"Suno refused to let this account download clip {clip.id}: {reason}")
-        return await self._suno.download_url(clip.id)
+        return _web_url(await self._suno.download_url(clip.id), "download_url")
 
     async def _retrying(self, what: str, attempt: Callable[[bool], Awaitable[T]]) -> T:
         """``attempt(first_try)`` until it succeeds, a fatal error, or the policy's last try."""
@@ -375,10 +382,10 @@ class Downloader:
 
     async def _cover(self, clip: Clip) -> tuple[Cover | None, str | None]:
         """The cover art, or why there is none; a missing cover never fails a download."""
-        url = clip.cover_url
-        if url is None:
+        if clip.cover_url is None:
             return None, None
         try:
+            url = _web_url(clip.cover_url, "cover")
             return await self._retrying(f"cover of clip {clip.id}", lambda first: self._fetch_cover(url, first)), None
         except CommandError as exc:
             return None, exc.message
@@ -404,6 +411,17 @@ class Downloader:
         if problem is None:
             write_tags(part_path, clip, self._endpoints.song_url(clip.id), cover)
         return problem
+
+
+def _web_url(url: str, what: str) -> str:
+    """``url`` if it is an http(s) URL with a host (nothing else is fetched), else ``DOWNLOAD_FAILED``."""
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.host:
+        raise _failed(f"the clip's {what} is not a web address: {url[:200]!r}")
+    return url
 
 
 def _raise_for_retry(response: httpx.Response, first_try: bool) -> None:

@@ -3,8 +3,9 @@
 A title becomes a name that is valid and harmless on Windows, macOS and
 Linux: letters of every script are kept; path separators, the characters
 Windows forbids (``<>:"/\\|?*``), control and bidi-override characters
-become ``_`` or go (as do lone surrogates, which no file system can store); runs of white space become one space; leading dots
-(hidden files, ``..``) and trailing dots and spaces (Windows drops them) go;
+become ``_`` or go (as do lone surrogates, which no file system stores);
+runs of white space become one space; leading dots (hidden files, ``..``)
+and trailing dots and spaces (Windows drops them) go;
 a Windows device name (``CON``, ``com1.txt``) gets a ``_`` in front; the name
 is cut to :data:`MAX_STEM_BYTES` of UTF-8 so that suffixes still fit in the
 255-byte limit. An empty title gives ``Untitled <id>``. The result never
