@@ -259,15 +259,16 @@ class Downloader:
         async def one(index: int, clip: Clip) -> None:
             try:
                 report(index, clip, None)
-                result = await self._download(
-                    clip, directory, with_thumbnail, append_uuid, True, on_file_progress, check
-                )
+                try:
+                    result = await self._download(
+                        clip, directory, with_thumbnail, append_uuid, True, on_file_progress, check
+                    )
+                except CommandError as exc:
+                    if exc.code is ErrorCode.SESSION_NOT_FOUND:
+                        raise
+                    result = DownloadResult(clip_id=clip.id, status="failed", message=exc.message)
                 if on_complete is not None and result.path is not None:
                     on_complete(clip, Path(result.path))
-            except CommandError as exc:
-                if exc.code is ErrorCode.SESSION_NOT_FOUND:
-                    raise
-                result = DownloadResult(clip_id=clip.id, status="failed", message=exc.message)
             finally:
                 slots.release()
             report(index, clip, result)
