@@ -1,0 +1,240 @@
+"""Benchmark of the batch downloader against curl, on the same files from the same stand-in Suno.
+
+A stand-in Suno (``python -m deskbridge.studio.suno.standin``) runs in a child process
+with ``--clips`` clips of ``--size`` bytes of MP3 and a cover (100 kB) each. Every
+subject fetches every clip's MP3 and large cover into a fresh temporary directory,
+``--parallel`` at a time; the subjects take turns, in a rotating order, within each
+repetition:
+
+(a) ``deskbridge``: ``Downloader.download_batch`` (``with_thumbnail=True``, ``delay=0``)
+    in this process on uvloop, as the backend runs it: ``.part`` files, content checks,
+    whole-frame MP3 check, ID3 v2.3 tags with the cover, rename;
+(b) ``curl``: one ``curl --parallel --parallel-max N`` process given every URL (MP3s
+    and covers) in a config file, writing each to its own file: the target's yardstick;
+(c) ``httpx``: the bare loop under (a): ``AsyncClient.stream`` + ``aiter_raw`` into a
+    file, no checks, no tags (reference: what the HTTP client alone costs);
+(d) ``asyncio``: a bare HTTP/1.1 GET on ``asyncio.open_connection`` with keep-alive,
+    reading the Content-Length body in 1 MiB reads (reference: Python without an HTTP
+    client library; it only speaks what the stand-in speaks).
+
+Throughput is MP3 megabytes (10^6 bytes) per second of wall time; covers are fetched
+by every subject but not counted, so all are measured on the same figure.
+
+    .venv/bin/python bench/downloads.py [--quick] [--clips 200] [--size 1000000] [--parallel 4]
+                                        [--repeat 3] [--json FILE] [--strict]
+
+Target: (a) at least 70% of (b)'s throughput.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+import uvloop
+
+from deskbridge.studio.downloader import Downloader
+from deskbridge.studio.suno.api import SunoClient
+from deskbridge.studio.suno.models import Clip
+from deskbridge.studio.suno.standin import StandinControl
+
+TARGET = 0.70
+SUBJECTS = ("deskbridge", "curl", "httpx", "asyncio")
+LABELS = {
+    "deskbridge": "(a) deskbridge batch downloader",
+    "curl": "(b) curl --parallel",
+    "httpx": "(c) bare httpx loop (reference)",
+    "asyncio": "(d) bare asyncio GET (reference)",
+}
+COVER_BYTES = 50_000
+"""The stand-in's small cover; the large one (what both subjects fetch) is twice that."""
+
+
+@contextmanager
+def standin(clips: int, size: int) -> Iterator[StandinControl]:
+    """A stand-in Suno in a child process, so that serving does not share this process's GIL."""
+    command = [
+        sys.executable, "-m", "deskbridge.studio.suno.standin", "--port", "0", "--clips", str(clips),
+        "--audio-bytes", str(size), "--image-bytes", str(COVER_BYTES), "--log-level", "critical",
+    ]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:
+        try:
+            assert process.stdout is not None
+            control = StandinControl(json.loads(process.stdout.readline())["base_url"])
+            yield control
+            control.close()
+        finally:
+            process.terminate()
+
+
+async def library(control: StandinControl) -> list[Clip]:
+    async with httpx.AsyncClient() as http:
+        return await SunoClient(http, control.endpoints, control.session()["jwt"]).library()
+
+
+def run_curl(clips: list[Clip], parallel: int, directory: Path) -> float:
+    config = directory / "urls.txt"
+    lines = []
+    for n, clip in enumerate(clips):
+        lines += [f'url = "{clip.audio_url}"', f'output = "{directory}/{n}.mp3"']
+        lines += [f'url = "{clip.image_large_url}"', f'output = "{directory}/{n}.jpeg"']
+    config.write_text("\n".join(lines) + "\n")
+    command = [
+        "curl",
+        "--parallel",
+        "--parallel-max",
+        str(parallel),
+        "--silent",
+        "--show-error",
+        "--no-progress-meter",
+        "--fail",
+        "-K",
+    ]
+    began = time.perf_counter()
+    subprocess.run([*command, str(config)], check=True)
+    elapsed = time.perf_counter() - began
+    fetched = len(list(directory.glob("*.mp3"))) + len(list(directory.glob("*.jpeg")))
+    assert fetched == 2 * len(clips), f"curl fetched {fetched} files, not {2 * len(clips)}"
+    return elapsed
+
+
+def run_deskbridge(control: StandinControl, clips: list[Clip], parallel: int, directory: Path) -> float:
+    async def batch() -> float:
+        async with httpx.AsyncClient(timeout=60) as http:
+            downloader = Downloader(http, SunoClient(http, control.endpoints, control.session()["jwt"]))
+            began = time.perf_counter()
+            results = await downloader.download_batch(clips, directory, with_thumbnail=True, parallel=parallel)
+            elapsed = time.perf_counter() - began
+        done = [result for result in results if result.status == "downloaded" and result.cover]
+        assert len(done) == len(clips), f"only {len(done)} of {len(clips)} downloaded with a cover"
+        return elapsed
+
+    return uvloop.run(batch())
+
+
+def urls_of(clips: list[Clip]) -> list[str]:
+    return [str(url) for clip in clips for url in (clip.audio_url, clip.image_large_url)]
+
+
+def run_httpx(clips: list[Clip], parallel: int, directory: Path) -> float:
+    async def fetch_all() -> float:
+        slots = asyncio.Semaphore(parallel)
+        async with httpx.AsyncClient(timeout=60) as http:
+
+            async def fetch(n: int, url: str) -> None:
+                async with slots, http.stream("GET", url) as response:
+                    response.raise_for_status()
+                    with (directory / str(n)).open("wb") as file:
+                        async for chunk in response.aiter_raw():
+                            file.write(chunk)
+
+            began = time.perf_counter()
+            await asyncio.gather(*(fetch(n, url) for n, url in enumerate(urls_of(clips))))
+            return time.perf_counter() - began
+
+    return uvloop.run(fetch_all())
+
+
+def run_asyncio(clips: list[Clip], parallel: int, directory: Path) -> float:
+    async def fetch_all() -> float:
+        idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        slots = asyncio.Semaphore(parallel)
+
+        async def fetch(n: int, url: str) -> None:
+            parsed = httpx.URL(url)
+            async with slots:
+                reader, writer = idle.pop() if idle else await asyncio.open_connection(parsed.host, parsed.port)
+                target = parsed.raw_path.decode()
+                writer.write(f"GET {target} HTTP/1.1\r\nHost: {parsed.netloc.decode()}\r\n\r\n".encode())
+                head = (await reader.readuntil(b"\r\n\r\n")).decode("latin-1").lower()
+                assert head.startswith("http/1.1 200"), head
+                left = int(head.split("content-length:")[1].split("\r\n")[0])
+                with (directory / str(n)).open("wb") as file:
+                    while left:
+                        chunk = await reader.read(min(left, 1 << 20))
+                        file.write(chunk)
+                        left -= len(chunk)
+                idle.append((reader, writer))
+
+        began = time.perf_counter()
+        await asyncio.gather(*(fetch(n, url) for n, url in enumerate(urls_of(clips))))
+        elapsed = time.perf_counter() - began
+        for _, writer in idle:
+            writer.close()
+        return elapsed
+
+    return uvloop.run(fetch_all())
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    runs: dict[str, list[float]] = {name: [] for name in SUBJECTS}
+    with standin(args.clips, args.size) as control:
+        clips = asyncio.run(library(control))
+        assert len(clips) == args.clips
+        audio_bytes = len(control.fetch(str(clips[0].audio_url))) * len(clips)
+        subjects = {
+            "deskbridge": lambda directory: run_deskbridge(control, clips, args.parallel, directory),
+            "curl": lambda directory: run_curl(clips, args.parallel, directory),
+            "httpx": lambda directory: run_httpx(clips, args.parallel, directory),
+            "asyncio": lambda directory: run_asyncio(clips, args.parallel, directory),
+        }
+        for repetition in range(args.repeat):
+            turn = repetition % len(SUBJECTS)
+            for name in SUBJECTS[turn:] + SUBJECTS[:turn]:
+                with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as directory:
+                    seconds = subjects[name](Path(directory))
+                runs[name].append(audio_bytes / 1e6 / seconds)
+                print(f"  {name:<10} {runs[name][-1]:7.1f} MB/s", file=sys.stderr)
+    median = {name: statistics.median(values) for name, values in runs.items()}
+    return {
+        "clips": args.clips,
+        "size": audio_bytes // args.clips,
+        "parallel": args.parallel,
+        "runs_mb_per_s": runs,
+        "median_mb_per_s": median,
+        "ratio": median["deskbridge"] / median["curl"],
+        "machine": f"{platform.system()} {platform.release()} {platform.machine()}, Python {platform.python_version()}",
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--clips", type=int, default=200)
+    parser.add_argument("--size", type=int, default=1_000_000, help="MP3 bytes per clip")
+    parser.add_argument("--parallel", type=int, default=4)
+    parser.add_argument("--repeat", type=int, default=5, help="repetitions, each running every subject once")
+    parser.add_argument("--quick", action="store_true", help="50 clips, one repetition")
+    parser.add_argument("--json", type=Path, help="also write every figure to this file")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
+    args = parser.parse_args()
+    if args.quick:
+        args.clips, args.repeat = 50, len(SUBJECTS)
+    if shutil.which("curl") is None:
+        print("curl is not installed", file=sys.stderr)
+        return 2
+    figures = measure(args)
+    median, ratio = figures["median_mb_per_s"], figures["ratio"]
+    print(f"{figures['clips']} clips of {figures['size']:,} bytes + cover, {figures['parallel']} at once")
+    for name in SUBJECTS:
+        print(f"{LABELS[name]:<34} {median[name]:7.1f} MB/s  ({median[name] / median['curl']:.0%} of curl)")
+    print(f"ratio {ratio:.0%} (target >= {TARGET:.0%}): {'met' if ratio >= TARGET else 'MISSED'}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2))
+    return 1 if args.strict and ratio < TARGET else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
