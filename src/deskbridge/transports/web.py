@@ -25,7 +25,7 @@ import signal
 import socket
 import sys
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 
 import msgspec
@@ -65,17 +65,18 @@ class WebConfig:
     allowed_hosts: tuple[str, ...] = ()
     outbox_bytes: int = 8 * 1024 * 1024
     subscribe_grace: float = 0.5
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_config(cls, section: Mapping[str, Any] | None, **given: Any) -> WebConfig:
-        section = dict(section or {})
+        section = section or {}
+        unknown = set(section) - {"allowed_origins", "allowed_hosts", "outbox_bytes", "subscribe_grace"}
+        if unknown:
+            log.warning("ignoring unknown web settings: %s", ", ".join(sorted(unknown)))
         return cls(
-            allowed_origins=tuple(section.pop("allowed_origins", ())),
-            allowed_hosts=tuple(section.pop("allowed_hosts", ())),
-            outbox_bytes=int(section.pop("outbox_bytes", cls.outbox_bytes)),
-            subscribe_grace=float(section.pop("subscribe_grace", cls.subscribe_grace)),
-            extra=section,
+            allowed_origins=tuple(section.get("allowed_origins", ())),
+            allowed_hosts=tuple(section.get("allowed_hosts", ())),
+            outbox_bytes=int(section.get("outbox_bytes", cls.outbox_bytes)),
+            subscribe_grace=float(section.get("subscribe_grace", cls.subscribe_grace)),
             **given,
         )
 
@@ -574,7 +575,7 @@ class WebDoor:
         taken = {"/", "/openapi.json", "/api/command", *EVENTS_PATHS}
         for app in self.backend.apps:
             for endpoint in app.http_endpoints:
-                if endpoint.path in taken and endpoint.path in self._fast:
+                if endpoint.path in taken:
                     log.warning("%s's %s %s is served by the door itself", app.name, endpoint.method, endpoint.path)
                     continue
                 if endpoint.command not in self.backend.router.routes:
