@@ -359,7 +359,7 @@ class Downloader:
                 reason = str(exc) or type(exc).__name__
                 if failures >= self._retry.attempts:
                     raise _failed(f"{what}: gave up after {failures} tries: {reason}") from None
-                await self._sleep(self._retry.delay(failures, getattr(exc, "retry_after", None)))
+                await self._sleep(self._retry.delay(failures, exc.retry_after if isinstance(exc, _Retry) else None))
 
     async def _fetch_audio(self, url: str, part: _PartFile, meter: _Meter, check: Check, first_try: bool) -> None:
         """One try at the rest of the file: from where ``part`` stopped, or from scratch if the server insists."""

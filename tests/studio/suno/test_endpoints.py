@@ -40,7 +40,7 @@ def test_maps_are_replaced_whole_so_a_parameter_can_be_dropped() -> None:
         ({"selectors": {"sumbit_text": "Go"}}, "`sumbit_text`"),
         ({"api_base": "https://x.example/"}, "studio.suno.api_base"),
         ({"clip_path": "api/clip/{id}"}, "studio.suno.clip_path"),
-        ({"feed_page_size": 0}, "studio.suno.feed_page_size"),
+        ({"selectors": {"lyrics": "div.editor"}}, "studio.suno.selectors.lyrics"),
     ],
 )
 def test_unknown_keys_and_bad_values_are_refused_by_name(section: dict[str, object], named: str) -> None:

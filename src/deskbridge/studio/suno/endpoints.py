@@ -81,7 +81,6 @@ class Endpoints(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
         default_factory=lambda: {"hide_disliked": "true", "hide_gen_stems": "true", "hide_studio_clips": "true"}
     )
     profile_params: dict[str, str] = msgspec.field(default_factory=lambda: {"clips_sort_by": "created_at"})
-    feed_page_size: Annotated[int, msgspec.Meta(ge=1)] = 20
 
     session_cookie: Text = "__session"
     client_cookie: Text = "__client"
