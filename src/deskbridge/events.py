@@ -90,7 +90,8 @@ class Resumed:
     at 0 in the current epoch) or when history after the cursor was trimmed:
     the client should reload its state. ``last_seq`` is the cursor to send
     next time; ``more`` says that a page limit cut the answer short; ``head``
-    is the newest ``seq`` on disk.
+    is the newest ``seq`` on disk; ``after`` is the cursor the answer starts
+    from (the client's, or 0 in a new epoch).
     """
 
     recovered: bool
@@ -99,6 +100,7 @@ class Resumed:
     last_seq: int
     more: bool
     head: int
+    after: int
 
     def as_data(self) -> dict[str, Any]:
         """The payload shape every door answers with (events inlined as raw JSON)."""
@@ -109,6 +111,7 @@ class Resumed:
             "last_seq": self.last_seq,
             "more": self.more,
             "head": self.head,
+            "after": self.after,
         }
 
 
@@ -334,7 +337,7 @@ class EventLog:
         more = len(rows) > limit
         del rows[limit:]
         last_seq = rows[-1][0] if rows else head
-        return Resumed(recovered, self.epoch, [body for _, body in rows], last_seq, more, head)
+        return Resumed(recovered, self.epoch, [body for _, body in rows], last_seq, more, head, cursor)
 
     # -- closing ------------------------------------------------------------
 

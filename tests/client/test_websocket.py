@@ -114,3 +114,25 @@ def test_falls_back_to_polling_when_the_upgrade_fails(serve: Serve) -> None:
         proxy.close()
 
     asyncio.run(main())
+
+
+def test_a_live_only_client_resumes_from_where_it_started_not_from_zero(serve: Serve) -> None:
+    server = serve("diag")
+    server.call("EMIT", {"count": 50})
+    port = server.port
+
+    async def main() -> None:
+        async with await WebSocketClient.connect(server.url, token=server.token) as client:
+            seqs: list[int] = []
+            client.on_event(lambda event: seqs.append(event["seq"]))
+            assert client.last_seq == 50  # live from now: the history before it is not replayed
+            server.kill()
+            await asyncio.to_thread(server.start, 30, port)
+            await asyncio.to_thread(server.call, "EMIT", {"count": 2})
+            for _ in range(200):
+                if client.last_seq >= 52:
+                    break
+                await asyncio.sleep(0.05)
+            assert seqs == [51, 52]
+
+    asyncio.run(main())

@@ -125,6 +125,7 @@ class WebSocketClient(RemoteClient):
                 if kind == "SUBSCRIBED" or (kind == "SUBSCRIBE_RESPONSE" and message.get("id") == "subscribe"):
                     info = message.get("data", message)
                     self._resumed(bool(info["recovered"]), str(info["epoch"]), info.get("client_id"))
+                    self.session.last_seq = int(info["after"])  # where the server starts the stream
                     self.connected.set()
                     if not self._first.done():
                         self._first.set_result(None)

@@ -282,6 +282,7 @@ class _Connection:
         data = {
             "recovered": resumed.recovered,
             "epoch": resumed.epoch,
+            "after": resumed.after,
             "last_seq": self.events.committed_seq,
             "client_id": self.client_id,
         }
