@@ -89,6 +89,35 @@ def test_first_message_subscribe_and_live_only_clients(serve: Serve) -> None:
     asyncio.run(main())
 
 
+def test_clients_are_registered_with_their_acknowledgements(serve: Serve) -> None:
+    server = serve("diag")
+    server.call("EMIT", {"count": 4})
+
+    async def main() -> dict[str, Any]:
+        async with websockets.connect(ws_url(server, after=2, client_id="desk")) as ws:
+            await ws.recv()
+            await ws.send('{"id": "a", "type": "ACK_EVENTS", "payload": {"client_id": "desk", "last_seq": 4}}')
+            while "ACK_EVENTS_RESPONSE" not in await asyncio.wait_for(ws.recv(), 10):
+                pass
+            with server.http() as http:
+                http.get("/api/events", params={"after": 3, "client_id": "poller"})
+                info: dict[str, Any] = http.get("/").json()
+                return info
+
+    info = asyncio.run(main())
+    assert info["doors"] == {"http": server.url, "ws": server.ws_url}
+    clients = {c["client_id"]: c for c in info["clients"]}
+    assert (clients["desk"]["door"], clients["desk"]["last_seq"]) == ("ws", 4)
+    assert (clients["poller"]["door"], clients["poller"]["last_seq"]) == ("poll", 3)
+    with server.http() as http:
+        for _ in range(100):  # gone once the server has seen it leave
+            if "desk" not in {c["client_id"] for c in http.get("/").json()["clients"]}:
+                break
+            time.sleep(0.02)
+        else:
+            raise AssertionError("the WebSocket client stayed registered after it left")
+
+
 def test_long_poll_waits_for_the_next_event(serve: Serve) -> None:
     server = serve("diag")
     timer = threading.Timer(0.3, server.call, ("EMIT", {"count": 2}))

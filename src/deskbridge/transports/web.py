@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import signal
@@ -585,9 +586,11 @@ class WebDoor:
         return routes
 
     async def info(self, request: Request) -> Response:
+        """Who serves here, through which doors, to which clients (with their acknowledged ``last_seq``)."""
+        clients = [dataclasses.asdict(client) for client in self.backend.clients.list()]
         return JSONResponse(
             {"app": self.backend.name, "epoch": self.backend.events.epoch, "doors": self.backend.doors,
-             "openapi": "/openapi.json"}
+             "clients": clients, "openapi": "/openapi.json"}
         )  # fmt: skip
 
     async def openapi(self, request: Request) -> Response:
