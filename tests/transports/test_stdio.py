@@ -287,3 +287,16 @@ class TestShutdown:
         finally:
             parent.kill()
             parent.wait()
+
+
+def test_events_a_command_raised_survive_a_kill_as_soon_as_it_is_answered(spawn: Spawn, tmp_path: Path) -> None:
+    data_dir = tmp_path / "kill"
+    for _ in range(5):
+        backend = spawn("diag", data_dir=data_dir)
+        before = backend.ready["last_seq"]
+        assert backend.ok("EMIT", {"count": 500}) == {"emitted": 500}
+        backend.proc.kill()
+        backend.proc.wait()
+        again = spawn("diag", data_dir=data_dir)
+        assert again.ready["last_seq"] == before + 500
+        again.kill()

@@ -189,6 +189,11 @@ class StdioDoor:
         self._flush_scheduled = False
         if not self._out or not self._opened:
             return
+        events = self.backend.events
+        if events.last_seq != events.committed_seq:
+            # A response never overtakes the events its command raised: once a
+            # client reads "done", those events survive a kill -9.
+            events.flush()
         self._out.append(b"")
         data = b"\n".join(self._out)
         self._out.clear()
