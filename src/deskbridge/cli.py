@@ -104,6 +104,14 @@ def _make_backend(args: argparse.Namespace) -> Backend:
     )
 
 
+def _start_failed(held: logs.HeldLogs, exc: BaseException) -> int:
+    """The one line a front end waits for, when the backend cannot start."""
+    failure = {"type": "BACKEND_ERROR", "error": str(exc), "error_code": "INTERNAL_ERROR", "pid": os.getpid()}
+    os.write(2, protocol.encode(failure) + b"\n")
+    held.release()
+    return 1
+
+
 def _run_stdio(args: argparse.Namespace) -> int:
     from deskbridge.transports import stdio
 
@@ -115,10 +123,7 @@ def _run_stdio(args: argparse.Namespace) -> int:
         try:
             await backend.start()
         except Exception as exc:
-            failure = {"type": "BACKEND_ERROR", "error": str(exc), "error_code": "INTERNAL_ERROR", "pid": os.getpid()}
-            os.write(2, protocol.encode(failure) + b"\n")
-            held.release()
-            return 1
+            return _start_failed(held, exc)
 
         def ready() -> None:
             os.write(2, protocol.encode(backend.ready_message("stdio")) + b"\n")
@@ -148,10 +153,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         try:
             await backend.start()
         except Exception as exc:
-            failure = {"type": "BACKEND_ERROR", "error": str(exc), "error_code": "INTERNAL_ERROR", "pid": os.getpid()}
-            os.write(2, protocol.encode(failure) + b"\n")
-            held.release()
-            return 1
+            return _start_failed(held, exc)
 
         def ready(door: dict[str, Any]) -> None:
             message = {**backend.ready_message("web"), **door, "token_file": str(token_file) if token_file else None}
@@ -162,7 +164,11 @@ def _run_serve(args: argparse.Namespace) -> int:
             if not security.is_loopback(args.host):
                 log.warning("listening on %s: other machines can reach this backend", args.host)
 
-        await web.serve(backend, config, on_ready=ready)
+        try:
+            await web.serve(backend, config, on_ready=ready)
+        except OSError as exc:  # the port is taken, or the address is not ours
+            await backend.aclose()
+            return _start_failed(held, exc)
         return 0
 
     return _run_loop(run())

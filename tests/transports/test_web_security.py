@@ -177,3 +177,17 @@ def test_a_non_loopback_address_needs_an_explicit_flag(tmp_path: os.PathLike[str
     )
     assert result.returncode != 0
     assert b"--allow-remote" in result.stderr
+
+
+def test_a_taken_port_is_reported_as_a_start_failure(serve: Serve, tmp_path: os.PathLike[str]) -> None:
+    server = serve("diag")
+    result = subprocess.run(
+        [*DESKBRIDGE, "serve", "diag", "--port", str(server.port), "--data-dir", os.path.join(tmp_path, "other")],
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.returncode == 1
+    failure = [line for line in result.stderr.splitlines() if b"BACKEND_ERROR" in line]
+    assert failure
+    assert b"in use" in failure[0]
