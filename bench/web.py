@@ -65,9 +65,43 @@ def timing(elapsed: float, latencies: list[float]) -> dict[str, float]:
 # -- servers ----------------------------------------------------------------------------
 
 
+class Pinning:
+    """The client on one CPU, every server on the other (Linux), as bench/stdio.py does.
+
+    Unpinned, a server that the scheduler happens to put on the client's CPU answers a
+    ping-pong by a direct switch instead of a cross-CPU wake-up, and which server gets that
+    luck varies from run to run: a lottery, not a property of the code. ``--no-pin``
+    leaves placement to the scheduler.
+    """
+
+    def __init__(self) -> None:
+        allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+        self.enabled = len(allowed) >= 2
+        if self.enabled:
+            self.client_cpu, self.server_cpu = allowed[0], allowed[1]
+
+    def pin_client(self) -> None:
+        if self.enabled:
+            os.sched_setaffinity(0, {self.client_cpu})
+
+    def server_preexec(self) -> Callable[[], None] | None:
+        if not self.enabled:
+            return None
+        cpu = self.server_cpu
+        return lambda: os.sched_setaffinity(0, {cpu})
+
+    def __str__(self) -> str:
+        return f"client on CPU {self.client_cpu}, servers on CPU {self.server_cpu}" if self.enabled else "not pinned"
+
+
+PIN = Pinning()
+
+
 @contextmanager
 def reference_server(kind: str) -> Iterator[int]:
-    proc = subprocess.Popen([PYTHON, str(HERE / "_web_servers.py"), kind], stdout=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [PYTHON, str(HERE / "_web_servers.py"), kind], stdout=subprocess.PIPE, preexec_fn=PIN.server_preexec()
+    )
     try:
         assert proc.stdout is not None
         yield int(json.loads(proc.stdout.readline())["port"])
@@ -83,6 +117,7 @@ def deskbridge_server() -> Iterator[tuple[int, str]]:
             [PYTHON, "-m", "deskbridge", "serve", "diag", "--port", "0", "--data-dir", data_dir,
              "--log-level", "WARNING"],
             stderr=subprocess.PIPE,
+            preexec_fn=PIN.server_preexec(),
         )  # fmt: skip
         try:
             assert proc.stderr is not None
@@ -377,10 +412,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller counts, one run")
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--no-pin", action="store_true", help="leave CPU placement to the scheduler")
     args = parser.parse_args()
+    if args.no_pin:
+        PIN.enabled = False
+    PIN.pin_client()
     repeat = 1 if args.quick else args.repeat
     results = measure(args.quick, repeat)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, median of {repeat}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cpus, {PIN}, median of {repeat}")
     print(report(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
