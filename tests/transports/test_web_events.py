@@ -67,6 +67,27 @@ def test_resume_after_being_away_has_no_gap_and_no_duplicate(serve: Serve) -> No
     assert again == list(range(1, 101))
 
 
+def test_events_a_command_raised_are_on_disk_before_its_response(serve: Serve) -> None:
+    server = serve("diag")
+    port = server.port
+    assert server.call("EMIT", {"count": 3000})["success"] is True
+    server.kill()  # at once: the response was read, so its events must survive
+
+    async def over_websocket() -> None:
+        async with websockets.connect(ws_url(server, after=0), close_timeout=0.1) as ws:
+            await ws.recv()
+            await ws.send('{"id": "e", "type": "EMIT", "payload": {"count": 3000}}')
+            while '"EMIT_RESPONSE"' not in await asyncio.wait_for(ws.recv(), 10):
+                pass
+            server.kill()
+
+    server.start(port=port)
+    asyncio.run(over_websocket())
+    server.start(port=port)
+    with server.http() as http:
+        assert http.get("/api/events", params={"after": 0, "limit": 1}).json()["head"] == 6000
+
+
 def test_first_message_subscribe_and_live_only_clients(serve: Serve) -> None:
     server = serve("diag")
     server.call("EMIT", {"count": 5})

@@ -242,6 +242,7 @@ class _Connection:
         self._closing = False
 
     async def _send_text(self, data: bytes) -> None:
+        self.door.settle_events()
         await self._asgi_send({"type": "websocket.send", "text": data.decode()})
 
     # -- the live stream ------------------------------------------------------------
@@ -518,8 +519,16 @@ class WebDoor:
         answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self.backend.router.dispatch(line, answer.set_result)
         body = answer.result() if answer.done() else await answer
+        self.settle_events()
         outcome = _outcome.decode(body)
         return body, None if outcome.success else (outcome.error_code or ErrorCode.INTERNAL_ERROR)
+
+    def settle_events(self) -> None:
+        """Commit the events appended so far, now: a response never leaves before the events its
+        command raised are on disk, so a client that read "done" finds them after a kill -9."""
+        events = self.backend.events
+        if events.last_seq != events.committed_seq:
+            events.flush()
 
     # -- GET /api/events ---------------------------------------------------------------
 
