@@ -108,7 +108,7 @@ def _start_failed(held: logs.HeldLogs, exc: BaseException) -> int:
     """The one line a front end waits for, when the backend cannot start."""
     failure = {"type": "BACKEND_ERROR", "error": str(exc), "error_code": "INTERNAL_ERROR", "pid": os.getpid()}
     os.write(2, protocol.encode(failure) + b"\n")
-    held.release()
+    held.let_through()
     return 1
 
 
@@ -127,7 +127,7 @@ def _run_stdio(args: argparse.Namespace) -> int:
 
         def ready() -> None:
             os.write(2, protocol.encode(backend.ready_message("stdio")) + b"\n")
-            held.release()
+            held.let_through()
 
         await stdio.serve(backend, in_fd, out_fd, on_ready=ready)
         return 0
@@ -158,7 +158,7 @@ def _run_serve(args: argparse.Namespace) -> int:
         def ready(door: dict[str, Any]) -> None:
             message = {**backend.ready_message("web"), **door, "token_file": str(token_file) if token_file else None}
             os.write(2, protocol.encode(message) + b"\n")
-            held.release()
+            held.let_through()
             if token is None:
                 log.warning("AUTHENTICATION IS OFF (--no-auth): any local program or web page can drive this backend")
             if not security.is_loopback(args.host):

@@ -9,14 +9,25 @@ import sys
 import time
 from typing import IO, Any
 
-_SECRET = re.compile(
-    r"(?i)(bearer\s+|token=|[\"']?(?:token|session_token|jwt|cookie|authorization)[\"']?\s*[:=]\s*[\"']?)"
-    r"[A-Za-z0-9._~+/=-]{4,}"
+_VALUE = r"[^\s\"',;&]+"
+_SECRETS = (
+    # Authorization: Bearer <jwt>  /  bearer <token>
+    re.compile(r"(?i)(\bbearer\s+)" + _VALUE),
+    # ?token=...  &token=...  and cookie pairs such as __session=... or __client=...
+    re.compile(r"(?i)([?&;\s]?(?:token|__session|__client)=)" + _VALUE),
+    # "token": "...", session_token=..., cookie: ..., password: ... (but not the word Bearer)
+    re.compile(
+        r"(?i)([\"']?\b(?:token|session_token|access_token|jwt|cookie|password|secret|client_cookie)[\"']?\s*[:=]\s*[\"']?)"
+        r"(?!bearer\b)" + _VALUE
+    ),
 )
 
 
 def redact(text: str) -> str:
-    return _SECRET.sub(lambda m: m.group(1) + "***", text)
+    """Mask tokens, JWTs and cookies wherever a log line might carry them."""
+    for pattern in _SECRETS:
+        text = pattern.sub(lambda m: m.group(1) + "***", text)
+    return text
 
 
 class JsonFormatter(logging.Formatter):
@@ -33,7 +44,11 @@ class JsonFormatter(logging.Formatter):
 
 
 class HeldLogs(logging.Handler):
-    """Keeps records until :meth:`release`, so a door's ready line is the first thing on stderr."""
+    """Keeps records until :meth:`let_through`, so a door's ready line is the first thing on stderr.
+
+    (Not ``release``: that name is ``logging.Handler``'s lock release, called
+    after every record.)
+    """
 
     def __init__(self, target: logging.Handler) -> None:
         super().__init__()
@@ -43,7 +58,7 @@ class HeldLogs(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         self._records.append(record)
 
-    def release(self) -> None:
+    def let_through(self) -> None:
         """Write what was held and send every later record straight to the stream."""
         root = logging.getLogger()
         root.handlers[:] = [self._target]
