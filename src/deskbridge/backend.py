@@ -23,6 +23,7 @@ from deskbridge.events import EventLog, EventSink, Retention
 from deskbridge.operations import Operations
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands, Router
+from deskbridge.schema import backend_schema
 
 log = logging.getLogger("deskbridge.backend")
 
@@ -91,6 +92,9 @@ class Backend:
         except BaseException:
             self._release()
             raise
+
+    def schema(self) -> dict[str, Any]:
+        return backend_schema(self.router.routes, (t for app in self.apps for t in app.event_types))
 
     def ready_message(self, transport: str) -> dict[str, Any]:
         return {

@@ -61,8 +61,8 @@ class CancelResult(msgspec.Struct):
 def build(backend: Backend) -> Commands:
     commands = Commands()
 
-    @commands.command("PING")
-    async def ping() -> Pong:
+    @commands.command("PING", inline=True)
+    def ping() -> Pong:
         """Liveness: answers at once with the backend's clock."""
         return Pong(True, protocol.now_ms())
 
@@ -91,6 +91,11 @@ def build(backend: Backend) -> Commands:
     async def get_commands() -> list[Mapping[str, str]]:
         """Every command this backend answers, with its description."""
         return [{"type": r.type, "doc": r.doc} for r in backend.router.routes.values()]
+
+    @commands.command("GET_SCHEMA")
+    async def get_schema() -> dict[str, Any]:
+        """A JSON Schema of every command's payload and data, and the event types: clients generate types from it."""
+        return backend.schema()
 
     @commands.command("GET_EVENTS")
     async def get_events(payload: GetEventsPayload) -> dict[str, Any]:

@@ -53,7 +53,32 @@ def _parser() -> argparse.ArgumentParser:
     _target_options(events)
 
     sub.add_parser("apps", help="list the apps this installation can serve")
+
+    schema = sub.add_parser("schema", help="print a JSON Schema of every command and event of these apps")
+    schema.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+
+    standin = sub.add_parser("suno-standin", help="run the local stand-in Suno server (tests and offline demos)")
+    standin.add_argument("args", nargs=argparse.REMAINDER, help="its options; see `deskbridge suno-standin --help`")
     return parser
+
+
+def _print_schema(args: argparse.Namespace) -> int:
+    """Build the apps on a throwaway data directory, just long enough to read their handlers."""
+    import tempfile
+
+    async def run() -> int:
+        with tempfile.TemporaryDirectory(prefix="deskbridge-schema-") as scratch:
+            args.data_dir, args.config, args.max_line = Path(scratch), None, protocol.DEFAULT_MAX_LINE
+            backend = _make_backend(args)
+            await backend.start()
+            try:
+                print(json.dumps(backend.schema(), indent=2, ensure_ascii=False))
+            finally:
+                await backend.aclose(timeout=0.5)
+        return 0
+
+    logging.disable(logging.WARNING)
+    return _run_loop(run())
 
 
 def _target_options(parser: argparse.ArgumentParser) -> None:
@@ -186,7 +211,13 @@ def _run_loop(main: Any) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    if words[:1] == ["suno-standin"]:  # its options are the stand-in's own, parsed there
+        from deskbridge.studio.suno.standin.runner import main as standin_main
+
+        standin_main(words[1:])
+        return 0
+    args = _parser().parse_args(words)
     if args.command == "stdio":
         return _run_stdio(args)
     if args.command == "serve":
@@ -199,6 +230,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_loop(runner(args))
         except KeyboardInterrupt:
             return 130
+    if args.command == "schema":
+        return _print_schema(args)
     if args.command == "apps":
         for name in available_apps():
             spec = load_app(name)

@@ -1,0 +1,44 @@
+"""The schema a front end generates its types from: derived from the handlers, so it cannot drift."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable
+from typing import Any
+
+from tests.support import DESKBRIDGE, BackendProcess
+
+
+def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    return schema["$defs"][ref.rsplit("/", 1)[1]] if ref else node
+
+
+def test_the_cli_and_the_command_give_the_same_schema(spawn: Callable[..., BackendProcess]) -> None:
+    printed = json.loads(
+        subprocess.run([*DESKBRIDGE, "schema", "diag"], capture_output=True, check=True, timeout=60).stdout
+    )
+    served = spawn("diag").ok("GET_SCHEMA")
+    assert printed == served
+
+
+def test_every_command_has_a_payload_and_data_schema(spawn: Callable[..., BackendProcess]) -> None:
+    backend = spawn("studio", "guardian", "diag")
+    schema = backend.ok("GET_SCHEMA")
+    assert set(schema["commands"]) == set(backend.ready["commands"])
+    for command in schema["commands"].values():
+        assert {"doc", "payload", "data", "operation"} <= set(command)
+        assert resolve(schema, command["payload"])["type"] == "object"
+
+
+def test_operations_are_flagged_and_payload_fields_are_typed(spawn: Callable[..., BackendProcess]) -> None:
+    schema = spawn("diag").ok("GET_SCHEMA")
+    count = schema["commands"]["COUNT"]
+    assert count["operation"] is True
+    assert count["data"]["required"] == ["operation_id", "status"]
+    fields = resolve(schema, count["payload"])["properties"]
+    assert fields["to"]["type"] == "integer"
+    assert fields["to"]["maximum"] == 1_000_000
+    assert schema["commands"]["PING"]["operation"] is False
+    assert "COUNT_PROGRESS" in schema["events"]
