@@ -52,11 +52,14 @@ def test_the_seed_python_usage_example(tmp_path: Path) -> None:
         assert process.wait(5) == 0, "SIGTERM is a graceful shutdown"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js")
+NODE = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="needs Node.js (the dev extra installs it)")
 def test_the_seed_electron_backend_service(tmp_path: Path) -> None:
     command = [*DESKBRIDGE, "stdio", "studio", "--data-dir", str(tmp_path)]
     result = subprocess.run(
-        ["node", str(SEED_JS)],
+        [str(NODE), str(SEED_JS)],
         env={**os.environ, "DESKBRIDGE_COMMAND": json.dumps(command), "PYTHONPATH": os.pathsep.join(sys.path)},
         capture_output=True,
         text=True,
