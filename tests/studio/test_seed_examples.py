@@ -12,6 +12,8 @@ CLIP = {"id": "clip_id", "title": "Song Title", "audio_url": "http://example.com
 PROMPT = {"title": "Song Title", "lyrics": "Song lyrics", "style": "Pop, upbeat"}
 
 # (command, payload, expected error code or None for success), exactly as the seed lists them.
+# The seed's "jwt_token" is not a JWT: the commands that take a session_token refuse it before
+# reaching for Suno, the disk or the network.
 SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
     ("GET_ACCOUNTS", {}, None),
     ("CREATE_ACCOUNT", {"name": "account_name", "email": "user@example.com"}, None),
@@ -33,14 +35,14 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
     ),
     ("VALIDATE_PROMPTS", {"requested_total": 10}, None),
     ("CLEAR_QUEUES", {}, None),
-    ("LAUNCH_BROWSER", {"account_name": "account_name", "headless": False}, "NOT_IMPLEMENTED"),
-    ("GET_SESSION_TOKEN", {"account_name": "account_name"}, "NOT_IMPLEMENTED"),
-    ("VERIFY_SESSION", {"account_name": "account_name"}, "NOT_IMPLEMENTED"),
+    ("LAUNCH_BROWSER", {"account_name": "account_name", "headless": False}, "ACCOUNT_NOT_FOUND"),
+    ("GET_SESSION_TOKEN", {"account_name": "account_name"}, "ACCOUNT_NOT_FOUND"),
+    ("VERIFY_SESSION", {"account_name": "account_name"}, "ACCOUNT_NOT_FOUND"),
     ("GET_DOWNLOAD_HISTORY", {"account_name": "account_name"}, "ACCOUNT_NOT_FOUND"),
     (
         "FETCH_CLIPS",
         {"session_token": "jwt_token", "profile_name": "@username", "use_my_songs": True, "use_create_page": False},
-        "NOT_IMPLEMENTED",
+        "INVALID_PAYLOAD",
     ),
     ("GET_NEW_CLIPS", {"account_name": "account_name", "all_clips": [CLIP]}, "ACCOUNT_NOT_FOUND"),
     (
@@ -52,7 +54,7 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
             "with_thumbnail": True,
             "append_uuid": True,
         },
-        "NOT_IMPLEMENTED",
+        "INVALID_PAYLOAD",
     ),
     (
         "BATCH_DOWNLOAD",
@@ -65,7 +67,7 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
             "append_uuid": True,
             "delay": 2.0,
         },
-        "NOT_IMPLEMENTED",
+        "INVALID_PAYLOAD",
     ),
     ("CLEAR_DOWNLOAD_HISTORY", {"account_name": "account_name"}, "ACCOUNT_NOT_FOUND"),
     (

@@ -2,23 +2,34 @@
 
 from __future__ import annotations
 
+import logging
+
+import httpx
+
 from deskbridge.app import AppContext, AppSpec
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands
 from deskbridge.store import Database
+from deskbridge.studio import suno_commands
 from deskbridge.studio.accounts import AccountManager
+from deskbridge.studio.browser import Browsers
 from deskbridge.studio.commands import Studio, register
+from deskbridge.studio.config import settings_from_config
+from deskbridge.studio.downloads import Downloads
 from deskbridge.studio.downloads_history import DownloadHistory
 from deskbridge.studio.history import CreationHistory
+from deskbridge.studio.notices import Notices
 from deskbridge.studio.profiles import Profiles
 from deskbridge.studio.prompts import PromptLibrary
 from deskbridge.studio.queues import QueueManager
 from deskbridge.studio.schema import MIGRATIONS
+from deskbridge.studio.sessions import Sessions
 
-NEEDS_OUTSIDE_SERVICES = (
-    "LAUNCH_BROWSER", "GET_SESSION_TOKEN", "VERIFY_SESSION", "FETCH_CLIPS", "DOWNLOAD_CLIP",
-    "BATCH_DOWNLOAD", "CREATE_SONGS_BATCH", "START_QUEUE_EXECUTION",
-)  # fmt: skip
+NOT_YET = ("CREATE_SONGS_BATCH", "START_QUEUE_EXECUTION")
+"""Known commands whose implementation arrives with song creation."""
+HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+QUIET_LOGGERS = ("httpx", "httpcore")
+"""They log every request's URL at INFO; a signed download URL is a credential and stays out of the log."""
 
 EVENT_TYPES = (
     "QUEUE_PROGRESS", "BATCH_PROGRESS", "SONG_PROGRESS", "DOWNLOAD_PROGRESS",
@@ -28,6 +39,7 @@ EVENT_TYPES = (
 
 def build(context: AppContext) -> Commands:
     """Open the studio's database under its data dir and wire the managers to the commands."""
+    settings = settings_from_config(context.config)
     data_dir = ensure_dir(context.data_dir)
     db = Database(data_dir / "studio.db", MIGRATIONS, name="studio database")
     context.on_close(db.close)
@@ -37,12 +49,28 @@ def build(context: AppContext) -> Commands:
     history = CreationHistory(db, clock)
     accounts = AccountManager(db, clock, Profiles(data_dir / "profiles"), queues, history)
     accounts.recover()
+    downloads = DownloadHistory(db, clock)
+    http = httpx.AsyncClient(
+        timeout=HTTP_TIMEOUT,
+        follow_redirects=True,
+        event_hooks={"response": [Notices(context.events).on_response]},
+    )
+    context.on_close(http.aclose)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    browsers = Browsers(settings.browser, accounts, settings.endpoints.site(settings.endpoints.sign_in_path))
+    context.on_close(browsers.close_all)
+    sessions = Sessions(browsers, settings, http, clock)
     commands = Commands()
-    register(commands, Studio(accounts, library, queues, history, DownloadHistory(db, clock)))
-    for command_type in NEEDS_OUTSIDE_SERVICES:
-        commands.not_implemented(
-            command_type, "browser, Suno and download commands arrive with the next studio release"
-        )
+    register(commands, Studio(accounts, library, queues, history, downloads))
+    suno_commands.register(
+        commands,
+        suno_commands.Online(
+            browsers, sessions, Downloads(context.operations, context.events, sessions, downloads, settings, http)
+        ),
+    )
+    for command_type in NOT_YET:
+        commands.not_implemented(command_type, "song creation arrives with the next studio release")
     return commands
 
 

@@ -9,10 +9,13 @@ start-up means a rename died half-way, and the directory is put back.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sqlite3
 import threading
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, Final
 
 import msgspec
 
@@ -27,6 +30,9 @@ if TYPE_CHECKING:
     from deskbridge.studio.queues import QueueManager
 
 log = logging.getLogger("deskbridge.studio")
+
+_HOLD_POLL: Final = 0.01
+"""Seconds between tries at the account lock from the event loop (a rename holds it for milliseconds)."""
 
 
 class Account(msgspec.Struct):
@@ -90,10 +96,25 @@ class AccountManager:
     def all(self) -> list[Account]:
         return [self._account(row) for row in self._db.query("SELECT * FROM accounts ORDER BY key")]
 
-    def profile(self, name: str) -> ProfilePath:
-        account = self._get(name, "$.name")
+    def profile(self, name: str, field: str = "$.name") -> ProfilePath:
+        account = self._get(name, field)
         path = self._profiles.path(account.name)
         return ProfilePath(account.name, str(path), path.is_dir(), account.profile_locked)
+
+    @asynccontextmanager
+    async def holding(self, name: str, field: str) -> AsyncIterator[ProfilePath]:
+        """The account's profile, kept where it is (no rename, no delete) until the block ends.
+
+        A browser starting on a profile writes its lock only after a moment;
+        holding the account closes that window, in which a rename could move
+        the directory from under it. Waits on the event loop without blocking it.
+        """
+        while not self._changing.acquire(blocking=False):  # noqa: ASYNC110 (a thread lock: no event to await)
+            await asyncio.sleep(_HOLD_POLL)
+        try:
+            yield self.profile(name, field)
+        finally:
+            self._changing.release()
 
     def create(self, name: str, email: str | None) -> Account:
         """A new account and its profile directory (an existing directory of that name is adopted)."""
@@ -167,7 +188,7 @@ class AccountManager:
         """Delete an account with its queues and download history; creation history is kept."""
         with self._changing, self._db.transaction() as conn:
             current = find_account(conn, name, "$.name")
-            self._refuse_if_locked(current)
+            self.refuse_if_locked(current)
             removed = self._queues.remove_for_account(conn, current)
             conn.execute("DELETE FROM accounts WHERE name = ?", (current,))
             profile_deleted = False
@@ -206,9 +227,10 @@ class AccountManager:
                 "delete it or choose another name",
                 {"name": new_name},
             )
-        self._refuse_if_locked(current)
+        self.refuse_if_locked(current)
 
-    def _refuse_if_locked(self, name: str) -> None:
+    def refuse_if_locked(self, name: str) -> None:
+        """``PROFILE_LOCKED`` while a live browser holds ``name``'s profile (a stale lock does not count)."""
         holder = lock_holder(self._profiles.path(name))
         if holder is not None:
             raise CommandError(

@@ -1,0 +1,79 @@
+"""The studio's section of the JSON config: where Suno is, which browser, how patiently to talk to them.
+
+::
+
+    {"studio": {
+        "suno": {"api_base": "https://studio-api-prod.suno.com"},       # hosts, paths, selectors
+        "browser": {"executable": "/usr/bin/chromium", "headless": false, "args": []},
+        "retry": {"attempts": 5, "first_delay": 2.0, "max_delay": 60.0},  # 429 / 5xx backoff
+        "page_delay": 1.0,                                               # seconds between feed pages
+        "downloads": {"parallel": 4}}}
+
+Everything has a default; a key the studio does not know, or a value of the
+wrong shape, stops the backend at start with a message naming it, so a typo
+never silently keeps the old value (the rule :mod:`.suno.endpoints` set).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Annotated, Any, Final
+
+import msgspec
+
+from deskbridge.studio.suno.endpoints import Endpoints, endpoints_from_config
+from deskbridge.studio.suno.retry import RetryPolicy
+
+SECTION: Final = "studio"
+Seconds = Annotated[float, msgspec.Meta(ge=0, le=3600)]
+
+
+class BrowserSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    executable: str | None = None
+    """Chrome or Chromium to run; found on the system when not given."""
+    headless: bool = False
+    """What ``LAUNCH_BROWSER`` does when its payload does not say."""
+    args: tuple[str, ...] = ()
+    """Extra command-line switches for the browser."""
+    launch_timeout: Annotated[float, msgspec.Meta(gt=0, le=600)] = 60.0
+    session_wait: Annotated[float, msgspec.Meta(gt=0, le=600)] = 15.0
+    """How long a page may take to show a signed-in Clerk session before the answer is ``SESSION_NOT_FOUND``."""
+    token_margin: Seconds = 20.0
+    """A cached token with less than this left is replaced by a fresh one from the browser."""
+
+
+class DownloadSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    parallel: Annotated[int, msgspec.Meta(ge=1, le=16)] = 4
+    """Files a ``BATCH_DOWNLOAD`` fetches at once unless its payload says otherwise."""
+
+
+class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    suno: dict[str, Any] = {}
+    browser: BrowserSettings = BrowserSettings()
+    retry: RetryPolicy = RetryPolicy()
+    page_delay: Seconds = 1.0
+    downloads: DownloadSettings = DownloadSettings()
+
+
+class StudioSettings(msgspec.Struct, frozen=True, kw_only=True):
+    endpoints: Endpoints
+    browser: BrowserSettings
+    retry: RetryPolicy
+    page_delay: float
+    downloads: DownloadSettings
+
+
+def settings_from_config(config: Mapping[str, Any]) -> StudioSettings:
+    """The ``studio`` section of the whole config, defaults filled in; :class:`ValueError` naming a bad key."""
+    try:
+        section = msgspec.convert(config.get(SECTION) or {}, _Section)
+    except msgspec.ValidationError as exc:
+        where = str(exc).replace("`$.", f"`{SECTION}.").replace("`$`", f"`{SECTION}`")
+        raise ValueError(f"invalid {SECTION} config: {where}") from None
+    return StudioSettings(
+        endpoints=endpoints_from_config(section.suno),
+        browser=section.browser,
+        retry=section.retry,
+        page_delay=section.page_delay,
+        downloads=section.downloads,
+    )

@@ -1,0 +1,71 @@
+"""``ERROR_UPDATE`` and ``WARNING_UPDATE``: what goes wrong without ending the operation under way.
+
+A clip of a batch that fails is an error the batch survives; Suno asking to
+slow down (429) or stumbling (5xx) before a retry, or a cover that could not
+be fetched, is a warning. Each is one event, never conflated, carrying the
+``operation_id`` it belongs to.
+
+Suno's "not now" answers are seen where every request passes: the studio's
+one ``httpx`` client calls :meth:`Notices.on_response`, which reports them
+to the operation running in the current task (:data:`current_operation`, set
+by the operation's work and inherited by the tasks it starts). Outside an
+operation (``FETCH_CLIPS``) they are logged. Only the method and path are
+reported: never a query (signed download URLs) nor a header (tokens).
+"""
+
+from __future__ import annotations
+
+import logging
+from contextvars import ContextVar
+from typing import Any, Final
+
+import httpx
+
+from deskbridge.errors import ErrorCode
+from deskbridge.events import EventSink
+from deskbridge.operations import Operation
+from deskbridge.studio.suno.retry import RETRY_STATUSES
+
+log = logging.getLogger("deskbridge.studio.suno")
+
+ERROR_UPDATE: Final = "ERROR_UPDATE"
+WARNING_UPDATE: Final = "WARNING_UPDATE"
+RATE_LIMITED: Final = "RATE_LIMITED"
+SUNO_UNAVAILABLE: Final = "SUNO_UNAVAILABLE"
+NO_COVER: Final = "NO_COVER"
+
+current_operation: ContextVar[Operation | None] = ContextVar("studio_operation", default=None)
+
+
+class Notices:
+    def __init__(self, events: EventSink) -> None:
+        self._events = events
+
+    def error(self, op: Operation, code: ErrorCode, message: str, **fields: Any) -> None:
+        self._events.progress(
+            ERROR_UPDATE, {"operation_id": op.id, "error_code": code.value, "error": message, **fields}
+        )
+
+    def warning(self, op: Operation, code: str, message: str, **fields: Any) -> None:
+        self._events.progress(
+            WARNING_UPDATE, {"operation_id": op.id, "warning_code": code, "message": message, **fields}
+        )
+
+    async def on_response(self, response: httpx.Response) -> None:
+        """An ``httpx`` response hook: report an answer that the studio will retry after."""
+        status = response.status_code
+        if status not in RETRY_STATUSES:
+            return
+        request = response.request
+        retry_after = response.headers.get("retry-after")
+        message = f"Suno answered HTTP {status} to {request.method} {request.url.path}" + (
+            f" (Retry-After: {retry_after})" if retry_after else ""
+        )
+        op = current_operation.get()
+        if op is None:
+            log.warning("%s", message)
+            return
+        fields: dict[str, Any] = {"http_status": status}
+        if retry_after:
+            fields["retry_after"] = retry_after
+        self.warning(op, RATE_LIMITED if status == 429 else SUNO_UNAVAILABLE, message, **fields)
