@@ -18,7 +18,7 @@ import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 import httpx
 import msgspec
@@ -29,10 +29,15 @@ from deskbridge.studio import names
 from deskbridge.studio.browser import Browsers
 from deskbridge.studio.config import StudioSettings
 from deskbridge.studio.suno import tokens
-from deskbridge.studio.suno.api import SunoClient
+from deskbridge.studio.suno.api import SunoClient, TokenSource
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page
+
+NO_TOKEN: Final = "eyJhbGciOiJub25lIn0.eyJleHAiOjB9."
+"""Stands for "no token yet": a JWT that expired in 1970, so a client asks its refresher before any call
+and never sends it."""
+_NO_SESSION: Final = "no session: give session_token, or the account_name of an account whose browser is open"
 
 
 class SessionToken(msgspec.Struct):
@@ -88,7 +93,7 @@ class Sessions:
             name, cached = await self._token(account_name)
             if cached.expires is not None and cached.expires <= self._clock.time():
                 raise CommandError(ErrorCode.SESSION_NOT_FOUND, "the browser's session token has expired")
-            billing = await self._client(cached.jwt, name).check_session()
+            billing = await self._client(cached.jwt, partial(self._refreshed, name)).check_session()
             _, cached = await self._token(name)  # the call may have refreshed it
         except CommandError as exc:
             if exc.code is not ErrorCode.SESSION_NOT_FOUND:
@@ -100,31 +105,28 @@ class Sessions:
         )
 
     async def client(self, session_token: str | None, account_name: str | None, *, required: bool) -> SunoClient:
-        """A Suno client for a command: its ``session_token``, else the account's browser's.
+        """A Suno client for a command: its ``session_token``, else the token of the account's open browser.
 
         With an account, a refused or expiring token is replaced from the
         account's browser (once per refusal); without one, a refusal is
-        ``SESSION_NOT_FOUND``. ``required``: fail now when there is no token
-        at all, rather than at the first call that needs one.
+        ``SESSION_NOT_FOUND``. ``required``: fail now when there is no token;
+        otherwise fail only if a call needs one (a download from the CDN does not).
         """
         await _in_task()
         token = session_token
-        name = None
+        refresh: TokenSource = _no_refresh
         if account_name is not None:
             name = await asyncio.to_thread(self._browsers.account_name, account_name)
+            refresh = partial(self._refreshed, name)
             if token is None and self._browsers.is_open(name):
                 token = (await self._token(name))[1].jwt
         if token is None and required:
-            raise CommandError(
-                ErrorCode.SESSION_NOT_FOUND,
-                "no session: give session_token, or the account_name of an account whose browser is open",
-            )
-        return self._client(token or "", name)
+            raise CommandError(ErrorCode.SESSION_NOT_FOUND, _NO_SESSION)
+        return self._client(token or NO_TOKEN, refresh)
 
     # -- internals ------------------------------------------------------------------
 
-    def _client(self, token: str, account_name: str | None) -> SunoClient:
-        refresh = partial(self._refreshed, account_name) if account_name is not None else None
+    def _client(self, token: str, refresh: TokenSource) -> SunoClient:
         return SunoClient(
             self._http,
             self._endpoints,
@@ -215,3 +217,8 @@ async def _in_task() -> None:
     a handler's first steps eagerly, outside any task, until the handler first suspends."""
     if asyncio.current_task() is None:
         await asyncio.sleep(0)
+
+
+async def _no_refresh() -> str:
+    """The refresher of a client without an account: nothing can replace a refused token."""
+    raise CommandError(ErrorCode.SESSION_NOT_FOUND, f"Suno refused the session token, or none was given; {_NO_SESSION}")

@@ -125,7 +125,7 @@ def _clips(commands: Commands, sessions: Sessions) -> None:
             )
         if not payload.use_my_songs and payload.profile_name is None:
             raise invalid("$.use_my_songs", "say what to fetch: use_my_songs true, or a profile_name")
-        suno = await sessions.client(payload.session_token, payload.account_name, required=payload.use_my_songs)
+        suno = await sessions.client(payload.session_token, payload.account_name, required=True)
         if payload.use_my_songs:
             clips = await suno.library()
             return FetchedClips(clips=clips, total=len(clips), source="my_songs")
