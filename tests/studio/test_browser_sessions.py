@@ -17,12 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import pytest
 
 from deskbridge.errors import CommandError
 from deskbridge.studio.browser import find_executable, launch_args
 from deskbridge.studio.suno.standin import StandinControl
-from tests.studio.standin_studio import CHROMIUM, needs_chromium, stderr_text, studio_on
+from tests.studio.standin_studio import CHROMIUM, needs_chromium, stderr_text, studio_on, terminal
 from tests.studio.suno import support
 from tests.support import BackendProcess
 
@@ -171,6 +172,26 @@ def test_fetch_clips_without_a_token_uses_the_accounts_browser(studio: BackendPr
     assert [clip["title"] for clip in fetched["clips"]] == ["mine"]
 
 
+def test_downloads_without_a_token_use_the_accounts_browser_and_refresh_through_it(
+    studio: BackendProcess, suno: StandinControl, tmp_path: Path
+) -> None:
+    (clip,) = suno.seed({"title": "metered", "audio_url": suno.forbidden_url})
+    fresh_session(studio, suno)
+    suno.faults({"path": "/api/download/authorize", "status": 401})
+
+    started = studio.ok("BATCH_DOWNLOAD", {"account_name": "ada", "clips": [clip], "output_dir": str(tmp_path)})
+    done = terminal(studio, started["operation_id"])
+
+    assert done["status"] == "completed"
+    assert done["result"]["downloaded"] == 1
+    authorizations = suno.requests("/api/download/authorize")
+    assert len(authorizations) == 2  # refused once, then with the browser's new token
+    assert all(r["bearer"] for r in authorizations)
+    assert [item["clip_id"] for item in studio.ok("GET_DOWNLOAD_HISTORY", {"account_name": "ada"})["items"]] == [
+        clip["id"]
+    ]
+
+
 def test_a_profile_cannot_move_while_its_browser_is_open(studio: BackendProcess) -> None:
     assert {a["name"]: a["profile_locked"] for a in studio.ok("GET_ACCOUNTS")} == {"ada": True, "bob": False}
     for command, payload in (
@@ -271,7 +292,26 @@ def test_close_browser_releases_the_profile(studio: BackendProcess) -> None:
     assert studio.ok("VERIFY_SESSION", {"account_name": "ada"})["valid"] is False
 
 
-# -- launch failures: a backend of their own each, no browser ever starts ----------------
+# -- backends of their own -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["EOF on stdin", "SIGKILL"])
+def test_the_browser_goes_with_the_backend_and_releases_the_profile(
+    standin: StandinControl, tmp_path: Path, how: str
+) -> None:
+    with studio_on(standin, tmp_path) as studio:
+        profile = Path(studio.ok("CREATE_ACCOUNT", {"name": "ada"})["profile_path"])
+        studio.ok("LAUNCH_BROWSER", {"account_name": "ada", "headless": True})
+        browser = int(os.readlink(profile / "SingletonLock").rsplit("-", 1)[1])
+        if how == "SIGKILL":
+            studio.kill()
+        else:
+            assert studio.close(timeout=5) == 0
+        deadline = time.monotonic() + 5
+        while psutil.pid_exists(browser) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert not psutil.pid_exists(browser)
+    assert not (profile / "SingletonLock").is_symlink()
 
 
 def test_a_configured_executable_that_does_not_exist(standin: StandinControl, tmp_path: Path) -> None:
