@@ -314,6 +314,20 @@ def test_the_browser_goes_with_the_backend_and_releases_the_profile(
     assert not (profile / "SingletonLock").is_symlink()
 
 
+def test_an_unreachable_site_still_opens_the_browser_and_says_why(standin: StandinControl, tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    with studio_on(standin, tmp_path, suno={"site_origin": closed}) as studio:
+        studio.ok("CREATE_ACCOUNT", {"name": "ada"})
+        launched = studio.ok("LAUNCH_BROWSER", {"account_name": "ada", "headless": True})
+        error = studio.error("GET_SESSION_TOKEN", {"account_name": "ada"})
+    assert launched["url"] == f"{closed}/sign-in"
+    assert "ERR_CONNECTION_REFUSED" in launched["page_error"]
+    assert error["error_code"] == "SESSION_NOT_FOUND"
+    assert f"cannot open {closed}/sign-in" in error["error"]
+
+
 def test_a_configured_executable_that_does_not_exist(standin: StandinControl, tmp_path: Path) -> None:
     with studio_on(standin, tmp_path, browser={"executable": "/nonexistent/chromium"}) as studio:
         studio.ok("CREATE_ACCOUNT", {"name": "ada"})

@@ -8,6 +8,8 @@ stand-in; refreshing it through an account's browser is in
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -157,3 +159,15 @@ def test_the_token_never_reaches_the_log(studio: BackendProcess, suno: StandinCo
     suno.faults({"path": "/api/feed/v2", "status": 500})
     studio.ok("FETCH_CLIPS", my_songs(token))
     assert token.rsplit(".", 1)[1] not in stderr_text(studio)
+
+
+@pytest.mark.parametrize(
+    ("studio_section", "named"),
+    [({"browser": {"headles": True}}, "studio.browser"), ({"suno": {"api_bse": "http://x"}}, "studio.suno")],
+)
+def test_a_setting_the_studio_does_not_know_stops_the_backend_at_start(
+    standin: StandinControl, tmp_path: Path, studio_section: dict[str, Any], named: str
+) -> None:
+    with pytest.raises(RuntimeError, match="BACKEND_ERROR") as failed, studio_on(standin, tmp_path, **studio_section):
+        pass
+    assert named in str(failed.value)

@@ -36,7 +36,7 @@ from deskbridge.operations import Operation, Operations
 from deskbridge.studio.config import StudioSettings
 from deskbridge.studio.downloader import Downloader, DownloadResult, prepare_output_dir
 from deskbridge.studio.downloads_history import DownloadedClip, DownloadHistory
-from deskbridge.studio.notices import NO_COVER, Notices, current_operation
+from deskbridge.studio.notices import Notices, current_operation
 from deskbridge.studio.sessions import Sessions
 from deskbridge.studio.suno.models import Clip
 
@@ -74,11 +74,11 @@ class Downloads:
         append_uuid: bool,
     ) -> Operation:
         """``DOWNLOAD_CLIP``: checked now (output_dir, account), downloaded once the answer is out."""
-        directory, account, known = await asyncio.to_thread(self._prepare, output_dir, account_name, [clip])
+        directory, known = await asyncio.to_thread(self._prepare, output_dir, account_name, [clip])
 
         async def work(op: Operation) -> dict[str, Any]:
             current_operation.set(op)
-            downloader = await self._downloader(session_token, account)
+            downloader = await self._downloader(session_token, account_name)
             result = await downloader.download(
                 clip,
                 directory,
@@ -88,9 +88,10 @@ class Downloads:
                 on_progress=lambda fields: op.progress(**fields),
                 check=op.check,
             )
-            if account is not None and result.path is not None:
-                await asyncio.to_thread(self._record, account, clip, Path(result.path))
-            self._warn_cover(op, clip, result)
+            if account_name is not None and result.path is not None:
+                await asyncio.to_thread(self._record, account_name, clip, Path(result.path))
+            if result.message:  # the song is saved; its cover could not be fetched
+                self._notices.no_cover(op, clip.id, clip.title or clip.id, result.message)
             return msgspec.to_builtins(result)  # type: ignore[no-any-return]
 
         data = {"clip_id": clip.id, "output_dir": str(directory)}
@@ -109,12 +110,12 @@ class Downloads:
         parallel: int | None,
     ) -> Operation:
         """``BATCH_DOWNLOAD``: checked now, then every clip not downloaded yet, several at once."""
-        directory, account, known = await asyncio.to_thread(self._prepare, output_dir, account_name, clips)
+        directory, known = await asyncio.to_thread(self._prepare, output_dir, account_name, clips)
 
         async def work(op: Operation) -> dict[str, Any]:
             current_operation.set(op)
             report = _BatchReport(op, self._events, len(clips))
-            downloader = await self._downloader(session_token, account)
+            downloader = await self._downloader(session_token, account_name)
             results = await downloader.download_batch(
                 clips,
                 directory,
@@ -125,7 +126,7 @@ class Downloads:
                 already_downloaded=known.__contains__,
                 on_progress=report.clip,
                 on_file_progress=report.file,
-                on_complete=(lambda clip, path: self._record(account, clip, path)) if account is not None else None,
+                on_complete=(lambda clip, path: self._record(account_name, clip, path)) if account_name else None,
                 check=op.check,
             )
             return report.result(results)
@@ -135,15 +136,13 @@ class Downloads:
 
     # -- internals ------------------------------------------------------------------
 
-    def _prepare(
-        self, output_dir: str, account_name: str | None, clips: Sequence[Clip]
-    ) -> tuple[Path, str | None, frozenset[str]]:
-        """The output folder (made, writable), the account (``ACCOUNT_NOT_FOUND``?), and the clips it already has."""
+    def _prepare(self, output_dir: str, account_name: str | None, clips: Sequence[Clip]) -> tuple[Path, frozenset[str]]:
+        """The output folder (made, writable) and the clips the account already has (``ACCOUNT_NOT_FOUND``?)."""
         known: frozenset[str] = frozenset()
         if account_name is not None:  # first: an unknown account creates no folder
             new = {clip["id"] for clip in self._history.new_clips(account_name, [{"id": clip.id} for clip in clips])}
             known = frozenset(clip.id for clip in clips if clip.id not in new)
-        return prepare_output_dir(output_dir), account_name, known
+        return prepare_output_dir(output_dir), known
 
     async def _downloader(self, session_token: str | None, account: str | None) -> Downloader:
         suno = await self._sessions.client(session_token, account, required=False)
@@ -151,12 +150,6 @@ class Downloads:
 
     def _record(self, account: str, clip: Clip, path: Path) -> None:
         self._history.record(account, [DownloadedClip(id=clip.id, title=clip.title or "", file_path=str(path))])
-
-    def _warn_cover(self, op: Operation, clip: Clip, result: DownloadResult) -> None:
-        if result.status == "downloaded" and result.message:
-            self._notices.warning(
-                op, NO_COVER, f"clip {clip.id} was saved without its cover: {result.message}", clip_id=clip.id
-            )
 
 
 class _BatchReport:
@@ -205,12 +198,7 @@ class _BatchReport:
             message = f"Downloaded {position}: {label}"
             if event.get("message"):
                 fields["warning"] = event["message"]
-                self._notices.warning(
-                    self._op,
-                    NO_COVER,
-                    f"{label} was saved without its cover: {event['message']}",
-                    clip_id=event["clip_id"],
-                )
+                self._notices.no_cover(self._op, event["clip_id"], label, event["message"])
         counters = self._counters()
         self._events.progress(
             BATCH_DOWNLOAD_PROGRESS,

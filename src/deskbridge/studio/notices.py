@@ -51,6 +51,10 @@ class Notices:
             WARNING_UPDATE, {"operation_id": op.id, "warning_code": code, "message": message, **fields}
         )
 
+    def no_cover(self, op: Operation, clip_id: str, label: str, problem: str) -> None:
+        """A song saved without its cover art: the download counts, the user may want to know."""
+        self.warning(op, NO_COVER, f"{label} was saved without its cover: {problem}", clip_id=clip_id)
+
     async def on_response(self, response: httpx.Response) -> None:
         """An ``httpx`` response hook: report an answer that the studio will retry after."""
         status = response.status_code
