@@ -328,6 +328,17 @@ def test_an_unreachable_site_still_opens_the_browser_and_says_why(standin: Stand
     assert f"cannot open {closed}/sign-in" in error["error"]
 
 
+def test_a_headed_browser_without_a_screen_fails_with_chromiums_own_reason(
+    standin: StandinControl, tmp_path: Path
+) -> None:
+    with studio_on(standin, tmp_path, env={"DISPLAY": "", "WAYLAND_DISPLAY": ""}) as studio:
+        studio.ok("CREATE_ACCOUNT", {"name": "ada"})
+        error = studio.error("LAUNCH_BROWSER", {"account_name": "ada", "headless": False})
+        assert studio.ok("GET_ACCOUNTS")[0]["profile_locked"] is False
+    assert error["error_code"] == "BROWSER_LAUNCH_FAILED"
+    assert "Missing X server or $DISPLAY" in error["error"]
+
+
 def test_a_configured_executable_that_does_not_exist(standin: StandinControl, tmp_path: Path) -> None:
     with studio_on(standin, tmp_path, browser={"executable": "/nonexistent/chromium"}) as studio:
         studio.ok("CREATE_ACCOUNT", {"name": "ada"})

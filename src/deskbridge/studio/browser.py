@@ -51,13 +51,18 @@ BASE_ARGS: Final = (
     "--disable-blink-features=AutomationControlled",
 )
 """Quiet (no first-run pages, no updates or sync in the background) and not flagged as automated."""
-HIDDEN_DEFAULTS: Final = ("--enable-automation",)
-"""Playwright's switch that shows the "controlled by automated software" bar and sets ``navigator.webdriver``."""
+HIDDEN_DEFAULTS: Final = ("--enable-automation", "--password-store=basic", "--use-mock-keychain")
+"""Playwright switches the studio leaves out: the "controlled by automated software" bar (and
+``navigator.webdriver``), and a cookie encryption of its own. With the system's keyring, as a plain
+Chrome uses, a profile signed in by hand in a plain Chrome stays signed in for the studio."""
 SINGLETON_ENTRIES: Final = (SINGLETON_LOCK, "SingletonSocket", "SingletonCookie")
 CLOSE_TIMEOUT: Final = 5.0
 _REASON_MAX: Final = 800
-_BROWSER_OUTPUT: Final = re.compile(r"^\[pid=\d+\]\[(?:err|out)\] (.*)$", re.MULTILINE)
-"""A line the browser itself printed, in Playwright's launch log."""
+_REASON_LINES: Final = 4
+_BROWSER_OUTPUT: Final = re.compile(r"^(?:  - )?\[pid=\d+\]\[(?:err|out)\] (.*)$", re.MULTILINE)
+"""A line the browser itself printed, in Playwright's launch log (once under "Browser logs", again under "Call log")."""
+_CHROME_PREFIX: Final = re.compile(r"^\[[\d:/.]+:[A-Z]+:[^\]]*\] ")
+"""Chrome's own log prefix: ``[pid:tid:date:LEVEL:file:line] ``."""
 
 
 class Launched(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -136,11 +141,14 @@ def clear_stale_lock(profile: Path) -> bool:
 
 
 def _reason(message: str) -> str:
-    """Playwright's error in a line: what went wrong and the browser's last words, not the launch command."""
-    first, _, rest = message.partition("\n")
-    logs = rest.split("Call log:", 1)[0]
-    said = [match[1].strip() for match in _BROWSER_OUTPUT.finditer(logs) if match[1].strip()]
-    return " ".join([first.split(": ", 1)[-1], *said[-5:]])[:_REASON_MAX]
+    """Playwright's error in a line: what went wrong and the browser's first words, not the launch command."""
+    said: list[str] = []
+    for match in _BROWSER_OUTPUT.finditer(message):
+        line = _CHROME_PREFIX.sub("", match[1]).strip()
+        if line and line not in said:
+            said.append(line)
+    first = message.partition("\n")[0].split(": ", 1)[-1]
+    return " | ".join([first, *said[:_REASON_LINES]])[:_REASON_MAX]
 
 
 @dataclass
