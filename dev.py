@@ -70,7 +70,11 @@ def test(extra: list[str]) -> int:
     if code == PYTEST_NO_TESTS:
         say("pytest collected no test: that is a failure, not a pass")
         return 1
-    return code
+    say("node --test clients/js/test (the JavaScript client against the real backend)")
+    node = BIN / ("node.exe" if os.name == "nt" else "node")
+    js_tests = sorted((ROOT / "clients" / "js" / "test").glob("*.test.mjs"))
+    js_code = run(node if node.exists() else "node", "--test", *js_tests, check=False)
+    return code or js_code
 
 
 def main(argv: list[str]) -> int:
