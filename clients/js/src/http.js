@@ -25,7 +25,7 @@ export class HttpApi {
     this.#base = base;
     this.#headers = token ? { authorization: `Bearer ${token}` } : {};
     this.#clientId = clientId;
-    this.#fetch = fetch;
+    this.#fetch = fetch.bind(globalThis); // a browser's fetch throws "Illegal invocation" when called on another object
   }
 
   /**

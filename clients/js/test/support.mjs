@@ -45,15 +45,17 @@ export class Server {
   /** @type {Record<string, any>} */
   ready = {};
 
-  constructor(dataDir = tempDir()) {
-    this.dataDir = dataDir;
+  /** @param {string[]} [args] more arguments, e.g. `["--config", file]` */
+  constructor(args = []) {
+    this.dataDir = tempDir();
+    this.args = args;
     cleanups.push(() => this.kill());
   }
 
   /** Start (again); a free port the first time, the same port afterwards. */
   async start() {
-    const port = String(this.ready.port ?? 0);
-    const child = spawn(DESKBRIDGE, ['serve', 'diag', '--port', port, '--data-dir', this.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const argv = ['serve', 'diag', '--port', String(this.ready.port ?? 0), '--data-dir', this.dataDir, ...this.args];
+    const child = spawn(DESKBRIDGE, argv, { stdio: ['ignore', 'ignore', 'pipe'] });
     this.#process = child;
     this.ready = await new Promise((resolve, reject) => {
       let text = '';
