@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Set up and run deskbridge from a fresh clone: ``python3 dev.py run`` or ``python3 dev.py test``.
 
+``run`` serves the studio, the guardian and diag on http://127.0.0.1:8001 and
+prints the dashboard's address (with its token); ``run ARGS...`` runs
+``deskbridge ARGS...`` instead.
+
 Both commands first make sure ``.venv/`` exists and holds this checkout
 installed with its development tools (redone only when ``pyproject.toml``
 changes), then do their job. Needs only Python 3.11+, git, and the package
@@ -77,6 +81,16 @@ def test(extra: list[str]) -> int:
     return code or js_code
 
 
+def serve(argv: list[str]) -> int:
+    """Run deskbridge until it stops; Ctrl+C reaches it too, and it gets the time to stop cleanly."""
+    process = subprocess.Popen([str(BIN / "deskbridge"), *argv], cwd=ROOT)
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            continue
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"run", "test", "setup"}:
         print(__doc__)
@@ -91,7 +105,7 @@ def main(argv: list[str]) -> int:
             return test(extra)
         except subprocess.CalledProcessError as exc:
             return exc.returncode or 1
-    return run(BIN / "deskbridge", *(extra or ["stdio", "studio"]), check=False)
+    return serve(extra or ["serve", "studio", "guardian", "diag", "--open"])
 
 
 if __name__ == "__main__":

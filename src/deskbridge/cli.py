@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address (other machines can reach it)"
     )
+    serve.add_argument(
+        "--open",
+        action="store_true",
+        help="print the dashboard's address (with the token) on stdout, and open it in a browser if there is a display",
+    )
     _backend_options(serve)
 
     call = sub.add_parser("call", help="send one command to a backend and print its answer as JSON")
@@ -188,6 +193,10 @@ def _run_serve(args: argparse.Namespace) -> int:
                 log.warning("AUTHENTICATION IS OFF (--no-auth): any local program or web page can drive this backend")
             if not security.is_loopback(args.host):
                 log.warning("listening on %s: other machines can reach this backend", args.host)
+            if args.open:
+                from deskbridge import dashboard
+
+                dashboard.announce(door["url"], token, backend.data_dir)
 
         try:
             await web.serve(backend, config, on_ready=ready)

@@ -8,7 +8,9 @@
 * ``GET /api/events`` (alias ``/desktop/events/poll``, seed 004): polling, and
   long-polling with ``wait``.
 * Every app's :class:`~deskbridge.app.HttpEndpoint` runs its command.
-* ``/openapi.json`` describes it all.
+* ``/openapi.json`` describes it all; ``/api/status`` says who is connected.
+* ``GET /`` from a browser is the dashboard (:mod:`deskbridge.dashboard`), its
+  files under ``/dashboard/``; anyone else gets the status as JSON.
 
 The hot paths (WebSocket, command, events) are plain ASGI callables in front of
 Starlette; Starlette serves the rest. Who may connect is decided by
@@ -34,17 +36,18 @@ import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.types import Message, Receive, Scope, Send
 
-from deskbridge import protocol
+from deskbridge import dashboard, protocol
 from deskbridge.app import HttpEndpoint
 from deskbridge.backend import Backend
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, Resumed
 from deskbridge.transports.closecodes import CloseCode
 from deskbridge.transports.outbox import Outbox
-from deskbridge.transports.security import Guard, Refusal, query_params
+from deskbridge.transports.security import TOKEN_FILE, Guard, Refusal, query_params
 
 log = logging.getLogger("deskbridge.web")
 
@@ -445,8 +448,14 @@ class WebDoor:
         if scope["method"] == "OPTIONS":
             await self._preflight(scope, send)
             return
-        refusal = self.guard.check(scope)
+        if dashboard.is_asset(scope["path"]):  # the page's files hold no data: no token
+            refusal = self.guard.check_host(scope) or self.guard.check_origin(scope)
+        else:
+            refusal = self.guard.check(scope)
         if refusal is not None:
+            if refusal.status == 401 and scope["path"] == "/" and self._wants_page(scope):
+                await dashboard.refusal(self.backend.data_dir / TOKEN_FILE)(scope, receive, send)
+                return
             await self._refuse_http(send, refusal)
             return
         origin = _header(scope, b"origin")
@@ -485,6 +494,10 @@ class WebDoor:
         ]
         await send({"type": "http.response.start", "status": 204, "headers": headers})
         await send({"type": "http.response.body", "body": b""})
+
+    @staticmethod
+    def _wants_page(scope: Scope) -> bool:
+        return dashboard.wants_page((_header(scope, b"accept") or b"").decode("latin-1"))
 
     @staticmethod
     def _with_cors(send: Send, origin: bytes) -> Send:
@@ -581,18 +594,31 @@ class WebDoor:
 
     # -- Starlette: the rest -------------------------------------------------------------
 
-    def _routes(self) -> list[Route]:
-        routes = [Route("/", self.info, methods=["GET"]), Route("/openapi.json", self.openapi, methods=["GET"])]
-        taken = {"/", "/openapi.json", "/api/command", *EVENTS_PATHS}
+    def _routes(self) -> list[BaseRoute]:
+        routes: list[BaseRoute] = [
+            Route("/", self.home, methods=["GET"]),
+            Route("/api/status", self.info, methods=["GET"]),
+            Route("/openapi.json", self.openapi, methods=["GET"]),
+            Mount(dashboard.PREFIX, StaticFiles(directory=dashboard.ASSETS)),
+        ]
+        taken = {"/", "/api/status", "/openapi.json", "/api/command", *EVENTS_PATHS}
         for app in self.backend.apps:
             for endpoint in app.http_endpoints:
-                if endpoint.path in taken:
+                if endpoint.path in taken or dashboard.is_asset(endpoint.path):
                     log.warning("%s's %s %s is served by the door itself", app.name, endpoint.method, endpoint.path)
                     continue
                 if endpoint.command not in self.backend.router.routes:
                     raise ValueError(f"{app.name}: {endpoint.path} names unknown command {endpoint.command}")
                 routes.append(Route(endpoint.path, self._endpoint_handler(endpoint), methods=[endpoint.method]))
         return routes
+
+    async def home(self, request: Request) -> Response:
+        """``GET /``: the dashboard for a browser, the status (as ``/api/status``) for everyone else."""
+        if self._wants_page(request.scope):
+            return dashboard.page()
+        response = await self.info(request)
+        response.headers["vary"] = "accept"
+        return response
 
     async def info(self, request: Request) -> Response:
         """Who serves here, through which doors, to which clients (with their acknowledged ``last_seq``)."""

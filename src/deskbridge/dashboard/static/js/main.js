@@ -1,0 +1,82 @@
+// The dashboard: finds out what the backend serves, then mounts a panel per part.
+
+import { createApi } from "./api.js";
+import { Connection } from "./connection.js";
+import { say, sayError } from "./forms.js";
+import { takeToken } from "./session.js";
+import { route, showApps } from "./views.js";
+import * as status from "./panels/status.js";
+import * as events from "./panels/events.js";
+import * as operations from "./panels/operations.js";
+import * as commandConsole from "./panels/console.js";
+import * as accounts from "./panels/accounts.js";
+import * as prompts from "./panels/prompts.js";
+import * as queues from "./panels/queues.js";
+import * as history from "./panels/history.js";
+import * as downloads from "./panels/downloads.js";
+import * as game from "./panels/game.js";
+import * as usage from "./panels/usage.js";
+import * as alerts from "./panels/alerts.js";
+import * as diag from "./panels/diag.js";
+
+/** How many past events the stream shows when the page opens. */
+const BACKLOG = 200;
+
+/** Each panel, and the app it needs (null: every backend has it). */
+const PANELS = [
+  [null, status], [null, events], [null, operations], [null, commandConsole],
+  ["studio", accounts], ["studio", prompts], ["studio", queues], ["studio", history], ["studio", downloads],
+  ["guardian", game], ["guardian", usage], ["guardian", alerts],
+  ["diag", diag],
+];
+
+const problem = document.getElementById("problem");
+
+async function boot() {
+  const token = takeToken();
+  if (!token) {
+    location.replace("/"); // the server's answer says where the token is
+    return;
+  }
+  const { call, send } = createApi(token);
+  const [version, schema, head] = await Promise.all([
+    call("GET_VERSION"),
+    call("GET_SCHEMA"),
+    call("GET_EVENTS", { after: 0, limit: 1 }),
+  ]);
+  const apps = Object.keys(version.apps);
+  const connection = new Connection(token, { epoch: head.epoch, after: Math.max(0, head.head - BACKLOG) });
+  const context = {
+    call,
+    send,
+    schema,
+    apps,
+    connection,
+    /** Panels share facts here (the "accounts" list). */
+    bus: new EventTarget(),
+    /** `fn(detail)` each time the stream is caught up: the moment to (re)load state. */
+    onLive(fn) {
+      connection.addEventListener("live", (event) => {
+        Promise.resolve(fn(event.detail)).catch((error) => sayError(problem, error));
+      });
+    },
+    /** `fn(event)` for events that arrive live; with `catchUp`, for missed ones too. */
+    onEvent(fn, { catchUp = false } = {}) {
+      connection.addEventListener("event", (event) => {
+        if (catchUp || connection.state === "live") {
+          Promise.resolve(fn(event.detail)).catch((error) => sayError(problem, error));
+        }
+      });
+    },
+  };
+  connection.addEventListener("live", () => say(problem, "")); // before the panels reload: they may say why not
+  showApps(apps);
+  route(apps);
+  for (const [app, panel] of PANELS) {
+    if (app === null || apps.includes(app)) panel.mount(context);
+  }
+  document.title = `deskbridge · ${apps.join(", ")}`;
+  connection.open();
+}
+
+boot().catch((error) => sayError(problem, error));

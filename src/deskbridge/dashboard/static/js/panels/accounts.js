@@ -1,0 +1,91 @@
+// Accounts: create, rename, delete, open (and close) the browser of one.
+// The list is shared: every <select data-accounts> on the page offers the account names.
+
+import { fill, fillSelect, h, row, showEmpty } from "../dom.js";
+import { onSubmit, perform } from "../forms.js";
+
+export function mount({ call, schema, bus, onLive }) {
+  const form = document.getElementById("account-create");
+  const feedback = document.getElementById("accounts-feedback");
+  const body = document.querySelector("#accounts tbody");
+  const empty = document.getElementById("accounts-empty");
+  const can = (command) => command in schema.commands;
+
+  const load = async () => {
+    const accounts = await call("GET_ACCOUNTS");
+    fill(body, accounts.map(line));
+    showEmpty(empty, accounts.length === 0);
+    const names = accounts.map((account) => account.name);
+    for (const select of document.querySelectorAll("select[data-accounts]")) {
+      fillSelect(select, names, select.dataset.all ?? null);
+    }
+    bus.dispatchEvent(new CustomEvent("accounts", { detail: names }));
+  };
+
+  const act = (button, action) => perform(button, feedback, async () => {
+    const message = await action();
+    await load();
+    return message;
+  }); // prettier-ignore
+
+  /** Keyboard users land back on the account's Rename button once the list is redrawn. */
+  const focusRename = (name) => body.querySelector(`button[aria-label="Rename ${CSS.escape(name)}"]`)?.focus();
+
+  const renameForm = (account, cell) => {
+    const input = h("input", { name: "new_name", value: account.name, required: true, maxlength: 60,
+                              "aria-label": `New name for ${account.name}` }); // prettier-ignore
+    const cancel = () => {
+      fill(cell, account.name);
+      focusRename(account.name);
+    };
+    const editor = h("form", { class: "inline" }, input, h("button", {}, "Save"),
+                     h("button", { type: "button", onclick: cancel }, "Cancel")); // prettier-ignore
+    editor.addEventListener("keydown", (event) => event.key === "Escape" && cancel());
+    onSubmit(editor, feedback, async ({ new_name }) => {
+      const renamed = await call("RENAME_ACCOUNT", { old_name: account.name, new_name });
+      await load();
+      focusRename(renamed.name);
+      return `Renamed ${account.name} to ${renamed.name}.`;
+    });
+    fill(cell, editor);
+    input.select();
+  };
+
+  const line = (account) => {
+    const name = account.name;
+    const nameCell = h("span", {}, name);
+    const button = (text, label, onclick, extra = {}) =>
+      h("button", { type: "button", "aria-label": `${label} ${name}`, onclick, ...extra }, text);
+    const browser = account.profile_locked
+      ? can("CLOSE_BROWSER") && button("Close browser", "Close the browser of", (event) =>
+          act(event.currentTarget, async () => {
+            await call("CLOSE_BROWSER", { account_name: name });
+            return `Closed the browser of ${name}.`;
+          }))
+      : can("LAUNCH_BROWSER") && button("Open browser", "Open the browser for", (event) =>
+          act(event.currentTarget, async () => {
+            const launched = await call("LAUNCH_BROWSER", { account_name: name });
+            return `Opened a browser for ${name} on ${launched.url}${launched.page_error ? ` (${launched.page_error})` : ""}.`;
+          })); // prettier-ignore
+    const actions = h("div", { class: "actions" },
+      browser || null,
+      button("Rename", "Rename", () => renameForm(account, nameCell)),
+      button("Delete", "Delete", (event) => {
+        if (!confirm(`Delete the account ${name}? Its queues and download history go with it; its browser profile folder is kept.`)) return;
+        act(event.currentTarget, async () => {
+          await call("DELETE_ACCOUNT", { name });
+          return `Deleted ${name}.`;
+        });
+      }, { class: "danger" }),
+    ); // prettier-ignore
+    return row(nameCell, account.email ?? "", account.last_used ?? "never", account.profile_locked ? "open" : "closed", actions);
+  };
+
+  onSubmit(form, feedback, async ({ name, email }) => {
+    const account = await call("CREATE_ACCOUNT", email ? { name, email } : { name });
+    form.reset();
+    await load();
+    return `Created ${account.name}.`;
+  });
+  onLive(load);
+}

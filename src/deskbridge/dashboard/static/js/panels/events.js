@@ -1,0 +1,91 @@
+// The live event stream, newest first, with a type filter and a text filter.
+// Every event is listed, missed ones included; a note marks each (re)connection.
+
+import { clock, fill, fillSelect, h } from "../dom.js";
+
+const KEEP = 2000;
+const SHOW = 500;
+
+function kind(event) {
+  return event.event_type ? `${event.type} · ${event.event_type}` : event.type;
+}
+
+function details(event) {
+  const body = event.payload ?? event.data ?? {};
+  return JSON.stringify(body);
+}
+
+function note(detail) {
+  if (detail.first) return `Connected${detail.caught_up ? `: the ${detail.caught_up} latest events are above` : ""}; new ones appear as they come.`;
+  if (!detail.recovered) return "Reconnected, but the backend's log no longer holds everything missed: the panels were reloaded.";
+  const missed = detail.caught_up;
+  return `Reconnected after seq ${detail.after}: ${missed} missed event${missed === 1 ? "" : "s"} caught up.`;
+}
+
+export function mount({ schema, onEvent, onLive }) {
+  const form = document.getElementById("events-filter");
+  const body = document.querySelector("#event-list tbody");
+  const count = document.getElementById("events-count");
+  const types = new Set(schema.events);
+  let items = []; // {event} or {note}, oldest first
+
+  const wanted = () => {
+    const type = form.elements.type.value;
+    const text = form.elements.text.value.trim().toLowerCase();
+    return (item) => {
+      if (item.note) return !type && !text;
+      if (type && item.event.type !== type) return false;
+      return !text || JSON.stringify(item.event).toLowerCase().includes(text);
+    };
+  };
+
+  const line = (item) => {
+    if (item.note) return h("tr", { class: "note" }, h("td", { colspan: 4 }, item.note));
+    const { event } = item;
+    return h("tr", { "data-seq": event.seq },
+      h("td", { class: "num" }, String(event.seq)),
+      h("td", {}, event.timestamp ? clock(event.timestamp) : ""),
+      h("td", {}, kind(event)),
+      h("td", { class: "details" }, details(event)),
+    ); // prettier-ignore
+  };
+
+  const counted = () => {
+    const total = items.filter((item) => item.event).length;
+    const shown = body.querySelectorAll("tr[data-seq]").length;
+    count.textContent = shown === total ? `${total} events` : `Showing ${shown} of ${total} events`;
+  };
+
+  const render = () => {
+    const keep = wanted();
+    fill(body, items.filter(keep).slice(-SHOW).reverse().map(line));
+    counted();
+  };
+
+  const add = (item) => {
+    items.push(item);
+    if (items.length > KEEP) items = items.slice(-KEEP);
+    if (wanted()(item)) {
+      body.prepend(line(item));
+      while (body.rows.length > SHOW) body.lastElementChild.remove();
+    }
+    counted();
+  };
+
+  onEvent((event) => {
+    if (!types.has(event.type)) {
+      types.add(event.type);
+      fillSelect(form.elements.type, [...types].sort(), "All types");
+    }
+    add({ event });
+  }, { catchUp: true });
+  onLive((detail) => add({ note: note(detail) }));
+
+  fillSelect(form.elements.type, [...types].sort(), "All types");
+  form.addEventListener("input", render);
+  form.addEventListener("submit", (event) => event.preventDefault());
+  document.getElementById("events-clear").addEventListener("click", () => {
+    items = [];
+    render();
+  });
+}

@@ -1,0 +1,43 @@
+// The game right now: running or not, which processes, the session; force close.
+
+import { clock, fill, h, minutes } from "../dom.js";
+import { perform } from "../forms.js";
+import { reloader } from "../reload.js";
+
+const WHILE_PLAYING_MS = 15_000; // the session's length grows without events
+
+export function mount({ call, onEvent, onLive }) {
+  const state = document.getElementById("game-state");
+  const processes = document.getElementById("game-processes");
+  const monitoring = document.getElementById("monitoring-state");
+  const close = document.getElementById("force-close");
+  const feedback = document.getElementById("game-feedback");
+  let playing = false;
+
+  const load = reloader(async () => {
+    const status = (await call("DESKTOP_STATUS")).monitoring;
+    playing = status.playing;
+    state.textContent = playing ? "Playing now" : "Not running";
+    state.dataset.playing = String(playing);
+    const session = status.session;
+    fill(processes,
+      status.processes.map((p) => h("li", {}, `${p.name} (pid ${p.pid}), started ${clock(Date.parse(p.started_at))}`)),
+      session ? h("li", {}, `${session.child_profile}: ${minutes(session.duration_minutes)} this session`) : null,
+    ); // prettier-ignore
+    monitoring.textContent = status.active
+      ? `Watching for ${status.active_child}.`
+      : `Monitoring is paused${status.paused_until ? ` until ${new Date(status.paused_until).toLocaleString()}` : ""}: time is not counted.`;
+  });
+
+  close.addEventListener("click", () => {
+    if (!confirm("Close the game now?")) return;
+    perform(close, feedback, async () => {
+      const result = await call("FORCE_CLOSE");
+      await load();
+      return result.count ? `Closed ${result.count} game process${result.count === 1 ? "" : "es"}.` : "The game was not running.";
+    });
+  });
+  onEvent((event) => (event.type === "roblox_event" || event.type === "session_event") && load());
+  onLive(load);
+  setInterval(() => playing && load(), WHILE_PLAYING_MS);
+}

@@ -1,0 +1,58 @@
+// Creation history: newest first, full-text search, one account or all, export to a CSV file.
+
+import { fill, row } from "../dom.js";
+import { onSubmit, perform, say } from "../forms.js";
+import { reloader } from "../reload.js";
+
+const PAGE = 50;
+const CREATION_EVENTS = new Set(["SONG_CREATION_PROGRESS", "SONG_PROGRESS", "BATCH_PROGRESS"]);
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
+
+export function mount({ call, onEvent, onLive }) {
+  const search = document.getElementById("history-search");
+  const feedback = document.getElementById("history-feedback");
+  const body = document.querySelector("#history tbody");
+  const more = document.getElementById("history-more");
+  const exporter = document.getElementById("history-export");
+  const exported = document.getElementById("export-feedback");
+  let shown = 0;
+
+  /** One page of records, after `offset`, for the search form's current question. */
+  const page = (offset) => {
+    const { keyword, account_name } = Object.fromEntries(new FormData(search));
+    const payload = { limit: PAGE, offset, ...(account_name ? { account_name } : {}) };
+    return keyword.trim()
+      ? call("SEARCH_HISTORY", { ...payload, keyword: keyword.trim() })
+      : call("GET_CREATION_HISTORY", payload);
+  };
+
+  const show = (result, append) => {
+    const lines = result.items.map((record) =>
+      row(record.created_at, record.title || "(untitled)", record.account_name, record.status, record.style),
+    );
+    if (append) body.append(...lines);
+    else fill(body, lines);
+    shown = (append ? shown : 0) + result.items.length;
+    more.hidden = shown >= result.total;
+    return result.total === 0 ? "No song matches." : `${shown} of ${result.total} songs.`;
+  };
+
+  const load = reloader(async () => say(feedback, show(await page(0), false)));
+
+  onSubmit(search, feedback, async () => show(await page(0), false));
+  search.elements.account_name.addEventListener("change", () => search.requestSubmit());
+  more.addEventListener("click", () => perform(more, feedback, async () => show(await page(shown), true)));
+
+  onSubmit(exporter, exported, async ({ output_path, overwrite }) => {
+    const account_name = search.elements.account_name.value;
+    const result = await call("EXPORT_HISTORY_TO_CSV", {
+      output_path,
+      overwrite: overwrite === "on",
+      ...(account_name ? { account_name } : {}),
+    });
+    return `Wrote ${result.rows} songs${account_name ? ` of ${account_name}` : ""} to ${result.output_path}.`;
+  });
+
+  onEvent((event) => CREATION_EVENTS.has(event.type) && FINISHED.has(event.payload?.status) && load());
+  onLive(load);
+}

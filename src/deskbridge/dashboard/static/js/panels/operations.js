@@ -1,0 +1,112 @@
+// Operations: a bar each that moves with its progress events, a cancel button while it runs.
+// Any event carrying payload.operation_id of an operation this backend runs counts
+// (a queue's QUEUE_PROGRESS carries the queue's id: GET_OPERATION says it is not one).
+
+import { bar, fill, h, setBar, short, showEmpty } from "../dom.js";
+import { perform } from "../forms.js";
+
+const FINISHED = new Set(["completed", "failed", "cancelled"]);
+const KEEP_FINISHED = 10;
+
+function percent(state) {
+  if (typeof state.progress === "number") return state.progress;
+  if (typeof state.current === "number" && state.total > 0) return (100 * state.current) / state.total;
+  return null;
+}
+
+export function mount({ call, onEvent, onLive }) {
+  const running = document.getElementById("operations-running");
+  const finished = document.getElementById("operations-finished");
+  const empty = document.getElementById("operations-empty");
+  const noneFinished = document.getElementById("operations-none-finished");
+  const shown = new Map(); // operation_id -> {element, bar, status, message, cancel}
+  const lookups = new Set();
+  const notOperations = new Set();
+
+  const noteEmpty = () => {
+    showEmpty(empty, running.children.length === 0);
+    showEmpty(noneFinished, finished.children.length === 0);
+  };
+
+  const place = (id, status) => {
+    const view = shown.get(id);
+    if (FINISHED.has(status)) {
+      view.cancel.remove();
+      finished.prepend(view.element);
+      while (finished.children.length > KEEP_FINISHED) {
+        shown.delete(finished.lastElementChild.dataset.operation);
+        finished.lastElementChild.remove();
+      }
+    } else if (view.element.parentElement !== running) {
+      running.append(view.element);
+    }
+    noteEmpty();
+  };
+
+  const update = (id, status, state, error) => {
+    const view = shown.get(id);
+    const value = status === "completed" ? 100 : percent(state);
+    const words = value === null ? status : `${Math.round(value)}%`;
+    setBar(view.bar, value, 100, state.message ? `${words}, ${state.message}` : words);
+    view.element.dataset.status = status;
+    view.status.textContent = status.replace("_", " ");
+    view.message.textContent = error ? `${error.error} (${error.error_code})` : state.message || "";
+    place(id, status);
+  };
+
+  const show = (operation) => {
+    const id = operation.operation_id;
+    const name = `${operation.command} ${short(id)}`;
+    const view = {
+      bar: bar(`${name} progress`),
+      status: h("span", { class: "status" }),
+      message: h("p", { class: "message" }),
+    };
+    view.cancel = h("button", {
+      type: "button",
+      "aria-label": `Cancel ${name}`,
+      // its terminal event says "cancelled" (it may even arrive before this answer)
+      onclick: () => perform(view.cancel, view.message, () => call("CANCEL_OPERATION", { operation_id: id })),
+    }, "Cancel"); // prettier-ignore
+    view.element = h("li", { class: "operation", "data-operation": id },
+      h("div", { class: "line" }, h("strong", {}, operation.command), h("code", {}, short(id)), view.status, view.cancel),
+      view.bar,
+      view.message,
+    ); // prettier-ignore
+    shown.set(id, view);
+    update(id, operation.status, operation.state, operation.error);
+  };
+
+  const learn = async (id) => {
+    lookups.add(id);
+    try {
+      show(await call("GET_OPERATION", { operation_id: id }));
+    } catch (error) {
+      if (error.code !== "OPERATION_NOT_FOUND") throw error;
+      notOperations.add(id);
+    } finally {
+      lookups.delete(id);
+    }
+  };
+
+  onEvent((event) => {
+    const payload = event.payload;
+    const id = payload?.operation_id;
+    if (event.id !== "progress-event" || !id || notOperations.has(id) || lookups.has(id)) return null;
+    if (!shown.has(id)) return learn(id);
+    update(id, payload.status, payload, payload.error ? payload : null);
+    return null;
+  });
+
+  onLive(async () => {
+    const operations = await call("LIST_OPERATIONS", {});
+    shown.clear();
+    fill(running);
+    fill(finished);
+    const done = operations.filter((operation) => FINISHED.has(operation.status)).slice(-KEEP_FINISHED);
+    for (const operation of [...done, ...operations.filter((operation) => !FINISHED.has(operation.status))]) {
+      show(operation);
+    }
+    noteEmpty();
+  });
+}

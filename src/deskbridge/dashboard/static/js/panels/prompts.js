@@ -1,0 +1,46 @@
+// The prompt library: how many prompts are available, reserved by queues, used; import a file.
+
+import { fill, h, row } from "../dom.js";
+import { onSubmit, perform } from "../forms.js";
+import { reloader } from "../reload.js";
+
+const STATUSES = ["available", "reserved", "used"];
+const NEXT = 5;
+
+export function mount({ call, onEvent, onLive }) {
+  const counts = document.getElementById("prompt-counts");
+  const form = document.getElementById("prompts-import");
+  const feedback = document.getElementById("prompts-feedback");
+  const body = document.querySelector("#prompts tbody");
+
+  const load = reloader(async () => {
+    const [next, ...pages] = await Promise.all([
+      call("GET_PROMPTS", { status: "available", limit: NEXT }),
+      ...STATUSES.map((status) => call("GET_PROMPTS", { status, limit: 1 })),
+    ]);
+    fill(counts, STATUSES.flatMap((status, i) => [h("dt", {}, status), h("dd", {}, String(pages[i].total))]));
+    fill(body, next.items.map((prompt) => row(
+      String(prompt.prompt_id),
+      prompt.title || "(untitled)",
+      prompt.style,
+      prompt.status,
+      h("button", {
+        type: "button",
+        "aria-label": `Delete prompt ${prompt.prompt_id}`,
+        onclick: (event) => perform(event.currentTarget, feedback, async () => {
+          await call("DELETE_PROMPT", { prompt_id: prompt.prompt_id });
+          await load();
+          return `Deleted prompt ${prompt.prompt_id}.`;
+        }),
+      }, "Delete"),
+    ))); // prettier-ignore
+  });
+
+  onSubmit(form, feedback, async ({ path, format }) => {
+    const added = await call("IMPORT_PROMPTS", format ? { path, format } : { path });
+    await load();
+    return `Imported ${added.added} prompts; ${added.available} are available.`;
+  });
+  onEvent((event) => event.type === "QUEUE_PROGRESS" && load());
+  onLive(load);
+}

@@ -1,0 +1,27 @@
+// One view at a time, chosen by the address's #fragment; only the apps served are offered.
+
+/** Show what belongs to the served apps (nav links, views, cards); hide the rest. */
+export function showApps(apps) {
+  for (const element of document.querySelectorAll("[data-app]")) {
+    element.hidden = !apps.includes(element.dataset.app);
+  }
+}
+
+/** Route #fragments to views; the first view of a served app is the default. */
+export function route(apps) {
+  const views = [...document.querySelectorAll("main > .view")].filter(
+    (view) => !view.dataset.app || apps.includes(view.dataset.app),
+  );
+  const show = () => {
+    const current = views.find((view) => `#${view.id}` === location.hash) || views[0];
+    for (const view of views) view.hidden = view !== current;
+    for (const link of document.querySelectorAll("nav a")) {
+      if (link.getAttribute("href") === `#${current.id}`) link.setAttribute("aria-current", "page");
+      else link.removeAttribute("aria-current");
+    }
+    return current;
+  };
+  for (const view of views) view.tabIndex = -1;
+  show();
+  window.addEventListener("hashchange", () => show().focus());
+}

@@ -1,0 +1,284 @@
+"""The dashboard in a real headless Chromium against a real ``deskbridge serve studio guardian diag``."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from http.client import HTTPConnection
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.dashboard.conftest import SLEEP, Dashboard, needs_chromium
+from tests.support import DESKBRIDGE
+
+pytestmark = needs_chromium
+
+Board = Callable[..., Dashboard]
+
+
+@pytest.fixture
+def game(tmp_path: Path, game_name: str) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """``game()`` starts a process the guardian takes for the game (a copy of ``sleep``)."""
+    program = tmp_path / game_name
+    shutil.copy(SLEEP, program)
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        started.append(subprocess.Popen([str(program), "600"]))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()
+
+
+def seqs_shown(board: Dashboard) -> list[int]:
+    rows = board.page.locator("#event-list tbody tr[data-seq]")
+    return sorted(rows.evaluate_all("rows => rows.map(row => Number(row.dataset.seq))"))
+
+
+def test_the_page_needs_the_token(dashboard: Board) -> None:
+    board = dashboard()
+    server, page = board.server, board.page
+    html = {"Accept": "text/html"}
+
+    refused = httpx.get(server.url + "/", headers=html)
+    assert refused.status_code == 401
+    assert refused.headers["content-type"].startswith("text/html")
+    assert str(server.data_dir / "token") in refused.text
+    page_html = httpx.get(server.url + "/", headers={**html, **server.headers})
+    assert page_html.status_code == 200
+    assert 'src="/dashboard/js/main.js"' in page_html.text
+    assert "frame-ancestors 'none'" in page_html.headers["content-security-policy"]
+    # API clients still get the status as JSON, at / and at /api/status
+    with server.http() as http:
+        assert set(http.get("/").json()) >= {"doors", "clients", "epoch"}
+        assert set(http.get("/api/status").json()) >= {"doors", "clients", "epoch"}
+        assert http.get("/api/status", headers={"Authorization": ""}).status_code == 401
+    # the page's files hold no data: no token, but still only for this server's Host
+    assert httpx.get(server.url + "/dashboard/js/main.js").status_code == 200
+    assert httpx.get(server.url + "/dashboard/js/main.js", headers={"Host": "evil.example:80"}).status_code == 421
+    raw = HTTPConnection("127.0.0.1", server.port, timeout=10)
+    raw.request("GET", "/dashboard/../api/status")  # no way out of /dashboard/ without the token
+    assert raw.getresponse().status == 404
+    raw.close()
+
+    page.goto(server.url + "/")
+    expect(page.get_by_role("heading", name="This dashboard needs its token")).to_be_visible()
+    assert str(server.data_dir / "token") in page.locator("main").inner_text()
+    board.shot("token-needed")
+
+    page.goto(f"{server.url}/?token=wrong")  # refused, and forgotten: no loop
+    expect(page.get_by_role("heading", name="This dashboard needs its token")).to_be_visible()
+
+    board.open()
+    assert "token" not in page.url
+    page.reload()  # the tab kept the token: the page comes back, with the token out of sight again
+    expect(board.connection).to_have_text("Live")
+    assert "token" not in page.url
+    expect(page.get_by_role("heading", name="Studio")).to_be_visible()
+
+
+def test_creating_an_account_shows_it(dashboard: Board) -> None:
+    board = dashboard()
+    page = board.page
+    board.open("studio")
+    accounts = page.get_by_role("table", name="Accounts")
+    page.get_by_role("textbox", name="Name", exact=True).fill("alice")
+    page.get_by_role("textbox", name="Email", exact=True).fill("alice@example.com")
+    page.get_by_role("button", name="Create account").click()
+    expect(accounts.get_by_role("row", name=re.compile("alice alice@example.com"))).to_be_visible()
+    assert [a["name"] for a in board.call("GET_ACCOUNTS")] == ["alice"]
+
+    # rename, with the keyboard
+    page.get_by_role("button", name="Rename alice").click()
+    field = page.get_by_role("textbox", name="New name for alice")
+    expect(field).to_be_focused()
+    field.fill("Alicia")
+    field.press("Enter")
+    expect(accounts.get_by_role("row", name=re.compile("Alicia"))).to_be_visible()
+    expect(page.get_by_role("button", name="Rename Alicia")).to_be_focused()
+
+    # the prompt library, from a file
+    prompts = board.server.data_dir.parent / "prompts.csv"
+    prompts.write_text("title,style\n" + "".join(f"Song {i},synthwave\n" for i in range(12)), encoding="utf-8")
+    page.get_by_role("textbox", name="File on this computer").fill(str(prompts))
+    page.get_by_role("button", name="Import prompts").click()
+    expect(page.get_by_text("Imported 12 prompts; 12 are available.")).to_be_visible()
+    expect(page.get_by_role("table", name="Next prompts in line").get_by_role("row")).to_have_count(6)
+
+    # a queue: its bar moves as QUEUE_PROGRESS events arrive
+    page.get_by_role("spinbutton", name="Songs").fill("4")
+    page.get_by_role("spinbutton", name="Per batch").fill("2")
+    page.get_by_role("button", name="Create queue").click()
+    queue = board.call("GET_QUEUES")[0]
+    bar = page.get_by_role("progressbar", name=re.compile("Progress of queue .* of Alicia"))
+    expect(bar).to_have_attribute("aria-valuenow", "0")
+    for done, status in ((1, "in_progress"), (3, "in_progress")):
+        board.call("UPDATE_QUEUE_PROGRESS", {"queue_id": queue["queue_id"], "completed_count": done, "status": status})
+        expect(bar).to_have_attribute("aria-valuenow", str(25 * done))
+    expect(page.get_by_text("3 of 4 songs")).to_be_visible()
+    board.shot("studio")
+    page.set_viewport_size({"width": 800, "height": 600})
+    board.shot("studio-800x600")
+
+    # creation history: search, then export to CSV
+    for song_id, title in (("s1", "Night Drive"), ("s2", "Morning Rain")):
+        record = {"song_id": song_id, "title": title, "prompt_index": 0, "account_name": "Alicia"}
+        board.call("ADD_CREATION_RECORD", {"record": {**record, "status": "completed"}})
+    history = page.get_by_role("table", name="Songs made")
+    page.get_by_role("searchbox", name="Search").fill("night")
+    page.get_by_role("button", name="Search", exact=True).click()
+    expect(history.get_by_role("row", name=re.compile("Night Drive"))).to_be_visible()
+    expect(history.get_by_role("row")).to_have_count(2)  # the header and one song
+    target = board.server.data_dir.parent / "history.csv"
+    page.get_by_role("textbox", name="Export to").fill(str(target))
+    page.get_by_role("button", name="Export to CSV").click()
+    expect(page.get_by_text(f"Wrote 2 songs to {target}.")).to_be_visible()
+    assert "Morning Rain" in target.read_text(encoding="utf-8-sig")
+
+    page.get_by_role("button", name="Delete Alicia").click()  # the dialog is accepted
+    expect(page.get_by_text("No account yet")).to_be_visible()
+    assert board.call("GET_ACCOUNTS") == []
+
+
+def test_a_long_operation_bar_moves_and_completes(dashboard: Board) -> None:
+    board = dashboard(800, 600)
+    page = board.page
+    board.open("operations")
+    page.get_by_role("spinbutton", name="Count to").fill("30")
+    page.get_by_role("spinbutton", name="Seconds per step").fill("0.1")
+    page.get_by_role("button", name="Start counting").click()
+    bar = page.get_by_role("progressbar", name=re.compile(r"^COUNT \w+ progress$"))
+    seen: list[int] = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        value = bar.get_attribute("aria-valuenow")
+        if value is not None and (not seen or int(value) != seen[-1]):
+            seen.append(int(value))
+            if len(seen) == 3:
+                board.shot("operation-running")
+        if value == "100":
+            break
+        time.sleep(0.05)
+    assert seen == sorted(seen), seen
+    assert len(seen) >= 4, seen
+    assert seen[-1] == 100, seen
+    finished = page.get_by_role("list", name="Finished")
+    expect(finished.get_by_role("progressbar")).to_have_attribute("aria-valuenow", "100")
+    expect(finished).to_contain_text("completed")
+    expect(page.get_by_role("button", name=re.compile("^Cancel COUNT"))).to_have_count(0)
+
+    # a second one, cancelled from its button
+    page.get_by_role("spinbutton", name="Count to").fill("1000")
+    page.get_by_role("button", name="Start counting").click()
+    page.get_by_role("button", name=re.compile("^Cancel COUNT")).click()
+    expect(page.get_by_text("cancelled", exact=True)).to_be_visible()
+    board.shot("operations")
+
+
+def test_the_console_sends_any_command(dashboard: Board) -> None:
+    board = dashboard()
+    page = board.page
+    board.open("console")
+    command = page.get_by_role("combobox", name="Command")
+    command.select_option("ECHO")
+    payload = page.get_by_role("textbox", name="Payload (JSON)")
+    payload.fill('{"hello": "world"}')
+    payload.press("Control+Enter")
+    response = page.locator("#console-response")
+    expect(response).to_contain_text('"type": "ECHO_RESPONSE"')
+    expect(response).to_contain_text('"hello": "world"')
+
+    command.select_option("GRANT_BONUS_TIME")  # the payload starts from the schema
+    expect(page.get_by_role("table", name="Payload fields")).to_contain_text("minutes")
+    assert '"minutes": 1' in payload.input_value()
+    payload.fill('{"minutes": 0}')
+    page.get_by_role("button", name="Send").click()
+    expect(page.locator("#console-status")).to_contain_text("failed: INVALID_PAYLOAD (HTTP 400")
+    board.shot("console")
+
+
+def test_guardian_shows_the_game_and_acts_on_it(dashboard: Board, game: Callable[[], object], game_name: str) -> None:
+    board = dashboard()
+    page = board.page
+    board.open("guardian")
+    expect(page.get_by_text("Not running")).to_be_visible()
+    meter = page.get_by_role("meter", name="Play time of alice today")
+    expect(meter).to_have_attribute("aria-valuemax", "90")
+    expect(page.get_by_role("img", name=re.compile("^alice, last 7 days"))).to_be_visible()
+
+    game()
+    expect(page.get_by_text("Playing now")).to_be_visible()
+    expect(page.get_by_role("list", name="Game processes")).to_contain_text(game_name)
+
+    page.get_by_role("combobox", name="Child").select_option("alice")
+    page.get_by_role("spinbutton", name="Minutes").fill("15")
+    page.get_by_role("button", name="Grant bonus time").click()
+    expect(meter).to_have_attribute("aria-valuemax", "105")
+    expect(page.get_by_text(re.compile("Granted 15 min to alice"))).to_be_visible()
+    board.shot("guardian-playing")
+
+    page.get_by_role("button", name="Force close the game").click()  # the dialog is accepted
+    expect(page.get_by_text("Not running")).to_be_visible()
+    board.shot("guardian")
+
+
+def test_a_restarted_server_shows_reconnecting_then_every_missed_event(dashboard: Board) -> None:
+    board = dashboard()
+    server, page = board.server, board.page
+    board.open("events")
+    board.call("EMIT", {"count": 3})
+    board.call("COUNT", {"to": 200, "interval": 0.02})  # a stream of progress events, cut by the kill
+    expect(page.locator("#event-list tbody tr[data-seq]")).not_to_have_count(0)
+    time.sleep(0.5)
+    port = server.port
+    server.kill()  # SIGKILL mid-stream
+    expect(board.connection).to_contain_text("Reconnecting")
+    board.shot("reconnecting")
+    seen_before = seqs_shown(board)
+
+    server.start(port=port)  # same port, same data dir
+    board.call("EMIT", {"count": 5})  # while the page is (most likely) still waiting to retry
+    expect(board.connection).to_have_text("Live", timeout=15_000)
+    with server.http() as http:
+        everything = http.get("/api/events", params={"after": 0}).json()
+    expected = [event["seq"] for event in everything["events"]]
+    assert expected == list(range(1, len(expected) + 1))
+    expect(page.locator("#event-list tbody tr[data-seq]")).to_have_count(len(expected))
+    assert seqs_shown(board) == expected  # every event, before and after the kill, once each
+    assert set(seen_before) <= set(expected)
+    note = page.get_by_text(re.compile(rf"Reconnected after seq {max(seen_before)}: \d+ missed events? caught up"))
+    expect(note).to_be_visible()
+    board.shot("caught-up")
+
+
+def test_serve_open_prints_the_dashboard_address(tmp_path: Path) -> None:
+    env = {key: value for key, value in os.environ.items() if key not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    process = subprocess.Popen(
+        [*DESKBRIDGE, "serve", "diag", "--port", "0", "--data-dir", str(tmp_path), "--open"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        line = next(line for line in process.stdout if line.startswith("Dashboard: "))
+        token = (tmp_path / "token").read_text().strip()
+        url = line.removeprefix("Dashboard: ").strip()
+        assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/\?token={re.escape(token)}", url)
+        answer = httpx.get(url, headers={"Accept": "text/html"})
+        assert answer.status_code == 200
+        assert "<title>deskbridge</title>" in answer.text
+    finally:
+        process.kill()
+        process.wait()
