@@ -81,7 +81,7 @@ class Closed(msgspec.Struct):
     closed: bool
 
 
-def launch_failed(reason: str) -> CommandError:
+def _launch_failed(reason: str) -> CommandError:
     return CommandError(ErrorCode.BROWSER_LAUNCH_FAILED, f"cannot start the browser: {reason}")
 
 
@@ -93,7 +93,7 @@ def find_executable(
     if configured:
         found = shutil.which(os.path.expanduser(configured), path=search_path)
         if found is None:
-            raise launch_failed(f"studio.browser.executable is {configured!r}, which is not an executable file")
+            raise _launch_failed(f"studio.browser.executable is {configured!r}, which is not an executable file")
         return found
     for name in ON_PATH:
         found = shutil.which(name, path=search_path)
@@ -102,7 +102,7 @@ def find_executable(
     for candidate in _install_paths(platform, environ):
         if os.access(candidate, os.X_OK) and candidate.is_file():
             return str(candidate)
-    raise launch_failed(
+    raise _launch_failed(
         "no Chrome or Chromium found on PATH or in the usual places; install one or set studio.browser.executable"
     )
 
@@ -126,18 +126,17 @@ def launch_args(extra: Sequence[str]) -> list[str]:
     return [*BASE_ARGS, *(["--no-sandbox"] if as_root else []), *extra]
 
 
-def clear_stale_lock(profile: Path) -> bool:
-    """Remove Chrome's singleton entries if they name a process that is dead on this host; True if removed.
+def clear_stale_lock(profile: Path) -> None:
+    """Remove Chrome's singleton entries if they name a process that is dead on this host.
 
     :func:`lock_holder` says no live browser holds the profile; a lock link
     still there was left by a crash, and Chrome would refuse or hesitate.
     """
     if sys.platform == "win32" or lock_holder(profile) is not None or not (profile / SINGLETON_LOCK).is_symlink():
-        return False
+        return
     for entry in SINGLETON_ENTRIES:
         (profile / entry).unlink(missing_ok=True)
     log.info("removed the stale browser lock of %s (its process is gone)", profile)
-    return True
 
 
 def _reason(message: str) -> str:
@@ -166,7 +165,7 @@ class Browsers:
     def __init__(self, settings: BrowserSettings, accounts: AccountManager, start_url: str) -> None:
         self._settings = settings
         self._accounts = accounts
-        self.start_url = start_url
+        self._start_url = start_url
         self._open: dict[str, _Open] = {}
         self._account_locks: dict[str, asyncio.Lock] = {}
         self._playwright: Playwright | None = None
@@ -212,6 +211,7 @@ class Browsers:
         return self._accounts.profile(account_name, "$.account_name").name
 
     def is_open(self, account_name: str) -> bool:
+        """Whether the studio has a browser open for the account (any spelling of its name)."""
         return names.name_key(account_name) in self._open
 
     async def close_all(self) -> None:
@@ -247,7 +247,7 @@ class Browsers:
             )
         except PlaywrightError as exc:
             self._accounts.refuse_if_locked(name)  # another browser took the profile meanwhile?
-            raise launch_failed(f"{executable}: {_reason(exc.message)}") from None
+            raise _launch_failed(f"{executable}: {_reason(exc.message)}") from None
         opened = _Open(name, profile, context, headless, executable)
         self._open[names.name_key(name)] = opened
         context.on("close", lambda _: self._forget(opened))
@@ -262,7 +262,7 @@ class Browsers:
             profile.mkdir(mode=0o700, parents=True, exist_ok=True)
             clear_stale_lock(profile)
         except OSError as exc:
-            raise launch_failed(f"cannot prepare the profile {profile}: {exc.strerror or exc}") from None
+            raise _launch_failed(f"cannot prepare the profile {profile}: {exc.strerror or exc}") from None
         return executable
 
     async def _start_playwright(self) -> Playwright:
@@ -274,7 +274,7 @@ class Browsers:
                 try:
                     self._playwright = await async_playwright().start()
                 except (PlaywrightError, OSError) as exc:
-                    raise launch_failed(f"Playwright cannot start: {exc}") from None
+                    raise _launch_failed(f"Playwright cannot start: {exc}") from None
             return self._playwright
 
     async def _open_start_page(self, context: BrowserContext) -> str | None:
@@ -283,7 +283,7 @@ class Browsers:
 
         try:
             page = context.pages[0] if context.pages else await context.new_page()
-            await page.goto(self.start_url, wait_until="commit", timeout=self._settings.session_wait * 1000)
+            await page.goto(self._start_url, wait_until="commit", timeout=self._settings.session_wait * 1000)
         except PlaywrightError as exc:
             return _reason(exc.message)
         return None
@@ -307,7 +307,7 @@ class Browsers:
             profile_path=str(current.profile),
             headless=current.headless,
             executable=current.executable,
-            url=self.start_url,
+            url=self._start_url,
             already_open=already_open,
             page_error=page_error,
         )

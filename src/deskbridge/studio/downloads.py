@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -114,7 +114,7 @@ class Downloads:
 
         async def work(op: Operation) -> dict[str, Any]:
             current_operation.set(op)
-            report = _BatchReport(op, self._events, len(clips))
+            report = _BatchReport(op, self._events, self._notices, len(clips))
             downloader = await self._downloader(session_token, account_name)
             results = await downloader.download_batch(
                 clips,
@@ -155,18 +155,15 @@ class Downloads:
 class _BatchReport:
     """The batch's counters, and the events of each clip's start and end."""
 
-    def __init__(
-        self, op: Operation, events: EventSink, total: int, clock: Callable[[], float] = time.monotonic
-    ) -> None:
+    def __init__(self, op: Operation, events: EventSink, notices: Notices, total: int) -> None:
         self._op = op
         self._events = events
-        self._notices = Notices(events)
+        self._notices = notices
         self._total = total
         self._counts = {"downloaded": 0, "skipped": 0, "failed": 0}
         self._received: dict[str, int] = {}
         self._bytes = 0
-        self._clock = clock
-        self._started = clock()
+        self._started = time.monotonic()
         op.progress(**self._counters())
 
     def clip(self, event: dict[str, Any]) -> None:
@@ -225,12 +222,12 @@ class _BatchReport:
 
     def _counters(self) -> dict[str, Any]:
         done = sum(self._counts.values())
-        elapsed = max(self._clock() - self._started, 1e-6)
+        elapsed = max(time.monotonic() - self._started, 1e-6)
         return {
             "total": self._total,
             "completed": done,
             **self._counts,
-            "progress": done * 100 // self._total if self._total else 100,
+            "progress": done * 100 // self._total,
             "bytes": self._bytes,
             "speed": round(self._bytes / elapsed, 1),
         }
