@@ -114,13 +114,16 @@ def parse_command(line: bytes | str) -> Command | Rejected:
     """Decode one command, or say precisely why it is not one."""
     try:
         return _command_decoder.decode(line)
-    except (msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
         pass
     # Slow path, only for bad input: find the most useful thing to say.
     try:
         value = _any_decoder.decode(line)
     except (msgspec.DecodeError, UnicodeDecodeError) as exc:
         return Rejected(failure(_lenient_id(line), ErrorCode.PARSE_ERROR, f"line is not valid JSON: {exc}"))
+    except RecursionError:
+        # msgspec stops at the interpreter's recursion limit (about 1000 levels) rather than overflow the stack
+        return Rejected(failure(None, ErrorCode.PARSE_ERROR, "line is nested too deeply to decode"))
     if not isinstance(value, dict):
         kind = type(value).__name__ if value is not None else "null"
         return Rejected(failure(None, ErrorCode.INVALID_MESSAGE, f"a command must be a JSON object, not {kind}"))
@@ -148,6 +151,11 @@ def _lenient_id(line: bytes | str) -> Id:
     except (ValueError, RecursionError):
         return None
     raw_id = value.get("id") if isinstance(value, dict) else None
+    if isinstance(raw_id, str) and not raw_id.isascii():
+        try:
+            raw_id.encode()
+        except UnicodeEncodeError:  # the id itself is the lone surrogate: it cannot be echoed
+            return None
     return raw_id if isinstance(raw_id, (str, int)) and not isinstance(raw_id, bool) else None
 
 

@@ -182,7 +182,7 @@ class Router:
             return
         try:
             command = protocol.decode_command(item)
-        except (msgspec.DecodeError, UnicodeDecodeError):
+        except (msgspec.DecodeError, UnicodeDecodeError, RecursionError):
             rejected = protocol.parse_command(item)
             assert isinstance(rejected, protocol.Rejected)
             reply(rejected.response)
@@ -205,6 +205,9 @@ class Router:
             return
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
             reply(protocol.failure(command.id, ErrorCode.PARSE_ERROR, f"payload is not valid JSON: {exc}"))
+            return
+        except RecursionError:
+            reply(protocol.failure(command.id, ErrorCode.PARSE_ERROR, "payload is nested too deeply"))
             return
         if route.inline:
             try:
