@@ -1,0 +1,93 @@
+"""What the robustness tests share: recorded figures, process metrics, small file systems to fill or freeze.
+
+Figures go to ``artifacts/reliability/<case>.json`` (or
+``$DESKBRIDGE_RELIABILITY_DIR``); ``tools/reliability.py`` runs the cases
+and renders them into docs/reliability.md.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FIGURES_ENV = "DESKBRIDGE_RELIABILITY_DIR"
+
+
+def figures_dir() -> Path:
+    return Path(os.environ.get(FIGURES_ENV) or ROOT / "artifacts" / "reliability")
+
+
+def record(case: str, **figures: Any) -> None:
+    """Keep the figures ``case`` measured (merged with what it recorded earlier in this run)."""
+    directory = figures_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{case}.json"
+    known: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        known = json.loads(path.read_text())
+    path.write_text(json.dumps({**known, **figures}, indent=1, sort_keys=True) + "\n")
+
+
+# -- processes ------------------------------------------------------------------------------
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for {pid}")
+
+
+def open_fds(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/fd"))
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank percentile (``q`` in 0-100) of ``values``."""
+    ordered = sorted(values)
+    if not ordered:
+        return math.nan
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def gaps_and_duplicates(seqs: Sequence[int], head: int) -> tuple[int, int]:
+    """How many of 1..``head`` are missing from ``seqs``, and how many ``seqs`` came more than once."""
+    return len(set(range(1, head + 1)) - set(seqs)), len(seqs) - len(set(seqs))
+
+
+# -- file systems ------------------------------------------------------------------------------
+
+
+def _mount(*argv: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(["mount", *argv], capture_output=True, text=True, check=False)
+
+
+@contextlib.contextmanager
+def tmpfs(path: Path, size: str) -> Iterator[Path]:
+    """A tmpfs of ``size`` (``2m``) mounted on ``path`` for the block; the test skips where mounting is not allowed."""
+    path.mkdir(parents=True, exist_ok=True)
+    if os.name != "posix" or os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs needs root (Linux): run the suite as root or in a container")
+    done = _mount("-t", "tmpfs", "-o", f"size={size},mode=0700", "tmpfs", str(path))
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True, check=False)
+
+
+def remount(path: Path, mode: str) -> None:
+    """Make the tmpfs at ``path`` read-only (``ro``) or writable again (``rw``)."""
+    done = _mount("-o", f"remount,{mode}", str(path))
+    if done.returncode != 0:
+        pytest.skip(f"cannot remount {path} {mode}: {done.stderr.strip()}")
