@@ -46,7 +46,7 @@ export function toTypeScript(schema, apps) {
     );
   }
   out.push('}', '', '/** Every event type the backend emits. */');
-  out.push(`export type EventType =${schema.events.map((name) => `\n  | ${JSON.stringify(name)}`).join('')};`);
+  out.push(`export type EventType =${schema.events.map((/** @type {string} */ name) => `\n  | ${JSON.stringify(name)}`).join('')};`);
   out.push('', '/** The whole schema, for `Client<Schema>`. */', 'export interface Schema {');
   out.push('  commands: Commands;', '  events: EventType;', '}');
   for (const [name, definition] of Object.entries(schema.$defs)) {

@@ -3,10 +3,15 @@
  */
 
 /**
+ * @template T
+ * @typedef {{promise: Promise<T>, resolve: (value: T) => void, reject: (error: unknown) => void}} Deferred
+ */
+
+/**
  * A promise with its resolvers. Rejecting it is never an "unhandled rejection" on its own (not every
  * caller awaits every promise the client hands out); whoever awaits it still gets the error.
  * @template T
- * @returns {{promise: Promise<T>, resolve: (value: T) => void, reject: (error: unknown) => void}}
+ * @returns {Deferred<T>}
  */
 export function deferred() {
   /** @type {(value: T) => void} */ let resolve = () => {};

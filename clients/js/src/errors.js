@@ -61,7 +61,7 @@ export class Refused extends DeskbridgeError {
   }
 }
 
-/** The wire's refusal codes (docs/web.md), by HTTP status; a close code 44xx mirrors status 4xx. */
+/** @type {Record<number, string>} The wire's refusal codes (docs/web.md), by HTTP status; a close code 44xx mirrors status 4xx. */
 const REFUSAL_CODES = { 400: 'BAD_REQUEST', 401: 'UNAUTHORIZED', 403: 'FORBIDDEN_ORIGIN', 421: 'MISDIRECTED_REQUEST' };
 
 /** The backend process failed or died before it was ready; `stderr` holds the tail of what it wrote. */

@@ -13,6 +13,7 @@ const REFUSALS = new Set(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN_ORIGIN', 'MI
 
 export class HttpApi {
   #base;
+  /** @type {Record<string, string>} */
   #headers;
   #clientId;
   #fetch;
@@ -54,7 +55,7 @@ export class HttpApi {
 
   /**
    * @param {string} path
-   * @param {RequestInit} init
+   * @param {{method?: string, body?: string, headers?: Record<string, string>, signal?: AbortSignal}} init
    * @returns {Promise<{status: number, body: any}>}
    */
   async #request(path, init) {

@@ -37,11 +37,13 @@ export class StdioClient extends Client {
   #options;
   /** @type {import('node:child_process').ChildProcessWithoutNullStreams | null} */
   #child = null;
+  /** @type {import('./callbacks.js').Deferred<Record<string, any>>} */
   #started = deferred();
-  /** @type {ReturnType<typeof deferred<number | null>>} */
+  /** @type {import('./callbacks.js').Deferred<number | null>} */
   #exited = deferred();
   /** @type {string | null} why it could not start, if the backend or the OS said */
   #startError = null;
+  #closing = false;
 
   /** @param {StdioOptions} [options] */
   constructor(options = {}) {
@@ -60,7 +62,7 @@ export class StdioClient extends Client {
    * @returns {Promise<Record<string, any>>}
    */
   start() {
-    if (this.#child !== null) return this.#started.promise;
+    if (this.#child !== null || this.#closing) return this.#started.promise;
     const { apps, command, args, dataDir, env, cwd, readyTimeout } = this.#options;
     const argv = [...command.slice(1), 'stdio', ...apps, ...args, ...(dataDir ? ['--data-dir', dataDir] : [])];
     this._setStatus({ state: 'connecting', transport: 'stdio' });
@@ -93,9 +95,12 @@ export class StdioClient extends Client {
    * @returns {Promise<number | null>} its exit code (null when killed by a signal)
    */
   async close({ timeout = 5000 } = {}) {
+    this.#closing = true;
     const child = this.#child;
     if (child === null) {
-      this.session.close();
+      const error = new ConnectionLost('the client is closed');
+      this.#started.reject(error);
+      this.session.close(error);
       this._setStatus({ state: 'closed', transport: 'stdio' });
       return null;
     }
@@ -162,7 +167,7 @@ export class StdioClient extends Client {
     this.#started.reject(new BackendStartError(this.#startError ?? `the backend ${how} before it was ready`, tail));
     const error = new ConnectionLost(`the backend ${how}; its last stderr lines:\n${this.stderrTail.slice(-10).join('\n')}`);
     this.session.close(error);
-    this._setStatus({ state: 'closed', transport: 'stdio', error });
+    this._setStatus({ state: 'closed', transport: 'stdio', ...(!this.#closing && { error }) });
     this.#exited.resolve(code);
   }
 }

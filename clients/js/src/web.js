@@ -43,6 +43,7 @@ export class WebClient extends Client {
   #backoff;
   #upgradeBackoff;
   #stop = new AbortController();
+  /** @type {import('./callbacks.js').Deferred<void>} */
   #started = deferred();
   /** @type {Promise<void> | null} */
   #running = null;
@@ -50,6 +51,7 @@ export class WebClient extends Client {
   #socket = null;
   #polling = false;
   #opens = 0;
+  #closing = false;
 
   /**
    * @param {string} url any URL of the server: `http://127.0.0.1:8001`, `ws://127.0.0.1:8001/ws`, ...
@@ -61,9 +63,9 @@ export class WebClient extends Client {
     this.#options = { transport: 'auto', wait: 25, openTimeout: 10_000, WebSocket: globalThis.WebSocket, ...options };
     const base = new URL(url);
     const secure = base.protocol === 'https:' || base.protocol === 'wss:';
-    const query = new URLSearchParams({ ...(token && { token }), ...(clientId && { client_id: clientId }) });
+    const query = new URLSearchParams({ ...(token && { token }), ...(clientId && { client_id: clientId }) }).toString();
     this.#http = new HttpApi(`${secure ? 'https' : 'http'}://${base.host}`, { token, clientId, fetch: options.fetch });
-    this.#wsUrl = `${secure ? 'wss' : 'ws'}://${base.host}/ws${query.size ? `?${query}` : ''}`;
+    this.#wsUrl = `${secure ? 'wss' : 'ws'}://${base.host}/ws${query && `?${query}`}`;
     this.#backoff = new Backoff(options.backoff);
     this.#upgradeBackoff = new Backoff({ initial: 1000, maximum: 30_000, ...options.upgradeBackoff });
     if (after !== undefined) {
@@ -90,6 +92,7 @@ export class WebClient extends Client {
 
   /** Disconnect for good: calls and operations still waiting reject with `ConnectionLost`. */
   async close() {
+    this.#closing = true;
     this.#stop.abort();
     this.#socket?.close();
     await (this.#running ?? this.#shutdown(new ConnectionLost('the client is closed')));
@@ -185,6 +188,8 @@ export class WebClient extends Client {
       }
       for (;;) await this.#poll(this.#options.wait, stop.signal);
     } catch (error) {
+      // A refusal is final, and a first poll that fails fails this attempt; a later failure (or the
+      // end of polling, aborted by an upgrade or close()) ends polling, to be tried again.
       if (error instanceof Refused || (!this.#polling && !stop.signal.aborted)) throw error;
     } finally {
       this.#polling = false;
@@ -208,7 +213,8 @@ export class WebClient extends Client {
       return this.#resumed(answer.epoch, answer.head, true);
     }
     const answer = await this.#http.events({ after, epoch, wait, signal });
-    if (answer.epoch !== epoch || !answer.recovered) this.#resumed(answer.epoch, 0, answer.recovered);
+    // A new epoch restarts at 0, unless the cursor had no epoch: the server then trusted it.
+    if (answer.epoch !== epoch || !answer.recovered) this.#resumed(answer.epoch, epoch === null ? after : 0, answer.recovered);
     for (const event of answer.events) this.session.feed(event);
   }
 
@@ -217,8 +223,9 @@ export class WebClient extends Client {
    * @param {AbortSignal} signal
    */
   async #probe(signal) {
-    for (const delay of this.#upgradeBackoff.delays()) {
-      await sleep(delay, signal);
+    const delays = this.#upgradeBackoff.delays();
+    for (;;) {
+      await sleep(delays.next().value, signal);
       if (signal.aborted) return null;
       try {
         return await this.#openWebSocket(signal);
@@ -226,7 +233,6 @@ export class WebClient extends Client {
         // still unavailable: keep polling
       }
     }
-    return null;
   }
 
   /** @param {string} text @param {string} id */
@@ -261,7 +267,7 @@ export class WebClient extends Client {
   #shutdown(error) {
     this.#stop.abort();
     this.session.close(error);
-    this._setStatus({ state: 'closed', transport: null, ...(error instanceof Refused && { error }) });
+    this._setStatus({ state: 'closed', transport: null, ...(!this.#closing && { error }) });
     this.#started.reject(error);
   }
 }

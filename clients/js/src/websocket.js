@@ -60,7 +60,7 @@ export function openWebSocket(url, { WebSocket, cursor, timeout, signal, onNotic
     subscribed = true;
     opening();
     onNotice(message.data);
-    opened.resolve({ send: (text) => socket.send(text), close, closed: closed.promise });
+    opened.resolve({ send: (/** @type {string} */ text) => socket.send(text), close, closed: closed.promise });
   });
   socket.addEventListener('close', ({ code, reason }) => {
     opening();
