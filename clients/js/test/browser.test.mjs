@@ -45,19 +45,30 @@ describe('in a browser page', { skip: !chromium && 'no Chromium found', timeout:
     writeFileSync(config, JSON.stringify({ web: { allowed_origins: [origin] } }));
     server = new Server(['--config', config]);
     await server.start();
-  });
-  after(() => new Promise((resolve) => pages.close(resolve)));
+  }, { timeout: 20_000 });
+  after(
+    () => {
+      pages.closeAllConnections();
+      return new Promise((resolve) => pages.close(resolve));
+    },
+    { timeout: 5000 },
+  );
 
   /** Open the page in headless Chromium, pointed at `url`; what it reports. @param {string} url */
   async function runPage(url) {
-    const result = new Promise((resolve) => (delivered = resolve));
     const page = `${origin}/page.html#${encodeURIComponent(JSON.stringify({ url, token: server.token }))}`;
     const flags = ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', `--user-data-dir=${tempDir()}`];
-    const browser = spawn(/** @type {string} */ (chromium), [...flags, page], { stdio: 'ignore' });
+    // In a process group of its own, so that its helper processes (the network service) go with it.
+    const browser = spawn(/** @type {string} */ (chromium), [...flags, page], { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+    let stderr = '';
+    browser.stderr.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
     try {
-      return await result;
+      return await new Promise((resolve, reject) => {
+        delivered = resolve;
+        browser.on('exit', (code) => reject(new Error(`Chromium exited (${code}) before the page reported:\n${stderr}`)));
+      });
     } finally {
-      browser.kill('SIGKILL');
+      process.kill(-(/** @type {number} */ (browser.pid)), 'SIGKILL');
     }
   }
 

@@ -11,7 +11,7 @@ describe('behind a proxy that cannot carry WebSockets', { timeout: 30_000 }, () 
     await server.start();
     const proxy = await httpOnlyProxy(server.ready.port);
     const client = new WebClient(proxy.url, { token: server.token, ...FAST });
-    t.after(() => client.close());
+    t.after(() => client.close(), { timeout: 5000 });
     const transports = [];
     client.onStatus((status) => status.state === 'open' && transports.push(status.transport));
     const seqs = [];

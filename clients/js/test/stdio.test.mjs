@@ -6,7 +6,7 @@ import { DESKBRIDGE, diagOverStdio, tempDir, until } from './support.mjs';
 
 describe('a running backend', { timeout: 30_000 }, () => {
   const client = diagOverStdio();
-  before(() => client.start());
+  before(() => client.start(), { timeout: 20_000 });
 
   test('start() resolved with the BACKEND_READY line', () => {
     assert.equal(client.ready?.type, 'BACKEND_READY');

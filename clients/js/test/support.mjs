@@ -17,9 +17,12 @@ import { StdioClient } from '../src/stdio.js';
 
 /** @type {Array<() => unknown>} */
 const cleanups = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
+after(
+  async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup();
+  },
+  { timeout: 20_000 },
+);
 
 /** A fresh directory, removed when the test file ends. */
 export function tempDir() {

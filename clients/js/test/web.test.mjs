@@ -14,8 +14,8 @@ for (const transport of /** @type {const} */ (['websocket', 'polling'])) {
       await server.start();
       client = new WebClient(server.url, { token: server.token, transport, ...FAST });
       await client.start();
-    });
-    after(() => client.close());
+    }, { timeout: 20_000 });
+    after(() => client.close(), { timeout: 5000 });
 
     test('start() resolves on an open connection', () => {
       assert.equal(client.transport, transport);
@@ -65,7 +65,7 @@ for (const transport of /** @type {const} */ (['websocket', 'polling'])) {
 
 describe('a refused client', { timeout: 30_000 }, () => {
   const server = new Server();
-  before(() => server.start());
+  before(() => server.start(), { timeout: 20_000 });
 
   for (const [transport, status] of /** @type {const} */ ([['websocket', 4401], ['polling', 401], ['auto', 4401]])) {
     test(`${transport}: a wrong token rejects start() with Refused, for good`, async () => {
@@ -81,14 +81,14 @@ describe('a refused client', { timeout: 30_000 }, () => {
 });
 
 describe('a server killed with SIGKILL', { timeout: 30_000 }, () => {
-  test('the calls in flight reject; the client reconnects when it is back, missing no event', async () => {
+  test('the calls in flight reject; the client reconnects when it is back, missing no event', async (t) => {
     const server = new Server();
     await server.start();
     const client = new WebClient(server.url, { token: server.token, transport: 'websocket', ...FAST });
     const seqs = [];
     client.onEvent('*', (event) => seqs.push(event.seq));
     await client.start();
-    after(() => client.close());
+    t.after(() => client.close(), { timeout: 5000 });
 
     // Events on disk before the kill, some of them possibly not yet sent to the client.
     const sleeping = client.call('SLEEP', { seconds: 60 }).catch((error) => error);
