@@ -79,7 +79,7 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
             "advanced_options": {"weirdness": 50, "creativity": 75, "model": "v4"},
             "auto_submit": False,
         },
-        "NOT_IMPLEMENTED",
+        "ACCOUNT_NOT_FOUND",
     ),
     ("START_QUEUE_EXECUTION", {"queue_ids": ["queue-uuid-1", "queue-uuid-2"]}, "NOT_IMPLEMENTED"),
     ("GET_CREATION_HISTORY", {"account_name": "account_name"}, None),

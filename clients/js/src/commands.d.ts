@@ -87,11 +87,14 @@ export interface Commands {
     data: Queue;
     operation: false;
   };
-  /** Not available yet: song creation arrives with the next studio release */
+  /** Make songs from prompts on the account's create page (submitting only with auto_submit); an operation. */
   CREATE_SONGS_BATCH: {
-    payload: { [key: string]: unknown };
-    data: null;
-    operation: false;
+    payload: CreateSongsBatchPayload;
+    data: {
+      operation_id: string;
+      status: "pending";
+    };
+    operation: true;
   };
   /** Delete an account, its queues and download history; delete_profile also removes its profile. */
   DELETE_ACCOUNT: {
@@ -348,7 +351,7 @@ export interface Commands {
     data: { [key: string]: number };
     operation: false;
   };
-  /** Not available yet: song creation arrives with the next studio release */
+  /** Not available yet: queue execution arrives with the next studio release */
   START_QUEUE_EXECUTION: {
     payload: { [key: string]: unknown };
     data: null;
@@ -637,6 +640,28 @@ export interface Queue {
   created_at: string;
   updated_at: string;
   prompt_ids: number[];
+}
+
+export interface CreateSongsBatchPayload {
+  account_name: string;
+  prompts: PromptIn[];
+  /** @default 1 */
+  songs_per_session?: number;
+  advanced_options?: AdvancedOptions;
+  /** @default false */
+  auto_submit?: boolean;
+}
+
+/** The create page's advanced options; what is left out keeps the page's own setting. */
+export interface AdvancedOptions {
+  /** @default null */
+  weirdness?: number | null;
+  /** @default null */
+  creativity?: number | null;
+  /** @default null */
+  model?: string | null;
+  /** @default null */
+  exclude_styles?: string | null;
 }
 
 export interface DeleteAccountPayload {

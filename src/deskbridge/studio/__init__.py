@@ -10,11 +10,12 @@ from deskbridge.app import AppContext, AppSpec
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands
 from deskbridge.store import Database
-from deskbridge.studio import suno_commands
+from deskbridge.studio import creation_commands, suno_commands
 from deskbridge.studio.accounts import AccountManager
 from deskbridge.studio.browser import Browsers
 from deskbridge.studio.commands import Studio, register
 from deskbridge.studio.config import settings_from_config
+from deskbridge.studio.creator import Creator
 from deskbridge.studio.downloads import Downloads
 from deskbridge.studio.downloads_history import DownloadHistory
 from deskbridge.studio.history import CreationHistory
@@ -25,8 +26,8 @@ from deskbridge.studio.queues import QueueManager
 from deskbridge.studio.schema import MIGRATIONS
 from deskbridge.studio.sessions import Sessions
 
-NOT_YET = ("CREATE_SONGS_BATCH", "START_QUEUE_EXECUTION")
-"""Known commands whose implementation arrives with song creation."""
+NOT_YET = ("START_QUEUE_EXECUTION",)
+"""Known commands whose implementation arrives with queue execution."""
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 QUIET_LOGGERS = ("httpx", "httpcore")
 """They log every request's URL at INFO; a signed download URL is a credential and stays out of the log."""
@@ -69,8 +70,10 @@ def build(context: AppContext) -> Commands:
             browsers, sessions, Downloads(context.operations, context.events, sessions, downloads, settings, http)
         ),
     )
+    creator = Creator(browsers, settings.endpoints, Notices(context.events), history)
+    creation_commands.register(commands, creation_commands.Creation(context.operations, creator))
     for command_type in NOT_YET:
-        commands.not_implemented(command_type, "song creation arrives with the next studio release")
+        commands.not_implemented(command_type, "queue execution arrives with the next studio release")
     return commands
 
 

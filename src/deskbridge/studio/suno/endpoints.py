@@ -42,7 +42,9 @@ class Selectors(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     slider: Text = '[role="slider"]'
     weirdness_labels: tuple[Text, ...] = ("Weirdness", "Bizarreness")
     style_influence_labels: tuple[Text, ...] = ("Style influence",)
+    model_picker: Text = '[aria-label="Model"]'
     submit_text: Text = "Create"
+    dialog: Text = '[role="dialog"]'
     queue_full_text: Text = "generation in progress"
     captcha_markers: tuple[Text, ...] = ("hcaptcha", "turnstile", "challenges.cloudflare.com")
     clerk_ready: Text = "() => Boolean(window.Clerk && window.Clerk.session)"

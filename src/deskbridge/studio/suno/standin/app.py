@@ -1,4 +1,4 @@
-"""The stand-in Suno's routes: a sign-in page, Clerk, the studio API, the CDN, and a control API.
+"""The stand-in Suno's routes: a sign-in page, the create page, Clerk, the studio API, the CDN, and a control API.
 
 One Starlette app serves every Suno host under one base URL
 (:func:`standin_endpoints` says where each host lives: Clerk under
@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from deskbridge.studio.suno.endpoints import Endpoints
+from deskbridge.studio.suno.standin.create_page import CAPTCHA_PAGE, CREATE_PAGE, Creations
 from deskbridge.studio.suno.standin.faults import Fault, Faults
 from deskbridge.studio.suno.standin.state import FORMATS, Settings, SunoState
 
@@ -83,6 +84,8 @@ def _serve_bytes(request: Request, data: bytes, media_type: str) -> Response:
 
 def create_app(state: SunoState) -> Faults:
     """The ASGI app to serve: the routes, wrapped in their fault table and request log."""
+
+    creations = Creations(state)
 
     def session(request: Request) -> str | None:
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
@@ -216,6 +219,23 @@ def create_app(state: SunoState) -> Faults:
     async def forbidden(request: Request) -> Response:
         return _detail(403, "Forbidden")
 
+    # -- creating songs -------------------------------------------------------
+
+    async def create_page(request: Request) -> Response:
+        return HTMLResponse(CREATE_PAGE)
+
+    async def captcha_page(request: Request) -> Response:
+        return HTMLResponse(CAPTCHA_PAGE)
+
+    async def captcha_check(request: Request) -> Response:
+        return unauthorized() if session(request) is None else _json({"required": creations.settings.captcha})
+
+    async def generate(request: Request) -> Response:
+        if session(request) is None:
+            return unauthorized()
+        status, answer = creations.generate(msgspec.convert(await request.json(), dict[str, Any]))
+        return _json(answer, status)
+
     # -- the CDN --------------------------------------------------------------
 
     async def cdn_file(request: Request) -> Response:
@@ -243,7 +263,13 @@ def create_app(state: SunoState) -> Faults:
         state.settings = state.defaults
         state.sessions.clear()
         state.add_clips([], replace=True)
+        creations.reset()
         return _json({"ok": True})
+
+    async def control_create(request: Request) -> Response:
+        if request.method == "POST":
+            creations.configure(msgspec.convert(await request.json(), dict[str, Any]))
+        return _json({"settings": creations.settings, "requests": creations.requests})
 
     async def control_clips(request: Request) -> Response:
         body = await request.json()
@@ -286,6 +312,10 @@ def create_app(state: SunoState) -> Faults:
         Route("/api/download/authorize", authorize, methods=["POST"]),
         Route("/api/download/clip/{id}", download),
         Route("/api/forbidden", forbidden),
+        Route("/create", create_page),
+        Route("/captcha/hcaptcha.html", captcha_page),
+        Route("/api/c/check", captcha_check, methods=["POST"]),
+        Route("/api/generate/v2-web/", generate, methods=["POST"]),
         Route("/cdn/authorized/{name}", cdn_authorized),
         Route("/cdn/{name}", cdn_file),
         Route("/_control/reset", control_reset, methods=["POST"]),
@@ -295,6 +325,7 @@ def create_app(state: SunoState) -> Faults:
         Route("/_control/session", control_session, methods=["POST"]),
         Route("/_control/revoke", control_revoke, methods=["POST"]),
         Route("/_control/requests", control_requests, methods=["GET", "DELETE"]),
+        Route("/_control/create", control_create, methods=["GET", "POST"]),
     ]
     faults = Faults(Starlette(routes=routes))
     return faults

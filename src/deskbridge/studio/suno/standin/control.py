@@ -58,6 +58,19 @@ class StandinControl:
         """Sign every session out: tokens and ``__client`` cookies stop working."""
         self._post("revoke", {})
 
+    def create(self, **changes: Any) -> dict[str, Any]:
+        """Change the create page's settings (``delay``, ``captcha``, ``queue_full``, ``fail_titles``);
+        answers them with every generate request body received so far."""
+        response = self._http.post("/_control/create", json=changes)
+        response.raise_for_status()
+        answer: dict[str, Any] = response.json()
+        return answer
+
+    def generated(self) -> list[dict[str, Any]]:
+        """The bodies of the generate requests received, oldest first."""
+        requests: list[dict[str, Any]] = self.create()["requests"]
+        return requests
+
     def fetch(self, url: str) -> bytes:
         """The bytes served at ``url`` (a file's URL as a clip gives it), fetched without any fault's interference."""
         response = self._http.get(url, headers={CONTROL_HEADER: "1"})
