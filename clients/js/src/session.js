@@ -190,6 +190,21 @@ export class Session {
     this.lastSeq = after;
   }
 
+  /** The ids of the operations started here that have not ended yet. */
+  runningOperations() {
+    return [...this.#operations.keys()];
+  }
+
+  /**
+   * An operation will never end (the backend that ran it is gone): fail its handle.
+   * @param {string} operationId
+   * @param {unknown} error
+   */
+  abandon(operationId, error) {
+    this.#operations.get(operationId)?._fail(error);
+    this.#operations.delete(operationId);
+  }
+
   /**
    * Fail one call (its request was lost, or its caller gave up).
    * @param {string} id

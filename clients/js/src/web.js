@@ -51,6 +51,8 @@ export class WebClient extends Client {
   #socket = null;
   #polling = false;
   #opens = 0;
+  /** The newest seq on disk when the event stream last (re)started. */
+  #head = 0;
   #closing = false;
 
   /**
@@ -148,7 +150,10 @@ export class WebClient extends Client {
       cursor,
       timeout: openTimeout,
       signal,
-      onNotice: (notice) => this.#resumed(notice.epoch, notice.after, notice.recovered),
+      onNotice: (notice) => {
+        this.#head = notice.last_seq;
+        this.#resumed(notice.epoch, notice.after, notice.recovered);
+      },
       onMessage: (message) => this.session.feed(message),
     });
   }
@@ -210,9 +215,11 @@ export class WebClient extends Client {
     const { lastSeq: after, epoch } = this.session;
     if (epoch === null && after === 0) {
       const answer = await this.#http.events({ after, epoch, wait: 0, limit: 1, signal });
+      this.#head = answer.head;
       return this.#resumed(answer.epoch, answer.head, true);
     }
     const answer = await this.#http.events({ after, epoch, wait, signal });
+    this.#head = answer.head;
     // A new epoch restarts at 0, unless the cursor had no epoch: the server then trusted it.
     if (answer.epoch !== epoch || !answer.recovered) this.#resumed(answer.epoch, epoch === null ? after : 0, answer.recovered);
     for (const event of answer.events) this.session.feed(event);
@@ -261,6 +268,31 @@ export class WebClient extends Client {
     this.#opens++;
     this._setStatus({ state: 'open', transport, recovered: this.recovered ?? true, epoch: this.epoch ?? undefined });
     this.#started.resolve();
+    if (this.#opens > 1) this.#abandonLostOperations(this.#head);
+  }
+
+  /**
+   * After a reconnection, once the events missed meanwhile are in: an operation the server no longer
+   * knows died with the server's previous run (a crash leaves no terminal event), so its handle would
+   * wait forever. Fail it instead.
+   * @param {number} head the newest seq on disk when the stream restarted
+   */
+  async #abandonLostOperations(head) {
+    if (this.session.lastSeq < head) {
+      await new Promise((resolve) => {
+        const stop = this.session.onEvent('*', (event) => {
+          if (/** @type {number} */ (event.seq) < head) return;
+          stop();
+          resolve(undefined);
+        });
+      });
+    }
+    for (const id of this.session.runningOperations()) {
+      const error = await this.call('GET_OPERATION', { operation_id: id }).then(() => null, (error) => error);
+      if (error?.error_code === 'OPERATION_NOT_FOUND') {
+        this.session.abandon(id, new ConnectionLost(`operation ${id} was lost: the server restarted while it ran`));
+      }
+    }
   }
 
   /** @param {unknown} error */

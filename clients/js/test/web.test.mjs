@@ -81,7 +81,7 @@ describe('a refused client', { timeout: 30_000 }, () => {
 });
 
 describe('a server killed with SIGKILL', { timeout: 30_000 }, () => {
-  test('the calls in flight reject; the client reconnects when it is back, missing no event', async (t) => {
+  test('the calls in flight reject; the client reconnects when it is back, missing no event; its operations end', async (t) => {
     const server = new Server();
     await server.start();
     const client = new WebClient(server.url, { token: server.token, transport: 'websocket', ...FAST });
@@ -92,6 +92,8 @@ describe('a server killed with SIGKILL', { timeout: 30_000 }, () => {
 
     // Events on disk before the kill, some of them possibly not yet sent to the client.
     const sleeping = client.call('SLEEP', { seconds: 60 }).catch((error) => error);
+    const counting = client.startOperation('COUNT', { to: 100_000, interval: 0.01 });
+    await counting.started;
     await client.call('EMIT', { count: 300 });
     const bursts = Array.from({ length: 5 }, () => client.call('EMIT', { count: 100 }).catch(() => 'lost'));
     await server.kill('SIGKILL');
@@ -104,6 +106,7 @@ describe('a server killed with SIGKILL', { timeout: 30_000 }, () => {
     await server.start(); // same data directory, same port
     await until(() => client.status.state === 'open', 'the reconnection');
     assert.equal(client.recovered, true);
+    await assert.rejects(counting.result(), { name: 'ConnectionLost', message: /the server restarted/ });
     await client.call('EMIT', { count: 100 });
 
     const logged = await server.loggedSeqs();
