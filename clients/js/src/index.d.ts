@@ -111,7 +111,10 @@ export class Operation<Started = { operation_id: string; status: 'pending' }> {
   readonly started: Promise<Started>;
   /** Receive every progress payload from now on, the terminal one included. Returns an unregister function. */
   onProgress(callback: (payload: ProgressPayload) => void): () => void;
-  /** Its result; rejects with `OperationFailed` (`status` `failed` or `cancelled`), the command's error, or `ConnectionLost`. */
+  /**
+   * Its result; rejects with `OperationFailed` (`status` `failed` or `cancelled`), the command's error, or
+   * `ConnectionLost` (the client closed, the stdio backend died, or a restarted server no longer knows it).
+   */
   result<R = unknown>(): Promise<R>;
   /** Ask the backend to stop it; false when it had already finished. */
   cancel(): Promise<boolean>;

@@ -50,7 +50,8 @@ export class Operation {
 
   /**
    * The operation's result. Rejects with {@link OperationFailed} when it failed or was cancelled, with the
-   * command's error when it could not start, or with `ConnectionLost` when the client closed first.
+   * command's error when it could not start, or with `ConnectionLost` when it cannot end any more (the
+   * client closed, the stdio backend died, a restarted server no longer knows it).
    * @returns {Promise<unknown>}
    */
   result() {
