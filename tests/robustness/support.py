@@ -17,9 +17,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES_ENV = "DESKBRIDGE_RELIABILITY_DIR"
+FUZZ_RANDOM = bool(os.environ.get("DESKBRIDGE_FUZZ_RANDOM"))
+"""By default the fuzzers draw the same inputs every run, so that CI fails on a change rather than on luck;
+``DESKBRIDGE_FUZZ_RANDOM=1`` lets them explore (with more examples: see each module)."""
+FUZZ_SETTINGS = settings(
+    deadline=None,
+    derandomize=not FUZZ_RANDOM,
+    database=None if not FUZZ_RANDOM else settings.default.database,
+    suppress_health_check=list(HealthCheck),
+)
+"""The hypothesis settings every fuzz test starts from: ``@settings(FUZZ_SETTINGS, max_examples=N)``."""
 
 
 def figures_dir() -> Path:

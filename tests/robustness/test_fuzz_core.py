@@ -21,10 +21,10 @@ from typing import Any
 
 import pytest
 from fuzz.core_checks import check_stream
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.robustness.support import ROOT, record
+from tests.robustness.support import FUZZ_RANDOM, FUZZ_SETTINGS, ROOT, record
 
 FUZZ_SCRIPT = ROOT / "fuzz" / "fuzz_framer.py"
 SEED_CORPUS = ROOT / "fuzz" / "corpus"
@@ -79,7 +79,7 @@ cuts = st.lists(st.integers(0, 4000), max_size=12)
 # -- properties ------------------------------------------------------------------------------
 
 
-@settings(max_examples=400, deadline=None)
+@settings(FUZZ_SETTINGS, max_examples=400)
 @given(stream=st.one_of(any_bytes, streams_of(any_bytes)), max_line=line_limits, cuts=cuts)
 def test_arbitrary_bytes_frame_as_the_model_says_whatever_the_cuts(
     stream: bytes, max_line: int, cuts: list[int]
@@ -87,7 +87,7 @@ def test_arbitrary_bytes_frame_as_the_model_says_whatever_the_cuts(
     check_stream(stream, cuts, max_line)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(FUZZ_SETTINGS, max_examples=300)
 @given(stream=streams_of(json_lines()), max_line=line_limits, cuts=cuts)
 @example(stream=b'{"id":"\\ud800","type":"PING"}\n', max_line=1 << 24, cuts=[])
 @example(stream=nested(5000) + b"\n", max_line=1 << 24, cuts=[])
@@ -96,7 +96,7 @@ def test_every_line_decodes_to_a_command_or_its_error_response(stream: bytes, ma
     check_stream(stream, cuts, max_line)
 
 
-@settings(max_examples=100, deadline=None)
+@settings(FUZZ_SETTINGS, max_examples=100)
 @given(stream=streams_of(json_lines()), max_line=line_limits, cuts=cuts)
 def test_the_same_messages_come_out_of_whole_and_cut_streams(stream: bytes, max_line: int, cuts: list[int]) -> None:
     assert check_stream(stream, cuts, max_line) == check_stream(stream, [], max_line)
@@ -111,7 +111,8 @@ def test_a_bounded_coverage_guided_pass_finds_nothing(tmp_path: Path) -> None:
     work.mkdir()
     result = subprocess.run(
         [sys.executable, str(FUZZ_SCRIPT), str(work), str(SEED_CORPUS), f"-runs={ATHERIS_RUNS}",
-         f"-artifact_prefix={tmp_path}/", "-max_total_time=120", "-print_final_stats=1"],
+         f"-artifact_prefix={tmp_path}/", "-max_total_time=120", "-print_final_stats=1",
+         *([] if FUZZ_RANDOM else ["-seed=1"])],
         capture_output=True, text=True, timeout=300, cwd=ROOT,
     )  # fmt: skip
     crashes = sorted(p.name for p in tmp_path.glob("crash-*"))
