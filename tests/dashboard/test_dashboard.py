@@ -15,10 +15,8 @@ import httpx
 import pytest
 from playwright.sync_api import expect
 
-from tests.dashboard.conftest import SLEEP, Dashboard, needs_chromium
+from tests.dashboard.support import SLEEP, Dashboard
 from tests.support import DESKBRIDGE
-
-pytestmark = needs_chromium
 
 Board = Callable[..., Dashboard]
 
@@ -85,6 +83,13 @@ def test_the_page_needs_the_token(dashboard: Board) -> None:
     expect(board.connection).to_have_text("Live")
     assert "token" not in page.url
     expect(page.get_by_role("heading", name="Studio")).to_be_visible()
+
+
+def test_without_authentication_the_page_needs_no_token(dashboard: Board) -> None:
+    board = dashboard(1280, 800, "--no-auth")
+    board.page.goto(board.server.url + "/")
+    expect(board.connection).to_have_text("Live")
+    expect(board.page.get_by_role("heading", name="Studio")).to_be_visible()
 
 
 def test_creating_an_account_shows_it(dashboard: Board) -> None:
@@ -229,6 +234,13 @@ def test_guardian_shows_the_game_and_acts_on_it(dashboard: Board, game: Callable
 
     page.get_by_role("button", name="Force close the game").click()  # the dialog is accepted
     expect(page.get_by_text("Not running")).to_be_visible()
+
+    # no time left but the bonus: playing again crosses the 15-minute warning
+    board.call("SET_DAILY_LIMIT", {"minutes": 0, "child": "alice"})
+    game()
+    alerts = page.get_by_role("list", name="Warnings and notifications")
+    expect(alerts.get_by_role("listitem")).to_contain_text("alice has 15 min left today.")
+    expect(meter).to_have_attribute("aria-valuemax", "15")
     board.shot("guardian")
 
 

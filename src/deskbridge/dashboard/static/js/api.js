@@ -18,7 +18,7 @@ export function createApi(token) {
     try {
       response = await fetch("/api/command", {
         method: "POST",
-        headers: { "Content-Type": "application/json", Authorization: `Bearer ${token}` },
+        headers: { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) },
         body,
       });
     } catch {

@@ -4,7 +4,7 @@
 // a drop -> "reconnecting" (with backoff) -> "catching-up" -> "live";
 // a refusal (close codes 4400-4499: token, Origin, Host) -> "refused", never retried.
 //
-// Dispatches "state" ({state, attempt, pending}), "event" (each event once, in seq order)
+// Dispatches "state" ({state, attempt, pending}) on each change, "event" (each event once, in seq order)
 // and "live" ({first, recovered, after, caught_up}) each time the stream is caught up.
 
 const RETRY_FIRST_MS = 250;
@@ -18,7 +18,10 @@ export class Connection extends EventTarget {
   #resume = null;
   #connected = false;
 
-  /** @param cursor {{epoch: string, after: number}} where the stream starts */
+  /**
+   * @param token {string|null} null when the server runs without authentication
+   * @param cursor {{epoch: string, after: number}} where the stream starts
+   */
   constructor(token, cursor) {
     super();
     this.#token = token;
@@ -30,7 +33,7 @@ export class Connection extends EventTarget {
   open() {
     const url = new URL("/ws", location.href);
     url.protocol = location.protocol === "https:" ? "wss:" : "ws:";
-    url.searchParams.set("token", this.#token);
+    if (this.#token) url.searchParams.set("token", this.#token);
     url.searchParams.set("epoch", this.epoch);
     url.searchParams.set("after", String(this.lastSeq));
     const socket = new WebSocket(url);
@@ -54,7 +57,6 @@ export class Connection extends EventTarget {
     if (this.state === "catching-up") {
       this.#caughtUp += 1;
       if (this.lastSeq >= this.#target) this.#live();
-      else this.#set("catching-up", { pending: this.#target - this.lastSeq });
     }
   }
 
@@ -79,7 +81,7 @@ export class Connection extends EventTarget {
 
   #closed(code) {
     if (code >= 4400 && code < 4500) {
-      this.#set("refused", { code });
+      this.#set("refused");
       return;
     }
     this.#attempt += 1;

@@ -31,8 +31,7 @@ export function showEmpty(note, empty) {
  * Update it with setBar; value null means "not known yet" (indeterminate).
  */
 export function bar(label, { role = "progressbar" } = {}) {
-  const element = h("div", { class: "bar", role, "aria-label": label, "aria-valuemin": 0 }, h("div", { class: "fill" }));
-  return element;
+  return h("div", { class: "bar", role, "aria-label": label, "aria-valuemin": 0 }, h("div", { class: "fill" }));
 }
 
 export function setBar(element, value, max = 100, text = null) {

@@ -32,12 +32,13 @@ const PANELS = [
 
 const problem = document.getElementById("problem");
 
+/** A panel's failure (a command refused, the backend gone) is said in the problem line. */
+function report(outcome) {
+  Promise.resolve(outcome).catch((error) => sayError(problem, error));
+}
+
 async function boot() {
-  const token = takeToken();
-  if (!token) {
-    location.replace("/"); // the server's answer says where the token is
-    return;
-  }
+  const token = takeToken(); // null when the server runs without authentication (--no-auth)
   const { call, send } = createApi(token);
   const [version, schema, head] = await Promise.all([
     call("GET_VERSION"),
@@ -52,21 +53,21 @@ async function boot() {
     schema,
     apps,
     connection,
-    /** Panels share facts here (the "accounts" list). */
+    /** Panels tell each other here ("accounts": the account lists were refilled). */
     bus: new EventTarget(),
     /** `fn(detail)` each time the stream is caught up: the moment to (re)load state. */
     onLive(fn) {
-      connection.addEventListener("live", (event) => {
-        Promise.resolve(fn(event.detail)).catch((error) => sayError(problem, error));
-      });
+      connection.addEventListener("live", (event) => report(fn(event.detail)));
     },
     /** `fn(event)` for events that arrive live; with `catchUp`, for missed ones too. */
     onEvent(fn, { catchUp = false } = {}) {
       connection.addEventListener("event", (event) => {
-        if (catchUp || connection.state === "live") {
-          Promise.resolve(fn(event.detail)).catch((error) => sayError(problem, error));
-        }
+        if (catchUp || connection.state === "live") report(fn(event.detail));
       });
+    },
+    /** `fn()` every `ms` while the stream is live (for what changes without events). */
+    every(ms, fn) {
+      setInterval(() => connection.state === "live" && report(fn()), ms);
     },
   };
   connection.addEventListener("live", () => say(problem, "")); // before the panels reload: they may say why not

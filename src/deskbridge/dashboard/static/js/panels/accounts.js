@@ -3,6 +3,7 @@
 
 import { fill, fillSelect, h, row, showEmpty } from "../dom.js";
 import { onSubmit, perform } from "../forms.js";
+import { reloader } from "../reload.js";
 
 export function mount({ call, schema, bus, onLive }) {
   const form = document.getElementById("account-create");
@@ -11,7 +12,7 @@ export function mount({ call, schema, bus, onLive }) {
   const empty = document.getElementById("accounts-empty");
   const can = (command) => command in schema.commands;
 
-  const load = async () => {
+  const load = reloader(async () => {
     const accounts = await call("GET_ACCOUNTS");
     fill(body, accounts.map(line));
     showEmpty(empty, accounts.length === 0);
@@ -19,8 +20,8 @@ export function mount({ call, schema, bus, onLive }) {
     for (const select of document.querySelectorAll("select[data-accounts]")) {
       fillSelect(select, names, select.dataset.all ?? null);
     }
-    bus.dispatchEvent(new CustomEvent("accounts", { detail: names }));
-  };
+    bus.dispatchEvent(new Event("accounts"));
+  });
 
   const act = (button, action) => perform(button, feedback, async () => {
     const message = await action();

@@ -95,10 +95,11 @@ export function mount({ schema, send }) {
       }
       say(status, `Sending ${select.value}…`);
       const started = performance.now();
-      const answer = await send(select.value, body);
-      response.textContent = JSON.stringify(answer.envelope, null, 2);
-      const outcome = answer.envelope.success ? "success" : `failed: ${answer.envelope.error_code}`;
-      return `${select.value}: ${outcome} (HTTP ${answer.status}, ${Math.round(performance.now() - started)} ms)`;
+      const { status: code, envelope } = await send(select.value, body);
+      response.textContent = JSON.stringify(envelope, null, 2);
+      const outcome = envelope.success ? "success" : `failed: ${envelope.error_code}`;
+      const took = Math.round(performance.now() - started);
+      say(status, `${select.value}: ${outcome} (HTTP ${code}, ${took} ms)`, { error: !envelope.success });
     });
   });
 }

@@ -6,9 +6,10 @@ import { reloader } from "../reload.js";
 
 const WHILE_PLAYING_MS = 15_000; // the session's length grows without events
 
-export function mount({ call, onEvent, onLive }) {
+export function mount({ call, onEvent, onLive, every }) {
   const state = document.getElementById("game-state");
   const processes = document.getElementById("game-processes");
+  const sessionLine = document.getElementById("game-session");
   const monitoring = document.getElementById("monitoring-state");
   const close = document.getElementById("force-close");
   const feedback = document.getElementById("game-feedback");
@@ -20,10 +21,8 @@ export function mount({ call, onEvent, onLive }) {
     state.textContent = playing ? "Playing now" : "Not running";
     state.dataset.playing = String(playing);
     const session = status.session;
-    fill(processes,
-      status.processes.map((p) => h("li", {}, `${p.name} (pid ${p.pid}), started ${clock(Date.parse(p.started_at))}`)),
-      session ? h("li", {}, `${session.child_profile}: ${minutes(session.duration_minutes)} this session`) : null,
-    ); // prettier-ignore
+    fill(processes, status.processes.map((p) => h("li", {}, `${p.name} (pid ${p.pid}), started ${clock(Date.parse(p.started_at))}`)));
+    sessionLine.textContent = session ? `${session.child_profile} has played ${minutes(session.duration_minutes)} this session.` : "";
     monitoring.textContent = status.active
       ? `Watching for ${status.active_child}.`
       : `Monitoring is paused${status.paused_until ? ` until ${new Date(status.paused_until).toLocaleString()}` : ""}: time is not counted.`;
@@ -39,5 +38,5 @@ export function mount({ call, onEvent, onLive }) {
   });
   onEvent((event) => (event.type === "roblox_event" || event.type === "session_event") && load());
   onLive(load);
-  setInterval(() => playing && load(), WHILE_PLAYING_MS);
+  every(WHILE_PLAYING_MS, () => playing && load());
 }

@@ -3,7 +3,7 @@
 const TEXT = {
   connecting: () => "Connecting…",
   live: () => "Live",
-  "catching-up": ({ pending }) => `Catching up… ${pending} missed event${pending === 1 ? "" : "s"} to go`,
+  "catching-up": ({ pending }) => `Catching up… ${pending} missed event${pending === 1 ? "" : "s"}`,
   reconnecting: ({ attempt }) => `Reconnecting… (attempt ${attempt})`,
   refused: () => "Refused: the token is wrong. Open the address deskbridge serve printed.",
 };

@@ -50,7 +50,7 @@ function week(child, days, limit) {
   ); // prettier-ignore
 }
 
-export function mount({ call, onEvent, onLive }) {
+export function mount({ call, onEvent, onLive, every }) {
   const usage = document.getElementById("usage");
   const chart = document.getElementById("week");
   const form = document.getElementById("bonus");
@@ -70,5 +70,5 @@ export function mount({ call, onEvent, onLive }) {
   });
   onEvent((event) => GUARDIAN_EVENTS.has(event.type) && load());
   onLive(load);
-  setInterval(load, REFRESH_MS);
+  every(REFRESH_MS, load);
 }
