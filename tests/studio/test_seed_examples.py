@@ -81,7 +81,7 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
         },
         "ACCOUNT_NOT_FOUND",
     ),
-    ("START_QUEUE_EXECUTION", {"queue_ids": ["queue-uuid-1", "queue-uuid-2"]}, "NOT_IMPLEMENTED"),
+    ("START_QUEUE_EXECUTION", {"queue_ids": ["queue-uuid-1", "queue-uuid-2"]}, "QUEUE_NOT_FOUND"),
     ("GET_CREATION_HISTORY", {"account_name": "account_name"}, None),
     (
         "ADD_CREATION_RECORD",

@@ -351,11 +351,14 @@ export interface Commands {
     data: { [key: string]: number };
     operation: false;
   };
-  /** Not available yet: queue execution arrives with the next studio release */
+  /** Run queues: each account's in its own browser, all accounts at once; resumable; an operation. */
   START_QUEUE_EXECUTION: {
-    payload: { [key: string]: unknown };
-    data: null;
-    operation: false;
+    payload: StartQueueExecutionPayload;
+    data: {
+      operation_id: string;
+      status: "pending";
+    };
+    operation: true;
   };
   /** Prints to stdout and runs a child that writes to fd 1: neither may reach the protocol stream. */
   STRAY_OUTPUT: {
@@ -991,6 +994,10 @@ export interface SetDailyLimitParams {
   child?: string | null;
   /** @default null */
   weekday?: "friday" | "monday" | "saturday" | "sunday" | "thursday" | "tuesday" | "wednesday" | null;
+}
+
+export interface StartQueueExecutionPayload {
+  queue_ids: string[];
 }
 
 export interface StrayPayload {

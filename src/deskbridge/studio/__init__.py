@@ -22,12 +22,11 @@ from deskbridge.studio.history import CreationHistory
 from deskbridge.studio.notices import Notices
 from deskbridge.studio.profiles import Profiles
 from deskbridge.studio.prompts import PromptLibrary
+from deskbridge.studio.queue_runner import QueueRunner
 from deskbridge.studio.queues import QueueManager
 from deskbridge.studio.schema import MIGRATIONS
 from deskbridge.studio.sessions import Sessions
 
-NOT_YET = ("START_QUEUE_EXECUTION",)
-"""Known commands whose implementation arrives with queue execution."""
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 QUIET_LOGGERS = ("httpx", "httpcore")
 """They log every request's URL at INFO; a signed download URL is a credential and stays out of the log."""
@@ -71,9 +70,8 @@ def build(context: AppContext) -> Commands:
         ),
     )
     creator = Creator(browsers, settings.endpoints, Notices(context.events), history)
-    creation_commands.register(commands, creation_commands.Creation(context.operations, creator))
-    for command_type in NOT_YET:
-        commands.not_implemented(command_type, "queue execution arrives with the next studio release")
+    runner = QueueRunner(context.operations, context.events, queues, library, creator, sessions)
+    creation_commands.register(commands, creation_commands.Creation(context.operations, creator), runner)
     return commands
 
 

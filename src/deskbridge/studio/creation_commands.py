@@ -1,9 +1,10 @@
-"""CREATE_SONGS_BATCH: seed 000's song creation, as an operation in the account's browser.
+"""CREATE_SONGS_BATCH and START_QUEUE_EXECUTION: seed 000's song creation, as operations in the accounts' browsers.
 
 The command answers at once with an ``operation_id``; ``SONG_CREATION_PROGRESS``
 follows each song, ``WARNING_UPDATE`` tells of a captcha or a full queue,
 ``ERROR_UPDATE`` of a song that failed (the others go on). The operation
 fails with ``BATCH_CREATION_FAILED`` only when no song could be made.
+START_QUEUE_EXECUTION is :mod:`.queue_runner`'s.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import msgspec
 from deskbridge.operations import Operation, Operations
 from deskbridge.router import Commands
 from deskbridge.studio.creator import AdvancedOptions, Creator, batch_failed
-from deskbridge.studio.fields import AccountNameField
+from deskbridge.studio.fields import AccountNameField, Identifier
 from deskbridge.studio.prompts import PromptIn
+from deskbridge.studio.queue_runner import QueueRunner
 
 Prompts = Annotated[list[PromptIn], msgspec.Meta(min_length=1, max_length=1_000)]
 PerSession = Annotated[int, msgspec.Meta(ge=1, le=1_000)]
+QueueIds = Annotated[list[Identifier], msgspec.Meta(min_length=1, max_length=1_000)]
 
 
 class CreateSongsBatchPayload(msgspec.Struct, kw_only=True):
@@ -32,6 +35,10 @@ class CreateSongsBatchPayload(msgspec.Struct, kw_only=True):
     advanced_options: AdvancedOptions = msgspec.field(default_factory=AdvancedOptions)
     auto_submit: bool = False
     """False: fill the form with the first prompt and leave it for the user to press Create."""
+
+
+class StartQueueExecutionPayload(msgspec.Struct, kw_only=True):
+    queue_ids: QueueIds
 
 
 @dataclass(frozen=True)
@@ -80,8 +87,13 @@ class Creation:
         return self.operations.prepare("CREATE_SONGS_BATCH", "SONG_CREATION_PROGRESS", work, {"total": total})
 
 
-def register(commands: Commands, creation: Creation) -> None:
+def register(commands: Commands, creation: Creation, runner: QueueRunner) -> None:
     @commands.command("CREATE_SONGS_BATCH")
     async def create_songs_batch(payload: CreateSongsBatchPayload) -> Operation:
         """Make songs from prompts on the account's create page (submitting only with auto_submit); an operation."""
         return await creation.batch(payload)
+
+    @commands.command("START_QUEUE_EXECUTION")
+    async def start_queue_execution(payload: StartQueueExecutionPayload) -> Operation:
+        """Run queues: each account's in its own browser, all accounts at once; resumable; an operation."""
+        return await runner.start(payload.queue_ids)

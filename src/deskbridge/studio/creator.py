@@ -102,11 +102,13 @@ class Creator:
         prompt: PromptIn,
         options: AdvancedOptions,
         queue_id: str | None = None,
+        clip_ids: list[str] | None = None,
     ) -> Song:
-        """Make one prompt's song and record its clips (or its failure) in the creation history."""  # fmt: skip
+        """Make one prompt's song (or await ``clip_ids``, made earlier) and record it in the creation history."""
         try:
-            await self.fill(page, prompt, options)
-            clip_ids = await self.submit(op, page, prompt.title)
+            if clip_ids is None:
+                await self.fill(page, prompt, options)
+                clip_ids = await self.submit(op, page, prompt.title)
             await self.finished(page, clip_ids)
         except SongFailed as exc:
             song = Song(prompt_index=index, title=prompt.title, status="failed", error=str(exc))

@@ -4,9 +4,10 @@ The page is what the studio's browser automation must cope with: a
 contenteditable lyrics editor (no ``.value``), sliders that move only with
 trusted pointer input, a model picker, a queue-full dialog and, when a test
 asks for one, a captcha iframe that only a person (the test, through
-``/_control/create``) clears. Each accepted generation answers two
-``submitted`` clips at once and puts them, complete, in the feed after
-:attr:`CreateSettings.delay` seconds; every request body is kept for tests.
+``/_control/create``) clears. Each accepted generation puts two
+``submitted`` clips in the feed at once (as Suno does), answers them, and
+completes them after :attr:`CreateSettings.delay` seconds; every request
+body is kept for tests.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from deskbridge.studio.suno.standin.state import SunoState
 
 class CreateSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     delay: float = 0.3
-    """Seconds before a generation's clips appear, complete, in the feed."""
+    """Seconds before a generation's clips are complete."""
     captcha: bool = False
     """The next Create shows a captcha that waits for ``captcha: false``."""
     queue_full: int = 0
@@ -62,18 +63,26 @@ class Creations:
             "tags": body.get("tags", ""),
             "negative_tags": body.get("negative_tags", ""),
         }
-        clips = [
-            {
-                "id": str(uuid.uuid4()),
-                "title": body.get("title", ""),
-                "model_name": body.get("mv"),
-                "metadata": metadata,
-            }
-            for _ in range(2)
-        ]
-        asyncio.get_running_loop().call_later(self.settings.delay, lambda: self.state.add_clips(clips, replace=False))
-        submitted = [{**clip, "status": "submitted", "audio_url": "", "batch_id": batch} for clip in clips]
+        made = self.state.add_clips(
+            [
+                {
+                    "title": body.get("title", ""),
+                    "model_name": body.get("mv"),
+                    "metadata": metadata,
+                    "status": "submitted",
+                }
+                for _ in range(2)
+            ],
+            replace=False,
+        )
+        asyncio.get_running_loop().call_later(self.settings.delay, _complete, made)
+        submitted = [{**clip, "batch_id": batch} for clip in made]
         return 200, {"id": batch, "clips": submitted, "status": "running", "batch_size": 2}
+
+
+def _complete(clips: list[dict[str, Any]]) -> None:
+    for clip in clips:
+        clip["status"] = "complete"
 
 
 CREATE_PAGE = """<!doctype html>
