@@ -40,7 +40,7 @@ export function openWebSocket(url, { WebSocket, cursor, timeout, signal, onNotic
   const close = () => socket.close(1000);
   const timer = setTimeout(close, timeout);
   signal.addEventListener('abort', close);
-  const opening = () => {
+  const stopWaiting = () => {
     clearTimeout(timer);
     signal.removeEventListener('abort', close);
   };
@@ -58,12 +58,12 @@ export function openWebSocket(url, { WebSocket, cursor, timeout, signal, onNotic
     if (subscribed) return onMessage(message);
     if (message.id !== SUBSCRIBE_ID || !message.success) return close();
     subscribed = true;
-    opening();
+    stopWaiting();
     onNotice(message.data);
     opened.resolve({ send: (/** @type {string} */ text) => socket.send(text), close, closed: closed.promise });
   });
   socket.addEventListener('close', ({ code, reason }) => {
-    opening();
+    stopWaiting();
     closed.resolve(code);
     if (isRefusal(code)) opened.reject(new Refused(`the server refused this client: ${reason} (close code ${code})`, code));
     else opened.reject(new ConnectionLost(`the WebSocket did not open (close code ${code})`));
