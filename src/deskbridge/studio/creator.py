@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Final
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -43,6 +44,8 @@ MODELS: Final = {
 """The names people use for Suno's models, and the keys the page sends as ``mv``."""
 CAPTCHA_WAIT: Final = 900.0
 """How long a person has to clear a captcha."""
+SUBMIT_WAIT: Final = 60.0
+"""How long the page may take to send the generate request when no captcha shows (a signed-out page never does)."""
 QUEUE_FULL_WAITS: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Pauses before pressing Create again while Suno says a generation is in progress (the last repeats)."""
 QUEUE_FULL_MAX: Final = 30
@@ -75,7 +78,7 @@ class Song(msgspec.Struct, kw_only=True, omit_defaults=True):
     prompt_index: int
     title: str
     status: str
-    """``created``, ``filled`` (left on the page unsubmitted) or ``failed``."""
+    """``created`` or ``failed``."""
     clip_ids: list[str] = []
     error: str | None = None
 
@@ -104,13 +107,18 @@ class Creator:
         queue_id: str | None = None,
         clip_ids: list[str] | None = None,
     ) -> Song:
-        """Make one prompt's song (or await ``clip_ids``, made earlier) and record it in the creation history."""
+        """Make one prompt's song (or await ``clip_ids``, made earlier) and record it in the creation history.
+
+        A page that does not behave (a selector Suno renamed, a closed tab) fails this song, not the batch.
+        """
+        from playwright.async_api import Error as PageError  # Playwright loads with the first browser
+
         try:
             if clip_ids is None:
                 await self.fill(page, prompt, options)
                 clip_ids = await self.submit(op, page, prompt.title)
             await self.finished(page, clip_ids)
-        except SongFailed as exc:
+        except (SongFailed, PageError) as exc:
             song = Song(prompt_index=index, title=prompt.title, status="failed", error=str(exc))
             self.notices.error(
                 op, ErrorCode.SONG_CREATION_FAILED, f"{prompt.title or 'song'}: {exc}", prompt_index=index
@@ -216,7 +224,10 @@ class Creator:
         )
 
     def _is_feed(self, response: Response) -> bool:
-        return "/api/feed" in response.url and response.ok
+        """Any of the feed routes (``feed/v2``, ``feed/v3``, ``feed/?ids=``) the page polls, answered."""
+        path = urlsplit(response.url).path
+        feeds = (self.endpoints.feed_path, self.endpoints.feed_v3_path, self.endpoints.feed_ids_path)
+        return response.ok and path in feeds
 
     async def _drag(self, page: Page, labels: tuple[str, ...], percent: int) -> None:
         """A real mouse drag from the slider's middle to ``percent`` of its width (the page ignores scripted values)."""
@@ -236,18 +247,19 @@ class Creator:
         """Wait for the generate answer, or the queue-full dialog (True); a captcha meanwhile waits for a person."""
         markers = self.endpoints.selectors.captcha_markers
         frames = page.locator(", ".join(f'iframe[src*="{m}" i], iframe[title*="{m}" i]' for m in markers))
-        warned, deadline = False, time.monotonic() + CAPTCHA_WAIT
+        warned, deadline = False, time.monotonic() + SUBMIT_WAIT
         while not answered():
             if await self._queue_full(page):
                 return True
             if not warned and await frames.count():
-                warned = True
+                warned, deadline = True, time.monotonic() + CAPTCHA_WAIT
                 self.notices.warning(
                     op, "CAPTCHA_REQUIRED", f"Suno asks for a captcha before creating {title!r}: "
                     "solve it in the account's browser (LAUNCH_BROWSER with headless false)", title=title,
                 )  # fmt: skip
             if time.monotonic() > deadline:
-                raise SongFailed(f"nobody cleared the captcha within {CAPTCHA_WAIT:g} s")
+                late = f"nobody cleared the captcha within {CAPTCHA_WAIT:g} s"
+                raise SongFailed(late if warned else f"the page sent nothing within {SUBMIT_WAIT:g} s of Create")
             await asyncio.sleep(POLL)
         return await self._queue_full(page)
 
