@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.dashboard.support import CHROMIUM, CHROMIUM_ARGS, Dashboard
+from tests.dashboard.support import CHROMIUM, CHROMIUM_ARGS, SLEEP, Dashboard
 from tests.webserver import WebServer
 
 
@@ -28,6 +30,23 @@ def browser() -> Iterator[Browser]:
 def game_name() -> str:
     """The process name the guardian watches in these tests (a copy of ``sleep`` runs under it)."""
     return f"Game{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def game(tmp_path: Path, game_name: str) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
+    """``game()`` starts a process the guardian takes for the game (a copy of ``sleep``)."""
+    program = tmp_path / game_name
+    shutil.copy(SLEEP, program)
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start() -> subprocess.Popen[bytes]:
+        started.append(subprocess.Popen([str(program), "600"]))
+        return started[-1]
+
+    yield start
+    for process in started:
+        process.kill()
+        process.wait()
 
 
 @pytest.fixture

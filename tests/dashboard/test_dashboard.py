@@ -4,38 +4,29 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.client import HTTPConnection
 from pathlib import Path
 
 import httpx
-import pytest
 from playwright.sync_api import expect
 
-from tests.dashboard.support import SLEEP, Dashboard
+from tests.dashboard.support import Dashboard
 from tests.support import DESKBRIDGE
 
 Board = Callable[..., Dashboard]
 
 
-@pytest.fixture
-def game(tmp_path: Path, game_name: str) -> Iterator[Callable[[], subprocess.Popen[bytes]]]:
-    """``game()`` starts a process the guardian takes for the game (a copy of ``sleep``)."""
-    program = tmp_path / game_name
-    shutil.copy(SLEEP, program)
-    started: list[subprocess.Popen[bytes]] = []
-
-    def start() -> subprocess.Popen[bytes]:
-        started.append(subprocess.Popen([str(program), "600"]))
-        return started[-1]
-
-    yield start
-    for process in started:
-        process.kill()
-        process.wait()
+RECORD_CONNECTION_STATES = """
+window.connectionStates = [];
+document.addEventListener("DOMContentLoaded", () => {
+  const line = document.getElementById("connection");
+  new MutationObserver(() => window.connectionStates.push(line.textContent))
+    .observe(line, { childList: true, characterData: true, subtree: true });
+});
+"""
 
 
 def seqs_shown(board: Dashboard) -> list[int]:
@@ -247,6 +238,7 @@ def test_guardian_shows_the_game_and_acts_on_it(dashboard: Board, game: Callable
 def test_a_restarted_server_shows_reconnecting_then_every_missed_event(dashboard: Board) -> None:
     board = dashboard()
     server, page = board.server, board.page
+    page.add_init_script(RECORD_CONNECTION_STATES)
     board.open("events")
     board.call("EMIT", {"count": 3})
     board.call("COUNT", {"to": 200, "interval": 0.02})  # a stream of progress events, cut by the kill
@@ -258,18 +250,26 @@ def test_a_restarted_server_shows_reconnecting_then_every_missed_event(dashboard
     board.shot("reconnecting")
     seen_before = seqs_shown(board)
 
+    page.context.set_offline(True)  # the page may not come back before the events below exist
     server.start(port=port)  # same port, same data dir
-    board.call("EMIT", {"count": 5})  # while the page is (most likely) still waiting to retry
+    board.call("EMIT", {"count": 5})
+    time.sleep(1)
+    expect(board.connection).to_contain_text("Reconnecting")
+    page.context.set_offline(False)
     expect(board.connection).to_have_text("Live", timeout=15_000)
+
     with server.http() as http:
         everything = http.get("/api/events", params={"after": 0}).json()
     expected = [event["seq"] for event in everything["events"]]
     assert expected == list(range(1, len(expected) + 1))
     expect(page.locator("#event-list tbody tr[data-seq]")).to_have_count(len(expected))
     assert seqs_shown(board) == expected  # every event, before and after the kill, once each
-    assert set(seen_before) <= set(expected)
-    note = page.get_by_text(re.compile(rf"Reconnected after seq {max(seen_before)}: \d+ missed events? caught up"))
-    expect(note).to_be_visible()
+    assert max(seen_before) == len(expected) - 5
+    expect(page.get_by_text(f"Reconnected after seq {max(seen_before)}: 5 missed events caught up.")).to_be_visible()
+    states = page.evaluate("window.connectionStates")
+    after_kill = states[states.index(next(s for s in states if s.startswith("Reconnecting"))) :]
+    assert [s.split("…")[0] for s in after_kill if not s.startswith("Reconnecting")] == ["Catching up", "Live"], states
+    assert "Catching up… 5 missed events" in after_kill
     board.shot("caught-up")
 
 
