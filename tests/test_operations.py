@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -112,3 +113,32 @@ def test_many_operations_at_once_each_end_exactly_once(diag: BackendProcess) -> 
     for operation_id in ids:
         statuses = [e["payload"]["status"] for e in events_of(diag, operation_id)]
         assert statuses.count("completed") == 1
+
+
+def test_an_operation_a_crash_interrupted_ends_failed_at_the_next_start(spawn: Spawn, tmp_path: Path) -> None:
+    data_dir = tmp_path / "crash"
+    first = spawn("diag", data_dir=data_dir)
+    operation_id = first.ok("COUNT", {"to": 100_000, "interval": 0.01})["operation_id"]
+    first.wait_event(lambda e: e["payload"].get("operation_id") == operation_id)
+    first.proc.kill()
+    first.proc.wait()
+    again = spawn("diag", data_dir=data_dir)
+    page = again.ok("GET_EVENTS", {"epoch": first.ready["epoch"], "after": 0})
+    ends = [e["payload"] for e in page["events"] if e["payload"].get("operation_id") == operation_id]
+    assert ends[-1]["status"] == "failed"
+    assert ends[-1]["error_code"] == "OPERATION_INTERRUPTED"
+    assert [p["status"] for p in ends].count("failed") == 1
+    assert again.close() == 0
+    third = spawn("diag", data_dir=data_dir)
+    later = third.ok("GET_EVENTS", {"after": page["last_seq"]})["events"]
+    assert not [e for e in later if e["payload"].get("operation_id") == operation_id], "ended once, not at every start"
+
+
+def test_a_clean_shutdown_leaves_nothing_to_end(spawn: Spawn, tmp_path: Path) -> None:
+    data_dir = tmp_path / "clean"
+    first = spawn("diag", data_dir=data_dir)
+    first.ok("COUNT", {"to": 100_000, "interval": 0.01})
+    assert first.close() == 0
+    again = spawn("diag", data_dir=data_dir)
+    tail = again.ok("GET_EVENTS", {"after": 0})["events"]
+    assert [e["payload"]["status"] for e in tail if e["payload"].get("status") in TERMINAL] == ["cancelled"]

@@ -20,7 +20,7 @@ from deskbridge.clients import ClientRegistry
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.dirlock import DirLock
 from deskbridge.events import EventLog, EventSink, Retention
-from deskbridge.operations import Operations
+from deskbridge.operations import Journal, Operations
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands, Router
 from deskbridge.schema import backend_schema
@@ -72,7 +72,11 @@ class Backend:
                 retention=Retention.from_config(self.config.get("events")),
             )
             self.sink = EventSink(self.events, loop)
-            self.operations = Operations(loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock)
+            self._journal = Journal(root / "events" / f"{self.name}-operations.db")
+            self.operations = Operations(
+                loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock, journal=self._journal
+            )
+            self.operations.end_interrupted()
             commands = Commands()
             commands.merge(builtin_commands.build(self))
             for app in self.apps:
@@ -127,6 +131,7 @@ class Backend:
                 except Exception:
                     log.exception("closing %s failed", context.name)
         self.events.close()
+        self._journal.close()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self._release()
 

@@ -18,9 +18,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Executor
+from pathlib import Path
 from typing import Any
 
-from deskbridge import protocol
+from deskbridge import protocol, store
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.errors import CommandError, ErrorCode
 
@@ -115,6 +116,40 @@ class Operation:
         }
 
 
+class Journal:
+    """Which operations are running, on disk: a backend killed mid-operation ends them at its next start.
+
+    Without it, a client holding an operation handle across a crash would
+    wait forever for a terminal event that no process is left to send.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self._db = store.Database(path, _JOURNAL_MIGRATIONS, name=f"operation journal {path}")
+
+    def started(self, op: Operation) -> None:
+        with self._db.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO running VALUES (?, ?, ?)", (op.id, op.command, op.event_type))
+
+    def finished(self, op: Operation) -> None:
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM running WHERE operation_id = ?", (op.id,))
+
+    def take_interrupted(self) -> list[tuple[str, str, str]]:
+        """The operations a previous run left running; forgotten once taken."""
+        with self._db.transaction() as db:
+            rows = [(r[0], r[1], r[2]) for r in db.execute("SELECT operation_id, command, event_type FROM running")]
+            db.execute("DELETE FROM running")
+        return rows
+
+    def close(self) -> None:
+        self._db.close()
+
+
+_JOURNAL_MIGRATIONS = [
+    "CREATE TABLE running (operation_id TEXT PRIMARY KEY, command TEXT NOT NULL, event_type TEXT NOT NULL);",
+]
+
+
 class Operations:
     """Registry of operations, their throttled progress and their terminal events."""
 
@@ -127,8 +162,10 @@ class Operations:
         throttle: float = 0.1,
         keep_finished: int = 1000,
         clock: Clock = SYSTEM_CLOCK,
+        journal: Journal | None = None,
     ) -> None:
         self.loop = loop
+        self._journal = journal
         self.loop_thread = threading.get_ident()
         self._emit = emit
         self._executor = executor
@@ -178,10 +215,27 @@ class Operations:
 
     # -- internals ----------------------------------------------------------
 
+    def end_interrupted(self) -> int:
+        """Give every operation a killed run left unfinished its terminal ``failed`` event."""
+        if self._journal is None:
+            return 0
+        interrupted = self._journal.take_interrupted()
+        for operation_id, command, event_type in interrupted:
+            payload = {
+                "operation_id": operation_id,
+                "status": Status.FAILED.value,
+                "error": f"the backend stopped while {command} ran; it did not finish",
+                "error_code": ErrorCode.OPERATION_INTERRUPTED.value,
+            }
+            self._emit(protocol.progress_event(event_type, payload))
+        return len(interrupted)
+
     def _launch(self, op: Operation) -> None:
         if op.status is not Status.PENDING:
             return
         op.status = Status.RUNNING
+        if self._journal is not None:
+            self._journal.started(op)
         if inspect.iscoroutinefunction(op._work):
             op._task = self.loop.create_task(op._work(op))
         else:
@@ -257,6 +311,8 @@ class Operations:
                 op.error["details"] = details
             payload.update(op.error)
         self._emit(protocol.progress_event(op.event_type, payload))
+        if self._journal is not None and op._task is not None:
+            self._journal.finished(op)
         if not op.done.done():
             op.done.set_result(status)
         self._forget_old()
