@@ -172,6 +172,34 @@ def test_fetch_clips_without_a_token_uses_the_accounts_browser(studio: BackendPr
     assert [clip["title"] for clip in fetched["clips"]] == ["mine"]
 
 
+def test_the_create_page_lists_what_its_own_feed_answer_holds(studio: BackendProcess, suno: StandinControl) -> None:
+    seeded = suno.seed(*({"title": f"song {n}"} for n in range(25)))
+    seeded[0]["status"] = "streaming"
+    suno.seed(*seeded, replace=True)
+    fresh_session(studio, suno)
+
+    fetched = studio.ok("FETCH_CLIPS", {"account_name": "ada", "use_create_page": True})
+
+    assert fetched["source"] == "create_page"
+    assert [clip["id"] for clip in fetched["clips"]] == [clip["id"] for clip in seeded[:20]]  # the page's first page
+    assert fetched["clips"][0]["status"] == "streaming"
+    assert ("GET", "/create") in [(r["method"], r["path"]) for r in suno.requests()]
+    assert all(r["bearer"] for r in suno.requests("/api/feed/v2"))
+
+
+def test_the_create_page_signed_out_or_failing(studio: BackendProcess, suno: StandinControl) -> None:
+    fresh_session(studio, suno)
+    suno.faults({"path": "/api/feed/v2", "status": 502})
+    error = studio.error("FETCH_CLIPS", {"account_name": "ada", "use_create_page": True})
+    assert error["error_code"] == "INTERNAL_ERROR"
+    assert "HTTP 502" in error["error"]
+
+    suno.revoke()  # the page's Clerk finds no session: it never asks the feed
+    error = studio.error("FETCH_CLIPS", {"account_name": "ada", "use_create_page": True})
+    assert error["error_code"] == "SESSION_NOT_FOUND"
+    assert "listed no clips" in error["error"]
+
+
 def test_downloads_without_a_token_use_the_accounts_browser_and_refresh_through_it(
     studio: BackendProcess, suno: StandinControl, tmp_path: Path
 ) -> None:

@@ -84,7 +84,7 @@ def test_use_my_songs_wins_over_a_profile_name_as_in_the_seeds_example(
     assert [clip["title"] for clip in fetched["clips"]] == ["mine"]
 
 
-def test_what_to_fetch_must_be_said_and_the_create_page_is_not_there_yet(
+def test_what_to_fetch_must_be_said_and_the_create_page_needs_an_account(
     studio: BackendProcess, suno: StandinControl, token: str
 ) -> None:
     error = studio.error("FETCH_CLIPS", {"session_token": token})
@@ -92,8 +92,10 @@ def test_what_to_fetch_must_be_said_and_the_create_page_is_not_there_yet(
     assert error["details"]["fields"] == ["$.use_my_songs"]
 
     error = studio.error("FETCH_CLIPS", {**my_songs(token), "use_create_page": True})
-    assert error["error_code"] == "NOT_IMPLEMENTED"
-    assert "song creation" in error["error"]
+    assert error["error_code"] == "INVALID_PAYLOAD"
+    assert error["details"]["fields"] == ["$.account_name"]
+    error = studio.error("FETCH_CLIPS", {"account_name": "nobody", "use_create_page": True})
+    assert error["error_code"] == "ACCOUNT_NOT_FOUND"
     assert suno.requests() == []
 
 

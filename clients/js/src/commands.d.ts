@@ -171,7 +171,7 @@ export interface Commands {
     data: Exported;
     operation: false;
   };
-  /** The account's library (use_my_songs, every page) or a profile's public clips (profile_name). */
+  /** The clips on the account's create page, its library (use_my_songs), or a profile's public clips. */
   FETCH_CLIPS: {
     payload: FetchClipsPayload;
     data: FetchedClips;
@@ -770,7 +770,7 @@ export interface FetchClipsPayload {
 export interface FetchedClips {
   clips: Clip[];
   total: number;
-  source: "my_songs" | "profile";
+  source: "create_page" | "my_songs" | "profile";
   /** @default null */
   profile_name?: string | null;
 }

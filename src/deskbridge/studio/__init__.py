@@ -24,6 +24,7 @@ from deskbridge.studio.profiles import Profiles
 from deskbridge.studio.prompts import PromptLibrary
 from deskbridge.studio.queue_runner import QueueRunner
 from deskbridge.studio.queues import QueueManager
+from deskbridge.studio.recent_clips import RecentClips
 from deskbridge.studio.schema import MIGRATIONS
 from deskbridge.studio.sessions import Sessions
 
@@ -66,7 +67,10 @@ def build(context: AppContext) -> Commands:
     suno_commands.register(
         commands,
         suno_commands.Online(
-            browsers, sessions, Downloads(context.operations, context.events, sessions, downloads, settings, http)
+            browsers,
+            sessions,
+            RecentClips(browsers, settings.endpoints, settings.browser),
+            Downloads(context.operations, context.events, sessions, downloads, settings, http),
         ),
     )
     creator = Creator(browsers, settings.endpoints, Notices(context.events), history)

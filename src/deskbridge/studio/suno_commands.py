@@ -13,12 +13,12 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.operations import Operation
 from deskbridge.router import Commands
 from deskbridge.studio.browser import Browsers, Closed, Launched
 from deskbridge.studio.downloads import Downloads
 from deskbridge.studio.fields import SINGLE_LINE, AccountNameField, FilePath, invalid
+from deskbridge.studio.recent_clips import RecentClips
 from deskbridge.studio.sessions import SessionCheck, Sessions, SessionToken
 from deskbridge.studio.suno.models import Clip
 
@@ -72,7 +72,7 @@ class BatchDownloadPayload(msgspec.Struct, kw_only=True):
 class FetchedClips(msgspec.Struct, kw_only=True, omit_defaults=True):
     clips: list[Clip]
     total: int
-    source: Literal["my_songs", "profile"]
+    source: Literal["my_songs", "profile", "create_page"]
     profile_name: str | None = None
 
 
@@ -82,12 +82,13 @@ class Online:
 
     browsers: Browsers
     sessions: Sessions
+    recent_clips: RecentClips
     downloads: Downloads
 
 
 def register(commands: Commands, online: Online) -> None:
     _sessions(commands, online.browsers, online.sessions)
-    _clips(commands, online.sessions)
+    _clips(commands, online.sessions, online.recent_clips)
     _downloads(commands, online.downloads)
 
 
@@ -113,18 +114,17 @@ def _sessions(commands: Commands, browsers: Browsers, sessions: Sessions) -> Non
         return await sessions.verify(payload.account_name)
 
 
-def _clips(commands: Commands, sessions: Sessions) -> None:
+def _clips(commands: Commands, sessions: Sessions, recent_clips: RecentClips) -> None:
     @commands.command("FETCH_CLIPS")
     async def fetch_clips(payload: FetchClipsPayload) -> FetchedClips:
-        """The account's library (use_my_songs, every page) or a profile's public clips (profile_name)."""
+        """The clips on the account's create page, its library (use_my_songs), or a profile's public clips."""
         if payload.use_create_page:
-            raise CommandError(
-                ErrorCode.NOT_IMPLEMENTED,
-                "use_create_page is not available yet: reading the create page arrives with song creation; "
-                "use use_my_songs or profile_name",
-            )
+            if payload.account_name is None:
+                raise invalid("$.account_name", "use_create_page reads the account's browser: give its account_name")
+            clips = await recent_clips(payload.account_name)
+            return FetchedClips(clips=clips, total=len(clips), source="create_page")
         if not payload.use_my_songs and payload.profile_name is None:
-            raise invalid("$.use_my_songs", "say what to fetch: use_my_songs true, or a profile_name")
+            raise invalid("$.use_my_songs", "say what to fetch: use_my_songs true, a profile_name, or use_create_page")
         suno = await sessions.client(payload.session_token, payload.account_name, required=True)
         if payload.use_my_songs:
             clips = await suno.library()
