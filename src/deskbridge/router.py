@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from functools import partial
@@ -120,39 +120,6 @@ class Commands:
         return self._routes
 
 
-class _Resume:
-    """Continue a coroutine that was already started eagerly, as ``yield from`` would."""
-
-    __slots__ = ("_coro", "_first")
-
-    def __init__(self, coro: Any, first: Any) -> None:
-        self._coro = coro
-        self._first = first
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro, value = self._coro, self._first
-        while True:
-            try:
-                sent = yield value
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as exc:  # thrown in by the task (cancellation): forward it
-                try:
-                    value = coro.throw(exc)
-                except StopIteration as stop:
-                    return stop.value
-            else:
-                try:
-                    value = coro.send(sent)
-                except StopIteration as stop:
-                    return stop.value
-
-
-async def _finish(coro: Any, first: Any) -> Any:
-    return await _Resume(coro, first)
-
-
 class Router:
     """Dispatches decoded lines to routes and writes exactly one response per command."""
 
@@ -221,18 +188,7 @@ class Router:
             future = self._loop.run_in_executor(self._executor, route.call, payload)
             self._track(future, command, reply)
             return
-        # Run the coroutine eagerly: most handlers finish without awaiting, and
-        # then no task is created at all (Python 3.12's eager tasks, by hand).
-        coro = route.call(payload)
-        try:
-            first = coro.send(None)
-        except StopIteration as stop:
-            self._respond(command, reply, stop.value)
-            return
-        except Exception as exc:
-            self._fail(command, reply, exc)
-            return
-        self._track(self._loop.create_task(_finish(coro, first)), command, reply)
+        self._track(self._loop.create_task(route.call(payload)), command, reply)
 
     async def drain(self, timeout: float) -> None:
         """Wait for the commands under way, at most ``timeout`` seconds, then cancel the rest."""

@@ -165,6 +165,10 @@ def test_commands_run_concurrently(shared: BackendProcess) -> None:
     assert shared.response(blocking)["success"]
 
 
+def test_async_handlers_run_inside_a_task_from_their_first_line(shared: BackendProcess) -> None:
+    assert shared.ok("SLEEP", {"seconds": 0}) == {"slept": 0, "in_task": True}
+
+
 def test_every_response_carries_its_command_id(shared: BackendProcess) -> None:
     ids = [shared.send("ECHO", {"n": n}, command_id=f"echo-{n}") for n in range(50)]
     for n, command_id in enumerate(ids):

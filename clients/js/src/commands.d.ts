@@ -345,10 +345,16 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Waits on the event loop, then answers: shows that commands run concurrently. */
+  /**
+   * Waits on the event loop, then answers: shows that commands run concurrently.
+   *
+   * `in_task` says the handler ran inside an asyncio task from its first
+   * line, as libraries that ask for the current task (sniffio, httpx,
+   * `asyncio.timeout`) need.
+   */
   SLEEP: {
     payload: SleepPayload;
-    data: { [key: string]: number };
+    data: { [key: string]: unknown };
     operation: false;
   };
   /** Run queues: each account's in its own browser, all accounts at once; resumable; an operation. */

@@ -53,10 +53,16 @@ def build(context: AppContext) -> Commands:
         return payload
 
     @commands.command("SLEEP")
-    async def sleep(payload: SleepPayload) -> dict[str, float]:
-        """Waits on the event loop, then answers: shows that commands run concurrently."""
+    async def sleep(payload: SleepPayload) -> dict[str, Any]:
+        """Waits on the event loop, then answers: shows that commands run concurrently.
+
+        ``in_task`` says the handler ran inside an asyncio task from its first
+        line, as libraries that ask for the current task (sniffio, httpx,
+        ``asyncio.timeout``) need.
+        """
+        in_task = asyncio.current_task() is not None
         await asyncio.sleep(payload.seconds)
-        return {"slept": payload.seconds}
+        return {"slept": payload.seconds, "in_task": in_task}
 
     @commands.command("BLOCKING_SLEEP")
     def blocking_sleep(payload: SleepPayload) -> dict[str, float]:

@@ -88,7 +88,6 @@ class Sessions:
 
     async def verify(self, account_name: str) -> SessionCheck:
         """``VERIFY_SESSION``: a token that has not expired, and Suno accepting it for one authenticated call."""
-        await _in_task()
         try:
             name, cached = await self._token(account_name)
             if cached.expires is not None and cached.expires <= self._clock.time():
@@ -112,7 +111,6 @@ class Sessions:
         ``SESSION_NOT_FOUND``. ``required``: fail now when there is no token;
         otherwise fail only if a call needs one (a download from the CDN does not).
         """
-        await _in_task()
         token = session_token
         refresh: TokenSource = _no_refresh
         if account_name is not None:
@@ -210,13 +208,6 @@ class Sessions:
             return None, None
         local = datetime.fromtimestamp(expires).isoformat(sep=" ", timespec="seconds")
         return local, max(0, int(expires - self._clock.time()))
-
-
-async def _in_task() -> None:
-    """Go on inside a task: httpx asks ``sniffio`` which library runs it, and the router runs
-    a handler's first steps eagerly, outside any task, until the handler first suspends."""
-    if asyncio.current_task() is None:
-        await asyncio.sleep(0)
 
 
 async def _no_refresh() -> str:
