@@ -57,7 +57,7 @@ class Creation:
                 await self.creator.fill(page, first, payload.advanced_options)
                 message = "The form is filled: press Create in the browser (auto_submit is false)"
                 op.progress(title=first.title, status="processing", song_status="filled", message=message, progress=100)
-                return {"submitted": False, "filled": 0, "title": first.title, "message": message}
+                return {"submitted": False, "title": first.title, "message": message}
             songs = []
             for index, prompt in enumerate(payload.prompts):
                 if index and index % payload.songs_per_session == 0:
