@@ -272,7 +272,8 @@ class EventLog:
                 self._trimmed_at = self.last_seq
             db.execute("COMMIT")
         except BaseException:
-            db.execute("ROLLBACK")
+            if db.in_transaction:  # a COMMIT that failed (disk full) may have rolled back already
+                db.execute("ROLLBACK")
             raise
 
     def _trim(self, db: sqlite3.Connection, now_ms: int) -> None:

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Final
 
 import pytest
 
 from deskbridge import protocol
 from deskbridge.errors import ErrorCode
+from deskbridge.events import EventLog
 from deskbridge.router import Commands, Router
+from tests.robustness.support import remount, tmpfs
 from tests.support import BackendProcess
 
 Spawn = Callable[..., BackendProcess]
@@ -76,3 +80,31 @@ def test_a_hostile_line_on_stdio_is_answered_and_the_backend_goes_on(spawn: Spaw
         backend.send_raw(line + b"\n")
         assert error_of(json.dumps(backend.next_message()).encode())["error_code"] == ErrorCode.PARSE_ERROR
     assert backend.ok("PING")["pong"] is True
+
+
+def fill(log: EventLog) -> None:
+    """Append and commit events until the disk is full (the commit raises)."""
+    for _ in range(1000):
+        for _ in range(100):
+            log.append({"type": "FILL", "data": "x" * 200})
+        log.flush()
+
+
+def test_a_full_disk_fails_an_event_commit_with_its_own_error_and_the_log_carries_on(tmp_path: Path) -> None:
+    """The failed COMMIT had already rolled back; the ROLLBACK after it raised "no transaction is active",
+    which hid "database or disk is full" from the log and from whoever handles the error."""
+    with tmpfs(tmp_path / "disk", "1m") as disk:
+        log = EventLog(disk / "events.db", schedule=lambda callback: None)
+        try:
+            with pytest.raises(sqlite3.OperationalError, match="full"):
+                fill(log)
+            kept = log.committed_seq
+            assert log.last_seq == kept, "the seqs of the batch that was not stored are given out again"
+            remount(disk, "rw,size=20m")
+            seq = log.append({"type": "AFTER"})
+            log.flush()
+            stored = [json.loads(body)["seq"] for body in log.read(0, 1_000_000)]
+        finally:
+            log.close()
+    assert seq == kept + 1
+    assert stored == list(range(1, kept + 2))
