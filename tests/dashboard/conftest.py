@@ -16,8 +16,10 @@ from tests.dashboard.support import CHROMIUM, CHROMIUM_ARGS, SLEEP, Dashboard
 from tests.webserver import WebServer
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """One Chromium for the dashboard tests, gone when they end: Playwright's sync API keeps an
+    event loop running in the main thread while it lives, which later ``asyncio.run()`` calls refuse."""
     if CHROMIUM is None:
         pytest.skip("no Chromium found (Debian: apt-get install chromium): this test drives a real browser")
     with sync_playwright() as playwright:
