@@ -11,13 +11,17 @@ import contextlib
 import json
 import math
 import os
+import queue
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from tests.support import BackendProcess
 
 ROOT = Path(__file__).resolve().parents[2]
 FIGURES_ENV = "DESKBRIDGE_RELIABILITY_DIR"
@@ -46,6 +50,50 @@ def record(case: str, **figures: Any) -> None:
     with contextlib.suppress(OSError, ValueError):
         known = json.loads(path.read_text())
     path.write_text(json.dumps({**known, **figures}, indent=1, sort_keys=True) + "\n")
+
+
+# -- backends ------------------------------------------------------------------------------
+
+
+def drain(backend: BackendProcess, quiet: float = 1.0) -> list[dict[str, Any]]:
+    """What a killed backend left in its stdout pipe: those messages did reach the client.
+
+    Events also land in ``backend.events``. Stops at the end of the stream, or
+    when nothing came for ``quiet`` seconds (a line cut by the kill stops the pump).
+    """
+    messages: list[dict[str, Any]] = []
+    with contextlib.suppress(EOFError, queue.Empty):
+        while True:
+            messages.append(backend.next_message(timeout=quiet))
+    return messages
+
+
+def events_on_disk(backend: BackendProcess, after: int = 0) -> list[dict[str, Any]]:
+    """Every event in the backend's log after ``after``, read with ``GET_EVENTS`` page by page."""
+    events: list[dict[str, Any]] = []
+    while True:
+        page = backend.ok("GET_EVENTS", {"after": after, "limit": 10_000})
+        events += page["events"]
+        after = page["last_seq"]
+        if not page["more"]:
+            return events
+
+
+def wait_until(condition: Any, timeout: float, what: str, every: float = 0.01) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
+def process_gone(pid: int) -> bool:
+    """No such process, or a zombie nobody reaped yet (it has exited)."""
+    try:
+        status = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError, IndexError):
+        return True
+    return status in ("Z", "X")
 
 
 # -- processes ------------------------------------------------------------------------------
