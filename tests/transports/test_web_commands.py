@@ -114,7 +114,7 @@ def test_websocket_commands_and_malformed_messages(serve: Serve) -> None:
     assert by_id[5]["error_code"] == "INVALID_MESSAGE"
     assert by_id["2"]["error_code"] == "UNKNOWN_COMMAND"
     assert by_id["3"]["error_code"] == "INVALID_MESSAGE"  # SUBSCRIBE only as the first message
-    assert by_id["4"]["data"] == {"slept": 0.05}
+    assert by_id["4"]["data"] == {"slept": 0.05, "in_task": True}
     assert by_id["5"]["data"] == {"still": "alive"}
     assert code is None
 
