@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,7 +23,7 @@ from deskbridge.errors import ErrorCode
 from deskbridge.events import EventLog
 from deskbridge.router import Commands, Router
 from tests.robustness.support import remount, tmpfs
-from tests.support import BackendProcess
+from tests.support import DESKBRIDGE, BackendProcess
 
 Spawn = Callable[..., BackendProcess]
 
@@ -108,3 +110,21 @@ def test_a_full_disk_fails_an_event_commit_with_its_own_error_and_the_log_carrie
             log.close()
     assert seq == kept + 1
     assert stored == list(range(1, kept + 2))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the POSIX null device")
+@pytest.mark.parametrize("end", ["stdin", "stdout"])
+def test_a_null_device_as_stdin_or_stdout_is_served_not_aborted(end: str, tmp_path: Path) -> None:
+    """A front end may hand the backend ``/dev/null`` (Node's ``stdio: 'ignore'``). It is a character device,
+    so the door gave it to the loop's pipe transport, which cannot poll it: uvloop aborted (SIGABRT, 134)."""
+    command = b'{"id": "1", "type": "PING"}\n'
+    done = subprocess.run(
+        [*DESKBRIDGE, "stdio", "diag", "--data-dir", str(tmp_path / "data")],
+        input=None if end == "stdin" else command,
+        stdin=subprocess.DEVNULL if end == "stdin" else None,
+        stdout=subprocess.DEVNULL if end == "stdout" else subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        timeout=30,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stderr.split(b"\n", 1)[0])["type"] == "BACKEND_READY"

@@ -41,9 +41,11 @@ def claim_stdio() -> tuple[int, int]:
 
 
 def _is_stream(fd: int) -> bool:
-    """Pipes, sockets and terminals can use asyncio's pipe transports; regular files cannot."""
+    """Pipes, sockets and terminals can use asyncio's pipe transports; regular files cannot, nor can other
+    character devices (the null device cannot be polled: uvloop aborts on it)."""
     mode = os.fstat(fd).st_mode
-    return sys.platform != "win32" and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or stat.S_ISCHR(mode))
+    terminal = stat.S_ISCHR(mode) and os.isatty(fd)
+    return sys.platform != "win32" and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or terminal)
 
 
 class _ReadSide(asyncio.Protocol):
