@@ -162,3 +162,11 @@ def test_a_bad_prompt_file_is_refused_whole_with_the_reason(studio: BackendProce
     assert item["details"]["item"] == "$[1]"
     assert "$[1]" in item["error"]
     assert studio.ok("GET_PROMPTS")["total"] == 0, "nothing of a refused file is imported"
+
+
+def test_numbers_past_sqlite_integers_are_refused_as_invalid(studio: BackendProcess) -> None:
+    too_big = 2**64
+    error = studio.error("DELETE_PROMPT", {"prompt_id": too_big})
+    assert error["error_code"] == "INVALID_PAYLOAD"
+    assert error["details"] == {"fields": ["$.prompt_id"]}
+    assert studio.error("GET_CREATION_HISTORY", {"offset": too_big})["details"] == {"fields": ["$.offset"]}

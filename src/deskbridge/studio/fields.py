@@ -35,7 +35,7 @@ Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=S
 FilePath = Annotated[str, msgspec.Meta(min_length=1, max_length=4_096, pattern=SINGLE_LINE)]
 Timestamp = Annotated[str, msgspec.Meta(min_length=10, max_length=40, pattern=SINGLE_LINE)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1_000)]
-Offset = Annotated[int, msgspec.Meta(ge=0)]
+Offset = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]  # SQLite INTEGER
 
 T = TypeVar("T")
 

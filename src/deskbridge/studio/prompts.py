@@ -21,7 +21,7 @@ from deskbridge.studio import timestamps
 from deskbridge.studio.fields import Lyrics, Page, Style, Tags, Title, invalid
 
 PromptStatus = Literal["available", "reserved", "used"]
-PromptId = Annotated[int, msgspec.Meta(ge=1)]
+PromptId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # SQLite INTEGER
 
 _STATUS_SQL: Final = (
     "CASE WHEN used_at IS NOT NULL THEN 'used' WHEN queue_id IS NOT NULL THEN 'reserved' ELSE 'available' END"
