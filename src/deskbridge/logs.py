@@ -13,6 +13,8 @@ _VALUE = r"[^\s\"',;&]+"
 _SECRETS = (
     # Authorization: Bearer <jwt>  /  bearer <token>
     re.compile(r"(?i)(\bbearer\s+)" + _VALUE),
+    # Authorization: <any scheme> <credentials>  /  authorization=<credentials>
+    re.compile(r"(?i)(\bauthorization[\"']?\s*[:=]\s*[\"']?(?!bearer\b)(?:[a-z][\w.-]*\s+)?)" + _VALUE),
     # ?token=...  &token=...  and cookie pairs such as __session=... or __client=...
     re.compile(r"(?i)([?&;\s]?(?:token|__session|__client)=)" + _VALUE),
     # "token": "...", session_token=..., cookie: ..., password: ... (but not the word Bearer)

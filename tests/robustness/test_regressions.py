@@ -21,6 +21,7 @@ import pytest
 from deskbridge import protocol
 from deskbridge.errors import ErrorCode
 from deskbridge.events import EventLog
+from deskbridge.logs import redact
 from deskbridge.router import Commands, Router
 from tests.robustness.support import remount, tmpfs
 from tests.support import DESKBRIDGE, BackendProcess
@@ -128,3 +129,17 @@ def test_a_null_device_as_stdin_or_stdout_is_served_not_aborted(end: str, tmp_pa
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stderr.split(b"\n", 1)[0])["type"] == "BACKEND_READY"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "< authorization: Basic c2VjcmV0LXRva2Vu",  # uvicorn's DEBUG log of a WebSocket handshake
+        "Authorization: Token c2VjcmV0LXRva2Vu",
+        '{"authorization": "Digest c2VjcmV0LXRva2Vu"}',
+        "authorization=c2VjcmV0LXRva2Vu",
+    ],
+)
+def test_an_authorization_header_of_any_scheme_is_masked_in_the_log(line: str) -> None:
+    """Only ``Bearer`` values were masked: a token sent with another scheme reached the DEBUG log whole."""
+    assert "c2VjcmV0LXRva2Vu" not in redact(line)
