@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -9,6 +10,10 @@ from typing import IO
 
 
 class AlreadyRunning(Exception):
+    pass
+
+
+class UnsafeLockFile(Exception):
     pass
 
 
@@ -24,7 +29,15 @@ class DirLock:
         self._file: IO[str] | None = None
 
     def acquire(self) -> None:
-        handle = open(self.path, "a+", encoding="utf-8")  # noqa: SIM115 - held until release()
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP:
+                raise
+            # The file is rewritten with our pid: through a link, that would be some other file.
+            message = f"{self.path} is a symbolic link; remove it (deskbridge will not write through it)"
+            raise UnsafeLockFile(message) from None
+        handle = os.fdopen(fd, "r+", encoding="utf-8")  # held until release()
         try:
             _lock(handle)
         except OSError:

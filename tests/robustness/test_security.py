@@ -23,6 +23,7 @@ import base64
 import json
 import os
 import socket
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Final
@@ -35,7 +36,7 @@ from websockets.sync.client import connect
 from deskbridge.studio.suno.standin import StandinControl
 from tests.studio.standin_studio import studio_on, terminal
 from tests.studio.suno import support as suno_support
-from tests.support import BackendProcess
+from tests.support import DESKBRIDGE, BackendProcess
 from tests.webserver import WebServer
 
 standin, suno = suno_support.standin, suno_support.suno
@@ -311,6 +312,27 @@ def test_a_token_file_that_is_a_link_is_refused_and_its_target_left_alone(tmp_pa
         message = ""
     assert victim.stat().st_mode & 0o777 == 0o644, "the link's target was chmod-ed"
     assert "token" in message, "the server started with another file's content as its token"
+
+
+def test_a_lock_file_that_is_a_link_is_refused_and_its_target_left_alone(tmp_path: Path) -> None:
+    """The lock file is truncated and rewritten with the pid at every start: through a link, that was the target."""
+    victim = tmp_path / "notes.txt"
+    victim.write_text("a file of the user's\n")
+    data = tmp_path / "data"
+    (data / "diag").mkdir(parents=True)
+    (data / "diag" / ".lock").symlink_to(victim)
+    done = subprocess.run(
+        [*DESKBRIDGE, "stdio", "diag", "--data-dir", str(data)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=60,
+    )
+    first = json.loads(done.stderr.split(b"\n", 1)[0])
+    assert victim.read_text() == "a file of the user's\n"
+    assert done.returncode == 1
+    assert first["type"] == "BACKEND_ERROR"
+    assert str(data / "diag" / ".lock") in first["error"]
+    assert "link" in first["error"]
 
 
 def test_a_data_dir_that_is_a_link_is_followed_as_the_users_choice(spawn: Spawn, tmp_path: Path) -> None:
