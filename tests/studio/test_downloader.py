@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import itertools
+import tempfile
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 import pytest
-from mutagen.id3 import ID3
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+from hypothesis import given
+from hypothesis import strategies as st
+from mutagen.id3 import ID3, TIT2, TSSE
 from mutagen.mp3 import MP3
 
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.operations import OperationCancelled
-from deskbridge.studio.downloader import Downloader, DownloadResult
+from deskbridge.studio import audiocheck, framechain
+from deskbridge.studio.downloader import PROGRESS_INTERVAL, Downloader, DownloadResult
 from deskbridge.studio.suno.models import Clip
 from deskbridge.studio.suno.retry import RetryPolicy
 from deskbridge.studio.suno.standin import StandinControl
+from deskbridge.studio.suno.standin.media import silent_mp3
 from tests.studio.suno import support
 from tests.studio.suno.support import FastSleep, client_for
 
@@ -485,3 +494,142 @@ async def test_an_odd_cover_address_only_costs_the_cover(
     assert result.status == "downloaded"
     assert not result.cover
     assert "not a web address" in str(result.message)
+
+
+async def test_a_redirect_is_followed_with_its_range(suno: StandinControl, downloader: Downloader, out: Path) -> None:
+    (clip,) = clips(suno, {"title": "moved", "audio_url": f"{suno.base_url}/cdn/old/song.mp3"})
+    real = f"{suno.base_url}/cdn/{clip.id}.mp3"
+    suno.faults(
+        {"path": "/cdn/old/song.mp3", "status": 302, "headers": {"Location": real}, "times": None},
+        {"path": f"/cdn/{clip.id}.mp3", "kind": "cut", "after_bytes": 20_000, "times": 1},
+    )
+    await downloader.download(clip, out)
+    assert [(r["path"], r["range"]) for r in suno.requests("/cdn/*.mp3")] == [
+        ("/cdn/old/song.mp3", None),
+        (f"/cdn/{clip.id}.mp3", None),
+        ("/cdn/old/song.mp3", "bytes=20000-"),
+        (f"/cdn/{clip.id}.mp3", "bytes=20000-"),
+    ]
+    assert audio_of(out / "moved.mp3") == suno.fetch(real)
+
+
+async def test_a_cover_that_comes_after_the_audio_still_goes_before_it(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "late cover"})
+    suno.faults({"path": "/cdn/image_*", "kind": "delay", "seconds": 0.3})
+    result = await downloader.download(clip, out)
+    assert result.cover
+    path = out / "late cover.mp3"
+    assert ID3(path).getall("APIC")[0].data == suno.fetch(str(clip.image_large_url))
+    assert audio_of(path) == suno.fetch(str(clip.audio_url))
+
+
+@pytest.fixture
+async def tagged_cdn() -> AsyncIterator[tuple[str, bytes]]:
+    """A server whose MP3 starts with an ID3 tag of its own, as ffmpeg writes them; its URL and audio."""
+    tags = ID3()
+    tags.add(TIT2(encoding=3, text="the server's title"))
+    tags.add(TSSE(encoding=3, text="Lavf60.16.100"))
+    tag = io.BytesIO()
+    tags.save(tag, v2_version=4)
+    audio = silent_mp3(48_000)
+    body = tag.getvalue() + audio
+
+    async def song(request: web.Request) -> web.Response:
+        return web.Response(body=body, content_type="audio/mpeg")
+
+    app = web.Application()
+    app.router.add_get("/tagged.mp3", song)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield str(server.make_url("/tagged.mp3")), audio
+    await server.close()
+
+
+async def test_a_tag_the_server_put_in_the_file_is_merged_with_ours(
+    suno: StandinControl, downloader: Downloader, out: Path, tagged_cdn: tuple[str, bytes]
+) -> None:
+    url, audio = tagged_cdn
+    (clip,) = clips(suno, {"title": "Ours", "audio_url": url})
+    await downloader.download(clip, out)
+    path = out / "Ours.mp3"
+    tags = ID3(path)
+    assert tags.version == (2, 3, 0)
+    assert str(tags["TIT2"]) == "Ours"
+    assert str(tags["TSSE"]) == "Lavf60.16.100", "frames we do not write are kept"
+    assert len(tags.getall("APIC")) == 1
+    assert audio_of(path) == audio, "one tag, then the audio"
+
+
+async def test_progress_comes_at_most_every_interval_and_always_at_the_end(
+    suno: StandinControl, http: httpx.AsyncClient, sleep: FastSleep, out: Path
+) -> None:
+    suno.settings(audio_bytes=2_000_000)
+    (clip,) = clips(suno, {"title": "metered"})
+    size = len(suno.fetch(str(clip.audio_url)))
+
+    frozen: list[dict[str, Any]] = []
+    await Downloader(http, client_for(suno, http, sleep), clock=lambda: 0.0).download(
+        clip, out, on_progress=frozen.append
+    )
+    assert [(e["downloaded"], e["total"], e["progress"]) for e in frozen] == [(size, size, 100)]
+
+    ticks = itertools.count(step=PROGRESS_INTERVAL)
+    ticking: list[dict[str, Any]] = []
+    await Downloader(http, client_for(suno, http, sleep), clock=lambda: float(next(ticks))).download(
+        clip, out, on_progress=ticking.append
+    )
+    assert len(ticking) > 2, "one per chunk when every chunk comes an interval later"
+    assert (ticking[-1]["downloaded"], ticking[-1]["progress"]) == (size, 100)
+
+
+# -- the frame check: framechain must say what audiocheck says ------------------------
+
+_MPEG1, _MPEG2 = 0xFB, 0xF3
+"""Second header bytes: sync, version, Layer III, no CRC."""
+
+
+@st.composite
+def mp3_files(draw: st.DrawFn) -> bytes:
+    """Frames of one or several bitrates, sometimes junk or a tag around them, sometimes cut anywhere."""
+    version = draw(st.sampled_from([_MPEG1, _MPEG2]))
+    rate = draw(st.integers(0, 2)) << 2
+    bitrates = draw(st.lists(st.integers(1, 14), min_size=1, max_size=3))
+    data = bytearray(draw(st.sampled_from([b"", b"ID3\x03\x00\x00\x00\x00\x00\x05hello", b"\x00" * 7])))
+    for _ in range(draw(st.integers(0, 60))):
+        header = bytes([0xFF, version, draw(st.sampled_from(bitrates)) << 4 | rate | draw(st.sampled_from([0, 2]))])
+        length = audiocheck._frame_length(header + b"\xc0", 0)
+        assert length is not None
+        data += header + b"\xc0" + bytes(length - 4)
+    data += draw(st.sampled_from([b"", b"TAG" + bytes(125), b"\xff", b"\xff\xfb", b"junk"]))
+    return bytes(data[: len(data) - draw(st.integers(0, 900))])
+
+
+def chain_problem(data: bytes, cuts: list[int]) -> str | None:
+    """What :class:`FrameChain` says of ``data`` fed in pieces cut at ``cuts``."""
+    chain = framechain.FrameChain()
+    for start, end in itertools.pairwise([0, *sorted(cuts), len(data)]):
+        chain.feed(data[start:end])
+    return chain.problem()
+
+
+@given(mp3_files(), st.lists(st.integers(0, 100_000), max_size=12))
+def test_framechain_agrees_with_audiocheck(data: bytes, cuts: list[int]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "song.mp3"
+        path.write_bytes(data)
+        assert chain_problem(data, [cut % (len(data) + 1) for cut in cuts]) == audiocheck.truncation(path)
+
+
+@pytest.mark.parametrize("junk", [0, 9, audiocheck._SEARCH - 1, audiocheck._SEARCH])
+@pytest.mark.parametrize("piece", [1, 3, 4096, 1 << 20])
+def test_framechain_looks_for_the_first_frame_as_far_as_audiocheck(tmp_path: Path, junk: int, piece: int) -> None:
+    path = tmp_path / "song.mp3"
+    data = bytes(junk) + silent_mp3(200_000)
+    path.write_bytes(data)
+    assert chain_problem(data, list(range(piece, len(data), piece))) == audiocheck.truncation(path)
+
+
+def test_framechain_on_nothing() -> None:
+    assert framechain.FrameChain().problem() == "no MPEG audio frame found"
