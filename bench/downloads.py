@@ -11,14 +11,20 @@ repetition:
     whole-frame MP3 check, ID3 v2.3 tags with the cover, rename;
 (b) ``curl``: one ``curl --parallel --parallel-max N`` process given every URL (MP3s
     and covers) in a config file, writing each to its own file: the target's yardstick;
-(c) ``httpx``: the bare loop under (a): ``AsyncClient.stream`` + ``aiter_raw`` into a
-    file, no checks, no tags (reference: what the HTTP client alone costs);
-(d) ``asyncio``: a bare HTTP/1.1 GET on ``asyncio.open_connection`` with keep-alive,
+(c) ``aiohttp``: the bare loop under (a): ``ClientSession.get`` + ``iter_chunks`` into
+    a file, on the session (a) uses (``http_fetch.session_like``), no checks, no tags
+    (reference: what the HTTP client alone costs);
+(d) ``httpx``: the same loop on ``AsyncClient.stream`` + ``aiter_raw`` (reference: the
+    client of Suno's API, which (a) used for files too until it was measured here);
+(e) ``asyncio``: a bare HTTP/1.1 GET on ``asyncio.open_connection`` with keep-alive,
     reading the Content-Length body in 1 MiB reads (reference: Python without an HTTP
     client library; it only speaks what the stand-in speaks).
 
 Throughput is MP3 megabytes (10^6 bytes) per second of wall time; covers are fetched
-by every subject but not counted, so all are measured on the same figure.
+by every subject but not counted, so all are measured on the same figure. CPU is what
+the subject's process (this one, or curl) spent per song, user and system time, and in
+brackets what the stand-in spent serving it: on a shared machine CPU moves less than wall
+time, and it says where the time goes.
 
     .venv/bin/python bench/downloads.py [--quick] [--clips 200] [--size 1000000] [--parallel 4]
                                         [--repeat 3] [--json FILE] [--strict]
@@ -31,6 +37,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import shutil
 import statistics
@@ -44,27 +51,30 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psutil
 import uvloop
 
 from deskbridge.studio.downloader import Downloader
+from deskbridge.studio.http_fetch import session_like
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.models import Clip
 from deskbridge.studio.suno.standin import StandinControl
 
 TARGET = 0.70
-SUBJECTS = ("deskbridge", "curl", "httpx", "asyncio")
+SUBJECTS = ("deskbridge", "curl", "aiohttp", "httpx", "asyncio")
 LABELS = {
     "deskbridge": "(a) deskbridge batch downloader",
     "curl": "(b) curl --parallel",
-    "httpx": "(c) bare httpx loop (reference)",
-    "asyncio": "(d) bare asyncio GET (reference)",
+    "aiohttp": "(c) bare aiohttp loop (reference)",
+    "httpx": "(d) bare httpx loop (reference)",
+    "asyncio": "(e) bare asyncio GET (reference)",
 }
 COVER_BYTES = 50_000
 """The stand-in's small cover; the large one (what both subjects fetch) is twice that."""
 
 
 @contextmanager
-def standin(clips: int, size: int) -> Iterator[StandinControl]:
+def standin(clips: int, size: int) -> Iterator[tuple[StandinControl, psutil.Process]]:
     """A stand-in Suno in a child process, so that serving does not share this process's GIL."""
     command = [
         sys.executable, "-m", "deskbridge.studio.suno.standin", "--port", "0", "--clips", str(clips),
@@ -74,7 +84,7 @@ def standin(clips: int, size: int) -> Iterator[StandinControl]:
         try:
             assert process.stdout is not None
             control = StandinControl(json.loads(process.stdout.readline())["base_url"])
-            yield control
+            yield control, psutil.Process(process.pid)
             control.close()
         finally:
             process.terminate()
@@ -129,6 +139,25 @@ def urls_of(clips: list[Clip]) -> list[str]:
     return [str(url) for clip in clips for url in (clip.audio_url, clip.image_large_url)]
 
 
+def run_aiohttp(clips: list[Clip], parallel: int, directory: Path) -> float:
+    async def fetch_all() -> float:
+        slots = asyncio.Semaphore(parallel)
+        async with httpx.AsyncClient(timeout=60) as api, session_like(api) as http:
+
+            async def fetch(n: int, url: str) -> None:
+                async with slots, http.get(url, headers={"Accept-Encoding": "identity"}) as response:
+                    response.raise_for_status()
+                    with (directory / str(n)).open("wb") as file:
+                        async for chunk, _ in response.content.iter_chunks():
+                            file.write(chunk)
+
+            began = time.perf_counter()
+            await asyncio.gather(*(fetch(n, url) for n, url in enumerate(urls_of(clips))))
+            return time.perf_counter() - began
+
+    return uvloop.run(fetch_all())
+
+
 def run_httpx(clips: list[Clip], parallel: int, directory: Path) -> float:
     async def fetch_all() -> float:
         slots = asyncio.Semaphore(parallel)
@@ -179,15 +208,24 @@ def run_asyncio(clips: list[Clip], parallel: int, directory: Path) -> float:
     return uvloop.run(fetch_all())
 
 
+def cpu_seconds() -> float:
+    """User and system time of this process and of its children that have ended (curl)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     runs: dict[str, list[float]] = {name: [] for name in SUBJECTS}
-    with standin(args.clips, args.size) as control:
+    cpu: dict[str, list[float]] = {name: [] for name in SUBJECTS}
+    served: dict[str, list[float]] = {name: [] for name in SUBJECTS}
+    with standin(args.clips, args.size) as (control, server):
         clips = asyncio.run(library(control))
         assert len(clips) == args.clips
         audio_bytes = len(control.fetch(str(clips[0].audio_url))) * len(clips)
         subjects = {
             "deskbridge": lambda directory: run_deskbridge(control, clips, args.parallel, directory),
             "curl": lambda directory: run_curl(clips, args.parallel, directory),
+            "aiohttp": lambda directory: run_aiohttp(clips, args.parallel, directory),
             "httpx": lambda directory: run_httpx(clips, args.parallel, directory),
             "asyncio": lambda directory: run_asyncio(clips, args.parallel, directory),
         }
@@ -195,9 +233,17 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             turn = repetition % len(SUBJECTS)
             for name in SUBJECTS[turn:] + SUBJECTS[:turn]:
                 with tempfile.TemporaryDirectory(prefix=f"bench-{name}-") as directory:
+                    spent, serving = cpu_seconds(), sum(server.cpu_times()[:2])
                     seconds = subjects[name](Path(directory))
+                    spent, serving = cpu_seconds() - spent, sum(server.cpu_times()[:2]) - serving
                 runs[name].append(audio_bytes / 1e6 / seconds)
-                print(f"  {name:<10} {runs[name][-1]:7.1f} MB/s", file=sys.stderr)
+                cpu[name].append(spent * 1000 / args.clips)
+                served[name].append(serving * 1000 / args.clips)
+                print(
+                    f"  {name:<10} {runs[name][-1]:7.1f} MB/s {cpu[name][-1]:5.2f} ms CPU/song"
+                    f" (stand-in {served[name][-1]:4.2f})",
+                    file=sys.stderr,
+                )
     median = {name: statistics.median(values) for name, values in runs.items()}
     return {
         "clips": args.clips,
@@ -205,6 +251,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         "parallel": args.parallel,
         "runs_mb_per_s": runs,
         "median_mb_per_s": median,
+        "runs_cpu_ms_per_song": cpu,
+        "median_cpu_ms_per_song": {name: statistics.median(values) for name, values in cpu.items()},
+        "median_standin_cpu_ms_per_song": {name: statistics.median(values) for name, values in served.items()},
         "ratio": median["deskbridge"] / median["curl"],
         "machine": f"{platform.system()} {platform.release()} {platform.machine()}, Python {platform.python_version()}",
     }
@@ -216,7 +265,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=1_000_000, help="MP3 bytes per clip")
     parser.add_argument("--parallel", type=int, default=4)
     parser.add_argument("--repeat", type=int, default=5, help="repetitions, each running every subject once")
-    parser.add_argument("--quick", action="store_true", help="50 clips, one repetition")
+    parser.add_argument("--quick", action="store_true", help="50 clips, one repetition per subject")
     parser.add_argument("--json", type=Path, help="also write every figure to this file")
     parser.add_argument("--strict", action="store_true", help="exit 1 when the target is missed")
     args = parser.parse_args()
@@ -227,9 +276,13 @@ def main() -> int:
         return 2
     figures = measure(args)
     median, ratio = figures["median_mb_per_s"], figures["ratio"]
+    cpu, served = figures["median_cpu_ms_per_song"], figures["median_standin_cpu_ms_per_song"]
     print(f"{figures['clips']} clips of {figures['size']:,} bytes + cover, {figures['parallel']} at once")
     for name in SUBJECTS:
-        print(f"{LABELS[name]:<34} {median[name]:7.1f} MB/s  ({median[name] / median['curl']:.0%} of curl)")
+        print(
+            f"{LABELS[name]:<34} {median[name]:7.1f} MB/s  ({median[name] / median['curl']:4.0%} of curl)"
+            f"  {cpu[name]:5.2f} ms CPU/song (stand-in {served[name]:4.2f})"
+        )
     print(f"ratio {ratio:.0%} (target >= {TARGET:.0%}): {'met' if ratio >= TARGET else 'MISSED'}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2))
