@@ -28,12 +28,9 @@ FIGURES_ENV = "DESKBRIDGE_RELIABILITY_DIR"
 FUZZ_RANDOM = bool(os.environ.get("DESKBRIDGE_FUZZ_RANDOM"))
 """By default the fuzzers draw the same inputs every run, so that CI fails on a change rather than on luck;
 ``DESKBRIDGE_FUZZ_RANDOM=1`` lets them explore (with more examples: see each module)."""
-FUZZ_SETTINGS = settings(
-    deadline=None,
-    derandomize=not FUZZ_RANDOM,
-    database=None if not FUZZ_RANDOM else settings.default.database,
-    suppress_health_check=list(HealthCheck),
-)
+FUZZ_SETTINGS = settings(deadline=None, derandomize=not FUZZ_RANDOM, suppress_health_check=list(HealthCheck))
+if not FUZZ_RANDOM:  # replaying saved failures would undo the point of a fixed draw; exploring keeps them
+    FUZZ_SETTINGS = settings(FUZZ_SETTINGS, database=None)
 """The hypothesis settings every fuzz test starts from: ``@settings(FUZZ_SETTINGS, max_examples=N)``."""
 
 
