@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import json
 import os
+import queue
 import random
 import shutil
 import signal
@@ -209,6 +210,18 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
     assert set(after) == set(served)
 
 
+def caught_writing(studio: BackendProcess, command_id: str, folder: Path, timeout: float = 30) -> bool:
+    """True as soon as the export's temporary file shows in ``folder``; False if its answer came first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any(folder.glob(".history.*.tmp")):
+            return True
+        with contextlib.suppress(queue.Empty):
+            if studio.next_message(timeout=0.0005).get("id") == command_id:
+                return False
+    raise AssertionError("the export neither wrote nor answered")
+
+
 def test_sigkill_during_a_history_export_leaves_the_previous_file_whole(spawn: Spawn, tmp_path: Path) -> None:
     """Export 600 songs, add 100, export again over it and SIGKILL while the new file is being written."""
     studio = spawn("studio")
@@ -227,8 +240,11 @@ def test_sigkill_during_a_history_export_leaves_the_previous_file_whole(spawn: S
     assert studio.ok("EXPORT_HISTORY_TO_CSV", {"output_path": str(target)})["rows"] == 600
     before = target.read_bytes()
     add(600, 100)
-    studio.send("EXPORT_HISTORY_TO_CSV", {"output_path": str(target), "overwrite": True})
-    wait_until(lambda: any(out.glob(".history.*.tmp")), 30, "the export's temporary file", every=0.0005)
+    for _attempt in range(10):  # until the kill lands while the new file is being written
+        command_id = studio.send("EXPORT_HISTORY_TO_CSV", {"output_path": str(target), "overwrite": True})
+        if caught_writing(studio, command_id, out):
+            break
+        before = target.read_bytes()  # it finished first: this is now the file to keep whole
     studio.proc.kill()
     studio.proc.wait(10)
     leftovers = sorted(p.name for p in out.glob(".history.*.tmp"))

@@ -105,6 +105,7 @@ def test_the_same_messages_come_out_of_whole_and_cut_streams(stream: bytes, max_
 # -- the coverage-guided pass ------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_a_bounded_coverage_guided_pass_finds_nothing(tmp_path: Path) -> None:
     pytest.importorskip("atheris", reason="atheris is in the dev extra; pip install atheris")
     work = tmp_path / "corpus"

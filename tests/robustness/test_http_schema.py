@@ -54,6 +54,7 @@ def exercise(operation: Any, mode: Any, server: WebServer, sent: list[int]) -> N
     run()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("app", ["studio", "guardian"])
 def test_every_answer_is_in_the_openapi_document_and_none_is_a_5xx(app: str, serve: Serve) -> None:
     server = serve(app)

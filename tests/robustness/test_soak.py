@@ -252,6 +252,7 @@ def flatness(samples: list[tuple[float, int, int]], duration: float) -> tuple[in
     return int(statistics.median(warm)), int(statistics.median(end))
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(SOAK_SECONDS + 180)
 def test_a_soak_of_mixed_traffic_keeps_memory_and_descriptors_flat_and_every_event_exactly_once(
     serve: Serve, tmp_path: Path
