@@ -153,6 +153,11 @@ def test_print_and_child_processes_cannot_corrupt_stdout(shared: BackendProcess)
     assert sum(marker.encode() in raw for raw in shared.stderr_lines) == 2, "print() and the child went to stderr"
 
 
+def test_stray_output_of_any_text_even_a_nul(shared: BackendProcess) -> None:
+    assert shared.ok("STRAY_OUTPUT", {"text": "nul \x00 and ünïcödé"}) == {"child_exit": 0}
+    assert_alive(shared)
+
+
 def test_commands_run_concurrently(shared: BackendProcess) -> None:
     slow = shared.send("SLEEP", {"seconds": 1.0})
     blocking = shared.send("BLOCKING_SLEEP", {"seconds": 1.0})

@@ -108,8 +108,9 @@ def build(context: AppContext) -> Commands:
         """Prints to stdout and runs a child that writes to fd 1: neither may reach the protocol stream."""
         print(payload.text)
         sys.stdout.flush()
-        child = subprocess.run(
-            [sys.executable, "-c", "import os, sys; os.write(1, sys.argv[1].encode() + b'\\n')", payload.text],
+        child = subprocess.run(  # the text goes by stdin: an argument cannot hold a NUL
+            [sys.executable, "-c", "import os, sys; os.write(1, sys.stdin.buffer.read() + b'\\n')"],
+            input=payload.text.encode(),
             check=False,
         )
         return {"child_exit": child.returncode}
