@@ -366,22 +366,12 @@ def test_a_deeply_nested_message_is_refused_on_http_and_websocket_and_both_go_on
         assert json.loads(ws.recv())["success"] is True
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transports/web.py: an app endpoint's POST body is decoded with msgspec.json.decode, which raises "
-    "RecursionError past ~1000 levels; nothing catches it: 500 Internal Server Error instead of 400 PARSE_ERROR",
-)
 def test_a_deeply_nested_body_to_an_app_endpoint_is_a_400(server: WebServer) -> None:
     with server.http() as http:
         answer = http.post("/desktop/command", content=DEEP, headers={"content-type": "application/json"})
     assert answer.status_code == 400
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transports/web.py: an app endpoint reads its whole body (request.body()) without the --max-line "
-    "bound /api/command and the WebSocket keep: a client can make the server hold any size in memory",
-)
 def test_a_body_over_the_line_limit_to_an_app_endpoint_is_a_413(server: WebServer) -> None:
     body = b'{"command": "get_config", "params": {"pad": "' + b"x" * (4 * LIMIT) + b'"}}'
     with server.http() as http:

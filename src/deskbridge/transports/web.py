@@ -645,13 +645,16 @@ class WebDoor:
                     body = protocol.failure(None, ErrorCode.INVALID_PAYLOAD, message, details)
                     return Response(body, 400, media_type="application/json")
             else:
-                raw = await request.body()
+                raw = await read_body(request.receive, self.backend.max_line)
+                if raw is None:
+                    body = protocol.failure(None, ErrorCode.MESSAGE_TOO_LARGE, "body larger than the line limit")
+                    return Response(body, 413, media_type="application/json")
                 if raw.strip() and not is_json_content(request.scope):
                     body = error_body("UNSUPPORTED_MEDIA_TYPE", "send the body as application/json")
                     return Response(body, 415, media_type="application/json")
                 try:
                     payload = msgspec.json.decode(raw) if raw.strip() else {}
-                except msgspec.DecodeError as exc:
+                except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
                     body = protocol.failure(None, ErrorCode.PARSE_ERROR, f"body is not valid JSON: {exc}")
                     return Response(body, 400, media_type="application/json")
             command = protocol.encode({"id": f"http-{endpoint.path}", "type": endpoint.command, "payload": payload})
