@@ -238,8 +238,7 @@ def main(argv: Sequence[str]) -> int:
         os.execv(VENV_PYTHON, [str(VENV_PYTHON), __file__, *argv])
     sys.path.insert(0, str(ROOT))
     os.chdir(ROOT)
-    from tests.robustness.cases import CASES, SECTIONS
-    from tests.robustness.support import figures_dir
+    from tests.robustness.cases import CASES, SECTIONS, figures_dir  # no hypothesis yet: pytest rewrites it
 
     results = figures_dir()
     soak_seconds = args.soak_seconds or os.environ.get("DESKBRIDGE_SOAK_SECONDS", "60")

@@ -14,10 +14,19 @@ prove a row, rather than repeated here.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Final
 
 ROBUSTNESS: Final = "tests/robustness/"
+ROOT: Final = Path(__file__).resolve().parents[2]
+FIGURES_ENV: Final = "DESKBRIDGE_RELIABILITY_DIR"
+
+
+def figures_dir() -> Path:
+    """Where tests record their figures: ``artifacts/reliability`` (or ``$DESKBRIDGE_RELIABILITY_DIR``)."""
+    return Path(os.environ.get(FIGURES_ENV) or ROOT / "artifacts" / "reliability")
 
 
 @dataclass(frozen=True)
@@ -281,7 +290,6 @@ CASES: Final[tuple[Case, ...]] = (
             "test_security::test_the_token_never_reaches_the_log_even_at_debug_with_tokens_in_urls",
             "test_regressions::test_an_authorization_header_of_any_scheme_is_masked_in_the_log",
             "tests/test_logs.py::test_secrets_are_masked",
-            "tests/studio/test_download_commands.py::test_no_token_reaches_the_log_or_an_event",
         ),
         "tokens, JWTs and cookies masked as ***",
         "—",

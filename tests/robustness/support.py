@@ -1,8 +1,8 @@
 """What the robustness tests share: recorded figures, process metrics, small file systems to fill or freeze.
 
 Figures go to ``artifacts/reliability/<case>.json`` (or
-``$DESKBRIDGE_RELIABILITY_DIR``); ``tools/reliability.py`` runs the cases
-and renders them into docs/reliability.md.
+``$DESKBRIDGE_RELIABILITY_DIR``, see :func:`tests.robustness.cases.figures_dir`);
+``tools/reliability.py`` runs the cases and renders them into docs/reliability.md.
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from tests.robustness.cases import figures_dir
 from tests.support import BackendProcess
 
-ROOT = Path(__file__).resolve().parents[2]
-FIGURES_ENV = "DESKBRIDGE_RELIABILITY_DIR"
 FUZZ_RANDOM = bool(os.environ.get("DESKBRIDGE_FUZZ_RANDOM"))
 """By default the fuzzers draw the same inputs every run, so that CI fails on a change rather than on luck;
 ``DESKBRIDGE_FUZZ_RANDOM=1`` lets them explore (with more examples: see each module)."""
@@ -32,10 +31,6 @@ FUZZ_SETTINGS = settings(deadline=None, derandomize=not FUZZ_RANDOM, suppress_he
 if not FUZZ_RANDOM:  # replaying saved failures would undo the point of a fixed draw; exploring keeps them
     FUZZ_SETTINGS = settings(FUZZ_SETTINGS, database=None)
 """The hypothesis settings every fuzz test starts from: ``@settings(FUZZ_SETTINGS, max_examples=N)``."""
-
-
-def figures_dir() -> Path:
-    return Path(os.environ.get(FIGURES_ENV) or ROOT / "artifacts" / "reliability")
 
 
 def record(case: str, **figures: Any) -> None:

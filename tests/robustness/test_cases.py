@@ -5,8 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from tests.robustness.cases import CASES, ROBUSTNESS, SECTIONS
-from tests.robustness.support import ROOT
+from tests.robustness.cases import CASES, ROBUSTNESS, ROOT, SECTIONS
 
 
 def defined(node_id: str) -> bool:

@@ -24,7 +24,8 @@ from fuzz.core_checks import check_stream
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from tests.robustness.support import FUZZ_RANDOM, FUZZ_SETTINGS, ROOT, record
+from tests.robustness.cases import ROOT
+from tests.robustness.support import FUZZ_RANDOM, FUZZ_SETTINGS, record
 
 FUZZ_SCRIPT = ROOT / "fuzz" / "fuzz_framer.py"
 SEED_CORPUS = ROOT / "fuzz" / "corpus"

@@ -405,11 +405,12 @@ UNBOUNDED_HEADERS: Final = pytest.mark.xfail(
 @pytest.mark.parametrize(
     ("what", "make"),
     [
-        ("a 1 MB request line", lambda s: b"GET /api/events?pad=" + b"x" * 1_000_000 + b" HTTP/1.1\r\n"),
+        pytest.param("a 1 MB request line", lambda s: b"GET /api/events?pad=" + b"x" * 1_000_000 + b" HTTP/1.1\r\n",
+                     id="1 MB request line"),
         pytest.param("a 1 MB header", lambda s: b"GET /api/status HTTP/1.1\r\nX-Pad: " + b"x" * 1_000_000 + b"\r\n",
-                     marks=UNBOUNDED_HEADERS),
+                     marks=UNBOUNDED_HEADERS, id="1 MB header"),
         pytest.param("10 000 headers", lambda s: b"GET /api/status HTTP/1.1\r\n" + b"X-Pad: x\r\n" * 10_000,
-                     marks=UNBOUNDED_HEADERS),
+                     marks=UNBOUNDED_HEADERS, id="10 000 headers"),
     ],
 )  # fmt: skip
 def test_an_oversized_request_head_is_refused_and_the_server_goes_on(
