@@ -66,7 +66,7 @@ def ensure_chromium() -> None:
 
 def test(extra: list[str]) -> int:
     say("ruff")
-    run(PYTHON, "-m", "ruff", "check", "src", "tests", "bench")
+    run(PYTHON, "-m", "ruff", "check", "src", "tests", "bench", "fuzz", "tools")
     say("mypy --strict src")
     run(PYTHON, "-m", "mypy", "src")
     say("pytest")
