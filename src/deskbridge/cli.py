@@ -176,7 +176,10 @@ def _run_serve(args: argparse.Namespace) -> int:
     token_file: Path | None = None
     token: str | None = None
     if not args.no_auth:
-        token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
+        try:
+            token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
+        except (OSError, security.UnsafeTokenFile) as exc:
+            return _start_failed(held, exc)
     config = web.WebConfig.from_config(backend.config.get("web"), host=args.host, port=args.port, token=token)
 
     async def run() -> int:

@@ -290,12 +290,6 @@ def test_links_planted_in_the_output_folder_are_never_written_through(
 # -- links in the data dir ------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transports/security.py: load_or_create_token follows a link at <data-dir>/token: the linked file's "
-    "first line becomes the token and the file is chmod-ed 0600; it should refuse a token file that is not a "
-    "regular file of its own, with a clear message",
-)
 def test_a_token_file_that_is_a_link_is_refused_and_its_target_left_alone(tmp_path: Path) -> None:
     victim = tmp_path / "notes.txt"
     victim.write_text("a file of the user's\n")

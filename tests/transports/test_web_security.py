@@ -9,6 +9,7 @@ import socket
 import stat
 import subprocess
 from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
@@ -191,3 +192,49 @@ def test_a_taken_port_is_reported_as_a_start_failure(serve: Serve, tmp_path: os.
     failure = [line for line in result.stderr.splitlines() if b"BACKEND_ERROR" in line]
     assert failure
     assert b"in use" in failure[0]
+
+
+def test_a_token_file_readable_by_others_is_kept_and_made_private(serve: Serve, tmp_path: os.PathLike[str]) -> None:
+    data = os.path.join(tmp_path, "data")
+    os.makedirs(data, mode=0o700)
+    token_file = os.path.join(data, "token")
+    with open(token_file, "w") as handle:
+        handle.write("a-token-the-user-chose-long-enough-to-count\n")
+    os.chmod(token_file, 0o644)
+    server = WebServer(["diag"], Path(data))
+    try:
+        assert server.token == "a-token-the-user-chose-long-enough-to-count"
+        assert stat.S_IMODE(os.stat(token_file).st_mode) == 0o600
+        assert server.call("PING")["success"] is True
+    finally:
+        server.stop()
+
+
+def _fifo(path: str) -> None:
+    os.mkfifo(path)
+
+
+def _empty(path: str) -> None:
+    Path(path).touch()
+
+
+@pytest.mark.parametrize(
+    ("make", "why"),
+    [(_empty, b"is empty"), (os.mkdir, b"not a regular file"), (_fifo, b"not a regular file")],
+    ids=["empty", "a directory", "a fifo"],
+)
+def test_a_token_file_that_cannot_be_a_token_is_a_start_failure(
+    make: Callable[[str], None], why: bytes, tmp_path: os.PathLike[str]
+) -> None:
+    """A clear BACKEND_ERROR line naming the file; never a hang on a fifo, never a token made of nothing."""
+    data = os.path.join(tmp_path, "data")
+    os.makedirs(data, mode=0o700)
+    make(os.path.join(data, "token"))
+    result = subprocess.run(
+        [*DESKBRIDGE, "serve", "diag", "--port", "0", "--data-dir", data], capture_output=True, timeout=30, check=False
+    )
+    assert result.returncode == 1
+    failure = [line for line in result.stderr.splitlines() if b"BACKEND_ERROR" in line]
+    assert failure, result.stderr
+    assert why in failure[0]
+    assert os.path.join(data, "token").encode() in failure[0]

@@ -11,10 +11,12 @@ These checks are pure functions of the ASGI scope.
 
 from __future__ import annotations
 
+import errno
 import hmac
 import ipaddress
 import os
 import secrets
+import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,24 +27,49 @@ from deskbridge.transports.closecodes import CloseCode
 
 TOKEN_FILE: Final = "token"
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
+_NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
+
+
+class UnsafeTokenFile(Exception):
+    """The token file is not a private regular file of its own: refused rather than read through."""
 
 
 def load_or_create_token(data_dir: Path) -> tuple[str, Path]:
-    """The install's token from ``<data_dir>/token``, made (mode 0600) on first start."""
+    """The install's token from ``<data_dir>/token``, made (mode 0600) on first start.
+
+    The file is opened without following a link: through one, another file's
+    first line would become the token and that file would be chmod-ed.
+    """
     path = data_dir / TOKEN_FILE
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     except FileExistsError:
-        token = path.read_text(encoding="utf-8").strip()
-        if not token:
-            raise ValueError(f"{path} is empty; delete it to make a new token") from None
-        if os.name == "posix" and path.stat().st_mode & 0o077:
-            os.chmod(path, 0o600)
-        return token, path
+        return _read_token(path), path
     token = secrets.token_urlsafe(32)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(token + "\n")
     return token, path
+
+
+def _read_token(path: Path) -> str:
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        raise UnsafeTokenFile(f"{path} is a symbolic link; remove it (deskbridge makes its own token file)") from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise UnsafeTokenFile(f"{path} is not a regular file; remove it (deskbridge makes its own token file)")
+        token = os.read(fd, 4096).decode("utf-8", "replace").strip()
+        if not token:
+            raise UnsafeTokenFile(f"{path} is empty; delete it to make a new token")
+        if os.name == "posix" and status.st_mode & 0o077:
+            os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
+    return token
 
 
 def is_loopback(host: str) -> bool:
