@@ -82,11 +82,6 @@ def test_every_answer_is_in_the_openapi_document_and_none_is_a_5xx(app: str, ser
     assert not errors, "\n".join(json.loads(line)["message"] for line in errors[:5])
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="transports/openapi.py: the envelope's `id` is declared string|null, but an ERROR_RESPONSE echoes a "
-    "numeric id as sent (docs/protocol.md), so a 400 answer to {'id': 7} violates the document",
-)
 def test_the_answer_to_a_numeric_id_is_in_the_document(serve: Serve) -> None:
     """Found with DESKBRIDGE_SCHEMA_EXAMPLES=150: the document is wrong, not the answer."""
     server = serve("diag")

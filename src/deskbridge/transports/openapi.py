@@ -19,7 +19,11 @@ _ENVELOPE = {
     "type": "object",
     "required": ["id", "type", "success", "timestamp"],
     "properties": {
-        "id": {"type": ["string", "null"]},
+        "id": {
+            "type": ["string", "number", "null"],
+            "description": "the command's id; an error answer to an id that was not a string echoes a number"
+            " as sent, anything else as null",
+        },
         "type": {"type": "string"},
         "success": {"type": "boolean"},
         "data": {},
