@@ -68,6 +68,7 @@ class Backend:
             self.events = EventLog(
                 ensure_dir(root / "events") / f"{self.name}.db",
                 schedule=loop.call_soon,
+                retry_later=loop.call_later,
                 clock=self.clock,
                 retention=Retention.from_config(self.config.get("events")),
             )
@@ -92,7 +93,7 @@ class Backend:
                 )
                 self._contexts.append(context)
                 commands.merge(app.build(context))
-            self.router = Router(commands, loop, self.executor, max_line=self.max_line)
+            self.router = Router(commands, loop, self.executor, self.events, max_line=self.max_line)
         except BaseException:
             self._release()
             raise

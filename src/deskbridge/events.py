@@ -11,11 +11,19 @@ anew, so a client can tell "you missed nothing" from "your cursor belongs to a
 log that is gone" (:meth:`EventLog.resume`). Old events are trimmed by age and
 count (:class:`Retention`), but never past what a known consumer has not
 acknowledged, and never a terminal operation event.
+
+When the store refuses a commit (disk full, I/O error), nothing is dropped:
+the batch stays in memory, in order, and a timer tries again with backoff
+until it is stored (at most ``max_held`` events are held; past that, new ones
+are refused with :class:`EventLogFull`, except an operation's terminal event). Delivery waits for the commit, so no
+one is ever shown an event that a crash could take back; a command's answer
+knows whether the events it raised are stored through :class:`Raised`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import sqlite3
 import threading
@@ -33,10 +41,14 @@ from deskbridge.clock import SYSTEM_CLOCK, Clock
 log = logging.getLogger("deskbridge.events")
 
 Deliver = Callable[[list[bytes]], None]
-Schedule = Callable[[Callable[[], None]], object]
+Schedule = Callable[[Callable[[], object]], object]
+Later = Callable[[float, Callable[[], object]], asyncio.Handle]
 
 TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
 DEFAULT_PAGE: Final = 1000
+DEFAULT_MAX_HELD: Final = 100_000
+RETRY_FIRST: Final = 0.05
+RETRY_MAX: Final = 2.0
 
 _MIGRATIONS: Final = [
     """
@@ -118,6 +130,27 @@ class Resumed:
 _Row = tuple[int, str, int, bytes, int]
 
 
+class EventLogFull(Exception):
+    """The store refuses commits and ``max_held`` events already wait in memory: this one is not taken."""
+
+
+class Raised:
+    """What the command running in this context raised: the last ``seq`` it was given, and how many were refused.
+
+    The router puts one in the context of every handler it calls; its answer
+    is a success only once those events are stored.
+    """
+
+    __slots__ = ("last_seq", "refused")
+
+    def __init__(self) -> None:
+        self.last_seq = 0
+        self.refused = 0
+
+
+RAISED: Final[contextvars.ContextVar[Raised | None]] = contextvars.ContextVar("deskbridge_raised", default=None)
+
+
 class Subscription:
     """A live feed of encoded events, in ``seq`` order, until cancelled."""
 
@@ -142,7 +175,9 @@ class EventLog:
     ``last_seq`` is the last ``seq`` given out; ``committed_seq`` the last one
     on disk. While a subscriber's ``deliver`` runs, ``committed_seq`` is the
     ``seq`` of the last body it was handed (a batch's ``seq`` values are
-    consecutive).
+    consecutive). ``failure`` is the store's error while it refuses commits;
+    appended events then wait in memory and ``retry_later`` schedules the
+    next attempt (without it, :meth:`retry` is up to the caller).
     """
 
     def __init__(
@@ -152,6 +187,8 @@ class EventLog:
         schedule: Schedule,
         clock: Clock = SYSTEM_CLOCK,
         retention: Retention | None = None,
+        retry_later: Later | None = None,
+        max_held: int = DEFAULT_MAX_HELD,
     ) -> None:
         self._db = store.connect(path)
         store.migrate(self._db, _MIGRATIONS, name=f"event log {path}")
@@ -171,6 +208,13 @@ class EventLog:
         self._pending: list[_Row] = []
         self._acks: dict[str, int] = {}
         self._flush_scheduled = False
+        self._retry_later = retry_later
+        self._retry_handle: asyncio.Handle | None = None
+        self._retry_delay = 0.0
+        self.max_held = max_held
+        self.refused = 0
+        """Events not taken because ``max_held`` were waiting (a count that only grows)."""
+        self.failure: sqlite3.Error | OSError | None = None
         self._subscribers: dict[Subscription, None] = {}
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
         self._closed = False
@@ -182,11 +226,16 @@ class EventLog:
         """Give ``message`` the next ``seq``; it is committed, then delivered, at the end of this turn."""
         if self._closed:
             raise RuntimeError("event log is closed")
+        terminal = _is_terminal(message)
+        if self.failure is not None and len(self._pending) >= self.max_held and not terminal:
+            # An operation's end is always taken: without it a client would wait for it forever.
+            self.refused += 1
+            raise EventLogFull(f"{len(self._pending)} events already wait to be stored ({self.failure})")
         self.last_seq += 1
         seq = self.last_seq
         message["seq"] = seq
         body = protocol.encode(message)
-        row = (seq, str(message.get("type", "")), int(self._clock.time() * 1000), body, int(_is_terminal(message)))
+        row = (seq, str(message.get("type", "")), int(self._clock.time() * 1000), body, int(terminal))
         self._pending.append(row)
         self._schedule_flush()
         return seq
@@ -208,24 +257,38 @@ class EventLog:
         return None if row is None else int(row[0])
 
     def _schedule_flush(self) -> None:
-        if not self._flush_scheduled:
+        if not self._flush_scheduled and self.failure is None:
             self._flush_scheduled = True
             self._schedule(self.flush)
 
-    def flush(self) -> None:
-        """Commit what was appended, then deliver it."""
+    def flush(self) -> bool:
+        """Commit what was appended, then deliver it; False if it is not stored (while the store refuses,
+        only :meth:`retry` tries again, so that a failing disk costs one attempt per backoff step)."""
         self._flush_scheduled = False
+        if self.failure is not None:
+            return False
+        return self._store()
+
+    def retry(self) -> bool:
+        """Try again to store what is held; True once everything appended is stored."""
+        self._retry_handle = None
+        return self._store()
+
+    def _store(self) -> bool:
         rows, acks = self._pending, self._acks
-        if not rows and not acks:
-            return
-        self._pending, self._acks = [], {}
+        if self._closed or (not rows and not acks):
+            return not rows
         try:
             self._commit(rows, acks)
-        except BaseException:
-            self.last_seq = rows[0][0] - 1 if rows else self.last_seq
-            raise
+        except (sqlite3.Error, OSError) as exc:
+            self._refused(exc)
+            return False
+        self._pending, self._acks = [], {}
+        if self.failure is not None:
+            log.warning("the event log stores events again (%d were held in memory)", len(rows))
+            self.failure, self._retry_delay = None, 0.0
         if not rows:
-            return
+            return True
         self.committed_seq = rows[-1][0]
         bodies = [row[3] for row in rows]
         for subscription in list(self._subscribers):
@@ -235,6 +298,15 @@ class EventLog:
                 log.exception("an event subscriber failed")
         if self._waiters:
             self._wake_waiters()
+        return True
+
+    def _refused(self, exc: sqlite3.Error | OSError) -> None:
+        if self.failure is None:
+            log.error("the event log cannot store events (%s): they are held in memory and retried", exc)
+        self.failure = exc
+        self._retry_delay = min(RETRY_MAX, max(RETRY_FIRST, self._retry_delay * 2))
+        if self._retry_later is not None and self._retry_handle is None:
+            self._retry_handle = self._retry_later(self._retry_delay, self.retry)
 
     def _wake_waiters(self) -> None:
         still = []
@@ -346,9 +418,12 @@ class EventLog:
         if self._closed:
             return
         try:
-            self.flush()
+            if not self.retry() and self._pending:
+                log.error("%d events were never stored (%s): nobody was shown them", len(self._pending), self.failure)
         finally:
             self._closed = True
+            if self._retry_handle is not None:
+                self._retry_handle.cancel()
             self._subscribers.clear()
             for _, future in self._waiters:
                 if not future.done():
@@ -364,12 +439,29 @@ class EventSink:
         self._log = log
         self._loop = loop
         self._loop_thread = threading.get_ident()
+        self._dropping = False
 
     def emit(self, message: dict[str, Any]) -> None:
+        raised = RAISED.get()
         if threading.get_ident() == self._loop_thread:
-            self._log.append(message)
+            self._append(message, raised)
         else:
-            self._loop.call_soon_threadsafe(self._log.append, message)
+            self._loop.call_soon_threadsafe(self._append, message, raised)
+
+    def _append(self, message: dict[str, Any], raised: Raised | None) -> None:
+        try:
+            seq = self._log.append(message)
+        except EventLogFull as exc:
+            if not self._dropping:  # once per outage, not once per event
+                self._dropping = True
+                log.error("events are being dropped: %s", exc)
+            if raised is not None:
+                raised.refused += 1
+            return
+        if raised is not None:
+            raised.last_seq = seq
+        if self._dropping and self._log.failure is None:
+            self._dropping = False
 
     def progress(self, event_type: str, payload: dict[str, Any]) -> None:
         """A seed-000 progress event (``"id": "progress-event"``) of ``event_type``."""

@@ -7,11 +7,17 @@ handlers run on the event loop, plain ``def`` handlers in worker threads
 (they may block), and every command runs concurrently with the others. A
 plain handler registered ``inline=True`` promises never to block and runs
 directly on the loop: no thread hop, no coroutine, for the cheapest commands.
+
+A success answer is sent only once the events its command raised are stored
+(:class:`~deskbridge.events.Raised` tracks them): if the event log cannot
+store them, the answer is ``EVENTS_NOT_STORED`` instead, so a client that was
+told "done" always finds the command's events.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -24,6 +30,7 @@ import msgspec
 
 from deskbridge import protocol
 from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.events import RAISED, EventLog, Raised
 from deskbridge.operations import Operation
 
 log = logging.getLogger("deskbridge.router")
@@ -128,10 +135,12 @@ class Router:
         commands: Commands,
         loop: asyncio.AbstractEventLoop,
         executor: Executor,
+        events: EventLog,
         *,
         max_line: int = protocol.DEFAULT_MAX_LINE,
     ) -> None:
         self.routes = commands.routes()
+        self._events = events
         self.max_line = max_line
         self._loop = loop
         self._executor = executor
@@ -177,18 +186,33 @@ class Router:
             reply(protocol.failure(command.id, ErrorCode.PARSE_ERROR, "payload is nested too deeply"))
             return
         if route.inline:
-            try:
-                result = route.call(payload)
-            except Exception as exc:
-                self._fail(command, reply, exc)
-            else:
-                self._respond(command, reply, result)
+            self._call_inline(route, command, payload, reply)
             return
-        if not route.is_async:
-            future = self._loop.run_in_executor(self._executor, route.call, payload)
-            self._track(future, command, reply)
+        raised = Raised()
+        context = contextvars.copy_context()
+        context.run(RAISED.set, raised)
+        future: asyncio.Future[Any]
+        if route.is_async:
+            future = self._loop.create_task(route.call(payload), context=context)
+        else:
+            future = self._loop.run_in_executor(self._executor, context.run, route.call, payload)
+        self._pending.add(future)
+        future.add_done_callback(partial(self._on_done, command, reply, raised))
+
+    def _call_inline(self, route: Route, command: protocol.Command, payload: Any, reply: Reply) -> None:
+        """On the loop, synchronously: what it raised is what the log was given meanwhile (no context to set)."""
+        events = self._events
+        seq, refused = events.last_seq, events.refused
+        try:
+            result = route.call(payload)
+        except Exception as exc:
+            self._fail(command, reply, exc)
             return
-        self._track(self._loop.create_task(route.call(payload)), command, reply)
+        raised = None
+        if events.last_seq != seq or events.refused != refused:
+            raised = Raised()
+            raised.last_seq, raised.refused = events.last_seq, events.refused - refused
+        self._respond(command, reply, result, raised)
 
     async def drain(self, timeout: float) -> None:
         """Wait for the commands under way, at most ``timeout`` seconds, then cancel the rest."""
@@ -199,11 +223,7 @@ class Router:
             if still:
                 await asyncio.wait(still, timeout=0.2)
 
-    def _track(self, future: asyncio.Future[Any], command: protocol.Command, reply: Reply) -> None:
-        self._pending.add(future)
-        future.add_done_callback(partial(self._on_done, command, reply))
-
-    def _on_done(self, command: protocol.Command, reply: Reply, future: asyncio.Future[Any]) -> None:
+    def _on_done(self, command: protocol.Command, reply: Reply, raised: Raised, future: asyncio.Future[Any]) -> None:
         self._pending.discard(future)
         if future.cancelled():
             reply(protocol.failure(command.id, ErrorCode.SHUTTING_DOWN, "cancelled: the backend is shutting down"))
@@ -212,10 +232,15 @@ class Router:
         if exc is not None:
             self._fail(command, reply, exc)
         else:
-            self._respond(command, reply, future.result())
+            self._respond(command, reply, future.result(), raised if raised.last_seq or raised.refused else None)
 
-    def _respond(self, command: protocol.Command, reply: Reply, data: Any) -> None:
+    def _respond(self, command: protocol.Command, reply: Reply, data: Any, raised: Raised | None) -> None:
         operation = data if isinstance(data, Operation) else None
+        if raised is not None and operation is None:
+            unstored = self._unstored(raised)
+            if unstored is not None:
+                reply(protocol.failure(command.id, ErrorCode.EVENTS_NOT_STORED, f"{command.type} ran, but {unstored}"))
+                return
         try:
             body = protocol.success(command.id, command.type, operation.started_data() if operation else data)
         except (TypeError, ValueError, NotImplementedError, msgspec.EncodeError) as exc:
@@ -227,6 +252,19 @@ class Router:
         reply(body)
         if operation is not None:
             operation.launch()
+
+    def _unstored(self, raised: Raised) -> str | None:
+        """Why the events ``raised`` names are not all stored, or None once they are (committing them now)."""
+        events = self._events
+        if not raised.refused and raised.last_seq > events.committed_seq:
+            events.flush()
+        if not raised.refused and raised.last_seq <= events.committed_seq:
+            return None
+        held = events.last_seq - events.committed_seq
+        why = f"the event log cannot store events ({events.failure}); {held} wait in memory for room on the disk"
+        if raised.refused:
+            return f"{raised.refused} of the events it raised were dropped: {why}"
+        return f"the events it raised are not stored: {why}"
 
     def _fail(self, command: protocol.Command, reply: Reply, exc: BaseException) -> None:
         if isinstance(exc, CommandError):

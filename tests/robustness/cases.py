@@ -205,11 +205,13 @@ CASES: Final[tuple[Case, ...]] = (
         "Disk full while appending events (1 MiB tmpfs under the data dir)",
         nodes(
             "test_faults::test_disk_full_while_appending_events_never_answers_success_for_events_it_did_not_store",
-            "test_regressions::test_a_full_disk_fails_an_event_commit_with_its_own_error_and_the_log_carries_on",
+            "test_regressions::test_a_full_disk_holds_unstored_events_and_stores_them_when_there_is_room",
         ),
-        "known bug: commands are answered success while their events are dropped (or, when the stdio door "
-        "flushes, the backend exits 0 without an answer); the log itself recovers once there is room",
-        "events of commands answered success: yes, today (the open finding)",
+        "a command whose events are not on disk is answered EVENTS_NOT_STORED (the others, PING included, are "
+        "answered as usual); the events wait in memory, in order and unseen, and are stored within 2 s of there "
+        "being room again",
+        "nothing: every event of every command, success or not, is stored once there is room (up to 100 000 "
+        "held; past that, new ones are refused and their commands told so)",
     ),
     Case(
         "fault.read-only",

@@ -37,6 +37,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from mutagen.id3 import ID3
 
+from deskbridge.events import RETRY_MAX
 from deskbridge.studio.suno.standin import StandinControl
 from tests.guardian.support import FakeClock, FakeProcesses, Harness, paris
 from tests.robustness.support import (
@@ -488,32 +489,36 @@ def test_disk_full_while_downloading_fails_the_clips_that_do_not_fit_and_goes_on
     assert all(e["error_code"] == "DOWNLOAD_FAILED" and "space" in e["error"].lower() for e in run.clip_errors)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="events.py + transports/stdio.py: when the event log cannot commit (disk full), EventLog.flush drops "
-    "the batch and raises. Flushed by the loop, the error is only logged by asyncio and the command that raised "
-    "the events was already answered success ({'emitted': 500}): its events are silently lost. Flushed by the "
-    "stdio door, it escapes data_received: stdin closes and the backend exits 0 without answering. Fixing it "
-    "needs a decision: hold answers and retry the commit, or fail the commands whose events were not stored",
-)
 def test_disk_full_while_appending_events_never_answers_success_for_events_it_did_not_store(tmp_path: Path) -> None:
-    """Events fill a 1 MiB data disk: an EMIT answered success has all its events on disk; the backend lives on."""
+    """Events fill a 1 MiB data disk: an EMIT answered success has all its events on disk; the others are
+    answered EVENTS_NOT_STORED, their events wait in memory and are stored once there is room; the backend
+    answers every command meanwhile."""
     with tmpfs(tmp_path / "small", "1m") as disk:
         backend = BackendProcess(["diag"], disk / "data")
         try:
             answers = [backend.call("EMIT", {"count": 500, "type": f"FILL_{i}"}, timeout=10) for i in range(40)]
             if os.statvfs(disk).f_bavail:
                 pytest.skip("the tmpfs never filled: nothing was tested")
+            alive = backend.call("PING", timeout=10)
             remount(disk, "rw,size=20m")
+            time.sleep(RETRY_MAX + 0.5)  # the log tries again at least this often
             after = backend.call("EMIT", {"count": 1, "type": "AFTER"}, timeout=10)
             stored = collections.Counter(event["type"] for event in events_on_disk(backend))
         finally:
             backend.kill()
     told = [i for i, answer in enumerate(answers) if answer["success"]]
+    refused = [answer for answer in answers if not answer["success"]]
     record("fault.disk-full-events", commands=len(answers), answered_success=len(told),
-           answered_success_but_not_stored=sum(1 for i in told if stored[f"FILL_{i}"] != 500))  # fmt: skip
+           answered_events_not_stored=len(refused),
+           answered_success_but_not_stored=sum(1 for i in told if stored[f"FILL_{i}"] != 500),
+           events_lost=sum(500 - stored[f"FILL_{i}"] for i in range(len(answers))))  # fmt: skip
     assert [i for i in told if stored[f"FILL_{i}"] != 500] == []
+    assert refused, "the disk filled, yet every command was answered success"
+    assert {answer["error_code"] for answer in refused} == {"EVENTS_NOT_STORED"}
+    assert all("disk is full" in answer["error"] for answer in refused)
+    assert alive["success"] is True, "a command that raised no event fails while the log is full"
     assert after["success"] is True
+    assert [i for i in range(len(answers)) if stored[f"FILL_{i}"] != 500] == [], "held events were lost"
 
 
 def test_a_read_only_data_dir_is_refused_at_start_with_a_clear_message(tmp_path: Path) -> None:

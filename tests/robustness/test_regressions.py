@@ -61,13 +61,14 @@ def test_parse_command_answers_a_hostile_line_instead_of_raising(line: bytes) ->
 
 
 @hostile
-def test_the_router_answers_a_hostile_line_instead_of_raising(line: bytes) -> None:
+def test_the_router_answers_a_hostile_line_instead_of_raising(line: bytes, tmp_path: Path) -> None:
     commands = Commands()
     commands.add("ECHO", lambda payload: payload, inline=True)
 
     async def main() -> list[bytes]:
+        events = EventLog(tmp_path / "events.db", schedule=lambda callback: None)
         with ThreadPoolExecutor(1) as executor:
-            router = Router(commands, asyncio.get_running_loop(), executor)
+            router = Router(commands, asyncio.get_running_loop(), executor, events)
             replies: list[bytes] = []
             router.dispatch(line, replies.append)
             return replies
@@ -86,31 +87,44 @@ def test_a_hostile_line_on_stdio_is_answered_and_the_backend_goes_on(spawn: Spaw
 
 
 def fill(log: EventLog) -> None:
-    """Append and commit events until the disk is full (the commit raises)."""
+    """Append and commit events until the disk is full (a commit is refused)."""
     for _ in range(1000):
         for _ in range(100):
             log.append({"type": "FILL", "data": "x" * 200})
-        log.flush()
+        if not log.flush():
+            return
+    raise AssertionError("the disk never filled")
 
 
-def test_a_full_disk_fails_an_event_commit_with_its_own_error_and_the_log_carries_on(tmp_path: Path) -> None:
+def test_a_full_disk_holds_unstored_events_and_stores_them_when_there_is_room(tmp_path: Path) -> None:
     """The failed COMMIT had already rolled back; the ROLLBACK after it raised "no transaction is active",
-    which hid "database or disk is full" from the log and from whoever handles the error."""
+    which hid "database or disk is full". Then the batch was dropped; now it waits, in order, unseen."""
     with tmpfs(tmp_path / "disk", "1m") as disk:
         log = EventLog(disk / "events.db", schedule=lambda callback: None)
+        delivered: list[int] = []
+        log.subscribe(lambda bodies: delivered.extend(json.loads(body)["seq"] for body in bodies))
         try:
-            with pytest.raises(sqlite3.OperationalError, match="full"):
-                fill(log)
-            kept = log.committed_seq
-            assert log.last_seq == kept, "the seqs of the batch that was not stored are given out again"
+            fill(log)
+            assert isinstance(log.failure, sqlite3.OperationalError)
+            assert "full" in str(log.failure)
+            kept, held = log.committed_seq, log.last_seq
+            assert held > kept
+            assert delivered == list(range(1, kept + 1)), "an event that is not stored was delivered"
+            more = log.append({"type": "WHILE_FULL"})
+            assert log.flush() is False, "while the store refuses, only retry() tries again"
+            assert log.retry() is False
             remount(disk, "rw,size=20m")
-            seq = log.append({"type": "AFTER"})
-            log.flush()
+            assert log.retry() is True
+            assert log.failure is None
+            after = log.append({"type": "AFTER"})
+            assert log.flush() is True
             stored = [json.loads(body)["seq"] for body in log.read(0, 1_000_000)]
         finally:
             log.close()
-    assert seq == kept + 1
-    assert stored == list(range(1, kept + 2))
+    assert more == held + 1
+    assert after == held + 2
+    assert stored == list(range(1, held + 3))
+    assert delivered == stored
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="the POSIX null device")
