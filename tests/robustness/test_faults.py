@@ -474,12 +474,6 @@ def test_disk_full_while_downloading_loses_no_finished_clip(full_disk_download: 
     assert run.alive
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="studio downloader: ENOSPC while writing a clip escapes as the batch's INTERNAL_ERROR "
-    "('internal error: [Errno 28] No space left on device') and ends the whole batch, instead of failing "
-    "that clip with DOWNLOAD_FAILED (an ERROR_UPDATE naming the disk) and going on",
-)
 def test_disk_full_while_downloading_fails_the_clips_that_do_not_fit_and_goes_on(
     full_disk_download: FullDiskDownload,
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import itertools
 import tempfile
@@ -28,6 +29,7 @@ from deskbridge.studio.suno.models import Clip
 from deskbridge.studio.suno.retry import RetryPolicy
 from deskbridge.studio.suno.standin import StandinControl
 from deskbridge.studio.suno.standin.media import silent_mp3
+from tests.robustness.support import tmpfs
 from tests.studio.suno import support
 from tests.studio.suno.support import FastSleep, client_for
 
@@ -379,6 +381,39 @@ async def test_a_batch_skips_known_clips_reports_failures_and_goes_on(
     assert events[-1]["progress"] == 100
     started = [e["index"] for e in events if e["status"] == "downloading"]
     assert sorted(started) == [1, 3, 4, 5]
+
+
+async def test_a_full_disk_fails_only_the_clips_that_do_not_fit(
+    suno: StandinControl, downloader: Downloader, tmp_path: Path
+) -> None:
+    suno.settings(audio_bytes=400_000)
+    batch = clips(suno, *({"title": f"big {n}"} for n in range(1, 5)))
+    completed: list[str] = []
+    with tmpfs(tmp_path / "small", "1m") as disk:  # room for two of them
+        results = await downloader.download_batch(
+            batch, disk, parallel=1, on_complete=lambda clip, path: completed.append(path.name)
+        )
+        assert files_in(disk) == ["big 1.mp3", "big 2.mp3"], "no .part left"
+    assert [r.status for r in results] == ["downloaded", "downloaded", "failed", "failed"]
+    assert [r.message for r in results[2:]] == [
+        "no space left on the disk for big 3.mp3",
+        "no space left on the disk for big 4.mp3",
+    ]
+    assert completed == ["big 1.mp3", "big 2.mp3"]
+
+
+async def test_a_disk_with_no_room_even_for_the_tag_fails_the_clip_and_leaves_nothing(
+    suno: StandinControl, downloader: Downloader, tmp_path: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "tagless"})
+    with tmpfs(tmp_path / "small", "1m") as disk:
+        with contextlib.suppress(OSError), (disk / "filler").open("wb") as filler:
+            filler.write(bytes(2 * 1024 * 1024))
+        with pytest.raises(CommandError) as caught:  # mutagen, writing the tag first, meets the full disk
+            await downloader.download(clip, disk)
+        assert files_in(disk) == ["filler"]
+    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.message == "no space left on the disk for tagless.mp3"
 
 
 async def test_no_more_than_parallel_downloads_run_at_once(

@@ -39,19 +39,23 @@ already downloaded is never authorized again (Suno meters authorizations).
 The batch runs up to ``parallel`` downloads at once and starts them at
 least ``delay`` seconds apart; clips already downloaded are skipped without a
 request; a clip that fails is reported (``DOWNLOAD_FAILED`` and why) and the
-others go on; ``on_complete`` runs only for files that are complete and
-renamed, so a history fed by it never lists a file that is not there. A
-dead session (``SESSION_NOT_FOUND``) or a cancellation (``check`` raising,
-or the task being cancelled) stops the whole batch.
+others go on, also when the disk refuses its file (full, read-only, no
+permission: :func:`_disk_failure`); ``on_complete`` runs only for files
+that are complete and renamed, so a history fed by it never lists a file
+that is not there. A dead session (``SESSION_NOT_FOUND``) or a
+cancellation (``check`` raising, or the task being cancelled) stops the
+whole batch.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import os
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, BinaryIO, Final, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -113,6 +117,29 @@ def _failed(message: str) -> CommandError:
     return CommandError(ErrorCode.DOWNLOAD_FAILED, message)
 
 
+def _disk_failure(exc: OSError, song: Path) -> CommandError:
+    """``DOWNLOAD_FAILED`` saying why the disk refused ``song``: it fails that clip, never the whole batch."""
+    name, folder = song.name, song.parent
+    if exc.errno == errno.ENOSPC:
+        return _failed(f"no space left on the disk for {name}")
+    if exc.errno == errno.EDQUOT:
+        return _failed(f"the disk quota is used up: no room for {name}")
+    if exc.errno == errno.EROFS:
+        return _failed(f"the disk of {folder} is read-only: cannot write {name}")
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return _failed(f"no permission to write {name} in {folder}")
+    return _failed(f"cannot write {name} in {folder}: {exc.strerror or exc}")
+
+
+@contextlib.contextmanager
+def _writing(song: Path) -> Iterator[None]:
+    """Where ``song`` is written, closed, renamed or removed: an ``OSError`` is the disk's (:func:`_disk_failure`)."""
+    try:
+        yield
+    except OSError as exc:
+        raise _disk_failure(exc, song) from None
+
+
 def _never(clip_id: str) -> bool:
     return False
 
@@ -162,11 +189,16 @@ class _PartFile:
     written once and never read back. The server's bytes that come before
     the cover wait in memory. ``size``, ``head`` and ``frames`` are about the
     server's bytes: where a ``Range`` resumes, how the file starts, and
-    whether its last frame is whole.
+    whether its last frame is whole. A disk error fails the clip at once
+    (:func:`_disk_failure`), before any retry could resume past bytes that
+    were never written.
     """
 
-    def __init__(self, path: Path, file: BinaryIO, covering: asyncio.Task[_CoverOutcome], tag: Tagger) -> None:
+    def __init__(
+        self, path: Path, song: Path, file: BinaryIO, covering: asyncio.Task[_CoverOutcome], tag: Tagger
+    ) -> None:
         self.path = path
+        self.song = song
         self.file = file
         self.size = 0
         self.head = b""
@@ -181,7 +213,10 @@ class _PartFile:
         if len(self.head) < 16:
             self.head += chunk[: 16 - len(self.head)]
         if self._held is None:
-            self.file.write(chunk)
+            try:
+                self.file.write(chunk)
+            except OSError as exc:
+                raise _disk_failure(exc, self.song) from None
             return
         self._held.append(chunk)
         if self._covering.done() and (lead := _id3_length(self.head)) is not None and self.size >= lead:
@@ -198,8 +233,9 @@ class _PartFile:
     def restart(self) -> None:
         """Back to an empty file, for a server that sends the whole file again."""
         if self.size or self._held is None:
-            self.file.seek(0)
-            self.file.truncate()
+            with _writing(self.song):
+                self.file.seek(0)
+                self.file.truncate()
         self.size = 0
         self.head = b""
         self.frames = FrameChain()
@@ -208,18 +244,26 @@ class _PartFile:
     def _write_tags(self, lead: int) -> None:
         """The server's tag (its first ``lead`` bytes), our tag over it, then the bytes held."""
         held, self._held = self._held or [], None
-        if lead:
-            data = b"".join(held)
-            held = [data[lead:]]
-            self.file.write(data[:lead])
-            self.file.flush()
+        with _writing(self.song):
+            if lead:
+                data = b"".join(held)
+                held = [data[lead:]]
+                self.file.write(data[:lead])
+                self.file.flush()
+            self._tag_file()
+            self.file.seek(0, os.SEEK_END)
+            for chunk in held:
+                self.file.write(chunk)
+
+    def _tag_file(self) -> None:
+        """Our tag into the file; mutagen wraps the disk's errors (an ``OSError`` with an errno) in its own."""
         try:
             self._tag(self.path, self._covering.result()[0])
         except MutagenError as exc:
+            cause = exc.__context__
+            if isinstance(cause, OSError) and cause.errno is not None:
+                raise _disk_failure(cause, self.song) from None
             raise _failed(f"the ID3 tag at the start of the file cannot be read: {exc}") from None
-        self.file.seek(0, os.SEEK_END)
-        for chunk in held:
-            self.file.write(chunk)
 
 
 class _Meter:
@@ -399,22 +443,25 @@ class Downloader:
         # The cover comes meanwhile: one round trip less per song.
         covering = asyncio.create_task(self._cover(files, clip) if with_thumbnail else _no_cover())
         song_url = self._endpoints.song_url(clip.id)
-        try:
-            with os.fdopen(descriptor, "wb") as file:
-                part = _PartFile(part_path, file, covering, lambda path, cover: write_tags(path, clip, song_url, cover))
-                meter = _Meter(clip.id, final.name, on_progress, self._clock)
-                await self._retrying(
-                    f"clip {clip.id}", lambda first: self._fetch_audio(files, url, part, meter, check, first)
-                )
-                cover, cover_problem = await part.finish()
-            check()
-            problem = part.frames.problem()
-            if problem is not None:
-                raise _failed(f"clip {clip.id}: the file Suno sent is not a whole MP3: {problem}")
-            final = _publish(part_path, final)
-        finally:
-            covering.cancel()
-            part_path.unlink(missing_ok=True)
+        with _writing(final):  # closing the file, renaming or removing it
+            try:
+                with os.fdopen(descriptor, "wb") as file:
+                    part = _PartFile(
+                        part_path, final, file, covering, lambda path, cover: write_tags(path, clip, song_url, cover)
+                    )
+                    meter = _Meter(clip.id, final.name, on_progress, self._clock)
+                    await self._retrying(
+                        f"clip {clip.id}", lambda first: self._fetch_audio(files, url, part, meter, check, first)
+                    )
+                    cover, cover_problem = await part.finish()
+                check()
+                problem = part.frames.problem()
+                if problem is not None:
+                    raise _failed(f"clip {clip.id}: the file Suno sent is not a whole MP3: {problem}")
+                final = _publish(part_path, final)
+            finally:
+                covering.cancel()
+                part_path.unlink(missing_ok=True)
         return DownloadResult(
             clip_id=clip.id,
             status="downloaded",
@@ -557,7 +604,7 @@ def _reserve(directory: Path, stem: str) -> tuple[Path, Path, int]:
         except ValueError:
             raise _failed(f"refusing to write {part.name!r} outside {directory}") from None
         except OSError as exc:
-            raise _failed(f"cannot write in {directory}: {exc.strerror or exc}") from None
+            raise _disk_failure(exc, final) from None
     raise _failed(f"every name like {stem!r} is taken in {directory}")
 
 
