@@ -46,6 +46,7 @@ from deskbridge.backend import Backend
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, Resumed
 from deskbridge.transports.closecodes import CloseCode
+from deskbridge.transports.http_limits import BoundedHttpToolsProtocol
 from deskbridge.transports.outbox import Outbox
 from deskbridge.transports.security import TOKEN_FILE, Guard, Refusal, query_params
 
@@ -705,7 +706,7 @@ async def serve(backend: Backend, config: WebConfig, *, on_ready: Callable[[dict
         uvicorn.Config(
             door,
             lifespan="off",
-            http="httptools",
+            http=BoundedHttpToolsProtocol,  # httptools, with bounds on a request's head
             ws=_ws_implementation(),
             ws_per_message_deflate=False,
             ws_max_size=backend.max_line,
