@@ -23,32 +23,48 @@ class ClientInfo:
 
 
 class ClientRegistry:
-    """Thread-safe table of live clients (WebSocket connections, polling clients, stdio)."""
+    """Thread-safe table of live clients (WebSocket connections, polling clients, stdio).
+
+    A client that reconnects may be back before its old connection is seen
+    to close (a half-open TCP connection lingers): each connection is
+    counted, so the old one's end does not unlist the client.
+    """
 
     def __init__(self) -> None:
-        self._clients: dict[str, ClientInfo] = {}
+        self._clients: dict[str, list[ClientInfo]] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
     def connect(self, door: str, client_id: str | None = None) -> ClientInfo:
+        """One more connection; the handle to give back to :meth:`disconnect`."""
         with self._lock:
             info = ClientInfo(client_id or f"{door}-{next(self._ids)}", door)
-            self._clients[info.client_id] = info
+            self._clients.setdefault(info.client_id, []).append(info)
             return info
 
-    def disconnect(self, client_id: str) -> bool:
+    def disconnect(self, client: str | ClientInfo) -> bool:
+        """End one connection (its :class:`ClientInfo`) or, given an id, every connection of that client."""
         with self._lock:
-            return self._clients.pop(client_id, None) is not None
+            if isinstance(client, str):
+                return self._clients.pop(client, None) is not None
+            connections = self._clients.get(client.client_id, [])
+            if not any(info is client for info in connections):
+                return False
+            connections[:] = [info for info in connections if info is not client]
+            if not connections:
+                del self._clients[client.client_id]
+            return True
 
     def seen(self, client_id: str, last_seq: int | None = None) -> None:
         """Mark a client alive; ``last_seq`` is its cumulative acknowledgement."""
         with self._lock:
-            info = self._clients.get(client_id)
-            if info is not None:
-                info.last_seen = protocol.now_ms()
+            now = protocol.now_ms()
+            for info in self._clients.get(client_id, ()):
+                info.last_seen = now
                 if last_seq is not None and last_seq > info.last_seq:
                     info.last_seq = last_seq
 
     def list(self) -> list[ClientInfo]:
+        """One entry per client: its newest connection."""
         with self._lock:
-            return list(self._clients.values())
+            return [connections[-1] for connections in self._clients.values()]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,8 +16,10 @@ import websockets
 
 from deskbridge.app import AppContext, AppSpec, HttpEndpoint
 from deskbridge.backend import Backend
+from deskbridge.events import RETRY_MAX
 from deskbridge.router import Commands
 from deskbridge.transports.web import WebConfig, WebDoor
+from tests.robustness.support import remount, tmpfs
 from tests.webserver import WebServer
 
 Serve = Callable[..., WebServer]
@@ -213,3 +216,30 @@ def test_polling_answer_shape(serve: Serve, path: str) -> None:
     with server.http() as client:
         assert client.get(path, params={"after": "x"}).status_code == 400
         assert client.get(path, params={"wait": "999"}).status_code == 400
+
+
+def test_a_command_whose_events_the_full_disk_refused_is_a_507_and_its_events_come_later(tmp_path: Path) -> None:
+    """The web door's side of EVENTS_NOT_STORED (docs/protocol.md): 507, the server serves on, nothing is lost."""
+    with tmpfs(tmp_path / "disk", "1m") as disk:
+        server = WebServer(["diag"], disk / "data")
+        try:
+            with server.http() as http:
+                statuses = []
+                for i in range(40):
+                    body = {"id": str(i), "type": "EMIT", "payload": {"count": 500, "type": f"FILL_{i}"}}
+                    statuses.append(http.post("/api/command", json=body).status_code)
+                    if statuses[-1] != 200:
+                        break
+                refused = http.post("/api/command", json={"id": "r", "type": "EMIT", "payload": {"type": "LATE"}})
+                ping = http.post("/api/command", json={"id": "p", "type": "PING"})
+                remount(disk, "rw,size=20m")
+                time.sleep(RETRY_MAX + 0.5)
+                after = http.post("/api/command", json={"id": "a", "type": "EMIT", "payload": {"type": "AFTER"}})
+                types = [e["type"] for e in http.get("/api/events", params={"limit": 10_000}).json()["events"]]
+        finally:
+            server.kill()
+    assert statuses[-1] == 507, "the disk never filled"
+    assert (refused.status_code, refused.json()["error_code"]) == (507, "EVENTS_NOT_STORED")
+    assert ping.status_code == 200
+    assert after.status_code == 200
+    assert types[-2:] == ["LATE", "AFTER"]

@@ -139,6 +139,35 @@ def test_clients_are_registered_with_their_acknowledgements(serve: Serve) -> Non
             raise AssertionError("the WebSocket client stayed registered after it left")
 
 
+def test_a_client_back_before_its_old_connection_closed_stays_listed_when_the_old_one_goes(serve: Serve) -> None:
+    """A reconnection can overtake the old connection's end (a half-open socket lingers): the old one's end
+    must not unlist the client that is connected again."""
+    server = serve("diag")
+
+    def listed() -> set[str]:
+        with server.http() as http:
+            return {c["client_id"] for c in http.get("/api/status").json()["clients"]}
+
+    async def main() -> tuple[set[str], set[str]]:
+        async with websockets.connect(ws_url(server, after=0, client_id="desk")) as new:
+            async with websockets.connect(ws_url(server, after=0, client_id="desk")) as old:
+                await old.recv()
+                await new.recv()
+            await new.send('{"id": "p", "type": "PING"}')
+            while "PING_RESPONSE" not in await asyncio.wait_for(new.recv(), 10):
+                pass
+            while_new_is_open = await asyncio.to_thread(listed)
+        for _ in range(100):
+            if "desk" not in (after_both := await asyncio.to_thread(listed)):
+                break
+            await asyncio.sleep(0.02)
+        return while_new_is_open, after_both
+
+    while_new_is_open, after_both = asyncio.run(main())
+    assert "desk" in while_new_is_open
+    assert "desk" not in after_both
+
+
 def test_long_poll_waits_for_the_next_event(serve: Serve) -> None:
     server = serve("diag")
     timer = threading.Timer(0.3, server.call, ("EMIT", {"count": 2}))

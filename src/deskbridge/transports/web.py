@@ -115,6 +115,7 @@ _STATUS: Final = {
     ErrorCode.MESSAGE_TOO_LARGE: 413,
     ErrorCode.NOT_IMPLEMENTED: 501,
     ErrorCode.SHUTTING_DOWN: 503,
+    ErrorCode.EVENTS_NOT_STORED: 507,
 }
 
 
@@ -365,7 +366,7 @@ class _Connection:
                 task.cancel()
             if self._grace is not None:
                 self._grace.cancel()
-            self.door.backend.clients.disconnect(self.client_id)
+            self.door.backend.clients.disconnect(self.info)
 
     async def _read_loop(self) -> None:
         receive, outbox = self._receive, self.outbox
