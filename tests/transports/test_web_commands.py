@@ -213,7 +213,11 @@ def test_polling_answer_shape(serve: Serve, path: str) -> None:
     assert answer["last_seq"] == 3
     assert answer["recovered"] is True
     assert answer["epoch"] == server.ready["epoch"]
+    assert (answer["after"], answer["head"], answer["more"]) == (1, 3, False)
     with server.http() as client:
+        elsewhere = client.get(path, params={"after": 2, "epoch": "a-log-that-is-gone"}).json()
+        assert (elsewhere["recovered"], elsewhere["after"]) == (False, 0)
+        assert [e["seq"] for e in elsewhere["events"]] == [1, 2, 3]
         assert client.get(path, params={"after": "x"}).status_code == 400
         assert client.get(path, params={"wait": "999"}).status_code == 400
 

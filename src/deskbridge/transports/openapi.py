@@ -45,10 +45,12 @@ _COMMAND = {
 }
 _EVENTS = {
     "type": "object",
-    "required": ["events", "last_seq"],
+    "required": ["events", "last_seq", "head", "after", "epoch", "recovered", "more"],
     "properties": {
         "events": {"type": "array", "items": {"type": "object", "required": ["seq"]}},
         "last_seq": {"type": "integer", "description": "the cursor to send as `after` next time"},
+        "head": {"type": "integer", "description": "the newest `seq` on disk"},
+        "after": {"type": "integer", "description": "where this answer starts: your cursor, or 0 in a new epoch"},
         "epoch": {"type": "string"},
         "recovered": {"type": "boolean", "description": "false: history after your cursor is gone; reload state"},
         "more": {"type": "boolean", "description": "the page limit cut the answer short: poll again at once"},

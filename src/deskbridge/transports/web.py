@@ -179,15 +179,17 @@ def is_json_content(scope: Scope) -> bool:
 
 
 def events_answer(resumed: Resumed) -> bytes:
-    """``{"events": [...], "last_seq", "head", "epoch", "recovered", "more"}``, events spliced in as stored."""
+    """``{"events": [...], "last_seq", "head", "after", "epoch", "recovered", "more"}``, events spliced in as
+    stored (the shape of ``GET_EVENTS``' data)."""
     return b"".join(
         (
             b'{"events":[',
             b",".join(resumed.events),
-            b'],"last_seq":%d,"head":%d,"epoch":"%s","recovered":%s,"more":%s}'
+            b'],"last_seq":%d,"head":%d,"after":%d,"epoch":"%s","recovered":%s,"more":%s}'
             % (
                 resumed.last_seq,
                 resumed.head,
+                resumed.after,
                 resumed.epoch.encode(),
                 b"true" if resumed.recovered else b"false",
                 b"true" if resumed.more else b"false",
