@@ -124,9 +124,11 @@ CASES: Final[tuple[Case, ...]] = (
         nodes(
             "test_faults::test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of",
         ),
-        "at the next start the batch ends failed, OPERATION_INTERRUPTED; re-running it skips what is in the history",
-        "the clips in flight; the file of a clip reported downloaded is whole and recorded. Left behind: the "
-        "in-flight clip's .part, which the re-run steps around (it names the song 'Title (2).mp3')",
+        "at the next start the batch ends failed, OPERATION_INTERRUPTED; re-running it skips what is in the history "
+        "and gives a clip the kill cut short the name it would have had ('Title.mp3', not 'Title (2).mp3')",
+        "the clips in flight; the file of a clip reported downloaded is whole and recorded. The in-flight clip's "
+        ".part stays until that clip is downloaded again, which removes it (a .part still locked by a live download "
+        "is never touched)",
     ),
     Case(
         "fault.kill-queue",
@@ -147,8 +149,9 @@ CASES: Final[tuple[Case, ...]] = (
         nodes(
             "test_faults::test_sigkill_during_a_history_export_leaves_the_previous_file_whole",
         ),
-        "no answer; the previous export is intact byte for byte, never a half file",
-        "nothing acknowledged; a hidden temporary file (.history.*.tmp) is left beside the target",
+        "no answer; the previous export is intact byte for byte, never a half file; the next export to that "
+        "target removes the hidden temporary file (.history.*.tmp) the killed one left",
+        "nothing acknowledged; the temporary file stays beside the target until the next export to it",
     ),
     Case(
         "fault.kill-sqlite",

@@ -152,7 +152,8 @@ def test_sigkill_during_an_event_burst_loses_no_event_a_client_received(spawn: S
 def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of(
     standin: StandinControl, suno: StandinControl, token: str, tmp_path: Path
 ) -> None:
-    """Twelve clips, two at a time, each slowed by the CDN; SIGKILL once three are done; restart and finish."""
+    """Twelve clips, two at a time, each slowed by the CDN; SIGKILL once three are done and another is being
+    written; restart and finish: the re-run gives that clip its own name and leaves no .part."""
     suno.settings(audio_bytes=200_000)
     suno.faults({"path": "/cdn/*.mp3", "kind": "delay", "seconds": 0.25, "times": None})
     clips = suno.seed(*({"title": f"Song {i:02}"} for i in range(12)))
@@ -169,6 +170,7 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
 
         while len(told()) < 3:
             first.next_message()
+        wait_until(lambda: any(out.glob("*.mp3.part")), 10, "a clip being written")
         first.proc.kill()
         drain(first)
         told_downloaded = told()
@@ -186,6 +188,11 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
         result = terminal(second, rerun, timeout=60)["result"]
         after = {item["clip_id"]: Path(item["file_path"]) for item in second.ok(
             "GET_DOWNLOAD_HISTORY", {"account_name": "ada", "limit": 100})["items"]}  # fmt: skip
+        parts_after_rerun = sorted(p.name for p in out.glob("*.part"))
+    titles = {clip["id"]: clip["title"] for clip in clips}
+    cut_short = {name.removesuffix(".mp3.part") for name in parts_left}
+    renamed_cut_short = sorted(path.name for clip_id, path in after.items() if titles[clip_id] in cut_short
+                               and path.name != f"{titles[clip_id]}.mp3")  # fmt: skip
 
     record(
         "fault.kill-download",
@@ -196,14 +203,19 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
         broken_history_files=len(broken),
         partial_files_under_final_name=len(partial_finals),
         part_files_left=len(parts_left),
+        part_files_left_after_rerun=len(parts_after_rerun),
         complete_files_not_in_history=len(finals) - len(history),
         renamed_on_rerun=sum(1 for path in after.values() if " (" in path.name),
+        cut_short_renamed_on_rerun=len(renamed_cut_short),
         rerun_skipped=result["skipped"],
         rerun_downloaded=result["downloaded"],
     )
     assert told_downloaded <= set(history), "a clip the client was told was downloaded is not in the history"
     assert broken == [], "a history entry whose file is missing or incomplete"
     assert partial_finals == [], "a partial file under a final .mp3 name"
+    assert parts_left, "the kill came between two clips: none was being written"
+    assert renamed_cut_short == [], "the re-run stepped around the .part of a clip the kill cut short"
+    assert parts_after_rerun == [], "a .part left by the kill is still there after the re-run"
     assert interrupted[-1]["status"] == "failed"
     assert interrupted[-1]["error_code"] == "OPERATION_INTERRUPTED"
     assert (result["skipped"], result["downloaded"], result["failed"]) == (len(history), 12 - len(history), 0)
@@ -224,7 +236,8 @@ def caught_writing(studio: BackendProcess, command_id: str, folder: Path, timeou
 
 
 def test_sigkill_during_a_history_export_leaves_the_previous_file_whole(spawn: Spawn, tmp_path: Path) -> None:
-    """Export 600 songs, add 100, export again over it and SIGKILL while the new file is being written."""
+    """Export 600 songs, add 100, export again over it and SIGKILL while the new file is being written; the next
+    export to that target removes the temporary file the killed one left."""
     studio = spawn("studio")
     studio.ok("CREATE_ACCOUNT", {"name": "ada"})
 
@@ -254,8 +267,13 @@ def test_sigkill_during_a_history_export_leaves_the_previous_file_whole(spawn: S
     again = spawn("studio", data_dir=tmp_path / "data")
     total = again.ok("GET_CREATION_HISTORY", {"limit": 1})["total"]
     rows = again.ok("EXPORT_HISTORY_TO_CSV", {"output_path": str(target), "overwrite": True})["rows"]
-    record("fault.kill-export", records=total, previous_file_intact=intact, temp_files_left=len(leftovers))
+    after_rerun = sorted(p.name for p in out.iterdir())
+    record(
+        "fault.kill-export", records=total, previous_file_intact=intact, temp_files_left=len(leftovers),
+        temp_files_left_after_next_export=sum(1 for name in after_rerun if name.endswith(".tmp")),
+    )  # fmt: skip
     assert leftovers, "the kill came after the export: the temporary file was already renamed"
+    assert after_rerun == ["history.csv"], "the next export to the target removes what the killed one left"
     assert intact, "the previous export was damaged by an export killed half-way"
     assert total == 700, "records acknowledged before the export are gone"
     assert rows == 700

@@ -19,6 +19,7 @@ from mutagen.id3 import ID3
 from deskbridge.studio.suno.standin import StandinControl
 from tests.studio.standin_studio import events_of, stderr_text, studio_on, terminal
 from tests.studio.suno import support
+from tests.studio.writers import killed_writer
 from tests.support import BackendProcess
 
 standin, suno = support.standin, support.suno
@@ -106,6 +107,18 @@ def test_download_clip_reports_bytes_and_speed_and_ends_with_the_tagged_file(
     assert last["speed"] > 0
     assert history(studio) == [clip["id"]]
     assert sorted(p.name for p in out.iterdir()) == ["Night Drive.mp3"]
+
+
+def test_a_download_killed_half_way_leaves_its_name_and_nothing_else_to_the_next_one(
+    studio: BackendProcess, suno: StandinControl, token: str, ada: str, out: Path
+) -> None:
+    (clip,) = suno.seed({"title": "Again"})
+    out.mkdir()
+    killed_writer(out / "Again.mp3.part")
+    done = run(studio, "DOWNLOAD_CLIP", {"session_token": token, "clip": clip, "output_dir": str(out)})[1]
+    assert done["result"]["file_name"] == "Again.mp3"
+    assert sorted(p.name for p in out.iterdir()) == ["Again.mp3"]
+    assert audio_of(out / "Again.mp3") == suno.fetch(clip["audio_url"])
 
 
 def test_a_clip_in_the_history_is_never_authorized_again(
@@ -368,6 +381,14 @@ def test_what_is_refused_before_the_operation_starts(
     ]
     for payload, code in cases:
         assert studio.error("DOWNLOAD_CLIP", {"session_token": token, **payload})["error_code"] == code, payload
+    blocker = out.parent / "a-file"
+    blocker.write_text("")
+    for output_dir in ["relative/music", "music", str(blocker / "music")]:
+        for command, clips in [("DOWNLOAD_CLIP", {"clip": clip}), ("BATCH_DOWNLOAD", {"clips": [clip]})]:
+            refused = studio.error(command, {"session_token": token, **clips, "output_dir": output_dir})
+            assert refused["error_code"] == "INVALID_PAYLOAD", (command, output_dir)
+            assert refused["details"]["fields"] == ["$.output_dir"], (command, output_dir)
+            assert output_dir in refused["error"]
     error = studio.error("BATCH_DOWNLOAD", {"clips": [clip], "output_dir": str(out), "account_name": "nobody"})
     assert error["error_code"] == "ACCOUNT_NOT_FOUND"
     assert studio.error("BATCH_DOWNLOAD", {"clips": [], "output_dir": str(out)})["error_code"] == "INVALID_PAYLOAD"

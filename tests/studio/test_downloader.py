@@ -32,6 +32,7 @@ from deskbridge.studio.suno.standin.media import silent_mp3
 from tests.robustness.support import tmpfs
 from tests.studio.suno import support
 from tests.studio.suno.support import FastSleep, client_for
+from tests.studio.writers import killed_writer, live_writer
 
 # The shared stand-in fixtures (see tests/studio/suno/support.py), bound here by name.
 anyio_backend, http, sleep = support.anyio_backend, support.http, support.sleep
@@ -192,6 +193,99 @@ async def test_a_planted_symlink_is_never_written_through(
     assert result.file_name == "evil (3).mp3"
     assert text_of(outside) == "precious"
     assert (out / "evil.mp3").is_symlink()
+
+
+# -- a .part found where the song goes --------------------------------------------------
+
+
+def plant(directory: Path, files: dict[str, bytes]) -> None:
+    """``directory`` made, with ``files`` (name: bytes) in it."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        (directory / name).write_bytes(data)
+
+
+def plant_other(path: Path, kind: str, precious: Path) -> None:
+    """Something at ``path`` that is not a lone regular file: a link (to ``precious`` or nowhere), a folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    precious.write_text("precious")
+    if kind == "symbolic link":
+        path.symlink_to(precious)
+    elif kind == "dangling symbolic link":
+        path.symlink_to(precious.with_name("nowhere"))
+    elif kind == "hard link":
+        path.hardlink_to(precious)
+    else:
+        path.mkdir()
+
+
+@pytest.mark.parametrize("left_by", ["a killed download", "nobody"])
+async def test_a_part_whose_writer_is_gone_gives_its_name_back(
+    suno: StandinControl, downloader: Downloader, out: Path, left_by: str
+) -> None:
+    (clip,) = clips(suno, {"title": "Title"})
+    if left_by == "nobody":
+        plant(out, {"Title.mp3.part": b"ID3 and half a song"})
+    else:
+        plant(out, {})
+        killed_writer(out / "Title.mp3.part")
+    result = await downloader.download(clip, out)
+    assert result.file_name == "Title.mp3", "the name it would have had"
+    assert files_in(out) == ["Title.mp3"], "no stale .part is left"
+    assert audio_of(out / "Title.mp3") == suno.fetch(str(clip.audio_url))
+
+
+async def test_a_part_another_process_is_writing_is_left_alone(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    (clip,) = clips(suno, {"title": "Title"})
+    plant(out, {})
+    with live_writer(out / "Title.mp3.part", "theirs, still coming"):
+        result = await downloader.download(clip, out)
+        assert result.file_name == "Title (2).mp3"
+        assert text_of(out / "Title.mp3.part") == "theirs, still coming"
+        assert files_in(out) == ["Title (2).mp3", "Title.mp3.part"]
+
+
+async def test_a_part_a_download_of_this_process_is_writing_is_left_alone(
+    suno: StandinControl, http: httpx.AsyncClient, downloader: Downloader, out: Path, sleep: FastSleep
+) -> None:
+    """Two backends in one process, one output folder: the second never takes the first one's .part."""
+    first, second = clips(suno, {"title": "Twin"}, {"title": "Twin"})
+    suno.faults({"path": f"/cdn/{first.id}.mp3", "kind": "delay", "seconds": 0.5})
+    slow = asyncio.create_task(downloader.download(first, out))
+    await asyncio.sleep(0.2)
+    assert files_in(out) == ["Twin.mp3.part"], "the first download is under way"
+    other = Downloader(http, client_for(suno, http, sleep))
+    assert (await other.download(second, out)).file_name == "Twin (2).mp3"
+    assert (await slow).file_name == "Twin.mp3"
+    assert audio_of(out / "Twin.mp3") == suno.fetch(str(first.audio_url))
+    assert audio_of(out / "Twin (2).mp3") == suno.fetch(str(second.audio_url))
+
+
+@pytest.mark.parametrize("kind", ["symbolic link", "dangling symbolic link", "hard link", "folder"])
+async def test_a_part_that_is_not_a_lone_file_is_never_followed_nor_removed(
+    suno: StandinControl, downloader: Downloader, out: Path, tmp_path: Path, kind: str
+) -> None:
+    (clip,) = clips(suno, {"title": "Title"})
+    plant_other(out / "Title.mp3.part", kind, tmp_path / "precious.txt")
+    result = await downloader.download(clip, out)
+    assert result.file_name == "Title (2).mp3"
+    assert files_in(out) == ["Title (2).mp3", "Title.mp3.part"]
+    assert files_in(tmp_path) == ["music", "precious.txt"], "nothing made where a link points"
+    assert text_of(tmp_path / "precious.txt") == "precious"
+
+
+async def test_a_stale_part_beside_its_finished_song_leaves_the_song_alone(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    """A finished .mp3 is never overwritten, whatever .part lies beside it; the stale .part of the name taken is."""
+    (clip,) = clips(suno, {"title": "Title"})
+    plant(out, {"Title.mp3": b"the song, finished", "Title.mp3.part": b"stale", "Title (2).mp3.part": b"stale too"})
+    result = await downloader.download(clip, out)
+    assert result.file_name == "Title (2).mp3"
+    assert text_of(out / "Title.mp3") == "the song, finished"
+    assert files_in(out) == ["Title (2).mp3", "Title.mp3", "Title.mp3.part"]
 
 
 async def test_the_cdn_403_then_200_quirk_is_retried_once(
@@ -495,12 +589,17 @@ async def test_bad_input_is_refused_clearly(
     with pytest.raises(CommandError) as caught:
         await downloader.download(clip, "relative/dir")
     assert caught.value.code is ErrorCode.INVALID_PAYLOAD
+    assert caught.value.details == {"fields": ["$.output_dir"]}
     blocker = tmp_path / "a-file"
     blocker.write_text("")
     with pytest.raises(CommandError) as caught:
         await downloader.download_batch([clip], blocker / "sub")
     assert caught.value.code is ErrorCode.INVALID_PAYLOAD
+    assert caught.value.details == {"fields": ["$.output_dir"]}
     assert str(blocker / "sub") in caught.value.message
+    with pytest.raises(CommandError) as caught:
+        await downloader.download_batch([clip], out, parallel=0)
+    assert caught.value.details == {"fields": ["$.parallel"]}
 
     (unfinished,) = clips(suno, {"title": "soon", "status": "streaming"})
     with pytest.raises(CommandError) as caught:

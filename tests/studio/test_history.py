@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests.studio.writers import killed_writer, live_writer
 from tests.support import BackendProcess
 
 
@@ -235,3 +236,45 @@ def test_export_refuses_paths_it_cannot_or_should_not_write(main: BackendProcess
     )
     assert (tmp_path / "notes.txt").read_text() == "mine"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "folder.csv", "notes.txt"]
+
+
+def test_an_export_removes_what_a_killed_export_to_that_target_left_and_nothing_else(
+    main: BackendProcess, tmp_path: Path
+) -> None:
+    main.ok("ADD_CREATION_RECORD", record("s1", title="First"))
+    out = tmp_path / "exports"
+    out.mkdir()
+    precious = tmp_path / "precious.txt"
+    precious.write_text("precious")
+    killed_writer(out / ".history.k1ll3d_a.tmp", "song_id,title\r\ns0,half a ro")
+    (out / ".history.n0wr1ter.tmp").write_text("a leftover whose writer is long gone")
+    (out / ".history.symlink_.tmp").symlink_to(precious)
+    (out / ".history.hardlink.tmp").hardlink_to(precious)
+    (out / ".history.folder__.tmp").mkdir()
+    others = {
+        ".history.tmp": "no random part",
+        ".history.abc.tmp": "not a name the export makes",
+        ".history.abcdefgh.tmp.bak": "another suffix",
+        ".other.abcdefgh.tmp": "another target's",
+        "history.abcdefgh.tmp": "not hidden",
+        "notes.txt": "mine",
+    }
+    for name, text in others.items():
+        (out / name).write_text(text)
+    target = out / "history.csv"
+
+    with live_writer(out / ".history.writing.tmp", "an export running now"):
+        assert main.ok("EXPORT_HISTORY_TO_CSV", {"output_path": str(target)})["rows"] == 1
+        assert (out / ".history.writing.tmp").read_text() == "an export running now", "a locked one is left"
+
+    assert "s1" in target.read_text(encoding="utf-8-sig")
+    assert not (out / ".history.k1ll3d_a.tmp").exists()
+    assert not (out / ".history.n0wr1ter.tmp").exists()
+    assert (out / ".history.symlink_.tmp").is_symlink()
+    assert (out / ".history.hardlink.tmp").read_text() == precious.read_text() == "precious"
+    assert (out / ".history.folder__.tmp").is_dir()
+    assert {name: (out / name).read_text() for name in others} == others
+    assert sorted(p.name for p in out.iterdir()) == sorted(
+        [*others, "history.csv", ".history.writing.tmp", ".history.symlink_.tmp", ".history.hardlink.tmp",
+         ".history.folder__.tmp"]
+    )  # fmt: skip

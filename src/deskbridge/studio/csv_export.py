@@ -2,7 +2,8 @@
 
 UTF-8 with a byte order mark (Excel reads accents only then), RFC 4180
 quoting of commas, quotes and line breaks, CRLF rows. The file is written
-beside its target and renamed over it, so a reader never sees half a file.
+beside its target and renamed over it, so a reader never sees half a file;
+the one a killed export left is removed by the next export to that target.
 Cells that a spreadsheet would run as formulas (``=``, ``+``, ``-``, ``@``)
 are prefixed with ``'`` unless the caller opts out (CSV injection).
 """
@@ -12,14 +13,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Final
 
+from deskbridge.studio import locked_temp
 from deskbridge.studio.fields import invalid
 
 _FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+TEMP_SUFFIX: Final = ".tmp"
 
 
 def target(value: str, overwrite: bool, field: str) -> Path:
@@ -39,23 +41,31 @@ def target(value: str, overwrite: bool, field: str) -> Path:
 
 
 def write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, escape_formulas: bool) -> int:
-    """Write the file atomically; returns the number of data rows. Raises ``OSError``."""
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
-    try:
-        with open(handle, "w", encoding="utf-8-sig", newline="") as out:
-            writer = csv.writer(out)
-            writer.writerow(header)
-            count = 0
-            for row in rows:
-                writer.writerow([_cell(value, escape_formulas) for value in row])
-                count += 1
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+    """Write the file atomically; returns the number of data rows. Raises ``OSError``.
+
+    The temporary file is ``.<stem>.<8 random characters>.tmp`` beside
+    ``path``, locked while it is written (:mod:`.locked_temp`). Those an
+    export killed half-way left to the same target are removed first: only
+    names made exactly so, regular files, whose lock nobody holds.
+    """
+    prefix = f".{path.stem}."
+    locked_temp.reclaim_unique(path.parent, prefix, TEMP_SUFFIX)
+    with locked_temp.create_unique(path.parent, prefix, TEMP_SUFFIX) as temp:
+        try:
+            with open(temp.writer(), "w", encoding="utf-8-sig", newline="") as out:
+                writer = csv.writer(out)
+                writer.writerow(header)
+                count = 0
+                for row in rows:
+                    writer.writerow([_cell(value, escape_formulas) for value in row])
+                    count += 1
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(temp.path, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp.path)
+            raise
     return count
 
 

@@ -32,9 +32,13 @@ after the ``httpx.AsyncClient`` given, which still carries Suno's API.
 
 Names come from titles (:mod:`.filenames`): a clash gets `` (2)``, a symbolic
 link planted at the target name is treated as taken, and no path can leave
-``output_dir``. Clips whose ``audio_url`` is Suno's ``/api/forbidden``
-placeholder go through the authorized route, and a clip the caller says is
-already downloaded is never authorized again (Suno meters authorizations).
+``output_dir``. The ``.part`` is locked while it is written
+(:mod:`.locked_temp`): one that a killed backend left (a plain file whose
+lock is free) is removed by the next download of that name, which keeps the
+name; one being written now, here or by another process, is a name taken.
+Clips whose ``audio_url`` is Suno's ``/api/forbidden`` placeholder go
+through the authorized route, and a clip the caller says is already
+downloaded is never authorized again (Suno meters authorizations).
 
 The batch runs up to ``parallel`` downloads at once and starts them at
 least ``delay`` seconds apart; clips already downloaded are skipped without a
@@ -67,10 +71,12 @@ from mutagen import MutagenError
 
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.paths import contained
-from deskbridge.studio import audiocheck
+from deskbridge.studio import audiocheck, locked_temp
+from deskbridge.studio.fields import invalid
 from deskbridge.studio.filenames import candidates, song_stem
 from deskbridge.studio.framechain import FrameChain
 from deskbridge.studio.http_fetch import TRANSIENT, session_like
+from deskbridge.studio.locked_temp import LockedTemp
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.errors import SunoError
 from deskbridge.studio.suno.models import UNFINISHED, Clip
@@ -163,17 +169,18 @@ def _id3_length(head: bytes) -> int | None:
 
 
 def prepare_output_dir(output_dir: str | Path) -> Path:
-    """``output_dir`` created if missing and resolved; ``INVALID_PAYLOAD`` if it is relative or not writable."""
+    """``output_dir`` created if missing and resolved; ``INVALID_PAYLOAD`` at ``$.output_dir`` if it is relative or
+    cannot be written to."""
     directory = Path(output_dir).expanduser()
     if not directory.is_absolute():
-        raise CommandError(ErrorCode.INVALID_PAYLOAD, f"output_dir must be an absolute path, not {str(output_dir)!r}")
+        raise invalid("$.output_dir", f"output_dir must be an absolute path, not {str(output_dir)!r}")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
             pass
     except OSError as exc:
-        raise CommandError(
-            ErrorCode.INVALID_PAYLOAD, f"output_dir {str(directory)!r} cannot be written to: {exc.strerror or exc}"
+        raise invalid(
+            "$.output_dir", f"output_dir {str(directory)!r} cannot be written to: {exc.strerror or exc}"
         ) from None
     return directory.resolve()
 
@@ -355,7 +362,7 @@ class Downloader:
         ``index`` (from 1), the batch ``total``, ``completed`` and ``progress`` %.
         """
         if parallel < 1:
-            raise CommandError(ErrorCode.INVALID_PAYLOAD, "parallel must be at least 1")
+            raise invalid("$.parallel", "parallel must be at least 1")
         directory = prepare_output_dir(output_dir)
         results: list[DownloadResult | None] = [None] * len(clips)
         slots = asyncio.Semaphore(parallel)
@@ -439,13 +446,15 @@ class Downloader:
             url = await self._audio_url(clip, may_authorize)
         except SunoError as exc:
             raise _failed(f"clip {clip.id}: {exc.message}") from None
-        final, part_path, descriptor = _reserve(directory, song_stem(clip.title, clip.id, append_uuid=append_uuid))
+        song_url = self._endpoints.song_url(clip.id)
+        final, reserved = _reserve(directory, song_stem(clip.title, clip.id, append_uuid=append_uuid))
+        part_path = reserved.path
         # The cover comes meanwhile: one round trip less per song.
         covering = asyncio.create_task(self._cover(files, clip) if with_thumbnail else _no_cover())
-        song_url = self._endpoints.song_url(clip.id)
-        with _writing(final):  # closing the file, renaming or removing it
+        # The lock on the .part goes last, once it is renamed or removed: until then no one reclaims it.
+        with reserved, _writing(final):  # closing the file, renaming or removing it
             try:
-                with os.fdopen(descriptor, "wb") as file:
+                with os.fdopen(reserved.writer(), "wb") as file:
                     part = _PartFile(
                         part_path, final, file, covering, lambda path, cover: write_tags(path, clip, song_url, cover)
                     )
@@ -588,23 +597,29 @@ def _expected_total(response: aiohttp.ClientResponse, part: _PartFile, first_try
     return int(length) if length.isdigit() else None
 
 
-def _reserve(directory: Path, stem: str) -> tuple[Path, Path, int]:
-    """The first free ``<name>.mp3`` and its ``.part``, created exclusively (never through a link)."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+def _reserve(directory: Path, stem: str) -> tuple[Path, LockedTemp]:
+    """The first free ``<name>.mp3`` and its ``.part``, created exclusively (never through a link) and locked.
+
+    A ``.part`` without its ``.mp3`` is free if it is a dead download's (a
+    regular file that no one, in this process or another, holds locked:
+    :func:`.locked_temp.reclaim` removes it), so a download killed half-way
+    leaves its name to the next one; any other ``.part`` (a download running
+    now, a link) makes the name taken.
+    """
     for name in candidates(stem):
         final = directory / f"{name}.mp3"
         part = directory / f"{name}.mp3.part"
-        if os.path.lexists(final) or os.path.lexists(part):
+        if os.path.lexists(final) or (os.path.lexists(part) and not locked_temp.reclaim(part)):
             continue
         try:
             contained(directory, part.name)
-            return final, part, os.open(part, flags, 0o644)
-        except FileExistsError:
-            continue
+            reserved = locked_temp.create(part)
         except ValueError:
             raise _failed(f"refusing to write {part.name!r} outside {directory}") from None
         except OSError as exc:
             raise _disk_failure(exc, final) from None
+        if reserved is not None:
+            return final, reserved
     raise _failed(f"every name like {stem!r} is taken in {directory}")
 
 
