@@ -70,7 +70,7 @@ class Backend:
                 schedule=loop.call_soon,
                 retry_later=loop.call_later,
                 clock=self.clock,
-                retention=Retention.from_config(self.config.get("events")),
+                retention=Retention.from_config(self.config),
             )
             self.sink = EventSink(self.events, loop)
             self._journal = Journal(root / "events" / f"{self.name}-operations.db")

@@ -15,6 +15,7 @@ from typing import Any
 from deskbridge import __version__, logs, protocol
 from deskbridge.app import AppSpec, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
+from deskbridge.config import ConfigError
 from deskbridge.paths import default_data_dir
 
 log = logging.getLogger("deskbridge.cli")
@@ -180,7 +181,10 @@ def _run_serve(args: argparse.Namespace) -> int:
             token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
         except (OSError, security.UnsafeTokenFile) as exc:
             return _start_failed(held, exc)
-    config = web.WebConfig.from_config(backend.config.get("web"), host=args.host, port=args.port, token=token)
+    try:
+        config = web.WebConfig.from_config(backend.config, host=args.host, port=args.port, token=token)
+    except ConfigError as exc:
+        return _start_failed(held, exc)
 
     async def run() -> int:
         try:

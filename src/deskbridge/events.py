@@ -31,12 +31,13 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 
 from deskbridge import protocol, store
 from deskbridge.clock import SYSTEM_CLOCK, Clock
+from deskbridge.config import convert
 
 log = logging.getLogger("deskbridge.events")
 
@@ -82,16 +83,23 @@ class Retention:
     trim_every: int = 1000
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any] | None) -> Retention:
-        """From the config file's ``"events"`` section: ``max_age_days``, ``max_count``, ``consumer_ttl_days``."""
-        section = section or {}
-        days = section.get("max_age_days", cls.max_age / 86400 if cls.max_age else None)
-        ttl_days = section.get("consumer_ttl_days", cls.consumer_ttl / 86400)
+    def from_config(cls, config: Mapping[str, Any]) -> Retention:
+        """From the config file's ``"events"`` section; a ``ConfigError`` naming a bad key."""
+        section = convert(config.get("events", {}), _RetentionSection, owner="events", where="$.events")
+        days = section.max_age_days
         return cls(
-            max_age=None if days is None else float(days) * 86400,
-            max_count=section.get("max_count", cls.max_count),
-            consumer_ttl=float(ttl_days) * 86400,
+            max_age=None if days is None else days * 86400,
+            max_count=section.max_count,
+            consumer_ttl=section.consumer_ttl_days * 86400,
         )
+
+
+class _RetentionSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    max_age_days: Annotated[float, msgspec.Meta(gt=0)] | None = Retention.max_age / 86400 if Retention.max_age else None
+    """``null``: no age limit."""
+    max_count: Annotated[int, msgspec.Meta(ge=1)] | None = Retention.max_count
+    """``null``: no count limit."""
+    consumer_ttl_days: Annotated[float, msgspec.Meta(gt=0)] = Retention.consumer_ttl / 86400
 
 
 @dataclass(frozen=True)

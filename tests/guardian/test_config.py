@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from deskbridge.guardian.config import AllowedHours, ConfigError, GuardianConfig, load
+from deskbridge.config import ConfigError
+from deskbridge.guardian.config import AllowedHours, GuardianConfig, load
 from tests.support import DESKBRIDGE
 
 SEED_CONFIG = {

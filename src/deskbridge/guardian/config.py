@@ -13,11 +13,12 @@ from __future__ import annotations
 import zoneinfo
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Final, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
 from deskbridge.app import available_apps
+from deskbridge.config import CORE_SECTIONS, convert
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: Final[tuple[Weekday, ...]] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -32,14 +33,6 @@ ProcessName = Annotated[str, msgspec.Meta(min_length=1, max_length=260)]
 DEFAULT_PROCESS_NAMES: Final = ("RobloxPlayerBeta.exe", "RobloxPlayerBeta", "RobloxPlayer")
 DEFAULT_CLOSE_ALSO: Final = ("RobloxCrashHandler.exe", "RobloxCrashHandler")
 DEFAULT_CHILD: Final = "default_child"
-CORE_KEYS: Final = frozenset({"events", "web"})
-"""Top-level sections read by the core (event retention) and the web door."""
-
-S = TypeVar("S")
-
-
-class ConfigError(ValueError):
-    """The configuration cannot be used; the message names the offending key."""
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -144,25 +137,13 @@ class GuardianConfig(_Strict):
 
 
 def load(raw: Mapping[str, Any]) -> GuardianConfig:
-    """Validate the backend's config; raises :class:`ConfigError` naming the first bad key."""
-    foreign = CORE_KEYS | (set(available_apps()) - {"guardian"})
+    """Validate the backend's config; raises :class:`~deskbridge.config.ConfigError` naming the first bad key."""
+    foreign = CORE_SECTIONS | (set(available_apps()) - {"guardian"})
     ours = {key: value for key, value in raw.items() if key not in foreign}
     children = ours.get("children")
     if isinstance(children, dict):
         # msgspec reports a bad value inside a dict as `$.children[...]`: check
         # each profile alone first so the message names the child.
         for name, profile in children.items():
-            _convert(profile, ChildProfile, f"$.children.{name}")
-    return _convert(ours, GuardianConfig, "$")
-
-
-def _convert(value: Any, kind: type[S], where: str) -> S:
-    try:
-        return msgspec.convert(value, kind)
-    except msgspec.ValidationError as exc:
-        text = str(exc)
-        if " - at `$" in text:
-            text = text.replace(" - at `$", f" - at `{where}", 1)
-        elif where != "$":
-            text = f"{text} - at `{where}`"
-        raise ConfigError(f"guardian config: {text}") from None
+            convert(profile, ChildProfile, owner="guardian", where=f"$.children.{name}")
+    return convert(ours, GuardianConfig, owner="guardian", where="$")

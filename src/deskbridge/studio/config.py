@@ -21,6 +21,7 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
+from deskbridge.config import convert
 from deskbridge.studio.suno.endpoints import Endpoints, endpoints_from_config
 from deskbridge.studio.suno.retry import RetryPolicy
 
@@ -64,12 +65,8 @@ class StudioSettings(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def settings_from_config(config: Mapping[str, Any]) -> StudioSettings:
-    """The ``studio`` section of the whole config, defaults filled in; :class:`ValueError` naming a bad key."""
-    try:
-        section = msgspec.convert(config.get(SECTION) or {}, _Section)
-    except msgspec.ValidationError as exc:
-        where = str(exc).replace("`$.", f"`{SECTION}.").replace("`$`", f"`{SECTION}`")
-        raise ValueError(f"invalid {SECTION} config: {where}") from None
+    """The ``studio`` section of the whole config, defaults filled in; a ``ConfigError`` naming a bad key."""
+    section = convert(config.get(SECTION, {}), _Section, owner=SECTION, where=f"$.{SECTION}")
     return StudioSettings(
         endpoints=endpoints_from_config(section.suno),
         browser=section.browser,

@@ -29,7 +29,7 @@ import socket
 import sys
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Annotated, Any, Final
 
 import msgspec
 import uvicorn
@@ -43,6 +43,7 @@ from starlette.types import Message, Receive, Scope, Send
 from deskbridge import dashboard, protocol
 from deskbridge.app import HttpEndpoint
 from deskbridge.backend import Backend
+from deskbridge.config import convert
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, Resumed
 from deskbridge.transports.closecodes import CloseCode
@@ -72,18 +73,21 @@ class WebConfig:
     subscribe_grace: float = 0.5
 
     @classmethod
-    def from_config(cls, section: Mapping[str, Any] | None, **given: Any) -> WebConfig:
-        section = section or {}
-        unknown = set(section) - {"allowed_origins", "allowed_hosts", "outbox_bytes", "subscribe_grace"}
-        if unknown:
-            log.warning("ignoring unknown web settings: %s", ", ".join(sorted(unknown)))
-        return cls(
-            allowed_origins=tuple(section.get("allowed_origins", ())),
-            allowed_hosts=tuple(section.get("allowed_hosts", ())),
-            outbox_bytes=int(section.get("outbox_bytes", cls.outbox_bytes)),
-            subscribe_grace=float(section.get("subscribe_grace", cls.subscribe_grace)),
-            **given,
-        )
+    def from_config(cls, config: Mapping[str, Any], **given: Any) -> WebConfig:
+        """The config file's ``"web"`` section with what the command line gave; a ``ConfigError`` naming a bad key."""
+        section = convert(config.get("web", {}), _WebSection, owner="web", where="$.web")
+        return cls(**msgspec.structs.asdict(section), **given)
+
+
+class _WebSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    allowed_origins: tuple[str, ...] = WebConfig.allowed_origins
+    """Origins allowed besides the server's own, ``file://`` and ``null``; ``app://desk*`` is a prefix."""
+    allowed_hosts: tuple[str, ...] = WebConfig.allowed_hosts
+    """Host names this server answers to besides its loopback names."""
+    outbox_bytes: Annotated[int, msgspec.Meta(ge=64 * 1024, le=1024**3)] = WebConfig.outbox_bytes
+    """What a connection may have queued before it is closed as too slow (4008)."""
+    subscribe_grace: Annotated[float, msgspec.Meta(ge=0, le=60)] = WebConfig.subscribe_grace
+    """How long a WebSocket without a cursor may take to send SUBSCRIBE before the live stream starts."""
 
 
 # -- HTTP answers -------------------------------------------------------------------
