@@ -20,6 +20,18 @@ export interface StdioOptions {
   readyTimeout?: number;
   /** Every line the backend writes on stderr (its JSON logs). */
   onStderr?: (line: string) => void;
+  /**
+   * A cursor saved from `client.cursor`: once ready, the client replays the events the log holds after it
+   * (`GET_EVENTS`, page by page) to the listeners, once each and in order, before any live event.
+   * `recovered` (and a second `open` status) says whether the log could prove that nothing was missed.
+   */
+  resume?: Cursor;
+}
+
+/** Where a client stands in the event log: its epoch and the `seq` of the last event handed to the listeners. */
+export interface Cursor {
+  epoch: string;
+  lastSeq: number;
 }
 
 /** The line the backend writes on stderr once it is ready (docs/protocol.md, "Framing"). */
@@ -48,7 +60,23 @@ export class StdioClient<S extends SchemaShape = Schema> extends Client<S> {
   readonly stderrTail: string[];
   /** The backend's process id, once spawned. */
   readonly pid: number | undefined;
-  /** Spawn the backend; resolves on `BACKEND_READY`; rejects with `BackendStartError` (and its stderr tail) when it dies first. */
+  /** The epoch and `seq` of the last event handed to the listeners: save it, pass it back as `resume`. Null before ready (unless resuming). */
+  readonly cursor: Cursor | null;
+  /**
+   * Whether the resume proved that no event was missed: false when the log is a new one (the replay then
+   * starts at its beginning) or its history after the cursor was trimmed: reload your state. True without
+   * `resume`; null until the replay's first answer.
+   */
+  readonly recovered: boolean | null;
+  /**
+   * Resolves with `recovered` once every event after the `resume` cursor has reached the listeners (just
+   * after ready without `resume`); rejects with `ConnectionLost` when the backend dies first.
+   */
+  readonly caughtUp: Promise<boolean>;
+  /**
+   * Spawn the backend; resolves on `BACKEND_READY`; rejects with `BackendStartError` (and its stderr tail) when it dies first.
+   * With `resume`, the replay runs after this resolves: listeners added before, or right after it, get every replayed event.
+   */
   start(): Promise<ReadyMessage>;
   /** Close its stdin (a graceful shutdown), wait for it to exit, kill it after `timeout` ms (default 5 000); its exit code. */
   close(options?: { timeout?: number }): Promise<number | null>;

@@ -2,6 +2,11 @@
  * The stdio door from Node or Electron's main process: spawn `deskbridge stdio <apps>` and speak NDJSON
  * over its pipes (docs/protocol.md). This entry point (`deskbridge-client/stdio`) is the only one that
  * touches `node:child_process`; it re-exports the browser-safe entry point too.
+ *
+ * Save `client.cursor` and pass it back as the `resume` option: the next client replays what the event
+ * log holds after it (`GET_EVENTS`, page by page) before any live event, so neither a backend killed
+ * before its last events reached the pipe nor a restart of the front end loses one (docs/protocol.md,
+ * "Resume over stdio").
  */
 import { spawn } from 'node:child_process';
 import { deferred, notify } from './callbacks.js';
@@ -13,6 +18,8 @@ export * from './index.js';
 
 /** How many of the backend's last stderr lines are kept, for errors and `stderrTail`. */
 const STDERR_LINES = 50;
+/** Events per `GET_EVENTS` page while replaying from a cursor. */
+const RESUME_PAGE = 1000;
 
 /**
  * @typedef {object} StdioOptions
@@ -25,6 +32,13 @@ const STDERR_LINES = 50;
  * @property {string} [cwd] the backend's working directory
  * @property {number} [readyTimeout] ms to wait for `BACKEND_READY` (default 30 000)
  * @property {(line: string) => void} [onStderr] every line the backend writes on stderr (JSON logs)
+ * @property {Cursor} [resume] a cursor saved from `client.cursor`: the events the log holds after it reach
+ *   the listeners first, once each and in order, then the live ones
+ */
+
+/**
+ * Where a client stands in the event log: its epoch, and the `seq` of the last event handed to the listeners.
+ * @typedef {{epoch: string, lastSeq: number}} Cursor
  */
 
 /** A backend child process and the session that speaks to it. */
@@ -33,6 +47,23 @@ export class StdioClient extends Client {
   ready = null;
   /** @type {string[]} the last lines the backend wrote on stderr */
   stderrTail = [];
+  /**
+   * @type {boolean | null} whether the resume proved that no event was missed (false: reload your state,
+   * the log is a new one or its history after the cursor was trimmed); null until the replay's first answer
+   */
+  recovered = null;
+  /** @type {import('./callbacks.js').Deferred<boolean>} */
+  #caughtUp = deferred();
+  /**
+   * Resolves with `recovered` once every event after the `resume` cursor has reached the listeners (at
+   * ready without `resume`); rejects with `ConnectionLost` when the backend dies first.
+   * @type {Promise<boolean>}
+   */
+  caughtUp = this.#caughtUp.promise;
+  /** @type {Cursor | null} */
+  #resume = null;
+  /** @type {Record<string, any>[] | null} live events read while the replay runs, merged by seq after it */
+  #held = null;
   /** @type {Required<Pick<StdioOptions, 'apps' | 'command' | 'args' | 'readyTimeout'>> & StdioOptions} */
   #options;
   /** @type {import('node:child_process').ChildProcessWithoutNullStreams | null} */
@@ -49,6 +80,27 @@ export class StdioClient extends Client {
   constructor(options = {}) {
     super();
     this.#options = { apps: ['studio'], command: ['deskbridge'], args: [], readyTimeout: 30_000, ...options };
+    const { resume } = options;
+    if (resume !== undefined && resume !== null) {
+      const { epoch, lastSeq } = resume;
+      if (typeof epoch !== 'string' || !Number.isSafeInteger(lastSeq) || lastSeq < 0) {
+        throw new TypeError(`resume must be {epoch: string, lastSeq: integer >= 0}, not ${JSON.stringify(resume)}`);
+      }
+      this.#resume = { epoch, lastSeq };
+      this.session.epoch = epoch;
+      this.session.lastSeq = lastSeq;
+      this.#held = [];
+    }
+  }
+
+  /**
+   * The epoch and `seq` of the last event handed to the listeners (null before the backend is ready, unless
+   * resuming): save it, pass it back as the `resume` option.
+   * @returns {Cursor | null}
+   */
+  get cursor() {
+    const { epoch, lastSeq } = this.session;
+    return epoch === null ? null : { epoch, lastSeq };
   }
 
   /** The backend's process id, once spawned. */
@@ -130,7 +182,8 @@ export class StdioClient extends Client {
         this.#child?.kill('SIGKILL');
         return;
       }
-      this.session.feed(message);
+      if (this.#held !== null && typeof message?.seq === 'number') this.#held.push(message);
+      else this.session.feed(message);
     }
   }
 
@@ -155,9 +208,65 @@ export class StdioClient extends Client {
     if (message?.type === 'BACKEND_ERROR') this.#startError = `${message.error_code}: ${message.error}`;
     if (message?.type !== 'BACKEND_READY') return;
     this.ready = message;
-    this.session.resync(message.epoch, message.last_seq);
-    this._setStatus({ state: 'open', transport: 'stdio', epoch: message.epoch });
+    const { epoch, last_seq: head } = message;
+    const resume = this.#resume;
+    if (resume === null) this.session.resync(epoch, head);
+    if (resume === null || (resume.epoch === epoch && resume.lastSeq === head)) {
+      this.recovered = true;
+      this._setStatus({ state: 'open', transport: 'stdio', recovered: true, epoch });
+      // After the code awaiting start() has run: listeners it adds get the live events read so far.
+      setImmediate(() => this.#release());
+    } else {
+      this._setStatus({ state: 'open', transport: 'stdio', epoch });
+      void this.#replay(resume);
+    }
     this.#started.resolve(message);
+  }
+
+  /**
+   * Hand the session every event the log holds after `cursor`, page by page, then the live events held
+   * meanwhile (those already replayed are dropped by seq).
+   * @param {Cursor} cursor
+   */
+  async #replay({ epoch, lastSeq: after }) {
+    let first = true;
+    try {
+      for (;;) {
+        const page = /** @type {any} */ (await this.call('GET_EVENTS', { epoch, after, limit: RESUME_PAGE }));
+        if (first) {
+          first = false;
+          this.#resumed(page.recovered, page.epoch, page.after);
+        }
+        for (const event of page.events) this.session.feed(event);
+        ({ epoch, last_seq: after } = page);
+        if (!page.more) break;
+      }
+    } catch (error) {
+      if (error instanceof ConnectionLost) return this.#caughtUp.reject(error); // the backend died: `#exit` says so
+      // It cannot replay (a RemoteError: an older backend): go on live, and say that something may be missing.
+      const ready = /** @type {Record<string, any>} */ (this.ready);
+      this.#resumed(false, ready.epoch, first ? ready.last_seq : this.session.lastSeq);
+    }
+    this.#release();
+  }
+
+  /** The replay is over: deliver the live events held meanwhile, and deliver the next ones at once. */
+  #release() {
+    const held = this.#held ?? [];
+    this.#held = null;
+    for (const event of held) this.session.feed(event);
+    if (this.status.state === 'open') this.#caughtUp.resolve(/** @type {boolean} */ (this.recovered));
+  }
+
+  /**
+   * The backend says where the stream starts: after `after` in `epoch` (0 in a new log, whose seqs restart).
+   * @param {boolean} recovered @param {string} epoch @param {number} after
+   */
+  #resumed(recovered, epoch, after) {
+    this.session.epoch = epoch;
+    this.session.lastSeq = after;
+    this.recovered = recovered;
+    if (this.status.state === 'open') this._setStatus({ state: 'open', transport: 'stdio', recovered, epoch });
   }
 
   /** @param {number | null} code @param {NodeJS.Signals | null} signal */
@@ -166,6 +275,10 @@ export class StdioClient extends Client {
     const tail = this.stderrTail.join('\n');
     this.#started.reject(new BackendStartError(this.#startError ?? `the backend ${how} before it was ready`, tail));
     const error = new ConnectionLost(`the backend ${how}; its last stderr lines:\n${this.stderrTail.slice(-10).join('\n')}`);
+    // Live events still held behind an unfinished replay are dropped, not delivered: the cursor stays
+    // before the gap, and the next resume replays them from the log.
+    this.#held = null;
+    this.#caughtUp.reject(error);
     this.session.close(error);
     this._setStatus({ state: 'closed', transport: 'stdio', ...(!this.#closing && { error }) });
     this.#exited.resolve(code);

@@ -2,6 +2,7 @@
 
 >>> async with await StdioClient.spawn("studio") as client:
 ...     await client.call("PING")
+>>> client = await StdioClient.spawn("studio", resume=saved_cursor)  # replays what was missed, then live
 >>> async with await connect("http://127.0.0.1:8001", token=token) as client:  # WebSocket, else polling
 ...     await client.call("PING")
 """
@@ -12,6 +13,7 @@ from deskbridge.client.remote import Backoff, Refused, RemoteClient
 from deskbridge.client.session import (
     ClientError,
     ConnectionLost,
+    Cursor,
     OperationFailed,
     OperationHandle,
     RemoteError,
@@ -26,6 +28,7 @@ __all__ = [
     "Backoff",
     "ClientError",
     "ConnectionLost",
+    "Cursor",
     "OperationFailed",
     "OperationHandle",
     "PollingClient",

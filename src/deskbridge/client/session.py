@@ -10,19 +10,33 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import logging
 import os
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from deskbridge import protocol
+
+log = logging.getLogger("deskbridge.client")
 
 Send = Callable[[bytes], None]
 EventCallback = Callable[[dict[str, Any]], None]
 
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 EARLY_OPERATIONS = 256
+
+
+class Cursor(NamedTuple):
+    """Where a client stands in the event log: the log's ``epoch`` and the ``seq`` of the last event handled.
+
+    Save it (it is a plain ``(epoch, last_seq)`` tuple, JSON-friendly) and hand it back to resume:
+    ``StdioClient.spawn(..., resume=cursor)`` delivers every event after it, once each, in order.
+    """
+
+    epoch: str
+    last_seq: int
 
 
 class ClientError(Exception):
@@ -202,7 +216,10 @@ class Session:
                     self._early.popitem(last=False)
         for types, callback in list(self._listeners):
             if types is None or message.get("type") in types:
-                callback(message)
+                try:
+                    callback(message)
+                except Exception:  # one listener's bug stops neither the others nor the stream
+                    log.exception("event listener %r failed on the event with seq %s", callback, seq)
 
     def _progress(self, handle: OperationHandle, payload: dict[str, Any]) -> None:
         handle._push(payload)
