@@ -61,6 +61,29 @@ def test_polling_survives_kill_9_and_resumes_from_its_cursor(serve: Serve) -> No
     asyncio.run(main())
 
 
+def test_a_cursor_ahead_of_the_log_is_not_recovered_and_every_event_the_log_holds_comes(serve: Serve) -> None:
+    """The server starts such a cursor over at 0; taken for duplicates, its events were dropped."""
+    server = serve("diag")
+    server.call("EMIT", {"count": 3})
+
+    async def main() -> None:
+        epoch = server.ready["epoch"]
+        client = await PollingClient.connect(server.url, token=server.token, after=1000, epoch=epoch, wait=1)
+        seqs: list[int] = []
+        client.on_event(lambda event: seqs.append(event["seq"]))
+        assert client.recovered is False
+        assert client.last_seq == 3
+        await client.call("EMIT", {"count": 1})
+        for _ in range(200):
+            if seqs:
+                break
+            await asyncio.sleep(0.02)
+        assert seqs == [4]
+        await client.aclose()
+
+    asyncio.run(main())
+
+
 def test_polling_with_a_wrong_token_is_refused(serve: Serve) -> None:
     server = serve("diag")
 

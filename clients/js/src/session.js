@@ -179,13 +179,15 @@ export class Session {
 
   /**
    * The transport (re)started the event stream at `after` in `epoch`. The session's cursor stays when the
-   * epoch is the one it knows (duplicates are dropped by seq); a new epoch is a new log whose seqs restart,
-   * so the cursor moves to where the server starts the stream.
+   * epoch is the one it knows and the server recovered it (duplicates are dropped by seq); otherwise (a new
+   * log whose seqs restart, or a cursor the log cannot continue, e.g. ahead of it) the cursor moves to where
+   * the server starts the stream, so that no event it sends is taken for a duplicate.
    * @param {string} epoch
    * @param {number} after
+   * @param {boolean} [recovered]
    */
-  resync(epoch, after) {
-    if (epoch === this.epoch) return;
+  resync(epoch, after, recovered = true) {
+    if (epoch === this.epoch && recovered) return;
     this.epoch = epoch;
     this.lastSeq = after;
   }

@@ -220,8 +220,7 @@ export class WebClient extends Client {
     }
     const answer = await this.#http.events({ after, epoch, wait, signal });
     this.#head = answer.head;
-    // A new epoch restarts at 0, unless the cursor had no epoch: the server then trusted it.
-    if (answer.epoch !== epoch || !answer.recovered) this.#resumed(answer.epoch, epoch === null ? after : 0, answer.recovered);
+    if (answer.epoch !== epoch || !answer.recovered) this.#resumed(answer.epoch, answer.after, answer.recovered);
     for (const event of answer.events) this.session.feed(event);
   }
 
@@ -257,7 +256,7 @@ export class WebClient extends Client {
    * @param {string} epoch @param {number} after @param {boolean} recovered
    */
   #resumed(epoch, after, recovered) {
-    this.session.resync(epoch, after);
+    this.session.resync(epoch, after, recovered);
     this.recovered = recovered;
     const { state, recovered: before, epoch: was } = this.status;
     if (state === 'open' && (recovered !== before || epoch !== was)) this._setStatus({ ...this.status, recovered, epoch });

@@ -143,4 +143,28 @@ describe('a cursor saved earlier', { timeout: 30_000 }, () => {
     assert.deepEqual(missed, [4, 5, 6, 7]);
     await again.close();
   });
+
+  for (const transport of /** @type {const} */ (['websocket', 'polling'])) {
+    test(`one ahead of the log is not recovered, and every event the log holds comes (${transport})`, async () => {
+      const server = new Server();
+      await server.start();
+      const first = new WebClient(server.url, { token: server.token });
+      await first.start();
+      await first.call('EMIT', { count: 3 });
+      const epoch = first.epoch ?? undefined;
+      await first.close();
+
+      const seqs = [];
+      const ahead = new WebClient(server.url, { token: server.token, transport, after: 1000, epoch, ...FAST });
+      ahead.onEvent('*', (event) => seqs.push(event.seq));
+      await ahead.start();
+      await until(() => seqs.length === 3, 'the 3 events of the log');
+      assert.equal(ahead.recovered, false);
+      assert.deepEqual(seqs, [1, 2, 3]);
+      await ahead.call('EMIT', { count: 1 });
+      await until(() => seqs.length === 4, 'the live event');
+      assert.equal(ahead.lastSeq, 4);
+      await ahead.close();
+    });
+  }
 });

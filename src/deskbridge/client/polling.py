@@ -79,9 +79,11 @@ class PollingClient(RemoteClient):
         return answer
 
     def _take(self, answer: dict[str, Any]) -> None:
-        """Feed one poll answer to the session, resetting the cursor first if the epoch changed."""
+        """Feed one poll answer to the session; when the server could not continue the cursor (a new epoch, a
+        cursor trimmed away or ahead of the log), the cursor moves first to where its answer starts."""
         if answer.get("epoch") != self.session.epoch or not answer.get("recovered", True):
             self._resumed(bool(answer.get("recovered", True)), str(answer["epoch"]))
+            self.session.last_seq = int(answer["after"])
         for event in answer["events"]:
             self.session.feed(event)
         self.session.last_seq = max(self.session.last_seq, int(answer["last_seq"]))
