@@ -136,3 +136,24 @@ def test_a_live_only_client_resumes_from_where_it_started_not_from_zero(serve: S
             assert seqs == [51, 52]
 
     asyncio.run(main())
+
+
+@pytest.mark.parametrize("transport", ["websocket", "polling"])
+def test_listeners_added_as_connect_returns_get_every_resumed_event(transport: str, serve: Serve) -> None:
+    """The resumed events may all be in before connect() returns: they wait for the caller's first await."""
+    server = serve("diag")
+    server.call("EMIT", {"count": 2000})
+
+    async def main() -> list[int]:
+        client = await connect(server.url, token=server.token, transport=transport, after=0,
+                               epoch=server.ready["epoch"])  # fmt: skip
+        seqs: list[int] = []
+        client.on_event(lambda event: seqs.append(event["seq"]))
+        for _ in range(300):
+            if len(seqs) >= 2000:
+                break
+            await asyncio.sleep(0.02)
+        await client.aclose()
+        return seqs
+
+    assert asyncio.run(main()) == list(range(1, 2001))

@@ -48,8 +48,13 @@ class PollingClient(RemoteClient):
     async def connect(
         cls, url: str, *, after: int | None = None, epoch: str | None = None, **options: Any
     ) -> PollingClient:
-        """Check the server answers, then poll from ``after`` in ``epoch`` (default: live from now)."""
+        """Check the server answers, then poll from ``after`` in ``epoch`` (default: live from now).
+
+        Events start reaching listeners at the first ``await`` after this returns, so that listeners added
+        right away miss none of the events the resume brings.
+        """
         client = cls(url, **options)
+        client.session.gate()
         try:
             if after is None:
                 first = await client._poll(0.0, 0, None, limit=1)
@@ -63,6 +68,7 @@ class PollingClient(RemoteClient):
             raise
         client.connected.set()
         client._spawn(client._poll_loop())
+        asyncio.get_running_loop().call_soon(client.session.open_gate)
         return client
 
     async def _poll(self, wait: float, after: int, epoch: str | None, *, limit: int | None = None) -> dict[str, Any]:

@@ -137,6 +137,7 @@ class Session:
         self._early: OrderedDict[str, list[dict[str, Any]]] = OrderedDict()
         self.last_seq = 0
         self.epoch: str | None = None
+        self._gated: list[dict[str, Any]] | None = None
 
     # -- requests -----------------------------------------------------------
 
@@ -204,6 +205,24 @@ class Session:
         if seq <= self.last_seq:
             return
         self.last_seq = seq
+        if self._gated is not None:
+            self._gated.append(message)
+            return
+        self._dispatch(message, seq)
+
+    def gate(self) -> None:
+        """Keep events (counted, not yet delivered) until :meth:`open_gate`: while a client connects, the
+        caller has had no chance to add its listeners, and events it resumed would reach nobody."""
+        if self._gated is None:
+            self._gated = []
+
+    def open_gate(self) -> None:
+        """Deliver the events kept since :meth:`gate`, in order, then every event as it comes."""
+        gated, self._gated = self._gated or [], None
+        for message in gated:
+            self._dispatch(message, message["seq"])
+
+    def _dispatch(self, message: dict[str, Any], seq: int) -> None:
         payload = message.get("payload")
         if isinstance(payload, dict) and "operation_id" in payload:
             operation_id = str(payload["operation_id"])

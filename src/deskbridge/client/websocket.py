@@ -45,17 +45,23 @@ class WebSocketClient(RemoteClient):
     async def connect(
         cls, url: str, *, after: int | None = None, epoch: str | None = None, **options: Any
     ) -> WebSocketClient:
-        """Connect and subscribe; ``after``/``epoch`` resume a cursor saved earlier (default: live from now)."""
+        """Connect and subscribe; ``after``/``epoch`` resume a cursor saved earlier (default: live from now).
+
+        Events start reaching listeners at the first ``await`` after this returns, so that listeners added
+        right away miss none of the events the resume brings.
+        """
         client = cls(url, **options)
         if after is not None:
             client.session.last_seq = after
             client.session.epoch = epoch
+        client.session.gate()
         client._spawn(client._run(resume=after is not None))
         try:
             await asyncio.wait_for(asyncio.shield(client._first), client.open_timeout)
         except BaseException:
             await client.aclose()
             raise
+        asyncio.get_running_loop().call_soon(client.session.open_gate)
         return client
 
     def _url(self, resume: bool) -> str:
