@@ -198,8 +198,8 @@ CASES: Final[tuple[Case, ...]] = (
             "test_faults::test_disk_full_while_downloading_loses_no_finished_clip",
             "test_faults::test_disk_full_while_downloading_fails_the_clips_that_do_not_fit_and_goes_on",
         ),
-        "the batch ends failed, INTERNAL_ERROR 'No space left on device' at the first clip that does not fit "
-        "(known bug: it should fail that clip and go on)",
+        "each clip that does not fit fails DOWNLOAD_FAILED 'no space left on the disk for <file>' (an ERROR_UPDATE);"
+        " the batch goes on and ends completed, counting them as failed",
         "nothing: every clip reported downloaded is recorded and whole; no .part left",
     ),
     Case(
@@ -325,8 +325,8 @@ CASES: Final[tuple[Case, ...]] = (
             "tests/studio/test_accounts.py::"
             "test_delete_keeps_the_profile_unless_asked_and_never_touches_anything_outside",
         ),
-        "a linked .lock: BACKEND_ERROR naming it; a linked data dir is followed (the user's choice); a linked"
-        " token file is used (known bug)",
+        "a linked .lock or token file: BACKEND_ERROR naming it, its target untouched; a linked data dir is "
+        "followed (the user's choice)",
         "—",
     ),
     Case(
@@ -343,7 +343,8 @@ CASES: Final[tuple[Case, ...]] = (
             "tests/transports/test_web_commands.py::test_http_command_and_error_statuses",
             "tests/transports/test_web_commands.py::test_websocket_commands_and_malformed_messages",
         ),
-        "MESSAGE_TOO_LARGE / 413 / close 1009, PARSE_ERROR for nesting; the door goes on",
+        "MESSAGE_TOO_LARGE / 413 / close 1009, PARSE_ERROR for nesting, 431 / 414 for an oversized request head;"
+        " the door goes on",
         "—",
     ),
     # -- Fixed findings (regressions) --------------------------------------------------------------
