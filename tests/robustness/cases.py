@@ -232,10 +232,10 @@ CASES: Final[tuple[Case, ...]] = (
         "A corrupt database at start (text over it, cut short; studio.db and the event log)",
         nodes(
             "test_faults::test_a_corrupt_database_at_start_is_refused_clearly_and_kept",
-            "test_faults::test_a_damaged_page_inside_the_database_is_reported_by_the_commands_that_touch_it",
+            "test_faults::test_a_damaged_page_inside_a_database_is_found_at_start_and_the_file_kept",
         ),
         "BACKEND_ERROR naming the file: 'is not a usable SQLite database: ...'; exit 1. Damage inside a page "
-        "is not seen at start: the commands that read it answer INTERNAL_ERROR '... malformed'",
+        "(the header whole) is found at start too, by SQLite's quick_check: '... it is damaged (Page 4: ...)'",
         "nothing more: the file is kept as it is, never overwritten",
     ),
     Case(

@@ -603,29 +603,27 @@ def test_a_corrupt_database_at_start_is_refused_clearly_and_kept(
     assert kept, "the damaged file was changed"
 
 
-def test_a_damaged_page_inside_the_database_is_reported_by_the_commands_that_touch_it(
-    pristine: Path, tmp_path: Path
+@pytest.mark.parametrize("name", ["studio/studio.db", "events/diag+studio.db"])
+def test_a_damaged_page_inside_a_database_is_found_at_start_and_the_file_kept(
+    name: str, pristine: Path, tmp_path: Path
 ) -> None:
-    """Damage that opening the file does not reveal: the backend starts, the commands that read it say so."""
+    """Damage that opening the file does not reveal (the header is whole): SQLite's quick_check finds it at
+    start, so no command fails with "malformed" later and nothing is written into the damaged file."""
     data = tmp_path / "data"
     shutil.copytree(pristine, data)
-    target = data / "studio" / "studio.db"
+    target = data / name
     image = bytearray(target.read_bytes())
     for at in range(3 * 4096, 4 * 4096):
         image[at] ^= 0xFF
     target.write_bytes(bytes(image))
-    backend = BackendProcess(["studio", "diag"], data)
-    try:
-        answers = [backend.call(command, payload) for command, payload in
-                   [("GET_ACCOUNTS", {}), ("GET_PROMPTS", {"limit": 1000}), ("GET_EVENTS", {"after": 0})]]  # fmt: skip
-    finally:
-        backend.close()
-    failed = [a for a in answers if not a["success"]]
-    record("fault.corrupt.page", commands_failed=len(failed), messages=[a["error"] for a in failed],
-           file_kept=target.read_bytes() == bytes(image))  # fmt: skip
-    assert failed, "no command noticed the damage"
-    assert all(a["error_code"] == "INTERNAL_ERROR" and "malformed" in a["error"] for a in failed), failed
-    assert target.read_bytes() == bytes(image)
+    status, first = start_failure(["studio", "diag"], data)
+    kept = target.read_bytes() == bytes(image)
+    record(f"fault.corrupt.page.{name.split('/')[0]}", message=first["error"], file_kept=kept)
+    assert status == 1
+    assert first["type"] == "BACKEND_ERROR"
+    assert str(target) in first["error"]
+    assert "not a usable SQLite database" in first["error"]
+    assert kept, "the damaged file was changed"
 
 
 def test_a_second_backend_on_a_data_dir_in_use_refuses_whatever_the_doors_and_apps(
