@@ -83,6 +83,39 @@ def test_at_the_limit_a_notice_then_the_game_is_closed_after_the_grace(harness: 
     assert [kind_of(e) for e in run.events[-3:]] == ["roblox_stopped", "session_ended", "firebase_sync_request"]
 
 
+def test_a_guardian_restarted_during_the_grace_keeps_its_deadline_and_sends_no_second_notice(
+    harness: Make, processes: FakeProcesses
+) -> None:
+    """Restarting the guardian (a crash, a reboot of the service) is not a way to get another grace."""
+    run = harness(child(daily_limit_minutes=120, grace_seconds=60))
+    game = processes.launch()
+    run.play(120 * 60 + 1)
+    assert len(run.of("time_limit_exceeded")) == 1
+    run.play(30)
+
+    run = run.restart()
+    run.play(29)
+    assert processes.closed == []
+    run.play(1)
+
+    assert processes.closed == [game]
+    assert run.of("time_limit_exceeded") == [], "a second notice after the restart"
+
+
+def test_a_block_that_ended_while_the_guardian_was_down_is_not_kept(harness: Make, processes: FakeProcesses) -> None:
+    run = harness(child(daily_limit_minutes=10, grace_seconds=60))
+    processes.launch()
+    run.play(11 * 60)
+    assert len(run.of("time_limit_exceeded")) == 1
+    run.guardian.grant_bonus("default_child", 30)
+    run.play(1)  # no longer blocked: the block is forgotten, on disk too
+
+    run = run.restart()
+    run.play(30 * 60)
+    (notice,) = run.of("time_limit_exceeded")
+    assert notice["data"]["closes_in_seconds"] == 60, "a new block gets its whole grace"
+
+
 def test_a_game_started_again_past_the_limit_is_closed_at_once(harness: Make, processes: FakeProcesses) -> None:
     run = harness(child(daily_limit_minutes=10, grace_seconds=30))
     processes.launch()

@@ -124,35 +124,64 @@ class Close:
 Action = Warn | Notice | Close
 
 
-@dataclass
-class _Block:
+class _Block(msgspec.Struct, frozen=True):
+    child: str
     reason: str
     deadline: float
+    """Wall-clock time the grace ends."""
+
+
+_BLOCK_KEY = "block"
+_block_decoder = msgspec.json.Decoder(_Block)
 
 
 class Enforcer:
-    """Decides, tick by tick while the game runs; not thread-safe (called under the guardian's lock)."""
+    """Decides, tick by tick while the game runs; not thread-safe (called under the guardian's lock).
+
+    The current block (its reason and when its grace ends) is on disk: a guardian restarted while a child is
+    blocked neither sends a second notice nor grants a second grace.
+    """
 
     def __init__(self, db: Database) -> None:
         self._db = db
+        rows = db.query("SELECT value FROM settings WHERE key = ?", (_BLOCK_KEY,))
         self._block: _Block | None = None
+        if rows:
+            try:
+                self._block = _block_decoder.decode(rows[0]["value"])
+            except msgspec.DecodeError:  # a row of another version: start without it
+                self._block = None
 
     def reset(self) -> None:
         """Forget the current block (monitoring paused): a later block starts with a new grace."""
-        self._block = None
+        self._keep(None)
 
     def check(self, child: str, day: date, standing: Standing, profile: ChildProfile, now: float) -> list[Action]:
         reason = standing.blocked
         if reason is None:
-            self._block = None
+            self._keep(None)
             return self._warnings(child, day, standing.remaining, profile)
         actions: list[Action] = []
-        if self._block is None or self._block.reason != reason:
-            self._block = _Block(reason, now + profile.grace_seconds)
+        block = self._block
+        if block is None or (block.child, block.reason) != (child, reason):
+            block = _Block(child, reason, now + profile.grace_seconds)
+            self._keep(block)
             actions.append(Notice(reason, profile.grace_seconds if profile.auto_close else None))
-        if profile.auto_close and now >= self._block.deadline:
+        if profile.auto_close and now >= block.deadline:
             actions.append(Close(reason))
         return actions
+
+    def _keep(self, block: _Block | None) -> None:
+        if block == self._block:
+            return
+        self._block = block
+        with self._db.transaction() as conn:
+            if block is None:
+                conn.execute("DELETE FROM settings WHERE key = ?", (_BLOCK_KEY,))
+            else:
+                conn.execute(
+                    "INSERT OR REPLACE INTO settings VALUES (?, ?)", (_BLOCK_KEY, msgspec.json.encode(block).decode())
+                )
 
     def _warnings(self, child: str, day: date, remaining: float, profile: ChildProfile) -> list[Action]:
         """The lowest threshold newly crossed, once per day; a threshold left behind by bonus time re-arms."""
