@@ -124,8 +124,9 @@ CASES: Final[tuple[Case, ...]] = (
         nodes(
             "test_faults::test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of",
         ),
-        "at the next start the batch ends failed, OPERATION_INTERRUPTED; re-running it skips what is in the history "
-        "and gives a clip the kill cut short the name it would have had ('Title.mp3', not 'Title (2).mp3')",
+        "at the next start the batch ends failed, OPERATION_INTERRUPTED; re-running it skips what is in the history, "
+        "gives a clip the kill cut short the name it would have had ('Title.mp3', not 'Title (2).mp3') and adopts "
+        "a file the kill left finished but unrecorded (recorded as it is, not downloaded again as 'Title (2).mp3')",
         "the clips in flight; the file of a clip reported downloaded is whole and recorded. The in-flight clip's "
         ".part stays until that clip is downloaded again, which removes it (a .part still locked by a live download "
         "is never touched)",

@@ -153,7 +153,8 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
     standin: StandinControl, suno: StandinControl, token: str, tmp_path: Path
 ) -> None:
     """Twelve clips, two at a time, each slowed by the CDN; SIGKILL once three are done and another is being
-    written; restart and finish: the re-run gives that clip its own name and leaves no .part."""
+    written; restart and finish: the re-run gives that clip its own name and leaves no .part, and a file the kill
+    left finished but unrecorded is adopted as it is, never downloaded again as 'Title (2).mp3'."""
     suno.settings(audio_bytes=200_000)
     suno.faults({"path": "/cdn/*.mp3", "kind": "delay", "seconds": 0.25, "times": None})
     clips = suno.seed(*({"title": f"Song {i:02}"} for i in range(12)))
@@ -189,6 +190,9 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
         after = {item["clip_id"]: Path(item["file_path"]) for item in second.ok(
             "GET_DOWNLOAD_HISTORY", {"account_name": "ada", "limit": 100})["items"]}  # fmt: skip
         parts_after_rerun = sorted(p.name for p in out.glob("*.part"))
+    finals_after_rerun = sorted(p.name for p in out.glob("*.mp3"))
+    adopted = {f["clip_id"]: f["file_name"] for f in result["files"] if f.get("adopted")}
+    unrecorded = {p.name for p in finals} - {path.name for path in history.values()}
     titles = {clip["id"]: clip["title"] for clip in clips}
     cut_short = {name.removesuffix(".mp3.part") for name in parts_left}
     renamed_cut_short = sorted(path.name for clip_id, path in after.items() if titles[clip_id] in cut_short
@@ -205,6 +209,7 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
         part_files_left=len(parts_left),
         part_files_left_after_rerun=len(parts_after_rerun),
         complete_files_not_in_history=len(finals) - len(history),
+        adopted_on_rerun=len(adopted),
         renamed_on_rerun=sum(1 for path in after.values() if " (" in path.name),
         cut_short_renamed_on_rerun=len(renamed_cut_short),
         rerun_skipped=result["skipped"],
@@ -216,6 +221,9 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
     assert parts_left, "the kill came between two clips: none was being written"
     assert renamed_cut_short == [], "the re-run stepped around the .part of a clip the kill cut short"
     assert parts_after_rerun == [], "a .part left by the kill is still there after the re-run"
+    assert set(adopted.values()) == unrecorded, "a file the kill left unrecorded was not adopted as it is"
+    assert all(" (" not in path.name for path in after.values()), "the re-run downloaded a clip again as 'Title (2)'"
+    assert finals_after_rerun == sorted(f"{clip['title']}.mp3" for clip in clips), "one file per clip, no duplicate"
     assert interrupted[-1]["status"] == "failed"
     assert interrupted[-1]["error_code"] == "OPERATION_INTERRUPTED"
     assert (result["skipped"], result["downloaded"], result["failed"]) == (len(history), 12 - len(history), 0)

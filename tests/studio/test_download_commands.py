@@ -173,6 +173,50 @@ def test_a_batch_skips_downloaded_clips_without_a_request_and_records_the_others
     assert per_clip[-1]["progress"] == 100
 
 
+def test_a_batch_adopts_a_finished_file_the_history_lacks_and_fetches_it_no_more(
+    studio: BackendProcess, suno: StandinControl, token: str, ada: str, out: Path
+) -> None:
+    """A file finished but never recorded (a backend killed between the two) is recorded as it is; another
+    clip of the same title still gets a file of its own."""
+    kept, twin = suno.seed(forbidden(suno, title="Kept"), {"title": "Kept"})
+    earlier = run(studio, "DOWNLOAD_CLIP", {"session_token": token, "clip": kept, "output_dir": str(out)})[1]
+    assert earlier["result"]["file_name"] == "Kept.mp3"
+    assert history(studio) == []
+    before, asked = (out / "Kept.mp3").read_bytes(), len(suno.requests())
+
+    operation, done = run(
+        studio,
+        "BATCH_DOWNLOAD",
+        {"account_name": ada, "session_token": token, "clips": [kept, twin], "output_dir": str(out)},
+    )
+
+    assert done["status"] == "completed"
+    files = done["result"]["files"]
+    assert files[0] == {
+        "clip_id": kept["id"],
+        "status": "downloaded",
+        "file_name": "Kept.mp3",
+        "path": str(out / "Kept.mp3"),
+        "bytes": len(before),
+        "cover": True,
+        "adopted": True,
+    }
+    assert (files[1]["file_name"], files[1].get("adopted")) == ("Kept (2).mp3", None)
+    assert (done["result"]["downloaded"], done["result"]["skipped"], done["result"]["failed"]) == (2, 0, 0)
+    assert sorted(p.name for p in out.iterdir()) == ["Kept (2).mp3", "Kept.mp3"]
+    assert (out / "Kept.mp3").read_bytes() == before
+    assert not [r for r in suno.requests()[asked:] if kept["id"] in r["path"] + r["query"]], "nothing asked for it"
+    assert len(suno.requests("/api/download/authorize")) == 1, "authorized once, by the first download"
+    assert audio_of(out / "Kept (2).mp3") == suno.fetch(twin["audio_url"])
+    assert set(history(studio)) == {kept["id"], twin["id"]}
+    recorded = studio.ok("GET_DOWNLOAD_HISTORY", {"account_name": ada})["items"]
+    assert {item["clip_id"]: item["file_path"] for item in recorded}[kept["id"]] == str(out / "Kept.mp3")
+
+    ends = [e for e in events_of(studio, operation, "BATCH_DOWNLOAD_PROGRESS") if e.get("clip_id") == kept["id"]]
+    assert [(e["clip_status"], e["adopted"], e["file_name"]) for e in ends] == [("downloaded", True, "Kept.mp3")]
+    assert "already in the folder" in ends[0]["message"]
+
+
 def test_an_exhausted_quota_fails_those_clips_and_the_rest_go_on(
     studio: BackendProcess, suno: StandinControl, token: str, ada: str, out: Path
 ) -> None:

@@ -6,6 +6,8 @@ import asyncio
 import contextlib
 import io
 import itertools
+import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -18,7 +20,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from hypothesis import given
 from hypothesis import strategies as st
-from mutagen.id3 import ID3, TIT2, TSSE
+from mutagen.id3 import ID3, TIT2, TSSE, WOAR
 from mutagen.mp3 import MP3
 
 from deskbridge.errors import CommandError, ErrorCode
@@ -286,6 +288,189 @@ async def test_a_stale_part_beside_its_finished_song_leaves_the_song_alone(
     assert result.file_name == "Title (2).mp3"
     assert text_of(out / "Title.mp3") == "the song, finished"
     assert files_in(out) == ["Title (2).mp3", "Title.mp3", "Title.mp3.part"]
+
+
+# -- a finished song found where it goes: a run killed between its rename and its record ------------
+
+
+async def finished_earlier(downloader: Downloader, clip: Clip, directory: Path, **options: Any) -> Path:
+    """The clip's file as a backend killed before ``on_complete`` leaves it: whole, renamed, recorded nowhere."""
+    result = await downloader.download(clip, directory, **options)
+    return Path(str(result.path))
+
+
+async def batch_of(
+    downloader: Downloader, batch: list[Clip], out: Path, **options: Any
+) -> tuple[list[DownloadResult], list[tuple[str, str]], list[dict[str, Any]]]:
+    """The batch's results, what ``on_complete`` got (clip id, file name) and its ``on_progress`` events."""
+    completed: list[tuple[str, str]] = []
+    events: list[dict[str, Any]] = []
+    results = await downloader.download_batch(
+        batch,
+        out,
+        on_progress=events.append,
+        on_complete=lambda clip, path: completed.append((clip.id, path.name)),
+        **options,
+    )
+    return results, completed, events
+
+
+@pytest.mark.parametrize("route", ["cdn", "authorized"])
+async def test_a_finished_file_of_the_clip_is_adopted_recorded_and_never_fetched_again(
+    suno: StandinControl, downloader: Downloader, out: Path, route: str
+) -> None:
+    (clip,) = clips(suno, {"title": "Title", **({"audio_url": suno.forbidden_url} if route == "authorized" else {})})
+    path = await finished_earlier(downloader, clip, out)
+    before, asked = path.read_bytes(), len(suno.requests())
+
+    results, completed, events = await batch_of(downloader, [clip], out)
+
+    assert results == [
+        DownloadResult(
+            clip_id=clip.id,
+            status="downloaded",
+            file_name="Title.mp3",
+            path=str(path),
+            bytes=len(before),
+            cover=True,
+            adopted=True,
+        )
+    ]
+    assert completed == [(clip.id, "Title.mp3")], "handed to on_complete: the history records it"
+    assert files_in(out) == ["Title.mp3"], "no Title (2).mp3"
+    assert path.read_bytes() == before, "the file is left as it was"
+    assert len(suno.requests()) == asked, "no request at all: no audio, no cover, no authorization"
+    assert [(e["status"], e["adopted"], e["path"]) for e in events] == [("downloaded", True, str(path))]
+    assert (events[0]["completed"], events[0]["progress"]) == (1, 100)
+
+
+async def test_adopted_files_keep_their_names_append_uuid_and_clashes_included(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    """Each clip is found under the name it got: `` (2)`` after another clip's file, `` [id]`` with append_uuid."""
+    first, second, plain = clips(suno, {"title": "Twin"}, {"title": "Twin"}, {"title": "Plain"})
+    await finished_earlier(downloader, first, out)
+    await finished_earlier(downloader, second, out)
+    await finished_earlier(downloader, first, out, append_uuid=True)
+    await finished_earlier(downloader, plain, out, with_thumbnail=False)
+    names = ["Plain.mp3", "Twin (2).mp3", "Twin.mp3", f"Twin [{first.id[:8]}].mp3"]
+    assert files_in(out) == sorted(names)
+    asked = len(suno.requests())
+
+    results, completed, _ = await batch_of(downloader, [second, plain, first], out, parallel=3)
+    assert [(r.file_name, r.adopted, r.cover) for r in results] == [
+        ("Twin (2).mp3", True, True),
+        ("Plain.mp3", True, False),
+        ("Twin.mp3", True, True),
+    ]
+    assert sorted(completed) == sorted([(second.id, "Twin (2).mp3"), (plain.id, "Plain.mp3"), (first.id, "Twin.mp3")])
+
+    (with_id,) = (await batch_of(downloader, [first], out, append_uuid=True))[0]
+    assert (with_id.file_name, with_id.adopted) == (f"Twin [{first.id[:8]}].mp3", True)
+    assert len(suno.requests()) == asked
+    assert files_in(out) == sorted(names)
+
+
+async def test_a_file_of_another_clip_with_the_same_title_is_not_adopted(
+    suno: StandinControl, downloader: Downloader, out: Path
+) -> None:
+    mine, theirs = clips(suno, {"title": "Title"}, {"title": "Title"})
+    taken = await finished_earlier(downloader, theirs, out)
+    before = taken.read_bytes()
+
+    results, completed, _ = await batch_of(downloader, [mine], out)
+
+    assert [(r.status, r.file_name, r.adopted) for r in results] == [("downloaded", "Title (2).mp3", False)]
+    assert completed == [(mine.id, "Title (2).mp3")]
+    assert audio_of(out / "Title (2).mp3") == suno.fetch(str(mine.audio_url))
+    assert ID3(out / "Title (2).mp3").getall("WOAR")[0].url == f"{suno.base_url}/song/{mine.id}"
+    assert taken.read_bytes() == before
+    assert len(suno.requests(f"/cdn/{mine.id}.mp3")) == 1
+
+
+def damage(path: Path, how: str, suno: StandinControl, clip: Clip) -> None:
+    """Make the finished file at ``path`` one that does not prove itself whole and this clip's."""
+    if how == "cut short":
+        path.write_bytes(path.read_bytes()[:-100])
+    elif how == "no tag":
+        path.write_bytes(path.read_bytes()[ID3(path).size :])
+    elif how == "no WOAR":
+        tags = ID3(path)
+        tags.delall("WOAR")
+        tags.save(path, v2_version=3)
+    elif how == "a longer id in WOAR":
+        tags = ID3(path)
+        tags.delall("WOAR")
+        tags.add(WOAR(url=f"{suno.base_url}/song/{clip.id}0"))
+        tags.save(path, v2_version=3)
+    elif how == "a second WOAR":
+        tags = ID3(path)
+        tags.add(WOAR(url=f"{suno.base_url}/song/another"))
+        tags.save(path, v2_version=3)
+    else:
+        path.write_bytes(b"ID3 and not much else")
+
+
+@pytest.mark.parametrize("how", ["cut short", "no tag", "no WOAR", "a longer id in WOAR", "a second WOAR", "junk"])
+async def test_a_file_that_does_not_prove_itself_whole_and_of_this_clip_is_not_adopted(
+    suno: StandinControl, downloader: Downloader, out: Path, how: str
+) -> None:
+    (clip,) = clips(suno, {"title": "Title"})
+    path = await finished_earlier(downloader, clip, out)
+    damage(path, how, suno, clip)
+    before = path.read_bytes()
+
+    results, completed, _ = await batch_of(downloader, [clip], out)
+
+    assert [(r.file_name, r.adopted) for r in results] == [("Title (2).mp3", False)]
+    assert completed == [(clip.id, "Title (2).mp3")]
+    assert path.read_bytes() == before, "never touched"
+    assert len(suno.requests(f"/cdn/{clip.id}.mp3")) == 2
+
+
+@pytest.mark.parametrize("kind", ["symbolic link", "folder", "fifo"])
+async def test_a_link_or_anything_but_a_regular_file_is_never_adopted_nor_followed(
+    suno: StandinControl, downloader: Downloader, out: Path, tmp_path: Path, kind: str
+) -> None:
+    """A link to a real finished file of this very clip is still a name taken, never read through."""
+    (clip,) = clips(suno, {"title": "Title"})
+    elsewhere = await finished_earlier(downloader, clip, tmp_path / "elsewhere")
+    before = elsewhere.read_bytes()
+    plant(out, {})
+    if kind == "symbolic link":
+        (out / "Title.mp3").symlink_to(elsewhere)
+    elif kind == "folder":
+        (out / "Title.mp3").mkdir()
+    else:
+        os.mkfifo(out / "Title.mp3")
+
+    results, completed, _ = await asyncio.wait_for(batch_of(downloader, [clip], out), 30)
+
+    assert [(r.file_name, r.adopted) for r in results] == [("Title (2).mp3", False)]
+    assert completed == [(clip.id, "Title (2).mp3")]
+    assert files_in(out) == ["Title (2).mp3", "Title.mp3"]
+    assert (out / "Title.mp3").is_symlink() == (kind == "symbolic link")
+    assert files_in(tmp_path / "elsewhere") == ["Title.mp3"]
+    assert elsewhere.read_bytes() == before
+    assert len(suno.requests(f"/cdn/{clip.id}.mp3")) == 2
+
+
+async def test_the_search_steps_over_parts_and_stops_at_the_first_free_name(
+    suno: StandinControl, downloader: Downloader, out: Path, tmp_path: Path
+) -> None:
+    """Found behind the .part a killed download left; not behind a name nothing holds (where it would go now)."""
+    behind_part, behind_gap, other = clips(suno, {"title": "A"}, {"title": "B"}, {"title": "B"})
+    plant(out, {})
+    killed_writer(out / "A.mp3.part")
+    shutil.copyfile(await finished_earlier(downloader, behind_part, tmp_path / "a"), out / "A (2).mp3")
+    await finished_earlier(downloader, other, out)  # B.mp3, another clip's
+    shutil.copyfile(await finished_earlier(downloader, behind_gap, tmp_path / "b"), out / "B (3).mp3")
+
+    results, _, _ = await batch_of(downloader, [behind_part, behind_gap], out)
+
+    assert [(r.file_name, r.adopted) for r in results] == [("A (2).mp3", True), ("B (2).mp3", False)]
+    assert len(suno.requests(f"/cdn/{behind_part.id}.mp3")) == 1
+    assert len(suno.requests(f"/cdn/{behind_gap.id}.mp3")) == 2
 
 
 async def test_the_cdn_403_then_200_quirk_is_retried_once(

@@ -42,7 +42,18 @@ downloaded is never authorized again (Suno meters authorizations).
 
 The batch runs up to ``parallel`` downloads at once and starts them at
 least ``delay`` seconds apart; clips already downloaded are skipped without a
-request; a clip that fails is reported (``DOWNLOAD_FAILED`` and why) and the
+request. A clip whose finished file is already in ``output_dir`` (a backend
+killed between the rename and ``on_complete``) is adopted without a request
+either: reported ``downloaded`` with ``adopted`` set, handed to
+``on_complete``, never fetched again as ``Title (2).mp3``. Adopted are only
+regular files (a link is never followed) under one of the names the clip
+would get (its stem, then `` (2)``... up to the first free one, as
+:func:`_reserve` walks them), whose ID3 ``WOAR`` is this clip's page exactly
+as :mod:`.tagging` wrote it before the rename, and whose last MPEG frame is
+whole (:func:`_finished_file`); anything else, another clip's file of the
+same title included, is a name taken as before. ``DOWNLOAD_CLIP``
+(:meth:`Downloader.download`) adopts nothing: it fetches what it is asked
+for. A clip that fails is reported (``DOWNLOAD_FAILED`` and why) and the
 others go on, also when the disk refuses its file (full, read-only, no
 permission: :func:`_disk_failure`); ``on_complete`` runs only for files
 that are complete and renamed, so a history fed by it never lists a file
@@ -57,6 +68,7 @@ import asyncio
 import contextlib
 import errno
 import os
+import stat
 import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -68,6 +80,7 @@ import aiohttp
 import httpx
 import msgspec
 from mutagen import MutagenError
+from mutagen.id3 import ID3
 
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.paths import contained
@@ -98,6 +111,14 @@ COVER_MAX_BYTES: Final = 10 * 1024 * 1024
 _NO_ENCODING: Final = {"Accept-Encoding": "identity"}
 PROGRESS_INTERVAL: Final = 0.25
 """Seconds between two ``DOWNLOAD_PROGRESS`` of one file (the last one is always sent)."""
+_READ_ONLY: Final = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the look must not hang the open
+    | getattr(os, "O_BINARY", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
+_READ_CHUNK: Final = 1024 * 1024
 
 
 class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -109,6 +130,8 @@ class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     cover: bool = False
     message: str | None = None
     """Why it failed, or what went wrong without failing it (a cover that could not be fetched)."""
+    adopted: bool = False
+    """Its finished file was found in the output folder, not in the history: recorded, not fetched again."""
 
 
 class _Retry(Exception):
@@ -417,6 +440,12 @@ class Downloader:
                         report(index, clip, DownloadResult(clip_id=clip.id, status="skipped"))
                         continue
                     seen.add(clip.id)
+                    adopted = await asyncio.to_thread(self._adopt, clip, directory, append_uuid)
+                    if adopted is not None:  # finished by a run killed before it was recorded
+                        if on_complete is not None:
+                            on_complete(clip, Path(str(adopted.path)))
+                        report(index, clip, adopted)
+                        continue
                     await slots.acquire()
                     wait = next_start - self._clock()
                     if wait > 0:
@@ -428,6 +457,25 @@ class Downloader:
         return [result for result in results if result is not None]
 
     # -- one clip ------------------------------------------------------------------
+
+    def _adopt(self, clip: Clip, directory: Path, append_uuid: bool) -> DownloadResult | None:
+        """The clip as downloaded, if its finished file is already where it would go (:func:`_finished_file`)."""
+        if clip.status in UNFINISHED:
+            return None
+        stem = song_stem(clip.title, clip.id, append_uuid=append_uuid)
+        found = _finished_file(directory, stem, self._endpoints.song_url(clip.id))
+        if found is None:
+            return None
+        path, size, cover = found
+        return DownloadResult(
+            clip_id=clip.id,
+            status="downloaded",
+            file_name=path.name,
+            path=str(path),
+            bytes=size,
+            cover=cover,
+            adopted=True,
+        )
 
     async def _download(
         self,
@@ -621,6 +669,57 @@ def _reserve(directory: Path, stem: str) -> tuple[Path, LockedTemp]:
         if reserved is not None:
             return final, reserved
     raise _failed(f"every name like {stem!r} is taken in {directory}")
+
+
+def _finished_file(directory: Path, stem: str, song_url: str) -> tuple[Path, int, bool] | None:
+    """A finished file of the song whose page is ``song_url``, under a name :func:`_reserve` would try for ``stem``.
+
+    The names are walked as :func:`_reserve` walks them, up to the first
+    free one (no ``.mp3``, no ``.mp3.part``): where the song would go now.
+    Found: ``(path, bytes, has a cover)``. A link, a folder, a file of
+    another song (another ``WOAR``, or none), a file whose tag cannot be
+    read or whose last frame is cut, and any error leave the name taken.
+    """
+    for name in candidates(stem):
+        final = directory / f"{name}.mp3"
+        try:
+            seen = os.lstat(final)
+        except FileNotFoundError:
+            if os.path.lexists(final.with_name(f"{final.name}.part")):
+                continue
+            return None
+        except OSError:  # a name too long, a folder that cannot be searched: the download says why
+            return None
+        if stat.S_ISREG(seen.st_mode) and (found := _song_file(final, seen, song_url)) is not None:
+            return final, *found
+    return None
+
+
+def _song_file(path: Path, seen: os.stat_result, song_url: str) -> tuple[int, bool] | None:
+    """``(bytes, has a cover)`` if ``path`` (the regular file ``seen``, never followed) is a whole MP3 of
+    ``song_url``: its tag's only ``WOAR`` is that page and its frames end whole (:class:`.FrameChain`)."""
+    try:
+        descriptor = os.open(path, _READ_ONLY)
+    except OSError:
+        return None
+    with os.fdopen(descriptor, "rb") as file:
+        try:
+            opened = os.fstat(descriptor)
+            if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (seen.st_dev, seen.st_ino):
+                return None  # swapped between the look and the open
+            tags = ID3(file)
+            if {frame.url for frame in tags.getall("WOAR")} != {song_url}:
+                return None
+            frames = FrameChain()
+            size = file.seek(0)
+            while chunk := file.read(_READ_CHUNK):
+                frames.feed(chunk)
+                size += len(chunk)
+        except Exception:  # whatever a file makes mutagen raise: not provably ours, and no batch stops for it
+            return None
+    if size != opened.st_size or frames.problem() is not None:
+        return None
+    return opened.st_size, bool(tags.getall("APIC"))
 
 
 def _publish(part: Path, final: Path) -> Path:

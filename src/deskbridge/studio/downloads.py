@@ -13,7 +13,8 @@ module decides what the front end hears and what the studio remembers:
   ``ERROR_UPDATE``; the others go on.
 * With an account, the download history is read first (a clip already
   downloaded is skipped by a batch and never authorized again) and a clip is
-  recorded only once its file is complete.
+  recorded only once its file is complete. A batch clip whose finished file
+  a killed run left unrecorded is adopted (``adopted: true``), not fetched again.
 
 The clip's own status is ``clip_status`` in these events: ``status`` is the
 operation's (``in_progress`` until the terminal event).
@@ -42,7 +43,7 @@ from deskbridge.studio.suno.models import Clip
 
 BATCH_DOWNLOAD_PROGRESS: Final = "BATCH_DOWNLOAD_PROGRESS"
 DOWNLOAD_PROGRESS: Final = "DOWNLOAD_PROGRESS"
-_FILE_FIELDS: Final = ("file_name", "path", "cover")
+_FILE_FIELDS: Final = ("file_name", "path", "cover", "adopted")
 
 
 class Downloads:
@@ -192,7 +193,8 @@ class _BatchReport:
         elif status == "skipped":
             message = f"Skipped {position} (already downloaded): {label}"
         else:
-            message = f"Downloaded {position}: {label}"
+            found = " (its finished file was already in the folder: recorded, not fetched again)"
+            message = f"Downloaded {position}{found if event.get('adopted') else ''}: {label}"
             if event.get("message"):
                 fields["warning"] = event["message"]
                 self._notices.no_cover(self._op, event["clip_id"], label, event["message"])
