@@ -73,10 +73,9 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, BinaryIO, Final, Literal, TypeVar
 from urllib.parse import urlsplit
 
-import aiohttp
 import httpx
 import msgspec
 from mutagen import MutagenError
@@ -88,11 +87,13 @@ from deskbridge.studio import audiocheck, locked_temp
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.filenames import candidates, song_stem
 from deskbridge.studio.framechain import FrameChain
-from deskbridge.studio.http_fetch import TRANSIENT, session_like
 from deskbridge.studio.locked_temp import LockedTemp
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.errors import SunoError
 from deskbridge.studio.suno.models import UNFINISHED, Clip
+
+if TYPE_CHECKING:
+    import aiohttp
 from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
 from deskbridge.studio.tagging import Cover, write_tags
 
@@ -357,7 +358,7 @@ class Downloader:
     ) -> DownloadResult:
         """Download one clip; ``DOWNLOAD_FAILED`` (or ``CLIP_NOT_FOUND``, ``SESSION_NOT_FOUND``) if it cannot be."""
         directory = prepare_output_dir(output_dir)
-        async with session_like(self._http) as files:
+        async with _files_session(self._http) as files:
             return await self._download(
                 files, clip, directory, with_thumbnail, append_uuid, not already_downloaded, on_progress, check
             )
@@ -433,7 +434,7 @@ class Downloader:
 
         next_start = self._clock()
         try:
-            async with session_like(self._http) as files, asyncio.TaskGroup() as group:
+            async with _files_session(self._http) as files, asyncio.TaskGroup() as group:
                 for index, clip in enumerate(clips, 1):
                     check()
                     if clip.id in seen or already_downloaded(clip.id):
@@ -542,6 +543,8 @@ class Downloader:
 
     async def _retrying(self, what: str, attempt: Callable[[bool], Awaitable[T]]) -> T:
         """``attempt(first_try)`` until it succeeds, a fatal error, or the policy's last try."""
+        from deskbridge.studio.http_fetch import CLIENT_ERROR, TRANSIENT  # loaded by _files_session already
+
         failures = 0
         while True:
             try:
@@ -552,7 +555,7 @@ class Downloader:
                 if failures >= self._retry.attempts:
                     raise _failed(f"{what}: gave up after {failures} tries: {reason}") from None
                 await self._sleep(self._retry.delay(failures, exc.retry_after if isinstance(exc, _Retry) else None))
-            except aiohttp.ClientError as exc:
+            except CLIENT_ERROR as exc:
                 raise _failed(f"{what}: {str(exc) or type(exc).__name__}") from None
 
     async def _fetch_audio(
@@ -732,3 +735,11 @@ def _publish(part: Path, final: Path) -> Path:
             part.replace(target)
             return target
     raise _failed(f"every name like {stem!r} is taken in {final.parent}")
+
+
+def _files_session(http: httpx.AsyncClient) -> aiohttp.ClientSession:
+    """The session files come over; aiohttp is imported with the first download, not with the backend: it is
+    about a fifth of the backend's start (~90 ms)."""
+    from deskbridge.studio.http_fetch import session_like
+
+    return session_like(http)

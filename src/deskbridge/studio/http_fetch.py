@@ -23,6 +23,8 @@ import httpx
 
 TRANSIENT: Final = (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError)
 """Failures another try may not meet: refused or dropped connections, bodies cut short, timeouts."""
+CLIENT_ERROR: Final = aiohttp.ClientError
+"""Any other failure of the HTTP client: fatal for the file."""
 
 
 @functools.cache
