@@ -121,6 +121,8 @@ class Resumed:
     more: bool
     head: int
     after: int
+    seqs: list[int]
+    """The ``seq`` of each of ``events``."""
 
     def as_data(self) -> dict[str, Any]:
         """The payload shape every door answers with (events inlined as raw JSON)."""
@@ -418,7 +420,9 @@ class EventLog:
         more = len(rows) > limit
         del rows[limit:]
         last_seq = rows[-1][0] if rows else head
-        return Resumed(recovered, self.epoch, [body for _, body in rows], last_seq, more, head, cursor)
+        return Resumed(
+            recovered, self.epoch, [body for _, body in rows], last_seq, more, head, cursor, [seq for seq, _ in rows]
+        )
 
     # -- closing ------------------------------------------------------------
 

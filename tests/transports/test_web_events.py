@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import websockets
 
 from deskbridge.client import WebSocketClient
@@ -223,36 +224,85 @@ def test_kill_9_during_bursts_then_resume_gets_every_event_exactly_once(serve: S
     assert received == list(range(1, head + 1))  # every event on disk, once, in order
 
 
-def test_a_client_that_never_reads_is_dropped_and_resumes_later(serve: Serve, tmp_path: Path) -> None:
+def test_a_client_that_stops_reading_costs_a_bounded_outbox_and_later_gets_everything_on_the_same_connection(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """What it is behind stays in the log: the server pages it out as the client reads again, no reconnection."""
     config = tmp_path / "config.json"
     config.write_text('{"web": {"outbox_bytes": 262144}}')
     server = serve("diag", extra=("--config", str(config)))
 
-    async def main() -> tuple[int | None, list[int], int]:
-        ws = await websockets.connect(ws_url(server, after=0), max_queue=1, max_size=None)
-        await ws.send('{"id": "1", "type": "PING"}')
-        await asyncio.sleep(0.2)
-        rss_before = server.rss_kib()
-        for _ in range(10):  # ~5 MB of events the client never reads, against a 256 KiB outbox
-            await asyncio.to_thread(server.call, "EMIT", {"count": 10000})
-        grown = server.rss_kib() - rss_before
-        seen: list[int] = []
-        try:
-            async for raw in ws:
-                message = json.loads(raw)
+    async def main() -> tuple[list[int], int, int | None]:
+        async with websockets.connect(ws_url(server, after=0), max_queue=1, max_size=None) as ws:
+            await ws.send('{"id": "1", "type": "PING"}')
+            await asyncio.sleep(0.2)
+            rss_before = server.rss_kib()
+            for _ in range(10):  # ~5 MB of events the client does not read yet, against a 256 KiB outbox
+                await asyncio.to_thread(server.call, "EMIT", {"count": 10000})
+            grown = server.rss_kib() - rss_before
+            seen: list[int] = []
+            while len(seen) < 100000:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 30))
                 if "seq" in message:
                     seen.append(message["seq"])
-        except websockets.ConnectionClosed:
-            pass
-        return ws.close_code, seen, grown
+            await ws.send('{"id": "2", "type": "PING"}')
+            while json.loads(await asyncio.wait_for(ws.recv(), 10)).get("id") != "2":
+                pass
+            return seen, grown, ws.close_code
 
-    code, seen, grown_kib = asyncio.run(main())
-    assert code in (4008, 1006)  # told to reconnect (or cut off, when even the close frame could not be sent)
+    seen, grown_kib, close_code = asyncio.run(main())
     assert grown_kib < 64 * 1024, f"server grew by {grown_kib} KiB"
-    assert seen == list(range(1, len(seen) + 1))
-    assert len(seen) < 100000
-    _, rest = asyncio.run(collect(ws_url(server, after=seen[-1] if seen else 0), 100000 - len(seen), 60))
-    assert rest == list(range(len(seen) + 1, 100001))
+    assert seen == list(range(1, 100001))
+    assert close_code is None
+
+
+def test_one_commit_bigger_than_the_outbox_reaches_a_reading_client_without_a_reconnection(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """A burst of ~1.5 MB in one loop turn against a 256 KiB outbox: paged out of the log, every event once."""
+    config = tmp_path / "config.json"
+    config.write_text('{"web": {"outbox_bytes": 262144}}')
+    server = serve("diag", extra=("--config", str(config)))
+
+    async def main() -> list[int]:
+        seen: list[int] = []
+        async with websockets.connect(ws_url(server, after=0), max_size=None) as ws:
+            await ws.recv()  # SUBSCRIBED
+            await ws.send('{"id": "burst", "type": "EMIT", "payload": {"count": 10000}}')
+            while len(seen) < 10000:
+                message = json.loads(await asyncio.wait_for(ws.recv(), 30))
+                if "seq" in message:
+                    seen.append(message["seq"])
+            assert ws.close_code is None
+        return seen
+
+    assert asyncio.run(main()) == list(range(1, 10001))
+
+
+async def read_until_closed(ws: Any) -> None:
+    while True:
+        await asyncio.wait_for(ws.recv(), 10)
+
+
+def test_an_answer_bigger_than_the_outbox_closes_that_connection_with_4008_and_a_new_one_resumes(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """The one way left to overflow an outbox: a response too big for it (events are paged, never overflow)."""
+    config = tmp_path / "config.json"
+    config.write_text('{"web": {"outbox_bytes": 262144}}')
+    server = serve("diag", extra=("--config", str(config)))
+    server.call("EMIT", {"count": 5000})
+
+    async def main() -> int | None:
+        async with websockets.connect(ws_url(server), max_size=None) as ws:
+            await ws.send('{"id": "big", "type": "GET_EVENTS", "payload": {"after": 0, "limit": 5000}}')
+            with pytest.raises(websockets.ConnectionClosed):
+                await read_until_closed(ws)
+            return ws.close_code
+
+    assert asyncio.run(main()) == 4008
+    _, seqs = asyncio.run(collect(ws_url(server, after=4990), 10))
+    assert seqs == list(range(4991, 5001))
 
 
 def test_a_client_disconnecting_mid_stream_loses_nothing(serve: Serve) -> None:

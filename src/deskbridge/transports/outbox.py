@@ -2,10 +2,12 @@
 
 Responses and events are queued here and written by whoever holds the drain
 (the reader right after a command, or the writer task for events and late
-responses), so the common case costs no task switch. A consumer too slow to
-keep up makes the queue overflow: everything queued is dropped and the owner
-closes the connection with a code that says "reconnect and resume by seq";
-memory stays bounded whatever the client does.
+responses), so the common case costs no task switch. The owner keeps events
+within half the limit (past it, it pages them from the event log as the queue
+drains: :meth:`wait_empty`); should the queue still overflow (responses the
+client does not read), everything queued is dropped and the owner closes the
+connection with a code that says "reconnect and resume by seq". Memory stays
+bounded whatever the client does.
 """
 
 from __future__ import annotations

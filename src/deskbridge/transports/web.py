@@ -245,8 +245,8 @@ class _Connection:
         self.client_id = self.info.client_id
         self.outbox = Outbox(door.config.outbox_bytes, self._send_text, self._overflowed)
         self._sent_seq = 0
-        self._held: list[tuple[int, list[bytes]]] | None = []
-        self._held_size = 0
+        self._paging = True  # until the catch-up from the cursor is done
+        self._connected_seq = 0
         self._started = False
         self._tasks: set[asyncio.Task[Any]] = set()
         self._grace: asyncio.TimerHandle | None = None
@@ -257,23 +257,33 @@ class _Connection:
         await self._asgi_send({"type": "websocket.send", "text": data.decode()})
 
     # -- the live stream ------------------------------------------------------------
+    #
+    # Events reach the outbox two ways: live, each committed batch as the log delivers it, or paged from the
+    # log (``_paging``), a page at a time as the outbox drains. A connection pages while it catches up with
+    # its cursor, and whenever a live batch would not fit in half its outbox (the other half is for responses;
+    # the reader stops reading commands past it): a slow reader, or one commit bigger than the outbox. What it
+    # is behind stays in the log, not in memory, and the connection stays open.
+    # ``_sent_seq`` is the last event queued either way; paging ends, with no await in between, once it has
+    # reached the log's head, so the next live batch follows it exactly.
 
     def _deliver(self, bodies: list[bytes]) -> None:
-        last = self.events.committed_seq
-        if self._held is not None:
-            self._held.append((last, bodies))
-            self._held_size += sum(map(len, bodies))
-            if self._held_size > self.outbox.limit:
-                self.outbox.overflow()
-            return
-        self._push_new(last, bodies)
+        if not self._paging:
+            self._push_new(self.events.committed_seq, bodies)
 
     def _push_new(self, last: int, bodies: list[bytes]) -> None:
-        """Queue the bodies of a batch ending at ``last`` that this client has not been sent yet."""
-        skip = self._sent_seq - (last - len(bodies))
-        push = self.outbox.push
-        for body in bodies if skip <= 0 else bodies[skip:]:
-            push(body)
+        """Queue the bodies of a batch ending at ``last`` (consecutive seqs); page from the log if they do not fit."""
+        first = last - len(bodies) + 1
+        outbox = self.outbox
+        room = outbox.limit // 2 - outbox.size  # the other half is for responses (the reader pauses past it)
+        for index in range(max(0, self._sent_seq + 1 - first), len(bodies)):
+            body = bodies[index]
+            room -= len(body)
+            if room < 0:
+                self._sent_seq = first + index - 1
+                self._paging = True
+                self._spawn(self._page(None))
+                return
+            outbox.push(body)
         self._sent_seq = max(self._sent_seq, last)
 
     def _start(self, epoch: str | None, after: int | None, command_id: str | None) -> None:
@@ -284,12 +294,15 @@ class _Connection:
             self._grace.cancel()
         if after is None:
             acked = self.events.acknowledged(self.client_id)
-            after = acked if acked is not None else self.events.committed_seq
+            after = acked if acked is not None else self._connected_seq
         else:
             if "client_id" in self._params:
                 self.events.acknowledge(self.client_id, after)
             self.door.backend.clients.seen(self.client_id, after)
-        self._spawn(self._catch_up(epoch, after, command_id))
+        resumed = self.events.resume(epoch, after, DEFAULT_PAGE)
+        self._sent_seq = resumed.after
+        self.outbox.push(self._notice(resumed, command_id))
+        self._spawn(self._page(resumed))
 
     def _notice(self, resumed: Resumed, command_id: str | None) -> bytes:
         data = {
@@ -303,28 +316,35 @@ class _Connection:
             return protocol.success(command_id, "SUBSCRIBE", data)
         return protocol.encode({"type": "SUBSCRIBED", **data, "timestamp": protocol.now_ms()})
 
-    async def _catch_up(self, epoch: str | None, after: int, command_id: str | None) -> None:
-        """History after the cursor, page by page, then what the live stream held meanwhile."""
-        resumed = self.events.resume(epoch, after, DEFAULT_PAGE)
-        self.outbox.push(self._notice(resumed, command_id))
+    async def _page(self, resumed: Resumed | None) -> None:
+        """Events after ``_sent_seq`` from the log, as many as fit each time the outbox has drained, until live."""
+        outbox = self.outbox
         while True:
-            for body in resumed.events:
-                self.outbox.push(body)
-            if resumed.events:
-                self._sent_seq = resumed.last_seq
-            if not resumed.more:
-                break
-            await self.outbox.wait_empty()
-            if self.outbox.overflowed:
+            if resumed is None:
+                await outbox.wait_empty()
+                if outbox.overflowed or self._closing:
+                    return
+                resumed = self.events.resume(self.events.epoch, self._sent_seq, DEFAULT_PAGE)
+                if not resumed.recovered:  # trimmed under our feet: say so
+                    outbox.push(self._notice(resumed, None))
+            if self._push_page(resumed) and self._sent_seq >= self.events.committed_seq:
+                self._paging = False
                 return
-            recovered = resumed.recovered
-            resumed = self.events.resume(self.events.epoch, resumed.last_seq, DEFAULT_PAGE)
-            if recovered and not resumed.recovered:  # trimmed under our feet: say so
-                self.outbox.push(self._notice(resumed, None))
-        held, self._held = self._held or [], None
-        self._held_size = 0
-        for last, bodies in held:
-            self._push_new(last, bodies)
+            resumed = None
+
+    def _push_page(self, resumed: Resumed) -> bool:
+        """Queue what fits of a page in half the outbox (at least one event: one bigger than the outbox overflows
+        it); True if the page was the log's last."""
+        outbox = self.outbox
+        room = outbox.limit // 2 - outbox.size
+        for seq, body in zip(resumed.seqs, resumed.events, strict=True):
+            room -= len(body)
+            if room < 0 and seq > resumed.seqs[0]:
+                return False
+            outbox.push(body)
+            self._sent_seq = seq
+        self._sent_seq = max(self._sent_seq, resumed.last_seq)
+        return not resumed.more
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -352,6 +372,7 @@ class _Connection:
     async def run(self) -> None:
         await self._asgi_send({"type": "websocket.accept"})
         subscription = self.events.subscribe(self._deliver)
+        self._connected_seq = self.events.committed_seq  # a client without a cursor: live from here
         writer = asyncio.ensure_future(self.outbox.run())
         try:
             if "after" in self._params or "epoch" in self._params:
