@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 import msgspec
 
+from deskbridge.guardian import settings
 from deskbridge.guardian.config import ChildProfile, Weekday
 from deskbridge.store import Database
 
@@ -144,11 +145,11 @@ class Enforcer:
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        rows = db.query("SELECT value FROM settings WHERE key = ?", (_BLOCK_KEY,))
+        stored = settings.load(db, _BLOCK_KEY)
         self._block: _Block | None = None
-        if rows:
+        if stored is not None:
             try:
-                self._block = _block_decoder.decode(rows[0]["value"])
+                self._block = _block_decoder.decode(stored)
             except msgspec.DecodeError:  # a row of another version: start without it
                 self._block = None
 
@@ -175,13 +176,10 @@ class Enforcer:
         if block == self._block:
             return
         self._block = block
-        with self._db.transaction() as conn:
-            if block is None:
-                conn.execute("DELETE FROM settings WHERE key = ?", (_BLOCK_KEY,))
-            else:
-                conn.execute(
-                    "INSERT OR REPLACE INTO settings VALUES (?, ?)", (_BLOCK_KEY, msgspec.json.encode(block).decode())
-                )
+        if block is None:
+            settings.delete(self._db, _BLOCK_KEY)
+        else:
+            settings.save(self._db, _BLOCK_KEY, block)
 
     def _warnings(self, child: str, day: date, remaining: float, profile: ChildProfile) -> list[Action]:
         """The lowest threshold newly crossed, once per day; a threshold left behind by bonus time re-arms."""

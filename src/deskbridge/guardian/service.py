@@ -21,7 +21,7 @@ from typing import Any, Final
 import msgspec
 
 from deskbridge.clock import Clock
-from deskbridge.guardian import events, sync
+from deskbridge.guardian import events, settings, sync
 from deskbridge.guardian.config import ChildProfile, GuardianConfig, Weekday
 from deskbridge.guardian.limits import OUTSIDE_ALLOWED_HOURS, Allowances, Close, Enforcer, Notice, Standing, Warn
 from deskbridge.guardian.monitor import ProcessInfo, ProcessTable, Watcher
@@ -40,6 +40,8 @@ SLEEP_POLLS: Final = 15
 MIN_SLEEP_GAP: Final = 5.0
 """A gap between ticks over max(15 polls, 5 s) is sleep and counts nothing (Timekpr uses 15 polls)."""
 HISTORY_DAYS: Final = 7
+PAUSED_UNTIL: Final = "paused_until"
+"""The pause, on disk: its end (null: until resumed); no row when monitoring runs."""
 
 
 class Guardian:
@@ -68,9 +70,9 @@ class Guardian:
         self.watcher = Watcher(
             processes, config.monitor.process_names, known=self._session.processes if self._session else ()
         )
-        rows = db.query("SELECT value FROM settings WHERE key = 'paused_until'")
-        self._paused = bool(rows)
-        self._paused_until: float | None = json.loads(rows[0]["value"]) if rows else None
+        paused_until = settings.load(db, PAUSED_UNTIL)
+        self._paused = paused_until is not None
+        self._paused_until: float | None = json.loads(paused_until) if paused_until is not None else None
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -233,11 +235,10 @@ class Guardian:
     def _set_pause(self, paused: bool, until: float | None) -> None:
         self._paused, self._paused_until = paused, until
         self.enforcer.reset()
-        with self._db.transaction() as conn:
-            if paused:
-                conn.execute("INSERT OR REPLACE INTO settings VALUES ('paused_until', ?)", (json.dumps(until),))
-            else:
-                conn.execute("DELETE FROM settings WHERE key = 'paused_until'")
+        if paused:
+            settings.save(self._db, PAUSED_UNTIL, until)
+        else:
+            settings.delete(self._db, PAUSED_UNTIL)
 
     def monitoring(self) -> dict[str, Any]:
         with self._lock:
