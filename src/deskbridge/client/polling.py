@@ -58,8 +58,7 @@ class PollingClient(RemoteClient):
         try:
             if after is None:
                 first = await client._poll(0.0, 0, None, limit=1)
-                client.session.last_seq = int(first["head"])
-                client._resumed(True, str(first["epoch"]))
+                client._resumed(True, str(first["epoch"]), int(first["head"]))
             else:
                 client.session.last_seq, client.session.epoch = after, epoch
                 client._take(await client._poll(0.0, after, epoch))
@@ -88,8 +87,7 @@ class PollingClient(RemoteClient):
         """Feed one poll answer to the session; when the server could not continue the cursor (a new epoch, a
         cursor trimmed away or ahead of the log), the cursor moves first to where its answer starts."""
         if answer.get("epoch") != self.session.epoch or not answer.get("recovered", True):
-            self._resumed(bool(answer.get("recovered", True)), str(answer["epoch"]))
-            self.session.last_seq = int(answer["after"])
+            self._resumed(bool(answer.get("recovered", True)), str(answer["epoch"]), int(answer["after"]))
         for event in answer["events"]:
             self.session.feed(event)
         self.session.last_seq = max(self.session.last_seq, int(answer["last_seq"]))

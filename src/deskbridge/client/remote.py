@@ -99,9 +99,9 @@ class RemoteClient:
     def _auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
-    def _resumed(self, recovered: bool, epoch: str, client_id: str | None = None) -> None:
-        """The server says where the stream starts; a new epoch resets the cursor."""
-        self.session.resync(epoch)
+    def _resumed(self, recovered: bool, epoch: str, after: int, client_id: str | None = None) -> None:
+        """The server says where the stream starts: after ``after`` in ``epoch``."""
+        self.session.resync(epoch, after)
         self.recovered = recovered
         if client_id and self.client_id is None:
             self.client_id = client_id

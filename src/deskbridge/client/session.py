@@ -245,11 +245,10 @@ class Session:
         if payload.get("status") in TERMINAL_STATUSES:
             self._operations.pop(handle.id, None)
 
-    def resync(self, epoch: str) -> None:
-        """The transport resumed in ``epoch``: a new log restarts ``seq`` at 1, so forget the old cursor."""
-        if self.epoch is not None and epoch != self.epoch:
-            self.last_seq = 0
-        self.epoch = epoch
+    def resync(self, epoch: str, after: int) -> None:
+        """The server (re)starts the stream after ``after`` in ``epoch``: the cursor moves there (your own
+        cursor when it could continue it; 0 in a new log, whose ``seq`` restarts; wherever it starts otherwise)."""
+        self.epoch, self.last_seq = epoch, after
 
     def fail_call(self, command_id: str, reason: BaseException) -> None:
         """One call's request was lost (a failed HTTP request): fail that call alone."""

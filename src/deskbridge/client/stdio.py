@@ -77,16 +77,15 @@ class StdioClient:
         self._replay_from: Cursor | None = None
         epoch, head = str(ready["epoch"]), int(ready["last_seq"])
         if resume is None:
-            self.session.epoch, self.session.last_seq = epoch, head
             self._resumed(True, epoch, head)
             self._caught_up.set_result(True)
             return
         cursor = Cursor(str(resume[0]), int(resume[1]))
-        self.session.epoch, self.session.last_seq = cursor
         if cursor == (epoch, head):  # nothing happened since: nothing to ask
             self._resumed(True, epoch, head)
             self._caught_up.set_result(True)
         else:
+            self.session.resync(*cursor)  # the replay's events are counted from here
             self._held = []
             self._replay_from = cursor
 
@@ -220,8 +219,7 @@ class StdioClient:
 
     def _resumed(self, recovered: bool, epoch: str, after: int) -> None:
         """The stream starts after ``after`` in ``epoch``: a new log restarts ``seq``, so the cursor moves."""
-        self.session.resync(epoch)
-        self.session.last_seq = after
+        self.session.resync(epoch, after)
         self.recovered = recovered
         if self.on_resume is not None:
             self.on_resume(recovered, epoch)

@@ -130,8 +130,9 @@ class WebSocketClient(RemoteClient):
                 kind = message.get("type")
                 if kind == "SUBSCRIBED" or (kind == "SUBSCRIBE_RESPONSE" and message.get("id") == "subscribe"):
                     info = message.get("data", message)
-                    self._resumed(bool(info["recovered"]), str(info["epoch"]), info.get("client_id"))
-                    self.session.last_seq = int(info["after"])  # where the server starts the stream
+                    self._resumed(
+                        bool(info["recovered"]), str(info["epoch"]), int(info["after"]), info.get("client_id")
+                    )
                     self.connected.set()
                     if not self._first.done():
                         self._first.set_result(None)
