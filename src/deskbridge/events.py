@@ -224,6 +224,7 @@ class EventLog:
         self.max_held = max_held
         self.refused = 0
         """Events not taken because ``max_held`` were waiting (a count that only grows)."""
+        self._refused_in_outage = 0
         self.failure: sqlite3.Error | OSError | None = None
         self._subscribers: dict[Subscription, None] = {}
         self._waiters: list[tuple[int, asyncio.Future[None]]] = []
@@ -239,7 +240,10 @@ class EventLog:
         terminal = _is_terminal(message)
         if self.failure is not None and len(self._pending) >= self.max_held and not terminal:
             # An operation's end is always taken: without it a client would wait for it forever.
+            if not self._refused_in_outage:  # said once per outage, not once per event
+                log.error("events are being dropped: %d already wait to be stored", len(self._pending))
             self.refused += 1
+            self._refused_in_outage += 1
             raise EventLogFull(f"{len(self._pending)} events already wait to be stored ({self.failure})")
         self.last_seq += 1
         seq = self.last_seq
@@ -296,7 +300,7 @@ class EventLog:
         self._pending, self._acks = [], {}
         if self.failure is not None:
             log.warning("the event log stores events again (%d were held in memory)", len(rows))
-            self.failure, self._retry_delay = None, 0.0
+            self.failure, self._retry_delay, self._refused_in_outage = None, 0.0, 0
         if not rows:
             return True
         self.committed_seq = rows[-1][0]
@@ -451,7 +455,6 @@ class EventSink:
         self._log = log
         self._loop = loop
         self._loop_thread = threading.get_ident()
-        self._dropping = False
 
     def emit(self, message: dict[str, Any]) -> None:
         raised = RAISED.get()
@@ -463,17 +466,12 @@ class EventSink:
     def _append(self, message: dict[str, Any], raised: Raised | None) -> None:
         try:
             seq = self._log.append(message)
-        except EventLogFull as exc:
-            if not self._dropping:  # once per outage, not once per event
-                self._dropping = True
-                log.error("events are being dropped: %s", exc)
+        except EventLogFull:
             if raised is not None:
                 raised.refused += 1
             return
         if raised is not None:
             raised.last_seq = seq
-        if self._dropping and self._log.failure is None:
-            self._dropping = False
 
     def progress(self, event_type: str, payload: dict[str, Any]) -> None:
         """A seed-000 progress event (``"id": "progress-event"``) of ``event_type``."""

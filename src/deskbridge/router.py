@@ -232,7 +232,7 @@ class Router:
         if exc is not None:
             self._fail(command, reply, exc)
         else:
-            self._respond(command, reply, future.result(), raised if raised.last_seq or raised.refused else None)
+            self._respond(command, reply, future.result(), raised)
 
     def _respond(self, command: protocol.Command, reply: Reply, data: Any, raised: Raised | None) -> None:
         operation = data if isinstance(data, Operation) else None
