@@ -27,7 +27,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final
 
@@ -271,20 +271,29 @@ class _Connection:
             self._push_new(self.events.committed_seq, bodies)
 
     def _push_new(self, last: int, bodies: list[bytes]) -> None:
-        """Queue the bodies of a batch ending at ``last`` (consecutive seqs); page from the log if they do not fit."""
-        first = last - len(bodies) + 1
+        """Queue a live batch ending at ``last`` (its seqs are consecutive); page from the log if it does not fit."""
+        if not self._queue(range(last - len(bodies) + 1, last + 1), bodies):
+            self._paging = True
+            self._spawn(self._page(None))
+
+    def _queue(self, seqs: Sequence[int], bodies: Sequence[bytes]) -> bool:
+        """Queue the events after ``_sent_seq`` while they fit in half the outbox (the other half is for responses:
+        the reader pauses past it), or while it is empty; False if some did not fit."""
         outbox = self.outbox
-        room = outbox.limit // 2 - outbox.size  # the other half is for responses (the reader pauses past it)
-        for index in range(max(0, self._sent_seq + 1 - first), len(bodies)):
-            body = bodies[index]
-            room -= len(body)
-            if room < 0:
-                self._sent_seq = first + index - 1
-                self._paging = True
-                self._spawn(self._page(None))
-                return
-            outbox.push(body)
-        self._sent_seq = max(self._sent_seq, last)
+        room = outbox.limit // 2 - outbox.size
+        sent = self._sent_seq
+        try:
+            for seq, body in zip(seqs, bodies, strict=True):
+                if seq <= sent:
+                    continue
+                room -= len(body)
+                if room < 0 and outbox.pending:
+                    return False
+                outbox.push(body)
+                sent = seq
+            return True
+        finally:
+            self._sent_seq = sent
 
     def _start(self, epoch: str | None, after: int | None, command_id: str | None) -> None:
         if self._started:
@@ -327,24 +336,12 @@ class _Connection:
                 resumed = self.events.resume(self.events.epoch, self._sent_seq, DEFAULT_PAGE)
                 if not resumed.recovered:  # trimmed under our feet: say so
                     outbox.push(self._notice(resumed, None))
-            if self._push_page(resumed) and self._sent_seq >= self.events.committed_seq:
-                self._paging = False
-                return
+            if self._queue(resumed.seqs, resumed.events):
+                self._sent_seq = max(self._sent_seq, resumed.last_seq)
+                if not resumed.more and self._sent_seq >= self.events.committed_seq:
+                    self._paging = False
+                    return
             resumed = None
-
-    def _push_page(self, resumed: Resumed) -> bool:
-        """Queue what fits of a page in half the outbox (at least one event: one bigger than the outbox overflows
-        it); True if the page was the log's last."""
-        outbox = self.outbox
-        room = outbox.limit // 2 - outbox.size
-        for seq, body in zip(resumed.seqs, resumed.events, strict=True):
-            room -= len(body)
-            if room < 0 and seq > resumed.seqs[0]:
-                return False
-            outbox.push(body)
-            self._sent_seq = seq
-        self._sent_seq = max(self._sent_seq, resumed.last_seq)
-        return not resumed.more
 
     # -- lifecycle -------------------------------------------------------------------
 
