@@ -176,14 +176,11 @@ def _run_serve(args: argparse.Namespace) -> int:
     backend = _make_backend(args)
     token_file: Path | None = None
     token: str | None = None
-    if not args.no_auth:
-        try:
-            token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
-        except (OSError, security.UnsafeTokenFile) as exc:
-            return _start_failed(held, exc)
     try:
+        if not args.no_auth:
+            token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
         config = web.WebConfig.from_config(backend.config, host=args.host, port=args.port, token=token)
-    except ConfigError as exc:
+    except (OSError, security.UnsafeTokenFile, ConfigError) as exc:
         return _start_failed(held, exc)
 
     async def run() -> int:
