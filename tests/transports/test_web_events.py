@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import httpx
 import pytest
@@ -224,13 +224,21 @@ def test_kill_9_during_bursts_then_resume_gets_every_event_exactly_once(serve: S
     assert received == list(range(1, head + 1))  # every event on disk, once, in order
 
 
+SMALL_OUTBOX: Final = 256 * 1024
+
+
+def small_outbox(serve: Serve, tmp_path: Path) -> WebServer:
+    """A diag server whose connections queue at most 256 KiB: easy to fill."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"web": {"outbox_bytes": SMALL_OUTBOX}}))
+    return serve("diag", extra=("--config", str(config)))
+
+
 def test_a_client_that_stops_reading_costs_a_bounded_outbox_and_later_gets_everything_on_the_same_connection(
     serve: Serve, tmp_path: Path
 ) -> None:
     """What it is behind stays in the log: the server pages it out as the client reads again, no reconnection."""
-    config = tmp_path / "config.json"
-    config.write_text('{"web": {"outbox_bytes": 262144}}')
-    server = serve("diag", extra=("--config", str(config)))
+    server = small_outbox(serve, tmp_path)
 
     async def main() -> tuple[list[int], int, int | None]:
         async with websockets.connect(ws_url(server, after=0), max_queue=1, max_size=None) as ws:
@@ -260,9 +268,7 @@ def test_one_commit_bigger_than_the_outbox_reaches_a_reading_client_without_a_re
     serve: Serve, tmp_path: Path
 ) -> None:
     """A burst of ~1.5 MB in one loop turn against a 256 KiB outbox: paged out of the log, every event once."""
-    config = tmp_path / "config.json"
-    config.write_text('{"web": {"outbox_bytes": 262144}}')
-    server = serve("diag", extra=("--config", str(config)))
+    server = small_outbox(serve, tmp_path)
 
     async def main() -> list[int]:
         seen: list[int] = []
@@ -288,9 +294,7 @@ def test_an_answer_bigger_than_the_outbox_closes_that_connection_with_4008_and_a
     serve: Serve, tmp_path: Path
 ) -> None:
     """The one way left to overflow an outbox: a response too big for it (events are paged, never overflow)."""
-    config = tmp_path / "config.json"
-    config.write_text('{"web": {"outbox_bytes": 262144}}')
-    server = serve("diag", extra=("--config", str(config)))
+    server = small_outbox(serve, tmp_path)
     server.call("EMIT", {"count": 5000})
 
     async def main() -> int | None:
