@@ -20,7 +20,7 @@ import pytest
 import websockets
 from websockets.sync.client import connect
 
-from deskbridge.transports.http_limits import MAX_HEADER_BYTES, MAX_HEADERS, MAX_TARGET_BYTES
+from deskbridge.transports.web.http_limits import MAX_HEADER_BYTES, MAX_HEADERS, MAX_TARGET_BYTES
 from tests.webserver import WebServer
 
 

@@ -18,6 +18,7 @@ from deskbridge.studio.config import settings_from_config
 from deskbridge.studio.creator import Creator
 from deskbridge.studio.downloads import Downloads
 from deskbridge.studio.downloads_history import DownloadHistory
+from deskbridge.studio.errors import ERROR_CODES
 from deskbridge.studio.history import CreationHistory
 from deskbridge.studio.notices import Notices
 from deskbridge.studio.profiles import Profiles
@@ -85,4 +86,5 @@ app = AppSpec(
     description="Suno song studio: accounts, prompt queues, batch creation, downloads, history",
     build=build,
     event_types=EVENT_TYPES,
+    error_codes=ERROR_CODES,
 )

@@ -81,9 +81,10 @@ import msgspec
 from mutagen import MutagenError
 from mutagen.id3 import ID3
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.paths import contained
 from deskbridge.studio import audiocheck, locked_temp
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.filenames import candidates, song_stem
 from deskbridge.studio.framechain import FrameChain
@@ -144,7 +145,7 @@ class _Retry(Exception):
 
 
 def _failed(message: str) -> CommandError:
-    return CommandError(ErrorCode.DOWNLOAD_FAILED, message)
+    return CommandError(StudioError.DOWNLOAD_FAILED, message)
 
 
 def _disk_failure(exc: OSError, song: Path) -> CommandError:
@@ -412,7 +413,7 @@ class Downloader:
             if result is not None:
                 event.update(msgspec.to_builtins(result))
                 if result.status == "failed":
-                    event["error"] = ErrorCode.DOWNLOAD_FAILED.value
+                    event["error"] = StudioError.DOWNLOAD_FAILED.value
             on_progress(event)
 
         async def one(files: aiohttp.ClientSession, index: int, clip: Clip) -> None:
@@ -423,7 +424,7 @@ class Downloader:
                         files, clip, directory, with_thumbnail, append_uuid, True, on_file_progress, check
                     )
                 except CommandError as exc:
-                    if exc.code is ErrorCode.SESSION_NOT_FOUND:
+                    if exc.code is StudioError.SESSION_NOT_FOUND:
                         raise
                     result = DownloadResult(clip_id=clip.id, status="failed", message=exc.message)
                 if on_complete is not None and result.path is not None:

@@ -31,12 +31,13 @@ from typing import Any, Final
 import httpx
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.config import StudioSettings
 from deskbridge.studio.downloader import Downloader, DownloadResult, prepare_output_dir
 from deskbridge.studio.downloads_history import DownloadedClip, DownloadHistory
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.notices import Notices, current_operation
 from deskbridge.studio.sessions import Sessions
 from deskbridge.studio.suno.models import Clip
@@ -183,10 +184,10 @@ class _BatchReport:
         position = f"{event['index']} of {self._total}"
         if status == "failed":
             why = event.get("message") or "the download failed"
-            fields.update(error_code=ErrorCode.DOWNLOAD_FAILED.value, error=why)
+            fields.update(error_code=StudioError.DOWNLOAD_FAILED.value, error=why)
             message = f"Failed {position}: {label}: {why}"
             self._notices.error(
-                self._op, ErrorCode.DOWNLOAD_FAILED, why, clip_id=event["clip_id"], title=event["title"]
+                self._op, StudioError.DOWNLOAD_FAILED, why, clip_id=event["clip_id"], title=event["title"]
             )
         elif status == "downloading":
             message = f"Downloading {position}: {label}"
@@ -218,7 +219,7 @@ class _BatchReport:
         tried = self._total - self._counts["skipped"]
         if tried and self._counts["failed"] == tried:
             raise CommandError(
-                ErrorCode.DOWNLOAD_FAILED, f"none of the {tried} clips could be downloaded", {"files": files}
+                StudioError.DOWNLOAD_FAILED, f"none of the {tried} clips could be downloaded", {"files": files}
             )
         return {"total": self._total, **self._counts, "files": files}
 

@@ -21,7 +21,6 @@ from typing import Any, Final
 
 import httpx
 
-from deskbridge.errors import ErrorCode
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation
 from deskbridge.studio.suno.retry import RETRY_STATUSES
@@ -41,9 +40,9 @@ class Notices:
     def __init__(self, events: EventSink) -> None:
         self._events = events
 
-    def error(self, op: Operation, code: ErrorCode, message: str, **fields: Any) -> None:
+    def error(self, op: Operation, code: str, message: str, **fields: Any) -> None:
         self._events.progress(
-            ERROR_UPDATE, {"operation_id": op.id, "error_code": code.value, "error": message, **fields}
+            ERROR_UPDATE, {"operation_id": op.id, "error_code": str(code), "error": message, **fields}
         )
 
     def warning(self, op: Operation, code: str, message: str, **fields: Any) -> None:
