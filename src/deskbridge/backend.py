@@ -124,6 +124,7 @@ class Backend:
             "app": self.name,
             "apps": [app.name for app in self.apps],
             "transport": transport,
+            "doors": dict(self.doors),
             "pid": os.getpid(),
             "epoch": self.events.epoch,
             "last_seq": self.events.last_seq,
