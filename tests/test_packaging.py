@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from websockets.sync.client import connect
 
 from tests.support import BackendProcess, stderr_json
 
@@ -43,7 +44,9 @@ def test_the_bare_layer_has_none_of_the_apps_weight(bare: str, tmp_path: Path) -
         input=b"", capture_output=True, timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode != 0
-    assert "pip install 'deskbridge[studio]'" in proc.stderr.decode()
+    failure = json.loads(proc.stderr.splitlines()[0])  # the one line a front end waits for
+    assert failure["type"] == "BACKEND_ERROR"
+    assert "pip install 'deskbridge[studio]'" in failure["error"]
     listed = subprocess.run([bare, "-m", "deskbridge", "apps"], capture_output=True, text=True, check=True).stdout
     assert "notes\t0.1.0" in listed
     assert "deskbridge[guardian]" in listed
@@ -68,6 +71,12 @@ def test_the_example_app_over_both_doors_with_diag(bare: str, tmp_path: Path) ->
             started = web.post(
                 "/api/command", json={"id": "x", "type": "EXPORT_NOTES", "payload": {"seconds_per_note": 5}}
             ).json()
+            with connect(f"{ready['ws']}?token={token}") as ws:
+                ws.send(json.dumps({"id": "w", "type": "GET_NOTE", "payload": {"id": 7}}))
+                answer = json.loads(ws.recv(10))
+                while answer.get("id") != "w":
+                    answer = json.loads(ws.recv(10))
+                assert answer["error_code"] == "NOTE_NOT_FOUND"
             codes = web.get("/openapi.json").json()["components"]["schemas"]["ErrorCode"]["oneOf"]
             assert {"const": "NOTE_NOT_FOUND", "description": "no note has this id"} in codes
         operation_id = started["data"]["operation_id"]

@@ -82,7 +82,10 @@ def _print_schema(args: argparse.Namespace) -> int:
     async def run() -> int:
         with tempfile.TemporaryDirectory(prefix="deskbridge-schema-") as scratch:
             args.data_dir, args.config, args.max_line = Path(scratch), None, protocol.DEFAULT_MAX_LINE
-            backend = _make_backend(args)
+            try:
+                backend = _make_backend(args)
+            except UnknownApp as exc:
+                raise SystemExit(f"deskbridge: {exc}") from None
             await backend.start()
             try:
                 print(json.dumps(backend.schema(), indent=2, ensure_ascii=False))
@@ -130,10 +133,7 @@ def _load_config(path: Path | None) -> dict[str, Any]:
 
 
 def _make_backend(args: argparse.Namespace) -> Backend:
-    try:
-        specs: list[AppSpec] = [load_app(name) for name in dict.fromkeys(args.apps)]
-    except UnknownApp as exc:
-        raise SystemExit(f"deskbridge: {exc}") from None
+    specs: list[AppSpec] = [load_app(name) for name in dict.fromkeys(args.apps)]
     return Backend(
         specs,
         data_dir=args.data_dir or default_data_dir(),
@@ -175,7 +175,10 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, host: str | No
     from deskbridge.transports.web.config import WebConfig
 
     held = logs.setup(args.log_level)
-    backend = _make_backend(args)
+    try:
+        backend = _make_backend(args)
+    except (UnknownApp, ValueError) as exc:  # a front end waits for one line: which app or extra is missing
+        return _start_failed(held, exc)
     no_auth = getattr(args, "no_auth", False)
     token_file: Path | None = None
     token: str | None = None
