@@ -17,7 +17,11 @@ import uuid
 from typing import Any
 
 import msgspec
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
 
+from deskbridge_standins.suno.responses import json_response, session, unauthorized
 from deskbridge_standins.suno.state import SunoState
 
 
@@ -78,6 +82,32 @@ class Creations:
         asyncio.get_running_loop().call_later(self.settings.delay, _complete, made)
         submitted = [{**clip, "batch_id": batch} for clip in made]
         return 200, {"id": batch, "clips": submitted, "status": "running", "batch_size": 2}
+
+
+def routes(state: SunoState, creations: Creations) -> list[Route]:
+    async def create(request: Request) -> Response:
+        return HTMLResponse(CREATE_PAGE)
+
+    async def captcha_page(request: Request) -> Response:
+        return HTMLResponse(CAPTCHA_PAGE)
+
+    async def captcha_check(request: Request) -> Response:
+        if session(state, request) is None:
+            return unauthorized()
+        return json_response({"required": creations.settings.captcha})
+
+    async def generate(request: Request) -> Response:
+        if session(state, request) is None:
+            return unauthorized()
+        status, answer = creations.generate(msgspec.convert(await request.json(), dict[str, Any]))
+        return json_response(answer, status)
+
+    return [
+        Route("/create", create),
+        Route("/captcha/hcaptcha.html", captcha_page),
+        Route("/api/c/check", captcha_check, methods=["POST"]),
+        Route("/api/generate/v2-web/", generate, methods=["POST"]),
+    ]
 
 
 def _complete(clips: list[dict[str, Any]]) -> None:

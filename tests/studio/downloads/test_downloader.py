@@ -26,7 +26,8 @@ from mutagen.mp3 import MP3
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.operations import OperationCancelled
 from deskbridge.studio.downloads import audiocheck, framechain
-from deskbridge.studio.downloads.downloader import PROGRESS_INTERVAL, Downloader, DownloadResult
+from deskbridge.studio.downloads.downloader import PROGRESS_INTERVAL, Downloader
+from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress
 from deskbridge.studio.suno.models import Clip
 from deskbridge.studio.suno.retry import RetryPolicy
 from deskbridge_standins.suno import StandinControl
@@ -82,7 +83,7 @@ async def test_a_clip_is_fetched_checked_tagged_and_renamed(
             "metadata": {"tags": "synthwave, 80s", "prompt": "[Verse]\nNeon lights\n[Chorus]\nDrive"},
         },
     )
-    events: list[dict[str, Any]] = []
+    events: list[FileProgress] = []
     result = await downloader.download(clip, out, with_thumbnail=True, on_progress=events.append)
 
     assert sorted(r["path"] for r in suno.requests()) == [f"/cdn/{clip.id}.mp3", f"/cdn/image_large_{clip.id}.jpeg"]
@@ -112,14 +113,14 @@ async def test_a_clip_is_fetched_checked_tagged_and_renamed(
     assert MP3(path).info.length == pytest.approx(len(served) * 8 / 128_000), "the audio frames are intact"
 
     last = events[-1]
-    assert (last["clip_id"], last["file_name"], last["downloaded"], last["total"], last["progress"]) == (
+    assert (last.clip_id, last.file_name, last.downloaded, last.total, last.progress) == (
         clip.id,
         "Night Drive.mp3",
         len(served),
         len(served),
         100,
     )
-    assert last["speed"] > 0
+    assert last.speed > 0
 
 
 async def test_the_small_cover_is_used_when_there_is_no_large_one_and_none_without_thumbnail(
@@ -301,10 +302,10 @@ async def finished_earlier(downloader: Downloader, clip: Clip, directory: Path, 
 
 async def batch_of(
     downloader: Downloader, batch: list[Clip], out: Path, **options: Any
-) -> tuple[list[DownloadResult], list[tuple[str, str]], list[dict[str, Any]]]:
+) -> tuple[list[DownloadResult], list[tuple[str, str]], list[ClipOutcome]]:
     """The batch's results, what ``on_complete`` got (clip id, file name) and its ``on_progress`` events."""
     completed: list[tuple[str, str]] = []
-    events: list[dict[str, Any]] = []
+    events: list[ClipOutcome] = []
     results = await downloader.download_batch(
         batch,
         out,
@@ -340,8 +341,10 @@ async def test_a_finished_file_of_the_clip_is_adopted_recorded_and_never_fetched
     assert files_in(out) == ["Title.mp3"], "no Title (2).mp3"
     assert path.read_bytes() == before, "the file is left as it was"
     assert len(suno.requests()) == asked, "no request at all: no audio, no cover, no authorization"
-    assert [(e["status"], e["adopted"], e["path"]) for e in events] == [("downloaded", True, str(path))]
-    assert (events[0]["completed"], events[0]["progress"]) == (1, 100)
+    assert [(e.status, e.result and e.result.adopted, e.result and e.result.path) for e in events] == [
+        ("downloaded", True, str(path))
+    ]
+    assert (events[0].completed, events[0].progress) == (1, 100)
 
 
 async def test_adopted_files_keep_their_names_append_uuid_and_clashes_included(
@@ -507,12 +510,12 @@ async def test_a_cut_connection_resumes_with_range_where_it_stopped(
 ) -> None:
     (clip,) = clips(suno, {"title": "resumed"})
     suno.faults({"path": f"/cdn/{clip.id}.mp3", "kind": "cut", "after_bytes": 20_000, "times": 1})
-    events: list[dict[str, Any]] = []
+    events: list[FileProgress] = []
     await downloader.download(clip, out, on_progress=events.append)
     gets = suno.requests(f"/cdn/{clip.id}.mp3")
     assert [get["range"] for get in gets] == [None, "bytes=20000-"]
     assert audio_of(out / "resumed.mp3") == suno.fetch(str(clip.audio_url))
-    assert events[-1]["progress"] == 100
+    assert events[-1].progress == 100
 
 
 async def test_a_connection_that_keeps_dropping_fails_and_leaves_nothing(
@@ -634,7 +637,7 @@ async def test_a_batch_skips_known_clips_reports_failures_and_goes_on(
     )
     known, broken = batch[1], batch[2]
     suno.faults({"path": f"/cdn/{broken.id}.mp3", "status": 500, "times": None})
-    events: list[dict[str, Any]] = []
+    events: list[ClipOutcome] = []
     completed: list[str] = []
     results = await downloader.download_batch(
         [*batch, batch[0]],
@@ -650,15 +653,15 @@ async def test_a_batch_skips_known_clips_reports_failures_and_goes_on(
     assert not suno.requests(f"*{known.id}*"), "a known clip costs no request at all"
     assert len(suno.requests("/api/download/authorize")) == 1
 
-    final = {e["index"]: e for e in events if e["status"] != "downloading"}
+    final = {e.index: e.result for e in events if e.result is not None}
     assert sorted(final) == [1, 2, 3, 4, 5, 6]
-    assert final[3]["error"] == "DOWNLOAD_FAILED"
-    assert "HTTP 500" in final[3]["message"]
-    assert final[1]["path"] == str(out / "one.mp3")
-    assert all(e["total"] == 6 for e in events)
-    assert events[-1]["completed"] == 6
-    assert events[-1]["progress"] == 100
-    started = [e["index"] for e in events if e["status"] == "downloading"]
+    assert final[3].status == "failed"
+    assert "HTTP 500" in str(final[3].message)
+    assert final[1].path == str(out / "one.mp3")
+    assert all(e.total == 6 for e in events)
+    assert events[-1].completed == 6
+    assert events[-1].progress == 100
+    started = [e.index for e in events if e.status == "downloading"]
     assert sorted(started) == [1, 3, 4, 5]
 
 
@@ -702,9 +705,9 @@ async def test_no_more_than_parallel_downloads_run_at_once(
     suno.faults({"path": "/cdn/*.mp3", "kind": "delay", "seconds": 0.1, "times": None})
     running, most = 0, 0
 
-    def track(event: dict[str, Any]) -> None:
+    def track(event: ClipOutcome) -> None:
         nonlocal running, most
-        running += 1 if event["status"] == "downloading" else -1
+        running += 1 if event.status == "downloading" else -1
         most = max(most, running)
 
     await downloader.download_batch(batch, out, parallel=2, on_progress=track)
@@ -888,19 +891,19 @@ async def test_progress_comes_at_most_every_interval_and_always_at_the_end(
     (clip,) = clips(suno, {"title": "metered"})
     size = len(suno.fetch(str(clip.audio_url)))
 
-    frozen: list[dict[str, Any]] = []
+    frozen: list[FileProgress] = []
     await Downloader(http, client_for(suno, http, sleep), clock=lambda: 0.0).download(
         clip, out, on_progress=frozen.append
     )
-    assert [(e["downloaded"], e["total"], e["progress"]) for e in frozen] == [(size, size, 100)]
+    assert [(e.downloaded, e.total, e.progress) for e in frozen] == [(size, size, 100)]
 
     ticks = itertools.count(step=PROGRESS_INTERVAL)
-    ticking: list[dict[str, Any]] = []
+    ticking: list[FileProgress] = []
     await Downloader(http, client_for(suno, http, sleep), clock=lambda: float(next(ticks))).download(
         clip, out, on_progress=ticking.append
     )
     assert len(ticking) > 2, "one per chunk when every chunk comes an interval later"
-    assert (ticking[-1]["downloaded"], ticking[-1]["progress"]) == (size, 100)
+    assert (ticking[-1].downloaded, ticking[-1].progress) == (size, 100)
 
 
 # -- the frame check: framechain must say what audiocheck says ------------------------

@@ -73,11 +73,10 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, Final, Literal, TypeVar
+from typing import TYPE_CHECKING, BinaryIO, Final, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-import msgspec
 from mutagen import MutagenError
 from mutagen.id3 import ID3
 
@@ -86,6 +85,7 @@ from deskbridge.paths import contained
 from deskbridge.studio.downloads import audiocheck
 from deskbridge.studio.downloads.filenames import candidates, song_stem
 from deskbridge.studio.downloads.framechain import FrameChain
+from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.library import locked_temp
 from deskbridge.studio.library.locked_temp import LockedTemp
@@ -98,7 +98,8 @@ if TYPE_CHECKING:
 from deskbridge.studio.downloads.tagging import Cover, write_tags
 from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
 
-Progress = Callable[[dict[str, Any]], None]
+Progress = Callable[[FileProgress], None]
+Outcomes = Callable[[ClipOutcome], None]
 Check = Callable[[], None]
 OnComplete = Callable[[Clip, Path], None]
 Sleep = Callable[[float], Awaitable[None]]
@@ -121,19 +122,6 @@ _READ_ONLY: Final = (
     | getattr(os, "O_CLOEXEC", 0)
 )
 _READ_CHUNK: Final = 1024 * 1024
-
-
-class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
-    clip_id: str
-    status: Literal["downloaded", "skipped", "failed"]
-    file_name: str | None = None
-    path: str | None = None
-    bytes: int = 0
-    cover: bool = False
-    message: str | None = None
-    """Why it failed, or what went wrong without failing it (a cover that could not be fetched)."""
-    adopted: bool = False
-    """Its finished file was found in the output folder, not in the history: recorded, not fetched again."""
 
 
 class _Retry(Exception):
@@ -302,7 +290,8 @@ class _Meter:
     """Turns bytes received into ``DOWNLOAD_PROGRESS`` fields, at most every ``PROGRESS_INTERVAL`` and at the end."""
 
     def __init__(self, clip_id: str, file_name: str, report: Progress | None, clock: Callable[[], float]) -> None:
-        self._fields = {"clip_id": clip_id, "file_name": file_name}
+        self._clip_id = clip_id
+        self._file_name = file_name
         self._report = report
         self._clock = clock
         self._started = self._last = clock()
@@ -317,13 +306,14 @@ class _Meter:
         self._last, self._reported = now, downloaded
         elapsed = max(now - self._started, 1e-6)
         self._report(
-            {
-                **self._fields,
-                "downloaded": downloaded,
-                "total": total or 0,
-                "progress": min(100, downloaded * 100 // total) if total else 0,
-                "speed": round(downloaded / elapsed, 1),
-            }
+            FileProgress(
+                clip_id=self._clip_id,
+                file_name=self._file_name,
+                downloaded=downloaded,
+                total=total or 0,
+                progress=min(100, downloaded * 100 // total) if total else 0,
+                speed=round(downloaded / elapsed, 1),
+            )
         )
 
 
@@ -374,17 +364,16 @@ class Downloader:
         delay: float = 0.0,
         parallel: int = 4,
         already_downloaded: Callable[[str], bool] = _never,
-        on_progress: Progress | None = None,
+        on_progress: Outcomes | None = None,
         on_file_progress: Progress | None = None,
         on_complete: OnComplete | None = None,
         check: Check = _no_check,
     ) -> list[DownloadResult]:
         """Download many clips; one :class:`DownloadResult` per clip, in the order given.
 
-        ``on_progress`` gets one ``BATCH_DOWNLOAD_PROGRESS`` payload when a clip
-        starts (``downloading``) and one when it ends (``downloaded``,
-        ``skipped``, or ``failed`` with ``error`` and ``message``), with its
-        ``index`` (from 1), the batch ``total``, ``completed`` and ``progress`` %.
+        ``on_progress`` gets a :class:`ClipOutcome` when a clip starts (no
+        ``result`` yet) and one when it ends (``downloaded``, ``skipped`` or
+        ``failed``), each with the batch's :class:`Tally` at that moment.
         """
         if parallel < 1:
             raise invalid("$.parallel", "parallel must be at least 1")
@@ -392,29 +381,24 @@ class Downloader:
         results: list[DownloadResult | None] = [None] * len(clips)
         slots = asyncio.Semaphore(parallel)
         seen: set[str] = set()
-        done = 0
+        tally = Tally()
 
         def report(index: int, clip: Clip, result: DownloadResult | None) -> None:
-            nonlocal done
+            nonlocal tally
             if result is not None:
                 results[index - 1] = result
-                done += 1
-            if on_progress is None:
-                return
-            event: dict[str, Any] = {
-                "index": index,
-                "total": len(clips),
-                "clip_id": clip.id,
-                "title": clip.title or "",
-                "status": "downloading" if result is None else result.status,
-                "completed": done,
-                "progress": done * 100 // len(clips),
-            }
-            if result is not None:
-                event.update(msgspec.to_builtins(result))
-                if result.status == "failed":
-                    event["error"] = ErrorCode.DOWNLOAD_FAILED.value
-            on_progress(event)
+                tally = tally.counted(result)
+            if on_progress is not None:
+                on_progress(
+                    ClipOutcome(
+                        index=index,
+                        total=len(clips),
+                        clip_id=clip.id,
+                        title=clip.title or "",
+                        tally=tally,
+                        result=result,
+                    )
+                )
 
         async def one(files: aiohttp.ClientSession, index: int, clip: Clip) -> None:
             try:

@@ -36,14 +36,14 @@ from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.config import StudioSettings
-from deskbridge.studio.downloads.downloader import Downloader, DownloadResult, prepare_output_dir
+from deskbridge.studio.downloads.downloader import Downloader, prepare_output_dir
+from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
 from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
 from deskbridge.studio.notices import Notices, current_operation
 from deskbridge.studio.suno.models import Clip
 
 BATCH_DOWNLOAD_PROGRESS: Final = "BATCH_DOWNLOAD_PROGRESS"
 DOWNLOAD_PROGRESS: Final = "DOWNLOAD_PROGRESS"
-_FILE_FIELDS: Final = ("file_name", "path", "cover", "adopted")
 
 
 class Downloads:
@@ -87,7 +87,7 @@ class Downloads:
                 with_thumbnail=with_thumbnail,
                 append_uuid=append_uuid,
                 already_downloaded=clip.id in known,
-                on_progress=lambda fields: op.progress(**fields),
+                on_progress=lambda file: op.progress(**msgspec.structs.asdict(file)),
                 check=op.check,
             )
             if account_name is not None and result.path is not None:
@@ -155,50 +155,48 @@ class Downloads:
 
 
 class _BatchReport:
-    """The batch's counters, and the events of each clip's start and end."""
+    """The events of each clip's start and end, with the counters the downloader keeps."""
 
     def __init__(self, op: Operation, events: EventSink, notices: Notices, total: int) -> None:
         self._op = op
         self._events = events
         self._notices = notices
         self._total = total
-        self._counts = {"downloaded": 0, "skipped": 0, "failed": 0}
+        self._tally = Tally()
         self._received: dict[str, int] = {}
         self._bytes = 0
         self._started = time.monotonic()
         op.progress(**self._counters())
 
-    def clip(self, event: dict[str, Any]) -> None:
+    def clip(self, outcome: ClipOutcome) -> None:
         """``on_progress``: a clip started or ended; an event of its own, never conflated."""
-        status = event["status"]
-        if status in self._counts:
-            self._counts[status] += 1
+        self._tally = outcome.tally
+        result = outcome.result
         fields: dict[str, Any] = {
-            "index": event["index"],
-            "clip_id": event["clip_id"],
-            "title": event["title"],
-            "clip_status": status,
+            "index": outcome.index,
+            "clip_id": outcome.clip_id,
+            "title": outcome.title,
+            "clip_status": outcome.status,
         }
-        fields.update((key, event[key]) for key in _FILE_FIELDS if key in event)
-        label = event["title"] or event["clip_id"]
-        position = f"{event['index']} of {self._total}"
-        if status == "failed":
-            why = event.get("message") or "the download failed"
+        if result is not None:
+            fields.update(_file_fields(result))
+        label = outcome.title or outcome.clip_id
+        position = f"{outcome.index} of {self._total}"
+        if result is None:
+            message = f"Downloading {position}: {label}"
+        elif result.status == "failed":
+            why = result.message or "the download failed"
             fields.update(error_code=ErrorCode.DOWNLOAD_FAILED.value, error=why)
             message = f"Failed {position}: {label}: {why}"
-            self._notices.error(
-                self._op, ErrorCode.DOWNLOAD_FAILED, why, clip_id=event["clip_id"], title=event["title"]
-            )
-        elif status == "downloading":
-            message = f"Downloading {position}: {label}"
-        elif status == "skipped":
+            self._notices.error(self._op, ErrorCode.DOWNLOAD_FAILED, why, clip_id=outcome.clip_id, title=outcome.title)
+        elif result.status == "skipped":
             message = f"Skipped {position} (already downloaded): {label}"
         else:
             found = " (its finished file was already in the folder: recorded, not fetched again)"
-            message = f"Downloaded {position}{found if event.get('adopted') else ''}: {label}"
-            if event.get("message"):
-                fields["warning"] = event["message"]
-                self._notices.no_cover(self._op, event["clip_id"], label, event["message"])
+            message = f"Downloaded {position}{found if result.adopted else ''}: {label}"
+            if result.message:
+                fields["warning"] = result.message
+                self._notices.no_cover(self._op, outcome.clip_id, label, result.message)
         counters = self._counters()
         self._events.progress(
             BATCH_DOWNLOAD_PROGRESS,
@@ -206,31 +204,44 @@ class _BatchReport:
         )
         self._op.progress(**counters, message=message)
 
-    def file(self, event: dict[str, Any]) -> None:
+    def file(self, progress: FileProgress) -> None:
         """``on_file_progress``: bytes of one file arrived; the counters' snapshot, throttled."""
-        clip_id, received = event["clip_id"], event["downloaded"]
-        self._bytes += received - self._received.get(clip_id, 0)
-        self._received[clip_id] = received
+        self._bytes += progress.downloaded - self._received.get(progress.clip_id, 0)
+        self._received[progress.clip_id] = progress.downloaded
         self._op.progress(**self._counters())
 
     def result(self, results: list[DownloadResult]) -> dict[str, Any]:
         """The terminal result; ``DOWNLOAD_FAILED`` when every clip tried failed."""
         files = msgspec.to_builtins(results)
-        tried = self._total - self._counts["skipped"]
-        if tried and self._counts["failed"] == tried:
+        tried = self._total - self._tally.skipped
+        if tried and self._tally.failed == tried:
             raise CommandError(
                 ErrorCode.DOWNLOAD_FAILED, f"none of the {tried} clips could be downloaded", {"files": files}
             )
-        return {"total": self._total, **self._counts, "files": files}
+        return {"total": self._total, **msgspec.structs.asdict(self._tally), "files": files}
 
     def _counters(self) -> dict[str, Any]:
-        done = sum(self._counts.values())
+        done = self._tally.completed
         elapsed = max(time.monotonic() - self._started, 1e-6)
         return {
             "total": self._total,
             "completed": done,
-            **self._counts,
+            **msgspec.structs.asdict(self._tally),
             "progress": done * 100 // self._total,
             "bytes": self._bytes,
             "speed": round(self._bytes / elapsed, 1),
         }
+
+
+def _file_fields(result: DownloadResult) -> dict[str, Any]:
+    """What a clip's end event tells of its file: the name and path it got, a cover, an adopted file."""
+    fields: dict[str, Any] = {}
+    if result.file_name is not None:
+        fields["file_name"] = result.file_name
+    if result.path is not None:
+        fields["path"] = result.path
+    if result.cover:
+        fields["cover"] = True
+    if result.adopted:
+        fields["adopted"] = True
+    return fields
