@@ -22,7 +22,7 @@ resumes with ``Range`` where it stopped; 429 and 5xx are retried with
 backoff (:class:`~deskbridge.studio.suno.retry.RetryPolicy`); a CDN's first
 403 is retried once (Suno's CDN does that); redirects are followed. The ID3
 tags and cover (:mod:`.tagging`) go at the start of the ``.part``, before
-the audio (see :class:`_PartFile`); a failed or cancelled download leaves
+the audio (see :class:`PartFile`); a failed or cancelled download leaves
 no ``.part`` behind. ``DOWNLOAD_PROGRESS`` comes at most every
 ``PROGRESS_INTERVAL`` seconds per file, and once at the end.
 
@@ -33,7 +33,7 @@ after the ``httpx.AsyncClient`` given, which still carries Suno's API.
 Names come from titles (:mod:`.filenames`): a clash gets `` (2)``, a symbolic
 link planted at the target name is treated as taken, and no path can leave
 ``output_dir``. The ``.part`` is locked while it is written
-(:mod:`.locked_temp`): one that a killed backend left (a plain file whose
+(:mod:`~deskbridge.studio.library.locked_temp`): one that a killed backend left (a plain file whose
 lock is free) is removed by the next download of that name, which keeps the
 name; one being written now, here or by another process, is a name taken.
 Clips whose ``audio_url`` is Suno's ``/api/forbidden`` placeholder go
@@ -48,14 +48,14 @@ either: reported ``downloaded`` with ``adopted`` set, handed to
 ``on_complete``, never fetched again as ``Title (2).mp3``. Adopted are only
 regular files (a link is never followed) under one of the names the clip
 would get (its stem, then `` (2)``... up to the first free one, as
-:func:`_reserve` walks them), whose ID3 ``WOAR`` is this clip's page exactly
+:func:`.reserve` walks them), whose ID3 ``WOAR`` is this clip's page exactly
 as :mod:`.tagging` wrote it before the rename, and whose last MPEG frame is
-whole (:func:`_finished_file`); anything else, another clip's file of the
+whole (:func:`~.folder.finished_file`); anything else, another clip's file of the
 same title included, is a name taken as before. ``DOWNLOAD_CLIP``
 (:meth:`Downloader.download`) adopts nothing: it fetches what it is asked
 for. A clip that fails is reported (``DOWNLOAD_FAILED`` and why) and the
 others go on, also when the disk refuses its file (full, read-only, no
-permission: :func:`_disk_failure`); ``on_complete`` runs only for files
+permission: :func:`~.failures.disk_failure`); ``on_complete`` runs only for files
 that are complete and renamed, so a history fed by it never lists a file
 that is not there. A dead session (``SESSION_NOT_FOUND``) or a
 cancellation (``check`` raising, or the task being cancelled) stops the
@@ -65,46 +65,37 @@ whole batch.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import errno
 import os
-import stat
-import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO, Final, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
-from mutagen import MutagenError
-from mutagen.id3 import ID3
 
 from deskbridge.errors import CommandError, ErrorCode
-from deskbridge.paths import contained
 from deskbridge.studio.downloads import audiocheck
-from deskbridge.studio.downloads.filenames import candidates, song_stem
-from deskbridge.studio.downloads.framechain import FrameChain
+from deskbridge.studio.downloads.failures import failed, writing
+from deskbridge.studio.downloads.filenames import song_stem
+from deskbridge.studio.downloads.folder import finished_file, prepare_output_dir, publish, reserve
+from deskbridge.studio.downloads.part_file import CoverOutcome, PartFile
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
+from deskbridge.studio.downloads.tagging import Cover, write_tags
 from deskbridge.studio.fields import invalid
-from deskbridge.studio.library import locked_temp
-from deskbridge.studio.library.locked_temp import LockedTemp
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.errors import SunoError
 from deskbridge.studio.suno.models import UNFINISHED, Clip
+from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
 
 if TYPE_CHECKING:
     import aiohttp
-from deskbridge.studio.downloads.tagging import Cover, write_tags
-from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
 
 Progress = Callable[[FileProgress], None]
 Outcomes = Callable[[ClipOutcome], None]
 Check = Callable[[], None]
 OnComplete = Callable[[Clip, Path], None]
 Sleep = Callable[[float], Awaitable[None]]
-Tagger = Callable[[Path, Cover | None], None]
-_CoverOutcome = tuple[Cover | None, str | None]
 T = TypeVar("T")
 
 AUDIO_TYPES: Final = ("application/octet-stream", "binary/octet-stream")
@@ -114,14 +105,6 @@ COVER_MAX_BYTES: Final = 10 * 1024 * 1024
 _NO_ENCODING: Final = {"Accept-Encoding": "identity"}
 PROGRESS_INTERVAL: Final = 0.25
 """Seconds between two ``DOWNLOAD_PROGRESS`` of one file (the last one is always sent)."""
-_READ_ONLY: Final = (
-    os.O_RDONLY
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_NONBLOCK", 0)  # a FIFO swapped in after the look must not hang the open
-    | getattr(os, "O_BINARY", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
-_READ_CHUNK: Final = 1024 * 1024
 
 
 class _Retry(Exception):
@@ -132,33 +115,6 @@ class _Retry(Exception):
         self.retry_after = retry_after
 
 
-def _failed(message: str) -> CommandError:
-    return CommandError(ErrorCode.DOWNLOAD_FAILED, message)
-
-
-def _disk_failure(exc: OSError, song: Path) -> CommandError:
-    """``DOWNLOAD_FAILED`` saying why the disk refused ``song``: it fails that clip, never the whole batch."""
-    name, folder = song.name, song.parent
-    if exc.errno == errno.ENOSPC:
-        return _failed(f"no space left on the disk for {name}")
-    if exc.errno == errno.EDQUOT:
-        return _failed(f"the disk quota is used up: no room for {name}")
-    if exc.errno == errno.EROFS:
-        return _failed(f"the disk of {folder} is read-only: cannot write {name}")
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return _failed(f"no permission to write {name} in {folder}")
-    return _failed(f"cannot write {name} in {folder}: {exc.strerror or exc}")
-
-
-@contextlib.contextmanager
-def _writing(song: Path) -> Iterator[None]:
-    """Where ``song`` is written, closed, renamed or removed: an ``OSError`` is the disk's (:func:`_disk_failure`)."""
-    try:
-        yield
-    except OSError as exc:
-        raise _disk_failure(exc, song) from None
-
-
 def _never(clip_id: str) -> bool:
     return False
 
@@ -167,123 +123,8 @@ def _no_check() -> None:
     return None
 
 
-async def _no_cover() -> _CoverOutcome:
+async def _no_cover() -> CoverOutcome:
     return None, None
-
-
-def _id3_length(head: bytes) -> int | None:
-    """Bytes of the ID3v2 tag ``head`` starts with: 0 if none, ``None`` while fewer than 10 bytes cannot tell."""
-    if len(head) < 10:
-        return None if b"ID3".startswith(head[:3]) else 0
-    if not head.startswith(b"ID3"):
-        return 0
-    size = (head[6] << 21) | (head[7] << 14) | (head[8] << 7) | head[9]
-    return 10 + size + (10 if head[5] & 0x10 else 0)
-
-
-def prepare_output_dir(output_dir: str | Path) -> Path:
-    """``output_dir`` created if missing and resolved; ``INVALID_PAYLOAD`` at ``$.output_dir`` if it is relative or
-    cannot be written to."""
-    directory = Path(output_dir).expanduser()
-    if not directory.is_absolute():
-        raise invalid("$.output_dir", f"output_dir must be an absolute path, not {str(output_dir)!r}")
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=directory):
-            pass
-    except OSError as exc:
-        raise invalid(
-            "$.output_dir", f"output_dir {str(directory)!r} cannot be written to: {exc.strerror or exc}"
-        ) from None
-    return directory.resolve()
-
-
-class _PartFile:
-    """The ``.part`` file: the song's ID3 tag first, then the server's bytes as they come.
-
-    Mutagen puts a tag before audio by moving all of it, i.e. reading and
-    writing the whole file again: cheap in the page cache (~0.1 ms per MB),
-    not on a slow disk or a network share. So the tag goes in first, into a
-    file that holds at most the server's own tag, which ``write_tags`` merges
-    with ours as it would at the start of the whole file, and every byte is
-    written once and never read back. The server's bytes that come before
-    the cover wait in memory. ``size``, ``head`` and ``frames`` are about the
-    server's bytes: where a ``Range`` resumes, how the file starts, and
-    whether its last frame is whole. A disk error fails the clip at once
-    (:func:`_disk_failure`), before any retry could resume past bytes that
-    were never written.
-    """
-
-    def __init__(
-        self, path: Path, song: Path, file: BinaryIO, covering: asyncio.Task[_CoverOutcome], tag: Tagger
-    ) -> None:
-        self.path = path
-        self.song = song
-        self.file = file
-        self.size = 0
-        self.head = b""
-        self.frames = FrameChain()
-        self._covering = covering
-        self._tag = tag
-        self._held: list[bytes] | None = []
-
-    def write(self, chunk: bytes) -> None:
-        self.size += len(chunk)
-        self.frames.feed(chunk)
-        if len(self.head) < 16:
-            self.head += chunk[: 16 - len(self.head)]
-        if self._held is None:
-            try:
-                self.file.write(chunk)
-            except OSError as exc:
-                raise _disk_failure(exc, self.song) from None
-            return
-        self._held.append(chunk)
-        if self._covering.done() and (lead := _id3_length(self.head)) is not None and self.size >= lead:
-            self._write_tags(lead)
-
-    async def finish(self) -> _CoverOutcome:
-        """Tag the file if the cover came after the last byte; the cover, and why there is none."""
-        outcome = await self._covering
-        if self._held is not None:
-            lead = _id3_length(self.head)
-            self._write_tags(self.size if lead is None else min(lead, self.size))
-        return outcome
-
-    def restart(self) -> None:
-        """Back to an empty file, for a server that sends the whole file again."""
-        if self.size or self._held is None:
-            with _writing(self.song):
-                self.file.seek(0)
-                self.file.truncate()
-        self.size = 0
-        self.head = b""
-        self.frames = FrameChain()
-        self._held = []
-
-    def _write_tags(self, lead: int) -> None:
-        """The server's tag (its first ``lead`` bytes), our tag over it, then the bytes held."""
-        held, self._held = self._held or [], None
-        with _writing(self.song):
-            if lead:
-                data = b"".join(held)
-                held = [data[lead:]]
-                self.file.write(data[:lead])
-                self.file.flush()
-            self._tag_file()
-            self.file.seek(0, os.SEEK_END)
-            for chunk in held:
-                self.file.write(chunk)
-
-    def _tag_file(self) -> None:
-        """Our tag into the file; mutagen wraps the disk's errors (an ``OSError`` with an errno) in its own."""
-        try:
-            self._tag(self.path, self._covering.result()[0])
-        except MutagenError as exc:
-            cause = exc.__context__
-            if isinstance(cause, OSError) and cause.errno is not None:
-                raise _disk_failure(cause, self.song) from None
-            raise _failed(f"the ID3 tag at the start of the file cannot be read: {exc}") from None
 
 
 class _Meter:
@@ -445,11 +286,11 @@ class Downloader:
     # -- one clip ------------------------------------------------------------------
 
     def _adopt(self, clip: Clip, directory: Path, append_uuid: bool) -> DownloadResult | None:
-        """The clip as downloaded, if its finished file is already where it would go (:func:`_finished_file`)."""
+        """The clip as downloaded, if its finished file is already where it would go (:func:`.finished_file`)."""
         if clip.status in UNFINISHED:
             return None
         stem = song_stem(clip.title, clip.id, append_uuid=append_uuid)
-        found = _finished_file(directory, stem, self._endpoints.song_url(clip.id))
+        found = finished_file(directory, stem, self._endpoints.song_url(clip.id))
         if found is None:
             return None
         path, size, cover = found
@@ -475,21 +316,21 @@ class Downloader:
         check: Check,
     ) -> DownloadResult:
         if clip.status in UNFINISHED:
-            raise _failed(f"clip {clip.id} is not finished yet (status {clip.status})")
+            raise failed(f"clip {clip.id} is not finished yet (status {clip.status})")
         try:
             url = await self._audio_url(clip, may_authorize)
         except SunoError as exc:
-            raise _failed(f"clip {clip.id}: {exc.message}") from None
+            raise failed(f"clip {clip.id}: {exc.message}") from None
         song_url = self._endpoints.song_url(clip.id)
-        final, reserved = _reserve(directory, song_stem(clip.title, clip.id, append_uuid=append_uuid))
+        final, reserved = reserve(directory, song_stem(clip.title, clip.id, append_uuid=append_uuid))
         part_path = reserved.path
         # The cover comes meanwhile: one round trip less per song.
         covering = asyncio.create_task(self._cover(files, clip) if with_thumbnail else _no_cover())
         # The lock on the .part goes last, once it is renamed or removed: until then no one reclaims it.
-        with reserved, _writing(final):  # closing the file, renaming or removing it
+        with reserved, writing(final):  # closing the file, renaming or removing it
             try:
                 with os.fdopen(reserved.writer(), "wb") as file:
-                    part = _PartFile(
+                    part = PartFile(
                         part_path, final, file, covering, lambda path, cover: write_tags(path, clip, song_url, cover)
                     )
                     meter = _Meter(clip.id, final.name, on_progress, self._clock)
@@ -500,8 +341,8 @@ class Downloader:
                 check()
                 problem = part.frames.problem()
                 if problem is not None:
-                    raise _failed(f"clip {clip.id}: the file Suno sent is not a whole MP3: {problem}")
-                final = _publish(part_path, final)
+                    raise failed(f"clip {clip.id}: the file Suno sent is not a whole MP3: {problem}")
+                final = publish(part_path, final)
             finally:
                 covering.cancel()
                 part_path.unlink(missing_ok=True)
@@ -523,7 +364,7 @@ class Downloader:
             authorization = await self._suno.authorize_download(clip.id)
             if not authorization.ok:
                 reason = authorization.message or authorization.reason or "no reason given"
-                raise _failed(f"Suno refused to let this account download clip {clip.id}: {reason}")
+                raise failed(f"Suno refused to let this account download clip {clip.id}: {reason}")
         return _web_url(await self._suno.download_url(clip.id), "download_url")
 
     async def _retrying(self, what: str, attempt: Callable[[bool], Awaitable[T]]) -> T:
@@ -538,13 +379,13 @@ class Downloader:
                 failures += 1
                 reason = str(exc) or type(exc).__name__
                 if failures >= self._retry.attempts:
-                    raise _failed(f"{what}: gave up after {failures} tries: {reason}") from None
+                    raise failed(f"{what}: gave up after {failures} tries: {reason}") from None
                 await self._sleep(self._retry.delay(failures, exc.retry_after if isinstance(exc, _Retry) else None))
             except CLIENT_ERROR as exc:
-                raise _failed(f"{what}: {str(exc) or type(exc).__name__}") from None
+                raise failed(f"{what}: {str(exc) or type(exc).__name__}") from None
 
     async def _fetch_audio(
-        self, files: aiohttp.ClientSession, url: str, part: _PartFile, meter: _Meter, check: Check, first_try: bool
+        self, files: aiohttp.ClientSession, url: str, part: PartFile, meter: _Meter, check: Check, first_try: bool
     ) -> None:
         """One try at the rest of the file: from where ``part`` stopped, or from scratch if the server insists."""
         headers = {**_NO_ENCODING, "Range": f"bytes={part.size}-"} if part.size else _NO_ENCODING
@@ -552,21 +393,21 @@ class Downloader:
             total = _expected_total(response, part, first_try)
             media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
             if media_type and not media_type.startswith("audio/") and media_type not in AUDIO_TYPES:
-                raise _failed(f"the server sent {media_type}, not audio")
+                raise failed(f"the server sent {media_type}, not audio")
             async for chunk, _ in response.content.iter_chunks():
                 check()
                 sniffed = len(part.head) < 4
                 part.write(chunk)
                 if sniffed and len(part.head) >= 4 and (what := audiocheck.sniff(part.head)):
-                    raise _failed(f"the server sent {what}, not an MP3")
+                    raise failed(f"the server sent {what}, not an MP3")
                 meter(part.size, total)
         if part.size < 4 and (what := audiocheck.sniff(part.head)):
-            raise _failed(f"the server sent {what}, not an MP3")
+            raise failed(f"the server sent {what}, not an MP3")
         if total is not None and part.size != total:
             raise _Retry(f"got {part.size} of {total} bytes")
         meter(part.size, total, final=True)
 
-    async def _cover(self, files: aiohttp.ClientSession, clip: Clip) -> _CoverOutcome:
+    async def _cover(self, files: aiohttp.ClientSession, clip: Clip) -> CoverOutcome:
         """The cover art, or why there is none; a missing cover never fails a download."""
         if clip.cover_url is None:
             return None, None
@@ -581,18 +422,18 @@ class Downloader:
         async with files.get(url, headers=_NO_ENCODING) as response:
             _raise_for_retry(response, first_try)
             if response.status != 200:
-                raise _failed(f"the cover answered HTTP {response.status}")
+                raise failed(f"the cover answered HTTP {response.status}")
             chunks: list[bytes] = []
             size = 0
             async for chunk, _ in response.content.iter_chunks():
                 chunks.append(chunk)
                 size += len(chunk)
                 if size > COVER_MAX_BYTES:
-                    raise _failed("the cover is larger than 10 MB")
+                    raise failed("the cover is larger than 10 MB")
         data = b"".join(chunks)
         mime = next((mime for magic, mime in COVER_TYPES.items() if data.startswith(magic)), None)
         if mime is None:
-            raise _failed("the cover is neither a JPEG nor a PNG")
+            raise failed("the cover is neither a JPEG nor a PNG")
         return Cover(data, mime)
 
 
@@ -604,7 +445,7 @@ def _web_url(url: str, what: str) -> str:
     except ValueError:  # a port that is no number, a broken IPv6 address
         web = False
     if not web:
-        raise _failed(f"the clip's {what} is not a web address: {url[:200]!r}")
+        raise failed(f"the clip's {what} is not a web address: {url[:200]!r}")
     return url
 
 
@@ -614,7 +455,7 @@ def _raise_for_retry(response: aiohttp.ClientResponse, first_try: bool) -> None:
         raise _Retry(f"HTTP {response.status}", response.headers.get("retry-after"))
 
 
-def _expected_total(response: aiohttp.ClientResponse, part: _PartFile, first_try: bool) -> int | None:
+def _expected_total(response: aiohttp.ClientResponse, part: PartFile, first_try: bool) -> int | None:
     """The file's full size if the server said it; restarts ``part`` when the server sends the whole file again."""
     _raise_for_retry(response, first_try)
     if response.status == 206:
@@ -627,99 +468,10 @@ def _expected_total(response: aiohttp.ClientResponse, part: _PartFile, first_try
         part.restart()
         raise _Retry("the server refused to resume")
     if response.status != 200:
-        raise _failed(f"the server answered HTTP {response.status}")
+        raise failed(f"the server answered HTTP {response.status}")
     part.restart()
     length = response.headers.get("content-length", "")
     return int(length) if length.isdigit() else None
-
-
-def _reserve(directory: Path, stem: str) -> tuple[Path, LockedTemp]:
-    """The first free ``<name>.mp3`` and its ``.part``, created exclusively (never through a link) and locked.
-
-    A ``.part`` without its ``.mp3`` is free if it is a dead download's (a
-    regular file that no one, in this process or another, holds locked:
-    :func:`.locked_temp.reclaim` removes it), so a download killed half-way
-    leaves its name to the next one; any other ``.part`` (a download running
-    now, a link) makes the name taken.
-    """
-    for name in candidates(stem):
-        final = directory / f"{name}.mp3"
-        part = directory / f"{name}.mp3.part"
-        if os.path.lexists(final) or (os.path.lexists(part) and not locked_temp.reclaim(part)):
-            continue
-        try:
-            contained(directory, part.name)
-            reserved = locked_temp.create(part)
-        except ValueError:
-            raise _failed(f"refusing to write {part.name!r} outside {directory}") from None
-        except OSError as exc:
-            raise _disk_failure(exc, final) from None
-        if reserved is not None:
-            return final, reserved
-    raise _failed(f"every name like {stem!r} is taken in {directory}")
-
-
-def _finished_file(directory: Path, stem: str, song_url: str) -> tuple[Path, int, bool] | None:
-    """A finished file of the song whose page is ``song_url``, under a name :func:`_reserve` would try for ``stem``.
-
-    The names are walked as :func:`_reserve` walks them, up to the first
-    free one (no ``.mp3``, no ``.mp3.part``): where the song would go now.
-    Found: ``(path, bytes, has a cover)``. A link, a folder, a file of
-    another song (another ``WOAR``, or none), a file whose tag cannot be
-    read or whose last frame is cut, and any error leave the name taken.
-    """
-    for name in candidates(stem):
-        final = directory / f"{name}.mp3"
-        try:
-            seen = os.lstat(final)
-        except FileNotFoundError:
-            if os.path.lexists(final.with_name(f"{final.name}.part")):
-                continue
-            return None
-        except OSError:  # a name too long, a folder that cannot be searched: the download says why
-            return None
-        if stat.S_ISREG(seen.st_mode) and (found := _song_file(final, seen, song_url)) is not None:
-            return final, *found
-    return None
-
-
-def _song_file(path: Path, seen: os.stat_result, song_url: str) -> tuple[int, bool] | None:
-    """``(bytes, has a cover)`` if ``path`` (the regular file ``seen``, never followed) is a whole MP3 of
-    ``song_url``: its tag's only ``WOAR`` is that page and its frames end whole (:class:`.FrameChain`)."""
-    try:
-        descriptor = os.open(path, _READ_ONLY)
-    except OSError:
-        return None
-    with os.fdopen(descriptor, "rb") as file:
-        try:
-            opened = os.fstat(descriptor)
-            if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (seen.st_dev, seen.st_ino):
-                return None  # swapped between the look and the open
-            tags = ID3(file)
-            if {frame.url for frame in tags.getall("WOAR")} != {song_url}:
-                return None
-            frames = FrameChain()
-            size = file.seek(0)
-            while chunk := file.read(_READ_CHUNK):
-                frames.feed(chunk)
-                size += len(chunk)
-        except Exception:  # whatever a file makes mutagen raise: not provably ours, and no batch stops for it
-            return None
-    if size != opened.st_size or frames.problem() is not None:
-        return None
-    return opened.st_size, bool(tags.getall("APIC"))
-
-
-def _publish(part: Path, final: Path) -> Path:
-    """Rename the finished ``.part``; if its name was taken meanwhile, the next free one."""
-    stem = final.name.removesuffix(".mp3")
-    for name in candidates(stem):
-        target = final.with_name(f"{name}.mp3")
-        reserved = target != final and os.path.lexists(target.with_name(target.name + ".part"))
-        if not reserved and not os.path.lexists(target):
-            part.replace(target)
-            return target
-    raise _failed(f"every name like {stem!r} is taken in {final.parent}")
 
 
 def _files_session(http: httpx.AsyncClient) -> aiohttp.ClientSession:

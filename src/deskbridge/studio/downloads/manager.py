@@ -36,7 +36,8 @@ from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.config import StudioSettings
-from deskbridge.studio.downloads.downloader import Downloader, prepare_output_dir
+from deskbridge.studio.downloads.downloader import Downloader
+from deskbridge.studio.downloads.folder import prepare_output_dir
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
 from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
 from deskbridge.studio.notices import Notices, current_operation
