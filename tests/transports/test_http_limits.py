@@ -1,4 +1,4 @@
-"""The bounds on a request's head (transports/http_limits.py), against ``deskbridge serve`` over real sockets.
+"""The bounds on a request's head (transports/web/http_limits.py), against ``deskbridge serve`` over real sockets.
 
 Heads at the limits are served; one byte or one header past them is a 431
 (a target past its limit a 414), whether it comes first on a connection,
