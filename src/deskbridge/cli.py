@@ -151,7 +151,8 @@ def _run_stdio(args: argparse.Namespace) -> int:
     from deskbridge.host import StdioPipes
     from deskbridge.transports import stdio
 
-    pipes = StdioPipes(*stdio.claim_stdio())
+    parent = os.getppid()
+    pipes = StdioPipes(*stdio.claim_stdio(), parent_pid=parent)
     web = args.web or args.web_port is not None
     return _run_host(args, pipes, "127.0.0.1" if web else None, 8001 if args.web_port is None else args.web_port)
 

@@ -31,10 +31,12 @@ PARENT_CHECK = 1.0
 
 @dataclass(frozen=True)
 class StdioPipes:
-    """The protocol's private descriptors (:func:`deskbridge.transports.stdio.claim_stdio`)."""
+    """The protocol's private descriptors (:func:`deskbridge.transports.stdio.claim_stdio`), and the process
+    that owns them, read as the process started: a parent that dies while the backend opens is still seen."""
 
     in_fd: int
     out_fd: int
+    parent_pid: int
 
 
 class Host:
@@ -74,9 +76,9 @@ class Host:
         if sys.platform != "win32":
             loop.add_signal_handler(signal.SIGTERM, stop_for("SIGTERM"))
             loop.add_signal_handler(signal.SIGINT, stop_for("SIGINT"))
-        if stdio is not None:
+        if stdio is not None and self._pipes is not None:
             stdio.finished.add_done_callback(stop_for("end of input on stdin"))
-            _watch_parent(stop_for("the parent process exited"), loop)
+            _watch_parent(self._pipes.parent_pid, stop_for("the parent process exited"), loop)
         on_ready(web_info)
         if stdio is not None and self._pipes is not None:
             await stdio.open(self._pipes.in_fd, self._pipes.out_fd)
@@ -91,9 +93,7 @@ class Host:
             loop.remove_signal_handler(signal.SIGINT)
 
 
-def _watch_parent(stop: Callable[[], None], loop: asyncio.AbstractEventLoop) -> None:
-    parent = os.getppid()
-
+def _watch_parent(parent: int, stop: Callable[[], None], loop: asyncio.AbstractEventLoop) -> None:
     def check() -> None:
         if os.getppid() != parent:
             stop()
