@@ -18,6 +18,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
+from deskbridge.changes import Changed, Changes
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
 from deskbridge.errors import ErrorCodeInfo
@@ -54,6 +55,11 @@ class AppContext:
     doors: dict[str, str] = field(default_factory=dict)
     """URLs of the doors serving this backend (``{"ws": "ws://127.0.0.1:8001/ws", ...}``), filled as they open."""
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    changed: Changed = field(init=False)
+    """``changed(resource, change, **fields)``: raise this app's ``STATE_CHANGED`` event (deskbridge.changes)."""
+
+    def __post_init__(self) -> None:
+        self.changed = Changes(self.name, self.events)
 
     def on_close(self, closer: Callable[[], Any]) -> None:
         """Run ``closer`` at shutdown, after operations stopped (last registered, first run)."""

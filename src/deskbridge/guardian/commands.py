@@ -14,6 +14,7 @@ from typing import Annotated, Any, Final
 import msgspec
 
 from deskbridge.app import Call
+from deskbridge.changes import Changed
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.guardian import events
 from deskbridge.guardian.config import ChildName, Minutes, PositiveMinutes, Weekday
@@ -78,7 +79,7 @@ class DesktopCommandAnswer(msgspec.Struct, omit_defaults=True):
     details: Any = None
 
 
-def register(commands: Commands, guardian: Guardian, call: Call) -> None:
+def register(commands: Commands, guardian: Guardian, call: Call, changed: Changed) -> None:
     def child_named(name: str | None) -> str:
         child = guardian.child if name is None else name
         if child not in guardian.allowances:
@@ -106,6 +107,7 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
         """Change a child's daily limit (kept across restarts; wins over the config file)."""
         child = child_named(params.child)
         profile = guardian.set_daily_limit(child, params.minutes, params.weekday)
+        changed("limit", "set", id=child, minutes=params.minutes, weekday=params.weekday)
         return {
             "child_profile": child,
             "daily_limit_minutes": profile.daily_limit_minutes,
@@ -117,21 +119,23 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
     def grant_bonus_time(params: GrantBonusTimeParams) -> dict[str, Any]:
         """Add minutes to today's allowance; warnings re-arm and a closed game may start again."""
         child = child_named(params.child)
-        return {
-            "child_profile": child,
-            "granted_minutes": params.minutes,
-            "today": guardian.grant_bonus(child, params.minutes),
-        }
+        today = guardian.grant_bonus(child, params.minutes)
+        changed("bonus", "granted", id=child, minutes=params.minutes)
+        return {"child_profile": child, "granted_minutes": params.minutes, "today": today}
 
     @commands.command("PAUSE_MONITORING")
     def pause_monitoring(params: PauseMonitoringParams) -> dict[str, Any]:
         """Stop counting time and enforcing limits (process events still flow)."""
-        return guardian.pause(params.minutes)
+        paused = guardian.pause(params.minutes)
+        changed("monitoring", "paused", minutes=params.minutes)
+        return paused
 
     @commands.command("RESUME_MONITORING")
     def resume_monitoring(params: NoParams) -> dict[str, Any]:
         """Count and enforce again."""
-        return guardian.resume()
+        resumed = guardian.resume()
+        changed("monitoring", "resumed")
+        return resumed
 
     @commands.command("GET_USAGE")
     def get_usage(params: GetUsageParams) -> dict[str, Any]:

@@ -47,6 +47,11 @@ async function boot() {
   ]);
   const apps = Object.keys(version.apps);
   const connection = new Connection(token, { epoch: head.epoch, after: Math.max(0, head.head - BACKLOG) });
+  const onEvent = (fn, { catchUp = false } = {}) => {
+    connection.addEventListener("event", (event) => {
+      if (catchUp || connection.state === "live") report(fn(event.detail));
+    });
+  };
   const context = {
     call,
     send,
@@ -60,10 +65,15 @@ async function boot() {
       connection.addEventListener("live", (event) => report(fn(event.detail)));
     },
     /** `fn(event)` for events that arrive live; with `catchUp`, for missed ones too. */
-    onEvent(fn, { catchUp = false } = {}) {
-      connection.addEventListener("event", (event) => {
-        if (catchUp || connection.state === "live") report(fn(event.detail));
-      });
+    onEvent,
+    /**
+     * `fn(event)` for each live STATE_CHANGED event about one of `resources` (docs/protocol.md): another
+     * client (a second page, the CLI, an Electron window) changed what a panel shows. Missed ones need
+     * nothing: the panels reload everything once the stream is caught up.
+     */
+    onChange(resources, fn) {
+      const wanted = new Set(resources);
+      onEvent((event) => (event.type === "STATE_CHANGED" && wanted.has(event.resource) ? fn(event) : null));
     },
     /** `fn()` every `ms` while the stream is live (for what changes without events). */
     every(ms, fn) {

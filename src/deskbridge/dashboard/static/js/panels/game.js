@@ -6,7 +6,7 @@ import { reloader } from "../reload.js";
 
 const WHILE_PLAYING_MS = 15_000; // the session's length grows without events
 
-export function mount({ call, onEvent, onLive, every }) {
+export function mount({ call, onEvent, onLive, onChange, every }) {
   const state = document.getElementById("game-state");
   const processes = document.getElementById("game-processes");
   const sessionLine = document.getElementById("game-session");
@@ -37,6 +37,7 @@ export function mount({ call, onEvent, onLive, every }) {
     });
   });
   onEvent((event) => (event.type === "roblox_event" || event.type === "session_event") && load());
+  onChange(["monitoring"], load);
   onLive(load);
   every(WHILE_PLAYING_MS, () => playing && load());
 }
