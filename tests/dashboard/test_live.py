@@ -129,7 +129,7 @@ def test_the_studio_job_by_clicks(browser: Browser, server: WebServer, pages: li
     page.get_by_role("button", name="Check the session of clicker").click()
     for shown in (board, other):
         row = shown.page.get_by_role("table", name="Accounts").get_by_role("row", name=re.compile("clicker"))
-        expect(row).to_contain_text("expired")
+        expect(row).to_contain_text("not signed in")
 
     # a queue, started from the page: its run shows, or why it cannot run is said
     page.locator("#queue-create select[name=account_name]").select_option("clicker")

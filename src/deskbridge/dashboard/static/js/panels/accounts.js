@@ -108,8 +108,8 @@ export function mount({ call, schema, bus, onLive, onChange }) {
   onLive(load);
 }
 
-/** "signed in", "expired: no session token", or "not checked" (a VERIFY_SESSION answer or its event). */
+/** "signed in", "not signed in: why", or "not checked" (a VERIFY_SESSION answer or its event). */
 function sessionText(check) {
   if (!check) return "not checked";
-  return check.valid ? "signed in" : `expired${check.reason ? `: ${check.reason}` : ""}`;
+  return check.valid ? "signed in" : `not signed in${check.reason ? `: ${check.reason}` : ""}`;
 }
