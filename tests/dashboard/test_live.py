@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
@@ -81,7 +80,8 @@ def test_two_pages_stay_identical_while_a_third_client_changes_things(
     call(server, "DELETE_PROMPT", {"prompt_id": added["prompt_ids"][2]})  # type: ignore[index]
     for board in (left, right):
         page = board.page
-        expect(page.get_by_role("table", name="Accounts").get_by_role("row", name=re.compile("Synced2"))).to_be_visible()
+        accounts = page.get_by_role("table", name="Accounts")
+        expect(accounts.get_by_role("row", name=re.compile("Synced2"))).to_be_visible()
         expect(page.locator("#prompt-counts")).to_contain_text(re.compile(r"available\s*0\s*reserved\s*2", re.I))
         expect(page.get_by_role("progressbar", name=re.compile(r"of Synced2$"))).to_be_visible()
         expect(page.locator("#queues")).to_contain_text("0 of 2 songs")
@@ -174,7 +174,8 @@ def test_headings_stay_in_sight_on_view_switches(browser: Browser, server: WebSe
         expect(title).to_be_visible()
         header = page.locator("header.top").bounding_box()
         box = title.bounding_box()
-        assert header is not None and box is not None
+        assert header is not None
+        assert box is not None
         assert box["y"] >= header["y"] + header["height"] - 1, f"{heading} is under the sticky header"
 
 

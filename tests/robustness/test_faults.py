@@ -167,7 +167,8 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
         operation = first.ok("BATCH_DOWNLOAD", batch)["operation_id"]
 
         def told() -> set[str]:
-            return {e["payload"]["clip_id"] for e in first.events if e.get("payload", {}).get("clip_status") == "downloaded"}
+            downloaded = [e for e in first.events if e.get("payload", {}).get("clip_status") == "downloaded"]
+            return {e["payload"]["clip_id"] for e in downloaded}
 
         while len(told()) < 3:
             first.next_message()
@@ -180,7 +181,8 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
     with studio_on(standin, tmp_path / "studio") as second:
         history = {item["clip_id"]: Path(item["file_path"]) for item in second.ok(
             "GET_DOWNLOAD_HISTORY", {"account_name": "ada"})["items"]}  # fmt: skip
-        interrupted = [e["payload"] for e in events_on_disk(second) if e.get("payload", {}).get("operation_id") == operation]
+        on_disk = [e.get("payload", {}) for e in events_on_disk(second)]
+        interrupted = [payload for payload in on_disk if payload.get("operation_id") == operation]
         broken = [name for name, path in history.items() if not path.exists() or audio_of(path) != served[name]]
         finals = sorted(out.glob("*.mp3"))
         partial_finals = [p.name for p in finals if audio_of(p) not in served.values()]
