@@ -198,3 +198,20 @@ def test_a_phone_shows_every_control_whole(browser: Browser, server: WebServer, 
         )
         assert outside == [], f"{view}: cut off on a phone: {outside}"
         board.shot(f"phone-{view.lower()}")
+
+
+def test_the_event_filter_searches_the_server_log(browser: Browser, server: WebServer, pages: list[Dashboard]) -> None:
+    call(server, "EMIT", {"type": "NEEDLE_EVENT", "count": 1})
+    call(server, "EMIT", {"type": "HAY_EVENT", "count": 1200})  # the page loads the last 200; the log pages by 1000
+    board = open_page(browser, server, pages, "events")
+    page = board.page
+    events = page.get_by_role("table", name="Events, newest first")
+    page.get_by_role("searchbox", name="Containing").fill("needle_event")
+    expect(events.locator("tr[data-seq]")).to_have_count(0)  # not among what the page holds
+    page.get_by_role("button", name="Search the log").click()
+    expect(page.locator("#events-searched")).to_contain_text("Searched the server's whole log")
+    expect(events.locator("tr[data-seq]")).to_have_count(1)
+    expect(events.locator("tr[data-seq]")).to_contain_text("NEEDLE_EVENT")
+    board.shot("live-events-search")
+    page.get_by_role("searchbox", name="Containing").fill("")  # back to the live list
+    expect(events.locator("tr[data-seq]")).not_to_have_count(1)
