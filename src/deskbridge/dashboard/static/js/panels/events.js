@@ -10,12 +10,15 @@ const SHOW = 500;
 const PAGE = 1000;
 
 function kind(event) {
+  if (event.type === "STATE_CHANGED") return `${event.type} · ${event.resource} ${event.change}`;
   return event.event_type ? `${event.type} · ${event.event_type}` : event.type;
 }
 
+/** The event's payload (or data); for a flat event (STATE_CHANGED), its fields but the envelope's. */
 function details(event) {
-  const body = event.payload ?? event.data ?? {};
-  return JSON.stringify(body);
+  if (event.payload ?? event.data) return JSON.stringify(event.payload ?? event.data);
+  const { type, seq, timestamp, id, ...fields } = event;
+  return JSON.stringify(fields);
 }
 
 function note(detail) {
