@@ -18,7 +18,9 @@ from deskbridge import __version__, builtin_commands, protocol
 from deskbridge.app import AppContext, AppSpec
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import SYSTEM_CLOCK, Clock
+from deskbridge.cursors import ClientCursors
 from deskbridge.dirlock import DirLock
+from deskbridge.door_policy import DoorPolicy
 from deskbridge.events import EventLog, EventSink, Retention
 from deskbridge.operations import Journal, Operations
 from deskbridge.paths import ensure_dir
@@ -52,6 +54,7 @@ class Backend:
         self._throttle = throttle
         self.clients = ClientRegistry()
         self.doors: dict[str, str] = {}
+        self.door_policy = DoorPolicy()
         self._contexts: list[AppContext] = []
         self._locks: list[DirLock] = []
 
@@ -73,6 +76,7 @@ class Backend:
                 retention=Retention.from_config(self.config),
             )
             self.sink = EventSink(self.events, loop)
+            self.cursors = ClientCursors(self.events)
             self._journal = Journal(root / "events" / f"{self.name}-operations.db")
             self.operations = Operations(
                 loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock, journal=self._journal
@@ -89,7 +93,9 @@ class Backend:
                     self.sink,
                     self.operations,
                     self.clients,
+                    self.cursors,
                     self.doors,
+                    door_policy=self.door_policy,
                 )
                 self._contexts.append(context)
                 commands.merge(app.build(context))

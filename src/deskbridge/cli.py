@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ from deskbridge import __version__, logs, protocol
 from deskbridge.app import AppSpec, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
+from deskbridge.door_policy import PolicyConflict
 from deskbridge.paths import default_data_dir
 
 log = logging.getLogger("deskbridge.cli")
@@ -32,8 +34,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve apps over WebSocket and HTTP on one port")
     serve.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8001, help="port (default 8001; 0 picks a free one)")
+    serve.add_argument("--host", help="address to bind (default: the app's config, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: the app's config, else 8001; 0 picks a free one)")
     serve.add_argument("--no-auth", action="store_true", help="accept requests without the token (not advised)")
     serve.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address (other machines can reach it)"
@@ -170,7 +172,7 @@ def _run_serve(args: argparse.Namespace) -> int:
     from deskbridge.paths import ensure_dir
     from deskbridge.transports import security, web
 
-    if not security.is_loopback(args.host) and not args.allow_remote:
+    if args.host is not None and not security.is_loopback(args.host) and not args.allow_remote:
         raise SystemExit(f"deskbridge: {args.host} is not a loopback address; add --allow-remote to bind it anyway")
     held = logs.setup(args.log_level)
     backend = _make_backend(args)
@@ -179,15 +181,25 @@ def _run_serve(args: argparse.Namespace) -> int:
     try:
         if not args.no_auth:
             token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
-        config = web.WebConfig.from_config(backend.config, host=args.host, port=args.port, token=token)
+        config = web.WebConfig.from_config(backend.config, token=token)
     except (OSError, security.UnsafeTokenFile, ConfigError) as exc:
         return _start_failed(held, exc)
 
     async def run() -> int:
+        nonlocal config
         try:
             await backend.start()
         except Exception as exc:
             return _start_failed(held, exc)
+        try:
+            host, port = backend.door_policy.listen(args.host, args.port)
+            host = host or web.WebConfig.host
+            if not security.is_loopback(host) and not args.allow_remote:
+                raise PolicyConflict(f"{host} is not a loopback address; add --allow-remote to bind it anyway")
+        except PolicyConflict as exc:
+            await backend.aclose()
+            return _start_failed(held, exc)
+        config = dataclasses.replace(config, host=host, port=web.WebConfig.port if port is None else port)
 
         def ready(door: dict[str, Any]) -> None:
             message = {**backend.ready_message("web"), **door, "token_file": str(token_file) if token_file else None}
@@ -195,8 +207,8 @@ def _run_serve(args: argparse.Namespace) -> int:
             held.let_through()
             if token is None:
                 log.warning("AUTHENTICATION IS OFF (--no-auth): any local program or web page can drive this backend")
-            if not security.is_loopback(args.host):
-                log.warning("listening on %s: other machines can reach this backend", args.host)
+            if not security.is_loopback(host):
+                log.warning("listening on %s: other machines can reach this backend", host)
             if args.open:
                 from deskbridge import dashboard
 

@@ -55,6 +55,9 @@ class DesktopClientConfig(_Strict):
 
     websocket: WebSocketConfig = msgspec.field(default_factory=WebSocketConfig)
     http_polling: HttpPollingConfig = msgspec.field(default_factory=HttpPollingConfig)
+    require_token: bool = True
+    """False: a loopback client reaches the seed's desktop endpoints and the WebSocket at ``/`` without the
+    token, as the seed's client does; any local program then can too (docs/guardian.md says what it costs)."""
 
 
 class MonitorConfig(_Strict):

@@ -56,6 +56,7 @@ log = logging.getLogger("deskbridge.web")
 MAX_PAGE: Final = 10_000
 MAX_WAIT: Final = 60.0
 POLL_CLIENT_IDLE: Final = 60.0
+KEEP_CURSOR_EVERY: Final = 0.2
 EVENTS_PATHS: Final = ("/api/events", "/desktop/events/poll")
 WEBSOCKET_PATHS: Final = ("/", "/ws")
 
@@ -301,7 +302,10 @@ class _Connection:
         self._started = True
         if self._grace is not None:
             self._grace.cancel()
-        if after is None:
+        if after is None and command_id is None and self.door.policy.cursorless:
+            after = self.door.backend.cursors.position(self._params.get("client_id") or None)
+            self._spawn(self._keep_cursor())
+        elif after is None:
             acked = self.events.acknowledged(self.client_id)
             after = acked if acked is not None else self._connected_seq
         else:
@@ -342,6 +346,16 @@ class _Connection:
                     self._paging = False
                     return
             resumed = None
+
+    async def _keep_cursor(self) -> None:
+        """Move the server's cursor of a client that sends none to what was written to it (a few times a second)."""
+        cursors, consumer, kept = self.door.backend.cursors, self._params.get("client_id") or None, self._sent_seq
+        while not self._closing:
+            await self.outbox.wait_empty()
+            if self._sent_seq > kept and not self.outbox.pending:
+                kept = self._sent_seq
+                cursors.handed(consumer, kept)
+            await asyncio.sleep(KEEP_CURSOR_EVERY)
 
     # -- lifecycle -------------------------------------------------------------------
 
@@ -455,7 +469,9 @@ class WebDoor:
             bound_host=config.host,
             allowed_origins=config.allowed_origins,
             allowed_hosts=config.allowed_hosts,
+            tokenless=backend.door_policy.is_tokenless,
         )
+        self.policy = backend.door_policy
         self.closing = asyncio.get_running_loop().create_future()
         self._pollers: dict[str, float] = {}
         self._fast: dict[str, Callable[[Scope, Receive, Send], Awaitable[None]]] = {
@@ -495,6 +511,8 @@ class WebDoor:
         refusal = self.guard.check(scope)
         if refusal is None and scope["path"] not in WEBSOCKET_PATHS:
             refusal = Refusal(404, CloseCode.BAD_REQUEST, f"no WebSocket at {scope['path']}; use /ws")
+        if refusal is None and not self.policy.websocket:
+            refusal = Refusal(403, CloseCode.BAD_REQUEST, "WebSocket is turned off here (config); poll for events")
         if refusal is not None:
             await send({"type": "websocket.accept"})
             await send({"type": "websocket.close", "code": refusal.close_code, "reason": refusal.message})
@@ -575,9 +593,12 @@ class WebDoor:
         if scope["method"] != "GET":
             await respond(send, 405, error_body("METHOD_NOT_ALLOWED", "use GET"), [(b"allow", b"GET")])
             return
+        if not self.policy.polling:
+            await respond(send, 403, error_body("POLLING_DISABLED", "polling is turned off here (config)"))
+            return
         params = query_params(scope)
         try:
-            after = _int_param(params, "after", 0, 0, 2**62)
+            after = _int_param(params, "after", -1, 0, 2**62)
             limit = _int_param(params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
             wait = float(params.get("wait") or 0)
             if not 0 <= wait <= MAX_WAIT:
@@ -586,20 +607,29 @@ class WebDoor:
             await respond(send, 400, protocol.failure(None, ErrorCode.INVALID_PAYLOAD, f"bad query: {exc}"))
             return
         epoch = params.get("epoch") or None
-        self._track_poller(params.get("client_id") or None, after)
+        client_id = params.get("client_id") or None
+        cursorless = after < 0  # the server's cursor for this client (deskbridge.cursors)
+        if cursorless:
+            after = self.backend.cursors.position(client_id)
+        self._track_poller(client_id, after)
         events = self.backend.events
         resumed = events.resume(epoch, after, limit)
+        stayed = True
         if wait > 0 and resumed.recovered and not resumed.events:
-            await self._wait_for_events(resumed.last_seq + 1, wait, receive)
+            stayed = await self._wait_for_events(resumed.last_seq + 1, wait, receive)
             resumed = events.resume(epoch, after, limit)
         await respond(send, 200, events_answer(resumed))
+        if cursorless and stayed:
+            self.backend.cursors.handed(client_id, resumed.last_seq)
 
-    async def _wait_for_events(self, seq: int, wait: float, receive: Receive) -> None:
-        """Until event ``seq`` is on disk, ``wait`` runs out, the client leaves or the server stops."""
+    async def _wait_for_events(self, seq: int, wait: float, receive: Receive) -> bool:
+        """Until event ``seq`` is on disk, ``wait`` runs out, the client leaves or the server stops; False if
+        the client left."""
         arrived = asyncio.ensure_future(self.backend.events.wait_committed(seq))
         left = asyncio.ensure_future(_disconnected(receive))
         try:
             await asyncio.wait([arrived, left, self.closing], timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            return not left.done()
         finally:
             arrived.cancel()
             left.cancel()
