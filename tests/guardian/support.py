@@ -54,14 +54,17 @@ class FakeClock:
 class FakeProcesses:
     """A process table that holds what the test launches; ``close`` always succeeds."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
         self.table: dict[int, ProcessInfo] = {}
         self.closed: list[ProcessInfo] = []
         self._pids = itertools.count(4000)
 
-    def launch(self, name: str = GAME, exe_name: str = "", created: float = 0.0) -> ProcessInfo:
+    def launch(self, name: str = GAME, exe_name: str = "", created: float | None = None, user: str = "") -> ProcessInfo:
+        """A process born now (the clock's wall time) unless ``created`` says when."""
         pid = next(self._pids)
-        info = ProcessInfo(pid, name, exe_name or name, created)
+        born = self.clock.wall if created is None else created
+        info = ProcessInfo(pid, name, exe_name or name, born, user=user)
         self.table[pid] = info
         return info
 

@@ -148,4 +148,4 @@ def test_get_config_is_the_whole_config_in_force(backend: BackendProcess) -> Non
 
 
 def test_force_close_with_nothing_running_closes_nothing(backend: BackendProcess) -> None:
-    assert backend.ok("FORCE_CLOSE") == {"closed": [], "count": 0}
+    assert backend.ok("FORCE_CLOSE") == {"closed": [], "count": 0, "closed_until": None}

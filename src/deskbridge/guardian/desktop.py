@@ -47,6 +47,8 @@ class SyncConfirmPayload(msgspec.Struct, kw_only=True):
     sync_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
+AUTH_NONE: Final = "none: a loopback client needs no token here (desktop_client.require_token is false)"
+AUTH_TOKEN: Final = "the install's token: header 'Authorization: Bearer <token>' or query '?token=<token>'"
 TOKENLESS_PATHS: Final = ("/desktop/", "/sync/confirm")
 TOKENLESS_WEBSOCKET: Final = ("/",)
 """The seed's client connects to ``ws://localhost:8001``: the root path."""
@@ -101,8 +103,7 @@ def register(commands: Commands, guardian: Guardian, context: AppContext) -> Non
             "polling_interval": desktop.http_polling.interval,
             "connected_at": client.connected_at,
             "token_required": desktop.require_token,
-            "auth": "none (loopback)" if not desktop.require_token else
-                    "the install's token: header 'Authorization: Bearer <token>' or query '?token=<token>'",
+            "auth": AUTH_NONE if not desktop.require_token else AUTH_TOKEN,
         }
 
     @commands.command("DESKTOP_DISCONNECT")

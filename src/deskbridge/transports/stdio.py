@@ -21,6 +21,7 @@ from typing import Any
 
 from deskbridge import protocol
 from deskbridge.backend import Backend
+from deskbridge.caller import CALLER, Caller
 
 READ_CHUNK = 256 * 1024
 WRITE_HIGH_WATER = 8 * 1024 * 1024
@@ -250,6 +251,7 @@ def _watch_parent(stop: Callable[[], None], loop: asyncio.AbstractEventLoop) -> 
 async def serve(backend: Backend, in_fd: int, out_fd: int, *, on_ready: Callable[[], None]) -> None:
     """Serve until EOF on stdin, SIGTERM or the parent's death; then shut down within 2 s."""
     loop = asyncio.get_running_loop()
+    CALLER.set(Caller("stdio"))  # the reader's tasks, started below, inherit it
     door = StdioDoor(backend)
 
     def stop() -> None:

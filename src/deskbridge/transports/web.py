@@ -43,6 +43,7 @@ from starlette.types import Message, Receive, Scope, Send
 from deskbridge import dashboard, protocol
 from deskbridge.app import HttpEndpoint
 from deskbridge.backend import Backend
+from deskbridge.caller import CALLER, Caller
 from deskbridge.config import convert
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, Resumed
@@ -381,6 +382,7 @@ class _Connection:
             transport.abort()
 
     async def run(self) -> None:
+        CALLER.set(Caller("ws", self.client_id))
         await self._asgi_send({"type": "websocket.accept"})
         subscription = self.events.subscribe(self._deliver)
         self._connected_seq = self.events.committed_seq  # a client without a cursor: live from here
@@ -574,6 +576,7 @@ class WebDoor:
     async def run_line(self, line: bytes) -> tuple[bytes, str | None]:
         """Dispatch one command; its response and, when it failed, the error code."""
         answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        CALLER.set(Caller("http"))
         self.backend.router.dispatch(line, answer.set_result)
         body = answer.result() if answer.done() else await answer
         self.settle_events()
