@@ -121,9 +121,7 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., WebServer]]:
     """Start ``deskbridge serve <apps>`` on a fresh data dir (or one you pass); killed at the end."""
     started: list[WebServer] = []
 
-    def start(
-        *apps: str, data_dir: Path | None = None, extra: tuple[str, ...] = (), port: int | None = 0
-    ) -> WebServer:
+    def start(*apps: str, data_dir: Path | None = None, extra: tuple[str, ...] = (), port: int | None = 0) -> WebServer:
         server = WebServer(list(apps) or ["diag"], data_dir or tmp_path / "data", *extra, port=port)
         started.append(server)
         return server

@@ -130,9 +130,7 @@ def test_without_the_switch_the_desktop_paths_need_the_token(serve: Serve, tmp_p
     assert httpx.post(f"{server.url}/desktop/connect", json={}, headers=server.headers).json()["token_required"]
 
 
-def test_the_switch_opens_only_the_desktop_paths_and_keeps_origin_and_host_checks(
-    serve: Serve, tmp_path: Path
-) -> None:
+def test_the_switch_opens_only_the_desktop_paths_and_keeps_origin_and_host_checks(serve: Serve, tmp_path: Path) -> None:
     server = tokenless(serve, tmp_path)
     assert httpx.get(f"{server.url}/desktop/status").status_code == 200
     assert httpx.post(f"{server.url}/api/command", json={"id": "1", "type": "PING"}).status_code == 401
@@ -143,12 +141,11 @@ def test_the_switch_opens_only_the_desktop_paths_and_keeps_origin_and_host_check
     assert httpx.get(f"{server.url}/desktop/events/poll", headers=rebound).status_code == 421
     with connect(f"ws://127.0.0.1:{server.port}/ws") as ws, pytest.raises(ConnectionClosed) as closed:
         ws.recv(timeout=10)  # only the seed's root path is open without the token
-    assert closed.value.rcvd is not None and closed.value.rcvd.code == 4401
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4401
 
 
-def test_connect_says_where_the_websocket_is_how_to_use_it_and_how_often_to_poll(
-    serve: Serve, tmp_path: Path
-) -> None:
+def test_connect_says_where_the_websocket_is_how_to_use_it_and_how_often_to_poll(serve: Serve, tmp_path: Path) -> None:
     server = tokenless(serve, tmp_path)
 
     answer = httpx.post(f"{server.url}/desktop/connect", json={}).json()
@@ -182,7 +179,8 @@ def test_websocket_or_polling_turned_off_in_the_config_is_refused(serve: Serve, 
     assert httpx.get(f"{server.url}/desktop/events/poll").status_code == 403
     with connect(f"ws://127.0.0.1:{server.port}/") as ws, pytest.raises(ConnectionClosed) as closed:
         ws.recv(timeout=10)
-    assert closed.value.rcvd is not None and "turned off" in closed.value.rcvd.reason
+    assert closed.value.rcvd is not None
+    assert "turned off" in closed.value.rcvd.reason
     assert httpx.post(f"{server.url}/desktop/connect", json={}).json()["websocket_url"] is None
 
 
@@ -205,4 +203,5 @@ def test_a_flag_that_contradicts_the_config_is_an_error_naming_both(serve: Serve
     with pytest.raises(RuntimeError) as refused:
         guardian(serve, tmp_path, {"websocket": {"port": port}}, port=port + 1)
     message = str(refused.value)
-    assert f"--port {port + 1}" in message and f"desktop_client.websocket ({port})" in message
+    assert f"--port {port + 1}" in message
+    assert f"desktop_client.websocket ({port})" in message

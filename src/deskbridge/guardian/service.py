@@ -171,10 +171,10 @@ class Guardian:
             for info in changes.stopped:
                 self._emit(events.roblox_event("roblox_stopped", info, now, child_profile=self.owner(info)))
             playing = self._by_child(self.watcher.running)
+            self._follow_sessions(playing, bool(changes.started or changes.stopped), step.awake, now)
             if self._first_tick:
                 self._first_tick = False
                 self._unseen_play(playing, now)
-            self._follow_sessions(playing, bool(changes.started or changes.stopped), step.awake, now)
             self._enforce_holds(playing, now)
             if not self._paused:
                 for child in list(self._sessions):
@@ -211,7 +211,9 @@ class Guardian:
             minutes = round((until - began) / 60)
             data = {"child_profile": child, "from": events.iso(began), "to": events.iso(until),
                     "seconds": round(until - began), "minutes": minutes, "counted": not self._paused}  # fmt: skip
-            self._emit(events.session_event("unwatched_play", data, now))
+            self._emit(
+                events.session_event("unwatched_play", self._session_data(self._sessions[child], now), now, **data)
+            )
             self._notify(
                 {"title": "Play While The Guardian Was Off",
                  "message": f"{child} played about {minutes} minutes while the guardian was not running",
