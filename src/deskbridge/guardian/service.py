@@ -59,6 +59,8 @@ SYSTEM_ZONE: Final = "system_zone"
 """The system's zone when the guardian last looked, so a change is told once."""
 HOLDS: Final = "holds"
 """Games a parent closed until a time: ``{child: until}``."""
+IDLE_SAVE_EVERY: Final = 30.0
+"""Seconds between saves of the last tick while no game runs."""
 ZONE_CHECK_EVERY: Final = 10.0
 """Seconds between looks at the system's time zone."""
 CLOSED_BY_PARENT: Final = "closed_by_parent"
@@ -180,8 +182,10 @@ class Guardian:
                 for child in list(self._sessions):
                     self._enforce(child, now)
             self.sync.resend_due(now)
-            self._last_tick = now
-            settings.save(self._db, LAST_TICK, now)
+            # While a game runs, every tick (what follows it is unseen); idle, twice a minute is enough.
+            if playing or self._last_tick is None or now - self._last_tick >= IDLE_SAVE_EVERY:
+                self._last_tick = now
+                settings.save(self._db, LAST_TICK, now)
 
     def owner(self, info: ProcessInfo) -> str | None:
         """The child whose game this is: its OS user's profile (``users``), or None for an account not listed."""
