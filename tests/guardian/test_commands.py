@@ -79,6 +79,26 @@ def test_bad_params_are_refused_with_their_path(backend: BackendProcess, params:
     assert error["error_code"] == "INVALID_PAYLOAD"
 
 
+@pytest.mark.parametrize(
+    ("command", "params", "field"),
+    [
+        ("force_close", {"until": "25:00"}, "$.params.until"),
+        ("force_close", {"until": "yesterday"}, "$.params.until"),
+        ("force_close", {"until": 7}, "$.params.until"),
+        ("take_time", {"minutes": 0}, "$.params.minutes"),
+        ("take_time", {"minutes": -30}, "$.params.minutes"),
+    ],
+)
+def test_a_bad_hold_or_a_bad_amount_to_take_is_refused_with_its_path(
+    backend: BackendProcess, command: str, params: dict[str, Any], field: str
+) -> None:
+    answer = remote(backend, command, **params)
+
+    assert answer["success"] is False
+    assert answer["details"] == {"fields": [field]}
+    assert backend.error(command.upper(), params)["error_code"] == "INVALID_PAYLOAD"
+
+
 def test_a_missing_command_name_is_an_invalid_payload(backend: BackendProcess) -> None:
     assert backend.error("DESKTOP_COMMAND", {"params": {}})["details"] == {"fields": ["$"]}
 
