@@ -169,3 +169,12 @@ def test_get_config_is_the_whole_config_in_force(backend: BackendProcess) -> Non
 
 def test_force_close_with_nothing_running_closes_nothing(backend: BackendProcess) -> None:
     assert backend.ok("FORCE_CLOSE") == {"closed": [], "count": 0, "closed_until": None}
+
+
+def test_take_time_shortens_today_only(backend: BackendProcess) -> None:
+    answer = remote(backend, "take_time", minutes=20, child="bob")
+
+    assert answer["result"]["taken_minutes"] == 20
+    assert answer["result"]["today"]["minutes_remaining"] == 10  # bob's 30 minus 20
+    assert answer["result"]["today"]["limit_minutes"] == 30  # the limit itself stays
+    assert backend.ok("GET_USAGE", {"child": "alice"})["children"]["alice"]["today"]["minutes_remaining"] == 60

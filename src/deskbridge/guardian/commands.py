@@ -61,10 +61,8 @@ class GrantBonusTimeParams(_Params):
     child: ChildName | None = None
 
 
-class TakeTimeParams(_Params):
-    minutes: PositiveMinutes
-    """Taken from today's allowance."""
-    child: ChildName | None = None
+class TakeTimeParams(GrantBonusTimeParams):
+    """``minutes`` are taken from today's allowance."""
 
 
 class PauseMonitoringParams(_Params):
@@ -129,25 +127,19 @@ def register(commands: Commands, guardian: Guardian) -> None:
             "today": guardian.today(child),
         }
 
+    def change_today(name: str | None, minutes: int, said: str) -> dict[str, Any]:
+        child = child_named(name)
+        return {"child_profile": child, said: abs(minutes), "today": guardian.grant_bonus(child, minutes)}
+
     @commands.command("GRANT_BONUS_TIME")
     def grant_bonus_time(params: GrantBonusTimeParams) -> dict[str, Any]:
         """Add minutes to today's allowance; warnings re-arm and a closed game may start again."""
-        child = child_named(params.child)
-        return {
-            "child_profile": child,
-            "granted_minutes": params.minutes,
-            "today": guardian.grant_bonus(child, params.minutes),
-        }
+        return change_today(params.child, params.minutes, "granted_minutes")
 
     @commands.command("TAKE_TIME")
     def take_time(params: TakeTimeParams) -> dict[str, Any]:
         """Take minutes away from today's allowance (the limit applies at once, with its notice and grace)."""
-        child = child_named(params.child)
-        return {
-            "child_profile": child,
-            "taken_minutes": params.minutes,
-            "today": guardian.grant_bonus(child, -params.minutes),
-        }
+        return change_today(params.child, -params.minutes, "taken_minutes")
 
     @commands.command("PAUSE_MONITORING")
     def pause_monitoring(params: PauseMonitoringParams) -> dict[str, Any]:
