@@ -22,7 +22,6 @@ import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
-from zoneinfo import ZoneInfo
 
 import msgspec
 
@@ -30,12 +29,14 @@ from deskbridge.caller import current as current_caller
 from deskbridge.clock import Clock
 from deskbridge.guardian import events, settings, sync
 from deskbridge.guardian.config import ChildProfile, GuardianConfig, Weekday
+from deskbridge.guardian.holds import Holds, until_instant
 from deskbridge.guardian.limits import OUTSIDE_ALLOWED_HOURS, Allowances, Close, Enforcer, Notice, Standing, Warn
 from deskbridge.guardian.monitor import ProcessInfo, ProcessTable, Watcher
 from deskbridge.guardian.platforms import Detector
 from deskbridge.guardian.sessions import Session, Sessions
-from deskbridge.guardian.timeline import Timeline, system_zone
-from deskbridge.guardian.usage import Usage, day_start
+from deskbridge.guardian.timeline import Timeline
+from deskbridge.guardian.usage import Usage
+from deskbridge.guardian.zones import Zones, ZoneSource, system_zone
 from deskbridge.store import Database
 
 log = logging.getLogger("deskbridge.guardian")
@@ -53,12 +54,6 @@ PAUSED_UNTIL: Final = "paused_until"
 """The pause, on disk: its end (null: until resumed); no row when monitoring runs."""
 LAST_TICK: Final = "last_tick"
 """When the guardian last looked (epoch seconds): play after it, while it was down, was not seen."""
-DAY_ZONE: Final = "day_zone"
-"""The zone whose midnight ends a day when the config names none: the system's at the first run."""
-SYSTEM_ZONE: Final = "system_zone"
-"""The system's zone when the guardian last looked, so a change is told once."""
-HOLDS: Final = "holds"
-"""Games a parent closed until a time: ``{child: until}``."""
 IDLE_SAVE_EVERY: Final = 30.0
 """Seconds between saves of the last tick while no game runs."""
 ZONE_CHECK_EVERY: Final = 10.0
@@ -75,15 +70,15 @@ class Guardian:
         processes: ProcessTable,
         emit: Emit,
         *,
-        zone_source: Callable[[], str] = system_zone,
+        zone_source: ZoneSource = system_zone,
     ) -> None:
         self.config = config
         self.child = config.active_child
         self._db = db
         self._processes = processes
         self._emit = emit
-        self._zone_source = zone_source
-        self.zone = self._day_zone(config)
+        self.zones = Zones(db, config.timezone, zone_source)
+        self.zone = self.zones.day
         poll = config.monitor.poll_interval
         self.timeline = Timeline(clock, sleep_gap=max(SLEEP_POLLS * poll, MIN_SLEEP_GAP))
         self.usage = Usage(db, self.zone)
@@ -103,26 +98,13 @@ class Guardian:
         self._paused_until: float | None = json.loads(paused_until) if paused_until is not None else None
         last_tick = settings.load(db, LAST_TICK)
         self._last_tick: float | None = json.loads(last_tick) if last_tick is not None else None
-        holds = settings.load(db, HOLDS)
-        self._holds: dict[str, float] = json.loads(holds) if holds is not None else {}
+        self.holds = Holds(db)
         self._first_tick = True
         self._started = self.timeline.now()
         self._zone_checked = -math.inf
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-
-    def _day_zone(self, config: GuardianConfig) -> ZoneInfo | None:
-        """The config's zone, else the one stored at the first run (the system's then): a zone change later
-        neither starts a new day nor gives one back."""
-        if config.timezone is not None:
-            return ZoneInfo(config.timezone)
-        stored = settings.load(self._db, DAY_ZONE)
-        name = json.loads(stored) if stored is not None else self._zone_source()
-        if stored is None:
-            settings.save(self._db, DAY_ZONE, name)
-            settings.save(self._db, SYSTEM_ZONE, name)
-        return ZoneInfo(name) if name else None
 
     # -- the watcher thread ---------------------------------------------------
 
@@ -261,12 +243,7 @@ class Guardian:
 
     def _enforce_holds(self, playing: dict[str, list[ProcessInfo]], now: float) -> None:
         """A game a parent closed "until" a time is closed again at once, without grace, until then."""
-        expired = [child for child, until in self._holds.items() if now >= until]
-        if expired:
-            for child in expired:
-                del self._holds[child]
-            settings.save(self._db, HOLDS, self._holds)
-        for child in self._holds:
+        for child in self.holds.held(now):
             if child in playing:
                 self._close(child, CLOSED_BY_PARENT, now)
 
@@ -279,26 +256,24 @@ class Guardian:
 
     def _check_zone(self, now: float) -> None:
         """A change of the system's zone is told like a clock jump; the day's zone stays what it was."""
-        current = self._zone_source()
-        stored = settings.load(self._db, SYSTEM_ZONE)
-        before = json.loads(stored) if stored is not None else current
-        if current == before:
+        change = self.zones.changed()
+        if change is None:
             return
-        settings.save(self._db, SYSTEM_ZONE, current)
+        before, current = change
         log.warning("the system's time zone moved from %s to %s; days still end at midnight in %s",
                     before or "local", current or "local", self.zone or "local time")  # fmt: skip
         self._notify(
             {
                 "title": "Clock Changed",
                 "message": f"The system's time zone was changed from {before or 'local'} to {current or 'local'}; "
-                           "days still end as before",
+                "days still end as before",
                 "type": "clock_changed",
                 "seconds": 0,
                 "zone_from": before,
                 "zone_to": current,
             },
             now,
-        )  # fmt: skip
+        )
 
     def _clock_changed(self, jump: float, now: float) -> None:
         minutes = round(jump / 60)
@@ -348,23 +323,11 @@ class Guardian:
         with self._lock:
             held = None
             if until is not None:
-                held = self._until(until)
-                for name in [child] if child is not None else self.allowances.children():
-                    self._holds[name] = held
-                settings.save(self._db, HOLDS, self._holds)
+                held = until_instant(until, self.timeline.now(), self.zone)
+                self.holds.hold([child] if child is not None else self.allowances.children(), held)
             closed, failed = self._close_games(child)
             self.parent_action("force_close", {"child": child, "until": until, "closed": len(closed)})
             return closed, failed, held
-
-    def _until(self, until: str) -> float:
-        moment = datetime.fromtimestamp(self.timeline.now(), self.zone)
-        if until == "tomorrow":
-            return day_start(moment.date() + timedelta(days=1), self.zone)
-        hours, minutes = (int(part) for part in until.split(":"))
-        target = moment.replace(hour=hours, minute=minutes, second=0, microsecond=0)
-        if target <= moment:
-            target = datetime.combine(moment.date() + timedelta(days=1), target.timetz())
-        return target.timestamp()
 
     def set_daily_limit(self, child: str, minutes: int, weekday: Weekday | None) -> ChildProfile:
         with self._lock:
@@ -428,7 +391,7 @@ class Guardian:
                 "processes": [{**events.process_info(info), "child_profile": self.owner(info)} for info in running],
                 "session": self._session_data(session, now) if session else None,
                 "sessions": [self._session_data(s, now) for s in self._sessions.values()],
-                "closed_until": {child: events.iso(until) for child, until in self._holds.items()},
+                "closed_until": {child: events.iso(until) for child, until in self.holds.until.items()},
             }
 
     def today(self, child: str) -> dict[str, Any]:

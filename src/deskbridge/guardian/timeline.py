@@ -12,13 +12,9 @@ steals one.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import sys
 import time
-import zoneinfo
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Final
 
 from deskbridge.clock import Clock, SystemClock
@@ -99,19 +95,3 @@ class Timeline:
         self._now = wall + self._offset
         awake = gap if 0 <= gap <= self._sleep_gap else 0.0
         return Step(self._now - awake, self._now, awake, jump)
-
-
-def system_zone() -> str:
-    """The system's IANA time zone (``Europe/Paris``); empty when the system will not tell (then local time)."""
-    candidates = [os.environ.get("TZ", "").lstrip(":")]
-    with contextlib.suppress(OSError):
-        link = os.readlink("/etc/localtime")
-        candidates.append(link.partition("zoneinfo/")[2])
-    with contextlib.suppress(OSError):
-        candidates.append(Path("/etc/timezone").read_text(encoding="utf-8").strip())
-    for name in candidates:
-        with contextlib.suppress(zoneinfo.ZoneInfoNotFoundError, ValueError):
-            if name:
-                zoneinfo.ZoneInfo(name)  # cached after the first time
-                return name
-    return ""
