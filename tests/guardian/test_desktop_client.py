@@ -35,6 +35,12 @@ def tokenless(serve: Serve, tmp_path: Path, **desktop: Any) -> WebServer:
     return guardian(serve, tmp_path, {"require_token": False, "http_polling": {"interval": INTERVAL}, **desktop})
 
 
+@pytest.fixture
+def desk(serve: Serve, tmp_path: Path) -> WebServer:
+    """A guardian serving the seed's desktop client: the tokenless switch on, a short polling interval."""
+    return tokenless(serve, tmp_path)
+
+
 def parent_action(server: WebServer, minutes: int) -> None:
     """A command as the desktop relays it from the phone (step 8): each leaves events (docs/guardian.md, rule 9)."""
     body = {"command": "grant_bonus_time", "params": {"minutes": minutes}}
@@ -55,10 +61,8 @@ def logged(server: WebServer) -> list[dict[str, Any]]:
         return events
 
 
-def test_the_seed_client_gets_every_event_once_across_a_server_kill_and_its_own_restart(
-    serve: Serve, tmp_path: Path
-) -> None:
-    server = tokenless(serve, tmp_path)
+def test_the_seed_client_gets_every_event_once_across_a_server_kill_and_its_own_restart(desk: WebServer) -> None:
+    server = desk
     client = SeedClient(server.url, INTERVAL)
     for minutes in (1, 2, 3):
         parent_action(server, minutes)
@@ -88,10 +92,8 @@ def test_the_seed_client_gets_every_event_once_across_a_server_kill_and_its_own_
     assert granted == [1, 2, 3, 4, 5, 6, 7]
 
 
-def test_a_poll_without_a_cursor_reads_the_clients_own_queue_and_after_still_overrides(
-    serve: Serve, tmp_path: Path
-) -> None:
-    server = tokenless(serve, tmp_path)
+def test_a_poll_without_a_cursor_reads_the_clients_own_queue_and_after_still_overrides(desk: WebServer) -> None:
+    server = desk
     poll = f"{server.url}/desktop/events/poll"
     parent_action(server, 1)
 
@@ -104,8 +106,8 @@ def test_a_poll_without_a_cursor_reads_the_clients_own_queue_and_after_still_ove
     assert [e["data"]["params"]["minutes"] for e in httpx.get(poll).json()["events"][:1]] == [2]
 
 
-def test_a_websocket_client_that_does_not_resume_reads_the_same_queue(serve: Serve, tmp_path: Path) -> None:
-    server = tokenless(serve, tmp_path)
+def test_a_websocket_client_that_does_not_resume_reads_the_same_queue(desk: WebServer) -> None:
+    server = desk
     root = f"ws://127.0.0.1:{server.port}/"  # seed 004's ws://localhost:8001, no token, no cursor
     parent_action(server, 1)
 
@@ -130,8 +132,8 @@ def test_without_the_switch_the_desktop_paths_need_the_token(serve: Serve, tmp_p
     assert httpx.post(f"{server.url}/desktop/connect", json={}, headers=server.headers).json()["token_required"]
 
 
-def test_the_switch_opens_only_the_desktop_paths_and_keeps_origin_and_host_checks(serve: Serve, tmp_path: Path) -> None:
-    server = tokenless(serve, tmp_path)
+def test_the_switch_opens_only_the_desktop_paths_and_keeps_origin_and_host_checks(desk: WebServer) -> None:
+    server = desk
     assert httpx.get(f"{server.url}/desktop/status").status_code == 200
     assert httpx.post(f"{server.url}/api/command", json={"id": "1", "type": "PING"}).status_code == 401
     assert httpx.get(f"{server.url}/api/events").status_code == 401
@@ -145,8 +147,8 @@ def test_the_switch_opens_only_the_desktop_paths_and_keeps_origin_and_host_check
     assert closed.value.rcvd.code == 4401
 
 
-def test_connect_says_where_the_websocket_is_how_to_use_it_and_how_often_to_poll(serve: Serve, tmp_path: Path) -> None:
-    server = tokenless(serve, tmp_path)
+def test_connect_says_where_the_websocket_is_how_to_use_it_and_how_often_to_poll(desk: WebServer) -> None:
+    server = desk
 
     answer = httpx.post(f"{server.url}/desktop/connect", json={}).json()
 
@@ -156,10 +158,8 @@ def test_connect_says_where_the_websocket_is_how_to_use_it_and_how_often_to_poll
     assert answer["polling_url"] == "/desktop/events/poll"
 
 
-def test_status_says_connected_while_the_client_polls_and_counts_what_it_has_not_had(
-    serve: Serve, tmp_path: Path
-) -> None:
-    server = tokenless(serve, tmp_path)
+def test_status_says_connected_while_the_client_polls_and_counts_what_it_has_not_had(desk: WebServer) -> None:
+    server = desk
     status = f"{server.url}/desktop/status"
     parent_action(server, 1)
     assert httpx.get(status).json()["connected"] is False  # nobody has polled
