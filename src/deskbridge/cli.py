@@ -202,9 +202,9 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
             return _start_failed(held, exc)
         if config is not None:
             try:
-                config = _listen(
-                    config, backend.door_policy, host, port, allow_remote=getattr(args, "allow_remote", False)
-                )
+                port_flag = "--port" if pipes is None else "--web-port"
+                allow_remote = getattr(args, "allow_remote", False)
+                config = _listen(config, backend.door_policy, host, port, port_flag, allow_remote=allow_remote)
             except PolicyConflict as exc:
                 await backend.aclose()
                 return _start_failed(held, exc)
@@ -236,12 +236,12 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
 
 
 def _listen(
-    config: WebConfig, policy: DoorPolicy, host: str | None, port: int | None, *, allow_remote: bool
+    config: WebConfig, policy: DoorPolicy, host: str | None, port: int | None, port_flag: str, *, allow_remote: bool
 ) -> WebConfig:
     """Where the web door listens: the flags, else what the app's config names, else 127.0.0.1:8001."""
     from deskbridge.transports.web import security
 
-    host, port = policy.listen(host, port)
+    host, port = policy.listen(host, port, port_flag=port_flag)
     host = host or config.host
     if not security.is_loopback(host) and not allow_remote:
         raise PolicyConflict(f"{host} is not a loopback address; add --allow-remote to bind it anyway")

@@ -34,9 +34,11 @@ class DoorPolicy:
     """True: a WebSocket client that neither sends a cursor nor subscribes reads from the cursor the server
     keeps for it (:mod:`deskbridge.cursors`), as a polling client without ``after`` always does."""
 
-    def listen(self, flag_host: str | None, flag_port: int | None) -> tuple[str | None, int | None]:
+    def listen(
+        self, flag_host: str | None, flag_port: int | None, *, port_flag: str = "--port"
+    ) -> tuple[str | None, int | None]:
         """The address to bind: a flag overrides the app's; both given and different is a :class:`PolicyConflict`."""
-        for name, flag, said in (("--host", flag_host, self.host), ("--port", flag_port, self.port)):
+        for name, flag, said in (("--host", flag_host, self.host), (port_flag, flag_port, self.port)):
             if flag is not None and said is not None and flag != said:
                 raise PolicyConflict(f"{name} {flag} differs from {self.source} ({said}); give one, or the same")
         return (flag_host if flag_host is not None else self.host, flag_port if flag_port is not None else self.port)
