@@ -149,11 +149,29 @@ def test_the_guardian_job_by_clicks(browser: Browser, server: WebServer, pages: 
     other = open_page(browser, server, pages, "guardian")
     page = board.page
     limit = page.locator("#limit")
-    limit.get_by_label("Child").select_option("alice")
-    limit.get_by_role("spinbutton", name="Minutes a day").fill("45")
+    limit.get_by_label("Limit for").select_option("alice")
+    limit.get_by_role("spinbutton", name="Daily limit (min)").fill("45")
     limit.get_by_role("button", name="Set daily limit").click()
     expect(page.get_by_text("alice may play 45 min a day.")).to_be_visible()
     expect(other.page.locator("#week")).to_contain_text("limit 45 min")
+
+    # grant, then take time: both pages count the same allowance
+    bonus = page.locator("#bonus")
+    bonus.get_by_label("Child").select_option("alice")
+    bonus.get_by_role("spinbutton", name="Minutes").fill("10")
+    bonus.get_by_role("button", name="Grant bonus time").click()
+    expect(page.get_by_text(re.compile("^Granted 10 min to alice"))).to_be_visible()
+    bonus.get_by_role("spinbutton", name="Minutes").fill("4")
+    bonus.get_by_role("button", name="Take time").click()
+    expect(page.get_by_text(re.compile("^Took 4 min from alice"))).to_be_visible()
+    for shown in (board, other):
+        expect(shown.page.locator("#usage")).to_contain_text("alice0 min of 51 min (with 6 min bonus)")
+
+    # lock until tomorrow: the game stays closed, and both pages say until when
+    page.get_by_role("button", name="Lock until tomorrow").click()
+    expect(page.locator("#game-feedback")).to_contain_text("Locked until")
+    for shown in (board, other):
+        expect(shown.page.locator("#game-locks")).to_contain_text("alice: locked until")
 
     # the week reads right: seven days ending today, empty days drawn empty
     chart = page.get_by_role("img", name=re.compile("^alice, last 7 days"))

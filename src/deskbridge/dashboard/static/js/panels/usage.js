@@ -2,7 +2,7 @@
 // grant bonus time, set the daily limit.
 
 import { bar, fill, fillSelect, h, minutes, setBar } from "../dom.js";
-import { onSubmit } from "../forms.js";
+import { onSubmit, perform } from "../forms.js";
 import { reloader } from "../reload.js";
 
 const REFRESH_MS = 30_000; // minutes played grow without events
@@ -58,7 +58,7 @@ function week(child, days, limit) {
   ); // prettier-ignore
 }
 
-export function mount({ call, onEvent, onLive, onChange, every }) {
+export function mount({ call, schema, onEvent, onLive, onChange, every }) {
   const limitForm = document.getElementById("limit");
   const limitFeedback = document.getElementById("limit-feedback");
   const usage = document.getElementById("usage");
@@ -83,6 +83,17 @@ export function mount({ call, onEvent, onLive, onChange, every }) {
     const set = await call("SET_DAILY_LIMIT", { child, minutes: Number(limit) });
     await load();
     return `${set.child_profile} may play ${minutes(set.daily_limit_minutes)} a day.`;
+  });
+  const take = document.getElementById("take-time");
+  take.hidden = !("TAKE_TIME" in schema.commands);
+  take.addEventListener("click", () => {
+    if (!form.reportValidity()) return;
+    const { child, minutes: taken } = Object.fromEntries(new FormData(form));
+    perform(take, feedback, async () => {
+      const result = await call("TAKE_TIME", { child, minutes: Number(taken) });
+      await load();
+      return `Took ${minutes(result.taken_minutes)} from ${result.child_profile}: ${minutes(result.today.minutes_remaining)} left today.`;
+    });
   });
   onEvent((event) => GUARDIAN_EVENTS.has(event.type) && load());
   onChange(["limit", "bonus", "monitoring"], load);
