@@ -87,6 +87,10 @@ def test_two_pages_stay_identical_while_a_third_client_changes_things(
         expect(page.locator("#queues")).to_contain_text("0 of 2 songs")
     for selector in ("#accounts", "#prompt-counts", "#prompts", "#queues"):
         assert text_of(left.page, selector) == text_of(right.page, selector), selector
+    left.go("Events")  # each change is in the stream, saying which resource, what happened, and to which one
+    renamed = left.page.get_by_role("row", name=re.compile("STATE_CHANGED · account renamed"))
+    expect(renamed).to_contain_text('"id":"Synced2","old_id":"synced"')
+    left.go("Studio")
     left.shot("live-studio-left")
 
     # the guardian's state too: a limit and a bonus set elsewhere

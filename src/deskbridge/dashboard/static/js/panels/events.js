@@ -14,10 +14,10 @@ function kind(event) {
   return event.event_type ? `${event.type} · ${event.event_type}` : event.type;
 }
 
-/** The event's payload (or data); for a flat event (STATE_CHANGED), its fields but the envelope's. */
+/** The event's payload (or data); for a flat event (STATE_CHANGED), its fields but those the row shows. */
 function details(event) {
   if (event.payload ?? event.data) return JSON.stringify(event.payload ?? event.data);
-  const { type, seq, timestamp, id, ...fields } = event;
+  const { type, seq, timestamp, resource, change, ...fields } = event;
   return JSON.stringify(fields);
 }
 
