@@ -69,6 +69,11 @@ def test_fetch_clips_pick_and_download(
         expect(downloads).to_contain_text("Keep Me", timeout=30_000)
         expect(downloads).not_to_contain_text("Skip Me")
         assert [path.suffix for path in out.iterdir() if path.suffix == ".mp3"] == [".mp3"]
+        board.go("Operations")  # the batch counts what is done, not the place of the last clip
+        finished = page.get_by_role("list", name="Finished").get_by_role("listitem").filter(has_text="BATCH_DOWNLOAD")
+        expect(finished).to_contain_text("1 of 1 done")
+        expect(finished).to_contain_text("completed")
+        board.go("Studio")
         board.shot("clips")
     finally:
         context.close()

@@ -25,7 +25,7 @@ export function mount({ call, onEvent, onLive }) {
   const empty = document.getElementById("operations-empty");
   const noneFinished = document.getElementById("operations-none-finished");
   const shown = new Map(); // operation_id -> {element, bar, status, message, cancel}
-  const lookups = new Set();
+  const lookups = new Map(); // operation_id -> the last event that came while GET_OPERATION was asked (or null)
   const notOperations = new Set();
 
   const noteEmpty = () => {
@@ -86,9 +86,13 @@ export function mount({ call, onEvent, onLive }) {
   };
 
   const learn = async (id) => {
-    lookups.add(id);
+    lookups.set(id, null);
     try {
-      show(await call("GET_OPERATION", { operation_id: id }));
+      const operation = await call("GET_OPERATION", { operation_id: id });
+      show(operation);
+      // An event that came meanwhile may be newer than the answer (its end, most of all): never older than an end.
+      const later = lookups.get(id);
+      if (later && !FINISHED.has(shown.get(id).element.dataset.status)) update(id, later.status, later, later.error ? later : null);
     } catch (error) {
       if (error.code !== "OPERATION_NOT_FOUND") throw error;
       notOperations.add(id);
@@ -100,7 +104,11 @@ export function mount({ call, onEvent, onLive }) {
   onEvent((event) => {
     const payload = event.payload;
     const id = payload?.operation_id;
-    if (event.id !== "progress-event" || !id || notOperations.has(id) || lookups.has(id)) return null;
+    if (event.id !== "progress-event" || !id || notOperations.has(id)) return null;
+    if (lookups.has(id)) {
+      lookups.set(id, payload);
+      return null;
+    }
     if (!shown.has(id)) return learn(id);
     update(id, payload.status, payload, payload.error ? payload : null);
     return null;
