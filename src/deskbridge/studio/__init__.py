@@ -18,6 +18,7 @@ from deskbridge.studio.config import settings_from_config
 from deskbridge.studio.creation import commands as creation_commands
 from deskbridge.studio.creation.batch import SongBatches
 from deskbridge.studio.creation.creator import Creator
+from deskbridge.studio.creation.page_check import PageChecker
 from deskbridge.studio.creation.queue_runner import QueueRunner
 from deskbridge.studio.downloads import commands as download_commands
 from deskbridge.studio.downloads.manager import Downloads
@@ -81,7 +82,7 @@ def build(context: AppContext) -> Commands:
     )
     creator = Creator(browsers, settings.endpoints, notices, history)
     runner = QueueRunner(context.operations, context.events, queues, library, creator, sessions)
-    creation_commands.register(commands, SongBatches(context.operations, creator), runner)
+    creation_commands.register(commands, SongBatches(context.operations, creator), runner, PageChecker(creator))
     return commands
 
 

@@ -1,0 +1,60 @@
+"""What a batch asks of the create page beyond the prompts, and the checks it passes before any browser opens.
+
+Suno's limits and models live in the config (:mod:`deskbridge.studio.suno.create_page`),
+so they are checked here, against it, rather than by the payload's types: a
+field over its limit or a retired model is ``INVALID_PAYLOAD`` naming the
+field, and nothing is silently cut.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import msgspec
+
+from deskbridge.studio.fields import invalid
+from deskbridge.studio.library.prompts import PromptIn
+from deskbridge.studio.suno.create_page import CreatePage
+
+Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
+ModelName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+ExcludeStyles = Annotated[str, msgspec.Meta(max_length=10_000, pattern=r"^[^\x00-\x1f\x7f-\x9f]*\Z")]
+
+
+class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The create page's advanced options; what is left out keeps the page's own setting."""
+
+    weirdness: Percent | None = None
+    creativity: Percent | None = None
+    """Shown by Suno as "Style Influence"."""
+    model: ModelName | None = None
+    """A name the page shows (``v6-mini``) or a key (``chirp-goose``)."""
+    exclude_styles: ExcludeStyles | None = None
+
+    def needs_more_options(self) -> bool:
+        """Whether one of these options lives in the page's collapsed More Options section."""
+        return any(value is not None for value in (self.exclude_styles, self.weirdness, self.creativity))
+
+
+def check_request(page: CreatePage, prompts: Sequence[PromptIn], options: AdvancedOptions, where: str = "$") -> None:
+    """``INVALID_PAYLOAD`` for a model Suno does not offer or a field longer than Suno takes."""
+    if options.model is not None:
+        try:
+            page.model_key(options.model)
+        except ValueError as exc:
+            raise invalid(f"{where}.advanced_options.model", str(exc), models=dict(page.models)) from None
+    limits = page.limits
+    if options.exclude_styles is not None:
+        _within(f"{where}.advanced_options.exclude_styles", "exclude styles", options.exclude_styles,
+                limits.exclude_styles)  # fmt: skip
+    for index, prompt in enumerate(prompts):
+        at = f"{where}.prompts[{index}]"
+        _within(f"{at}.title", "the title", prompt.title, limits.title)
+        _within(f"{at}.lyrics", "the lyrics", prompt.lyrics, limits.lyrics)
+        _within(f"{at}.style", "the style", prompt.style, limits.style)
+
+
+def _within(field: str, what: str, text: str, limit: int) -> None:
+    if len(text) > limit:
+        raise invalid(field, f"{what} has {len(text)} characters; Suno takes at most {limit}", limit=limit)
