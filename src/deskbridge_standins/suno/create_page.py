@@ -40,6 +40,9 @@ NO_STORE: Final = {"Cache-Control": "no-store"}
 
 INVISIBLE_PASS: Final = """<!doctype html><title>Turnstile</title>
 <script>setTimeout(function () { parent.postMessage("passed", "*"); }, 150);</script>"""
+SHOWN_BRIEFLY: Final = """<!doctype html><title>Turnstile</title><p>Verifying...</p>
+<script>parent.postMessage("shown", "*");
+setTimeout(function () { parent.postMessage("passed", "*"); }, 200);</script>"""
 PERSON_NEEDED: Final = """<!doctype html><title>Turnstile</title><p>Verify you are human</p>
 <script>parent.postMessage("interactive", "*");</script>"""
 
@@ -47,8 +50,9 @@ PERSON_NEEDED: Final = """<!doctype html><title>Turnstile</title><p>Verify you a
 class CreateSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     delay: float = 0.3
     """Seconds before a generation's clips are complete."""
-    captcha: Literal["off", "invisible", "visible"] = "off"
-    """``c/check`` requires a captcha: passed unseen, or shown until the test sets ``off`` (a person solved it)."""
+    captcha: Literal["off", "invisible", "brief", "visible"] = "off"
+    """``c/check`` requires a captcha: passed unseen, passed after showing itself a moment, or shown until the
+    test sets ``off`` (a person solved it)."""
     queue_full: int = 0
     """How many of the next generations are refused as "generation in progress"."""
     fail_titles: list[str] = []
@@ -130,8 +134,8 @@ def routes(state: SunoState, creations: Creations) -> list[Route]:
         return HTMLResponse(_asset("more_options.html"), headers=NO_STORE)
 
     async def challenge(request: Request) -> Response:
-        visible = creations.settings.captcha == "visible"
-        return HTMLResponse(PERSON_NEEDED if visible else INVISIBLE_PASS, headers=NO_STORE)
+        widget = {"visible": PERSON_NEEDED, "brief": SHOWN_BRIEFLY}.get(creations.settings.captcha, INVISIBLE_PASS)
+        return HTMLResponse(widget, headers=NO_STORE)
 
     async def captcha_check(request: Request) -> Response:
         if session(state, request) is None:

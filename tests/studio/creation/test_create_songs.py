@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from deskbridge_standins.suno import StandinControl
-from tests.studio.standin_studio import CHROMIUM, events_of, needs_chromium, studio_on, terminal
+from tests.studio.standin_studio import CHROMIUM, config_for, events_of, needs_chromium, studio_on, terminal
 from tests.studio.suno import support
 from tests.support import BackendProcess
 
@@ -32,7 +32,8 @@ LYRICS = "[Verse]\nneon on the water\n\n[Chorus]\n  we ride, we ride"
 
 @pytest.fixture(scope="module")
 def studio(standin: StandinControl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendProcess]:
-    with studio_on(standin, tmp_path_factory.mktemp("create"), browser=BROWSER) as backend:
+    suno = {**config_for(standin)["studio"]["suno"], "create_page": {"challenge_grace": 1.0}}
+    with studio_on(standin, tmp_path_factory.mktemp("create"), browser=BROWSER, suno=suno) as backend:
         for name, headless in (("ada", True), ("bea", False)):
             backend.ok("CREATE_ACCOUNT", {"name": name})
             backend.ok("LAUNCH_BROWSER", {"account_name": name, "headless": headless})
@@ -189,15 +190,20 @@ def test_limits_models_and_workspaces_are_refused_up_front_naming_the_field(
     assert sent_since(page, before) == []
 
 
-def test_an_unseen_captcha_passes_quietly(studio: BackendProcess, page: StandinControl) -> None:
+@pytest.mark.parametrize(
+    ("widget", "token"), [("invisible", "standin-invisible-pass"), ("brief", "standin-quick-pass")]
+)
+def test_a_captcha_that_passes_by_itself_unseen_or_seen_a_moment_is_no_warning_even_headless(
+    studio: BackendProcess, page: StandinControl, widget: str, token: str
+) -> None:
     before = len(page.generated())
-    page.create(captcha="invisible")
+    page.create(captcha=widget)
 
-    operation, done = create(studio, prompt("Quiet Pass"))
+    operation, done = create(studio, prompt(f"Quiet Pass {widget}"))
 
     assert done["status"] == "completed", done.get("error")
     (body,) = sent_since(page, before)
-    assert body["token"] == "standin-invisible-pass"
+    assert body["token"] == token
     assert events_of(studio, operation, "WARNING_UPDATE") == []
 
 

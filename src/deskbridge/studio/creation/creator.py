@@ -241,16 +241,23 @@ class Creator:
     ) -> bool:
         """Wait for the generate answer, or the queue-full dialog (True).
 
-        A challenge a person can see is a ``WARNING_UPDATE`` and a wait in a headed browser, and fails the
-        song in a headless one; an unseen one (hidden, no size) is Suno checking quietly, and is waited out.
+        A challenge a person can see, once it has stayed in sight ``challenge_grace`` seconds (a widget
+        that checks and passes by itself shows only briefly), is a ``WARNING_UPDATE`` and a wait in a
+        headed browser, and fails the song in a headless one; an unseen one (hidden, no size) is Suno
+        checking quietly, and is waited out.
         """
-        markers = self.endpoints.create_page.captcha_markers
-        frames = page.locator(", ".join(f'iframe[src*="{m}" i], iframe[title*="{m}" i]' for m in markers))
-        warned, deadline = False, time.monotonic() + SUBMIT_WAIT
+        config = self.endpoints.create_page
+        frames = page.locator(
+            ", ".join(f'iframe[src*="{m}" i], iframe[title*="{m}" i]' for m in config.captcha_markers)
+        )
+        warned, deadline, seen = False, time.monotonic() + SUBMIT_WAIT, None
         while not answered():
             if await self._queue_full(page):
                 return True
-            if not warned and await frames.filter(visible=True).count():
+            if not warned:
+                shown = await frames.filter(visible=True).count()
+                seen = (seen or time.monotonic()) if shown else None
+            if seen is not None and not warned and time.monotonic() - seen >= config.challenge_grace:
                 if headless:
                     raise SongFailed(HEADLESS_CAPTCHA)
                 warned, deadline = True, time.monotonic() + CAPTCHA_WAIT

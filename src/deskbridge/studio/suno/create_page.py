@@ -127,6 +127,8 @@ class CreatePage(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_field
     queue_full_text: Text = "generation in progress"
     captcha_markers: tuple[Text, ...] = ("turnstile", "hcaptcha", "challenges.cloudflare.com")
     """Words in the ``src`` or ``title`` of a challenge's iframe."""
+    challenge_grace: Annotated[float, msgspec.Meta(ge=0, le=120)] = 3.0
+    """Seconds a challenge must stay in sight before it is taken for one a person must solve."""
 
     def model_key(self, asked: str) -> str:
         """The key (``mv``) of a model given by the name the page shows or by its key, any case.
