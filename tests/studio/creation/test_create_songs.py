@@ -165,10 +165,18 @@ def test_a_field_that_does_not_take_fails_the_song_before_create_naming_it(
         (
             {"prompts": [prompt("Long", lyrics="la " * 1_700)]},
             "$.prompts[0].lyrics",
-            "5100 characters; Suno takes at most 5000",
+            "the lyrics: 5100 characters, more than the 5000 Suno takes",
         ),
-        ({"prompts": [prompt("t" * 101)]}, "$.prompts[0].title", "101 characters; Suno takes at most 100"),
-        ({"advanced_options": {"exclude_styles": "x" * 1_001}}, "$.advanced_options.exclude_styles", "at most 1000"),
+        (
+            {"prompts": [prompt("t" * 101)]},
+            "$.prompts[0].title",
+            "the title: 101 characters, more than the 100 Suno takes",
+        ),
+        (
+            {"advanced_options": {"exclude_styles": "x" * 1_001}},
+            "$.advanced_options.exclude_styles",
+            "exclude styles: 1001 characters, more than the 1000 Suno takes",
+        ),
         ({"advanced_options": {"model": "v5"}}, "$.advanced_options.model", "'v5' was retired by Suno"),
         ({"advanced_options": {"model": "v9"}}, "$.advanced_options.model", "'v9' is not a model Suno offers"),
         ({"workspace": "../other"}, "$.workspace", ""),

@@ -159,3 +159,21 @@ def test_a_queue_files_its_songs_in_its_workspace(studio: BackendProcess, page: 
         ("ws-song-1", "ws-queue-9"),
         ("ws-song-2", "ws-queue-9"),
     ]
+
+
+def test_a_queued_prompt_over_sunos_limit_fails_its_song_and_nothing_is_cut(
+    studio: BackendProcess, page: StandinControl
+) -> None:
+    prompts = [{"title": "too-long-1", "lyrics": "la\n" * 2_000, "style": "folk"}]
+    queue = studio.ok(
+        "CREATE_QUEUE", {"account_name": "bob", "total_songs": 1, "songs_per_batch": 1, "prompts": prompts}
+    )
+    before = len(page.generated())
+
+    started = studio.ok("START_QUEUE_EXECUTION", {"queue_ids": [queue["queue_id"]]})
+    done = terminal(studio, started["operation_id"], timeout=60)
+
+    assert done["status"] == "completed", done.get("error")
+    (error,) = events_of(studio, started["operation_id"], "ERROR_UPDATE")
+    assert "the lyrics: 6000 characters, more than the 5000 Suno takes, and nothing is cut" in error["error"]
+    assert page.generated()[before:] == []

@@ -30,7 +30,7 @@ from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.operations import Operation
 from deskbridge.studio.browser.browsers import Browsers
 from deskbridge.studio.creation.create_form import CreateForm, SongFailed, Wanted
-from deskbridge.studio.creation.options import AdvancedOptions
+from deskbridge.studio.creation.options import AdvancedOptions, over_limits
 from deskbridge.studio.library.history import CreationHistory, RecordIn, RecordStatus
 from deskbridge.studio.library.prompts import PromptIn
 from deskbridge.studio.notices import Notices
@@ -139,6 +139,8 @@ class Creator:
     async def fill(self, page: Page, prompt: PromptIn, options: AdvancedOptions) -> Wanted:
         """Fill the form and read it back: :class:`SongFailed` naming a field that did not take."""
         config = self.endpoints.create_page
+        if too_long := over_limits(config, prompt):  # a queue's prompt, checked only now
+            raise SongFailed(f"{too_long[0][1]}, and nothing is cut")
         model = None if options.model is None else config.model_key(options.model)
         form = CreateForm(page, config)
         wanted = await form.fill(prompt, options, model)

@@ -37,24 +37,30 @@ class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
         return any(value is not None for value in (self.exclude_styles, self.weirdness, self.creativity))
 
 
-def check_request(page: CreatePage, prompts: Sequence[PromptIn], options: AdvancedOptions, where: str = "$") -> None:
+def check_request(page: CreatePage, prompts: Sequence[PromptIn], options: AdvancedOptions) -> None:
     """``INVALID_PAYLOAD`` for a model Suno does not offer or a field longer than Suno takes."""
     if options.model is not None:
         try:
             page.model_key(options.model)
         except ValueError as exc:
-            raise invalid(f"{where}.advanced_options.model", str(exc), models=dict(page.models)) from None
-    limits = page.limits
-    if options.exclude_styles is not None:
-        _within(f"{where}.advanced_options.exclude_styles", "exclude styles", options.exclude_styles,
-                limits.exclude_styles)  # fmt: skip
+            raise invalid("$.advanced_options.model", str(exc), models=dict(page.models)) from None
+    exclude = options.exclude_styles
+    if exclude is not None and len(exclude) > page.limits.exclude_styles:
+        raise invalid(
+            "$.advanced_options.exclude_styles", _too_long("exclude styles", exclude, page.limits.exclude_styles)
+        )
     for index, prompt in enumerate(prompts):
-        at = f"{where}.prompts[{index}]"
-        _within(f"{at}.title", "the title", prompt.title, limits.title)
-        _within(f"{at}.lyrics", "the lyrics", prompt.lyrics, limits.lyrics)
-        _within(f"{at}.style", "the style", prompt.style, limits.style)
+        for field, message in over_limits(page, prompt):
+            raise invalid(f"$.prompts[{index}].{field}", message)
 
 
-def _within(field: str, what: str, text: str, limit: int) -> None:
-    if len(text) > limit:
-        raise invalid(field, f"{what} has {len(text)} characters; Suno takes at most {limit}", limit=limit)
+def over_limits(page: CreatePage, prompt: PromptIn) -> list[tuple[str, str]]:
+    """The prompt's fields longer than Suno takes, each with what to say of it."""
+    limits = page.limits
+    fields = (("title", prompt.title, limits.title), ("lyrics", prompt.lyrics, limits.lyrics),
+              ("style", prompt.style, limits.style))  # fmt: skip
+    return [(field, _too_long(f"the {field}", text, limit)) for field, text, limit in fields if len(text) > limit]
+
+
+def _too_long(what: str, text: str, limit: int) -> str:
+    return f"{what}: {len(text)} characters, more than the {limit} Suno takes"
