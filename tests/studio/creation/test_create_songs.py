@@ -90,7 +90,10 @@ def test_every_field_and_option_reaches_the_generate_request_lyrics_line_by_line
     studio: BackendProcess, page: StandinControl
 ) -> None:
     before, loads = len(page.generated()), more_options_loads(page)
-    options = {"weirdness": 20, "creativity": 83, "model": "v6-mini", "exclude_styles": "metal, screamo"}
+    options = {
+        "weirdness": 20, "creativity": 83, "model": "v6-mini", "exclude_styles": "metal, screamo",
+        "vocal_gender": "female",
+    }  # fmt: skip
 
     operation, done = create(
         studio, prompt("Neon One", lyrics=LYRICS), prompt("Neon Two"), advanced_options=options, workspace="ws-7f3a"
@@ -108,6 +111,7 @@ def test_every_field_and_option_reaches_the_generate_request_lyrics_line_by_line
         assert body["mv"] == "chirp-goose"
         assert body["project_id"] == "ws-7f3a"
         assert body["token"] is None, "c/check asked for no captcha"
+        assert body["metadata"]["vocal_gender"] == "f"
         sliders = body["metadata"]["control_sliders"]
         assert (sliders["weirdness_constraint"], sliders["style_weight"]) == (0.2, 0.83)
     assert more_options_loads(page) > loads
@@ -131,6 +135,7 @@ def test_more_options_stays_closed_unless_one_of_its_options_is_asked_and_a_mode
     assert body["negative_tags"] == ""
     assert "weirdness_constraint" not in body["metadata"]["control_sliders"], "the page's own setting kept"
     assert body["project_id"] is None
+    assert body["metadata"]["vocal_gender"] is None
     assert more_options_loads(page) == loads
 
 
@@ -141,6 +146,7 @@ def test_more_options_stays_closed_unless_one_of_its_options_is_asked_and_a_mode
         ("title", "the title shows '' instead of 'Stubborn'", {}),
         ("weirdness", "the weirdness shows 50 instead of 35", {"weirdness": 35}),
         ("model", "the model shows 'v6' instead of 'v6-wild'", {"model": "v6-wild"}),
+        ("vocal_male", "the vocal gender is not male", {"vocal_gender": "male"}),
     ],
 )
 def test_a_field_that_does_not_take_fails_the_song_before_create_naming_it(
@@ -180,6 +186,7 @@ def test_a_field_that_does_not_take_fails_the_song_before_create_naming_it(
         ({"advanced_options": {"model": "v5"}}, "$.advanced_options.model", "'v5' was retired by Suno"),
         ({"advanced_options": {"model": "v9"}}, "$.advanced_options.model", "'v9' is not a model Suno offers"),
         ({"workspace": "../other"}, "$.workspace", ""),
+        ({"advanced_options": {"vocal_gender": "robot"}}, "$.advanced_options.vocal_gender", ""),
     ],
 )
 def test_limits_models_and_workspaces_are_refused_up_front_naming_the_field(

@@ -24,7 +24,7 @@ pytestmark = needs_chromium
 
 CONTROLS = [
     "advanced_tab", "lyrics", "styles", "title", "more_options", "exclude_styles", "weirdness", "style_influence",
-    "model", "model_item v6", "model_item v6-wild", "model_item v6-mini", "create",
+    "vocal_male", "vocal_female", "model", "model_item v6", "model_item v6-wild", "model_item v6-mini", "create",
 ]  # fmt: skip
 
 

@@ -52,6 +52,7 @@ class Wanted:
     exclude_styles: str | None
     weirdness: int | None
     style_influence: int | None
+    vocal_gender: str | None
     model: str | None
 
 
@@ -113,7 +114,8 @@ class CreateForm:
         wanted = Wanted(
             title=prompt.title, style=prompt.style, lines=lyric_lines(prompt.lyrics),
             exclude_styles=options.exclude_styles, weirdness=options.weirdness,
-            style_influence=options.creativity, model=None if model is None else self.config.model_name(model),
+            style_influence=options.creativity, vocal_gender=options.vocal_gender,
+            model=None if model is None else self.config.model_name(model),
         )  # fmt: skip
         await self.advanced()
         await self._type_lyrics(wanted.lines)
@@ -127,6 +129,10 @@ class CreateForm:
                 await self._slide(await self.need("weirdness"), wanted.weirdness)
             if wanted.style_influence is not None:
                 await self._slide(await self.need("style_influence"), wanted.style_influence)
+            if wanted.vocal_gender is not None:
+                voice = await self.need(f"vocal_{wanted.vocal_gender}")
+                if not await _pressed(voice):  # a toggle: pressing it again would unset it
+                    await voice.click()
         if wanted.model is not None:
             await self.choose_model(wanted.model)
         return wanted
@@ -202,6 +208,8 @@ class CreateForm:
                 now = await (await self.need(control)).get_attribute("aria-valuenow")
                 if now != str(percent):
                     wrong.append(f"the {_label(control)} shows {now} instead of {percent}")
+        if wanted.vocal_gender is not None and not await _pressed(await self.need(f"vocal_{wanted.vocal_gender}")):
+            wrong.append(f"the vocal gender is not {wanted.vocal_gender}")
         if wanted.model is not None:
             shown = (await (await self.need("model")).inner_text()).strip()
             if shown != wanted.model:
@@ -221,6 +229,14 @@ async def _text_of(element: Locator) -> str:
     """The value of an input or textarea, the text of anything else."""
     text: str = await element.evaluate("el => ('value' in el) ? el.value : el.innerText")
     return text
+
+
+async def _pressed(button: Locator) -> bool:
+    """Whether a toggle button is on, however the page says it."""
+    state: str | None = await button.evaluate(
+        "el => el.getAttribute('aria-pressed') ?? el.getAttribute('aria-checked') ?? el.getAttribute('data-selected')"
+    )
+    return state == "true"
 
 
 def _label(control: str) -> str:

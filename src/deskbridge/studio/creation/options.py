@@ -9,7 +9,7 @@ field, and nothing is silently cut.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -31,10 +31,13 @@ class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
     model: ModelName | None = None
     """A name the page shows (``v6-mini``) or a key (``chirp-goose``)."""
     exclude_styles: ExcludeStyles | None = None
+    vocal_gender: Literal["male", "female"] | None = None
+    """Left out: the model decides."""
 
     def needs_more_options(self) -> bool:
         """Whether one of these options lives in the page's collapsed More Options section."""
-        return any(value is not None for value in (self.exclude_styles, self.weirdness, self.creativity))
+        more = (self.exclude_styles, self.weirdness, self.creativity, self.vocal_gender)
+        return any(value is not None for value in more)
 
 
 def check_request(page: CreatePage, prompts: Sequence[PromptIn], options: AdvancedOptions) -> None:

@@ -89,7 +89,7 @@ class PageChecker:
             await look(control)
         if (await look("more_options")).locator is not None:
             await form.open_more_options()
-        for control in ("exclude_styles", "weirdness", "style_influence"):
+        for control in ("exclude_styles", "weirdness", "style_influence", "vocal_male", "vocal_female"):
             await look(control)
         if (await look("model")).locator is not None:
             await form.open_model_menu()

@@ -84,6 +84,8 @@ class Controls(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     exclude_styles: Control = (Locate(placeholder="Exclude styles"), Locate(label="Exclude", exact=False))
     weirdness: Control = (Locate(role="slider", name="Weirdness"), Locate(role="slider", name="Bizarreness"))
     style_influence: Control = (Locate(role="slider", name="Style Influence", exact=False),)
+    vocal_male: Control = (Locate(role="button", name="Male"),)
+    vocal_female: Control = (Locate(role="button", name="Female"),)
     model: Control = (
         Locate(css='button[aria-haspopup="menu"][aria-label^="Model"]'),
         Locate(role="button", name="Model:", exact=False),
