@@ -13,13 +13,14 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from deskbridge.studio.fields import invalid
+from deskbridge.studio.fields import SINGLE_LINE, invalid
 from deskbridge.studio.library.prompts import PromptIn
 from deskbridge.studio.suno.create_page import CreatePage
 
 Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 ModelName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-ExcludeStyles = Annotated[str, msgspec.Meta(max_length=10_000, pattern=r"^[^\x00-\x1f\x7f-\x9f]*\Z")]
+ExcludeStyles = Annotated[str, msgspec.Meta(max_length=10_000, pattern=SINGLE_LINE)]
+"""Longer than Suno's limit is let through here, to be refused by :func:`check_request` naming the limit."""
 
 
 class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -53,7 +54,8 @@ def check_request(page: CreatePage, prompts: Sequence[PromptIn], options: Advanc
             "$.advanced_options.exclude_styles", _too_long("exclude styles", exclude, page.limits.exclude_styles)
         )
     for index, prompt in enumerate(prompts):
-        for field, message in over_limits(page, prompt):
+        if too_long := over_limits(page, prompt):
+            field, message = too_long[0]
             raise invalid(f"$.prompts[{index}].{field}", message)
 
 
