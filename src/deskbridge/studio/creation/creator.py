@@ -277,6 +277,8 @@ class Creator:
         if warned:
             return f"nobody cleared the captcha within {CAPTCHA_WAIT:g} s"
         late = f"the page sent nothing within {SUBMIT_WAIT:g} s of Create"
+        if required is None:
+            return f"{late}, and it showed no Suno session to ask c/check with: is the account signed in?"
         return f"{late}; Suno asked for a captcha: {HEADLESS_CAPTCHA}" if required and headless else late
 
     async def _queue_full(self, page: Page) -> bool:
