@@ -37,7 +37,7 @@ from deskbridge.studio.notices import Notices
 from deskbridge.studio.suno.endpoints import Endpoints
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page, Response
+    from playwright.async_api import Locator, Page, Response
 
 CAPTCHA_WAIT: Final = 900.0
 """How long a person has to clear a captcha."""
@@ -154,8 +154,7 @@ class Creator:
         for attempt in range(QUEUE_FULL_MAX):
             required = await self.captcha_required(page)
             create = await form.need("create")
-            if not await create.is_enabled():
-                raise SongFailed("the Create button stays disabled: the page does not accept the form")
+            await _until_enabled(create, self.endpoints.create_page.control_wait)
             async with page.expect_response(self._is_generate, timeout=0) as answer:
                 await create.click()
                 full = await self._until_sent(op, page, answer.is_done, title, headless=headless, required=required)
@@ -290,6 +289,15 @@ class Creator:
         dialog = page.locator(config.dialog).filter(has_text=config.queue_full_text)
         if await dialog.first.is_visible():
             await dialog.first.get_by_role("button").first.click()
+
+
+async def _until_enabled(button: Locator, wait: float) -> None:
+    """Wait for the page to enable its Create button for the form it now holds (it may take a moment)."""
+    deadline = time.monotonic() + wait
+    while not await button.is_enabled():
+        if time.monotonic() > deadline:
+            raise SongFailed("the Create button stays disabled: the page does not accept the form")
+        await asyncio.sleep(POLL)
 
 
 async def _start_over(page: Page) -> None:
