@@ -15,11 +15,12 @@ from typing import Any
 
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.creation.create_form import SongFailed
 from deskbridge.studio.creation.creator import Creator, batch_failed
 from deskbridge.studio.creation.options import AdvancedOptions, check_request
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.prompts import PromptIn
 
 
@@ -50,7 +51,7 @@ class SongBatches:
                 try:
                     await self.creator.fill(page, first, advanced_options)
                 except SongFailed as exc:
-                    raise CommandError(ErrorCode.SONG_CREATION_FAILED, f"{first.title or 'song'}: {exc}") from None
+                    raise CommandError(StudioError.SONG_CREATION_FAILED, f"{first.title or 'song'}: {exc}") from None
                 message = "The form is filled: press Create in the browser (auto_submit is false)"
                 op.progress(title=first.title, status="processing", song_status="filled", message=message, progress=100)
                 return {"submitted": False, "title": first.title, "message": message}
