@@ -10,15 +10,17 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
 from deskbridge.events import EventSink
 from deskbridge.operations import Operations
 from deskbridge.router import Commands
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 BUILTIN_APPS: dict[str, str] = {
     "studio": "deskbridge.studio:app",
@@ -75,9 +77,16 @@ class UnknownApp(LookupError):
     pass
 
 
+def _entry_points() -> list[EntryPoint]:
+    """Installed apps of other packages; reading every distribution's metadata costs ~20 ms, so only on demand."""
+    from importlib.metadata import entry_points
+
+    return list(entry_points(group=ENTRY_POINT_GROUP))
+
+
 def available_apps() -> list[str]:
     names = set(BUILTIN_APPS)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    names.update(ep.name for ep in _entry_points())
     return sorted(names)
 
 
@@ -85,7 +94,7 @@ def load_app(name: str) -> AppSpec:
     """Import an app by name, only when it is asked for."""
     target = BUILTIN_APPS.get(name)
     if target is None:
-        found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+        found = [ep for ep in _entry_points() if ep.name == name]
         if not found:
             raise UnknownApp(f"no app named {name!r}; available: {', '.join(available_apps())}")
         target = found[0].value

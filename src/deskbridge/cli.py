@@ -13,12 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from deskbridge import __version__, logs, protocol
-from deskbridge.app import AppSpec, UnknownApp, available_apps, load_app
+from deskbridge.app import BUILTIN_APPS, AppSpec, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
 from deskbridge.paths import default_data_dir
 
 log = logging.getLogger("deskbridge.cli")
+
+
+APPS_HELP = f"one or more of: {', '.join(BUILTIN_APPS)}, or an installed app (see `deskbridge apps`)"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,11 +30,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     stdio = sub.add_parser("stdio", help="serve apps over stdin/stdout (NDJSON), as a desktop app spawns it")
-    stdio.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    stdio.add_argument("apps", nargs="+", metavar="app", help=APPS_HELP)
     _backend_options(stdio)
 
     serve = sub.add_parser("serve", help="serve apps over WebSocket and HTTP on one port")
-    serve.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    serve.add_argument("apps", nargs="+", metavar="app", help=APPS_HELP)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8001, help="port (default 8001; 0 picks a free one)")
     serve.add_argument("--no-auth", action="store_true", help="accept requests without the token (not advised)")
@@ -61,7 +64,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("apps", help="list the apps this installation can serve")
 
     schema = sub.add_parser("schema", help="print a JSON Schema of every command and event of these apps")
-    schema.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    schema.add_argument("apps", nargs="+", metavar="app", help=APPS_HELP)
 
     standin = sub.add_parser("suno-standin", help="run the local stand-in Suno server (tests and offline demos)")
     standin.add_argument("args", nargs=argparse.REMAINDER, help="its options; see `deskbridge suno-standin --help`")
