@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +22,28 @@ DESKBRIDGE = [sys.executable, "-m", "deskbridge"]
 
 
 class BackendProcess:
-    """``deskbridge stdio <apps>`` with threads pumping stdout and stderr into queues."""
+    """``deskbridge stdio <apps>`` with threads pumping stdout and stderr into queues.
 
-    def __init__(self, apps: list[str], data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+    ``command`` runs another ``deskbridge`` (the frozen bundle); ``environ`` replaces this process's
+    environment, which ``env`` otherwise extends.
+    """
+
+    def __init__(
+        self,
+        apps: list[str],
+        data_dir: Path,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        command: Sequence[str] = DESKBRIDGE,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
         self.data_dir = data_dir
         self.proc = subprocess.Popen(
-            [*DESKBRIDGE, "stdio", *apps, "--data-dir", str(data_dir), *extra],
+            [*command, "stdio", *apps, "--data-dir", str(data_dir), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**os.environ, **(env or {})},
+            env={**environ, **(env or {})},
         )
         self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.stderr_lines: list[bytes] = []
