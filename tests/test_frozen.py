@@ -95,6 +95,16 @@ def test_the_json_schema_is_the_installed_commands(bundle: Path, environ: dict[s
     assert json.loads(frozen.stdout) == json.loads(installed.stdout)
 
 
+def test_its_command_line_client_spawns_the_bundle_itself(
+    bundle: Path, environ: dict[str, str], tmp_path: Path
+) -> None:
+    """``deskbridge call --stdio APP`` starts a backend of its own: the frozen executable, not ``python -m``."""
+    argv = [str(bundle), "call", "ECHO", '{"n": 7}', "--stdio", "diag", "--data-dir", str(tmp_path / "data")]
+    result = subprocess.run(argv, env=environ, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"n": 7}
+
+
 @pytest.mark.skipif(NODE is None, reason="needs Node.js (the dev extra installs it)")
 def test_the_seed_electron_backend_service_spawns_the_bundle(
     bundle: Path, environ: dict[str, str], tmp_path: Path
