@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -94,10 +95,14 @@ def freeze(argv: list[str]) -> int:
     work = ROOT / "build" / "pyinstaller" if dist == ROOT / "dist" else dist / "build"
     spec = ROOT / "packaging" / "pyinstaller" / "deskbridge.spec"
     say(f"freezing {', '.join(argv) or 'every app'} into {dist / 'deskbridge'}")
+    began = time.monotonic()
     code = run(PYTHON, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
                "--distpath", dist, "--workpath", work, spec, "--", *argv, check=False)  # fmt: skip
     if code == 0:
-        say(f"built {dist / 'deskbridge' / ('deskbridge.exe' if os.name == 'nt' else 'deskbridge')}")
+        folder = dist / "deskbridge"
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+        executable = folder / ("deskbridge.exe" if os.name == "nt" else "deskbridge")
+        say(f"built {executable} in {time.monotonic() - began:.0f} s ({size / 1e6:.0f} MB)")
     return code
 
 
