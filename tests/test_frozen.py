@@ -9,12 +9,14 @@ afterwards. ``pytest -m 'not frozen'`` skips this module (~35 s of build).
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -32,11 +34,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SEED_JS = Path(__file__).parent / "seed" / "backend_service.js"
 NODE = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
 VENV = Path(sys.prefix)
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
 @pytest.fixture(scope="session")
-def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """``python3 dev.py freeze`` (every app) into a temporary dist folder; the executable."""
+def bundle(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Path:
+    """``python3 dev.py freeze`` (every app) into a temporary dist folder; the executable.
+
+    How long the build took and the bundle's size go to the test run's output.
+    """
     dist = tmp_path_factory.mktemp("frozen")
     began = time.monotonic()
     built = subprocess.run(
@@ -49,7 +55,9 @@ def bundle(tmp_path_factory: pytest.TempPathFactory) -> Path:
     executable = dist / "deskbridge" / ("deskbridge.exe" if os.name == "nt" else "deskbridge")
     assert executable.is_file()
     size = sum(f.stat().st_size for f in (dist / "deskbridge").rglob("*") if f.is_file())
-    print(f"\nfrozen bundle: built in {time.monotonic() - began:.0f} s, {size / 1e6:.0f} MB", file=sys.stderr)
+    reporter = pytestconfig.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"frozen bundle: built in {time.monotonic() - began:.0f} s, {size / 1e6:.0f} MB")
     return executable
 
 
@@ -159,6 +167,43 @@ def test_studio_accounts_survive_sigterm_then_sigkill(
     assert [a["name"] for a in after.ok("GET_ACCOUNTS")] == ["robert"]
     page = after.ok("GET_EVENTS", {"after": seen - 300, "limit": 300})
     assert [e["data"]["index"] for e in page["events"]] == list(range(300))
+
+
+class SignInPage(http.server.BaseHTTPRequestHandler):
+    """Any path: a page titled "Sign in", which is all a browser opened for an account needs to load."""
+
+    def do_GET(self) -> None:
+        body = b"<!doctype html><title>Sign in</title><p>stand-in sign-in page</p>"
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on PATH (Debian: apt install chromium)")
+def test_the_studio_opens_the_system_chromium_through_the_bundled_driver(
+    frozen_stdio: Callable[..., BackendProcess], tmp_path: Path
+) -> None:
+    """Playwright's Python half talks to its Node.js driver, both inside the bundle; the browser is the system's."""
+    pages = http.server.ThreadingHTTPServer(("127.0.0.1", 0), SignInPage)
+    threading.Thread(target=pages.serve_forever, daemon=True).start()
+    site = f"http://127.0.0.1:{pages.server_address[1]}"
+    config = {"studio": {"suno": {"site_origin": site}, "browser": {"executable": CHROMIUM, "session_wait": 1.0}}}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    try:
+        studio = frozen_stdio(tmp_path / "data", "studio", "--config", str(tmp_path / "config.json"))
+        studio.ok("CREATE_ACCOUNT", {"name": "ada"})
+        opened = studio.ok("LAUNCH_BROWSER", {"account_name": "ada", "headless": True}, timeout=60)
+        assert opened["executable"] == CHROMIUM
+        assert opened["url"].startswith(site)
+        assert studio.ok("CLOSE_BROWSER", {"account_name": "ada"})["closed"] is True
+        assert studio.close(timeout=15) == 0
+    finally:
+        pages.shutdown()
 
 
 def test_the_guardian_over_the_web_door(bundle: Path, environ: dict[str, str], tmp_path: Path) -> None:
