@@ -25,14 +25,12 @@ import httpx
 import pytest
 import websockets.sync.client
 
-from tests.support import DESKBRIDGE, BackendProcess
+from tests.support import DESKBRIDGE, NODE, BackendProcess, run_seed_backend_service
 from tests.webserver import WebServer
 
 pytestmark = pytest.mark.frozen
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_JS = Path(__file__).parent / "seed" / "backend_service.js"
-NODE = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
 VENV = Path(sys.prefix)
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -117,22 +115,7 @@ def test_its_command_line_client_spawns_the_bundle_itself(
 def test_the_seed_electron_backend_service_spawns_the_bundle(
     bundle: Path, environ: dict[str, str], tmp_path: Path
 ) -> None:
-    command = [str(bundle), "stdio", "studio", "--data-dir", str(tmp_path / "data")]
-    result = subprocess.run(
-        [str(NODE), str(SEED_JS)],
-        env={**environ, "DESKBRIDGE_COMMAND": json.dumps(command)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    steps = [json.loads(line) for line in result.stdout.splitlines()]
-    assert steps[0] == {"step": "ready", "value": True}, result.stdout + result.stderr
-    assert steps[1] == {"step": "accounts", "value": []}
-    assert steps[2]["step"] == "created"
-    assert steps[2]["value"]["name"] == "test_account"
-    assert steps[3]["step"] == "duplicate"
-    assert "test_account" in steps[3]["value"]
-    assert [a["name"] for a in steps[4]["value"]] == ["test_account"]
+    run_seed_backend_service([str(bundle), "stdio", "studio", "--data-dir", str(tmp_path / "data")], environ)
 
 
 def test_studio_accounts_survive_sigterm_then_sigkill(
