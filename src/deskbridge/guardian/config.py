@@ -10,15 +10,17 @@ file can configure a backend serving both apps behind every door.
 
 from __future__ import annotations
 
-import zoneinfo
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Final, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
 
 import msgspec
 
-from deskbridge.app import available_apps
+from deskbridge.app import BUILTIN_APPS, available_apps
 from deskbridge.config import CORE_SECTIONS, convert
+
+if TYPE_CHECKING:
+    import zoneinfo
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: Final[tuple[Weekday, ...]] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -126,6 +128,8 @@ class GuardianConfig(_Strict):
             known = ", ".join(sorted(self.children)) or "none"
             raise ValueError(f"active_child {self.active_child!r} is not one of children ({known})")
         if self.timezone is not None:
+            import zoneinfo  # only for a configured zone: it reads the system's configuration (~2 ms)
+
             try:
                 zoneinfo.ZoneInfo(self.timezone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -133,12 +137,18 @@ class GuardianConfig(_Strict):
 
     def zone(self) -> zoneinfo.ZoneInfo | None:
         """The configured zone, or None for the system's local time (DST rules included)."""
-        return zoneinfo.ZoneInfo(self.timezone) if self.timezone is not None else None
+        if self.timezone is None:
+            return None
+        import zoneinfo
+
+        return zoneinfo.ZoneInfo(self.timezone)
 
 
 def load(raw: Mapping[str, Any]) -> GuardianConfig:
     """Validate the backend's config; raises :class:`~deskbridge.config.ConfigError` naming the first bad key."""
-    foreign = CORE_SECTIONS | (set(available_apps()) - {"guardian"})
+    foreign = CORE_SECTIONS | (set(BUILTIN_APPS) - {"guardian"})
+    if set(raw) - foreign - set(GuardianConfig.__struct_encode_fields__):  # another installed app's section?
+        foreign |= set(available_apps()) - {"guardian"}  # reading installed apps costs ~20 ms: only then
     ours = {key: value for key, value in raw.items() if key not in foreign}
     children = ours.get("children")
     if isinstance(children, dict):
