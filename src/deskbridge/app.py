@@ -8,6 +8,7 @@ An app is an :class:`AppSpec` whose ``build`` receives an :class:`AppContext`
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,8 +85,13 @@ def _entry_points() -> list[EntryPoint]:
     return list(entry_points(group=ENTRY_POINT_GROUP))
 
 
+def _builtin_present(name: str) -> bool:
+    """A frozen bundle holds only the built-in apps it was built with (``dev.py freeze guardian diag``)."""
+    return importlib.util.find_spec(BUILTIN_APPS[name].partition(":")[0]) is not None
+
+
 def available_apps() -> list[str]:
-    names = set(BUILTIN_APPS)
+    names = {name for name in BUILTIN_APPS if _builtin_present(name)}
     names.update(ep.name for ep in _entry_points())
     return sorted(names)
 
@@ -93,6 +99,8 @@ def available_apps() -> list[str]:
 def load_app(name: str) -> AppSpec:
     """Import an app by name, only when it is asked for."""
     target = BUILTIN_APPS.get(name)
+    if target is not None and not _builtin_present(name):
+        raise UnknownApp(f"the app {name!r} is not part of this build; available: {', '.join(available_apps())}")
     if target is None:
         found = [ep for ep in _entry_points() if ep.name == name]
         if not found:
