@@ -54,7 +54,7 @@ def setup() -> None:
         return
     say("installing deskbridge and its tools into .venv")
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev,bench,freeze]")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[studio,guardian,dev,bench,freeze]")
     STAMP.write_text(wanted)
 
 

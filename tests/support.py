@@ -50,8 +50,8 @@ def run_seed_backend_service(command: Sequence[str], env: Mapping[str, str]) -> 
 class BackendProcess:
     """``deskbridge stdio <apps>`` with threads pumping stdout and stderr into queues.
 
-    ``command`` runs another ``deskbridge`` (the frozen bundle); ``environ`` replaces this process's
-    environment, which ``env`` otherwise extends.
+    ``command`` runs another ``deskbridge`` (another venv's ``python -m deskbridge``, the frozen
+    bundle); ``environ`` replaces this process's environment, which ``env`` otherwise extends.
     """
 
     def __init__(
