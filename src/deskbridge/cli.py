@@ -171,9 +171,6 @@ def _run_serve(args: argparse.Namespace) -> int:
 def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, host: str | None, port: int) -> int:
     """Serve a backend behind stdio (``pipes``), the web door (``host``) or both, until the host stops."""
     from deskbridge.host import Host
-    from deskbridge.paths import ensure_dir
-    from deskbridge.transports.web import security
-    from deskbridge.transports.web.config import WebConfig
 
     held = logs.setup(args.log_level)
     try:
@@ -185,6 +182,10 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, host: str | No
     token: str | None = None
     config: WebConfig | None = None
     if host is not None:
+        from deskbridge.paths import ensure_dir
+        from deskbridge.transports.web import security
+        from deskbridge.transports.web.config import WebConfig
+
         try:
             if not no_auth:
                 token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
