@@ -30,6 +30,7 @@ class WebServer:
         apps: list[str],
         data_dir: Path,
         *extra: str,
+        port: int | None = 0,
         command: Sequence[str] = DESKBRIDGE,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
@@ -41,13 +42,14 @@ class WebServer:
         self.stderr_lines: list[str] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready: dict[str, Any] = {}
-        self.start()
+        self.start(port=port)
 
-    def start(self, timeout: float = 30, port: int = 0) -> None:
-        """Start (again) on the same data dir; a free port unless told which."""
+    def start(self, timeout: float = 30, port: int | None = 0) -> None:
+        """Start (again) on the same data dir; a free port unless told which (None: no --port at all)."""
         self.ready = {}
+        given = () if port is None else ("--port", str(port))
         self.proc = subprocess.Popen(
-            [*self.command, "serve", *self.apps, "--port", str(port), "--data-dir", str(self.data_dir), *self.extra],
+            [*self.command, "serve", *self.apps, *given, "--data-dir", str(self.data_dir), *self.extra],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -133,8 +135,8 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., WebServer]]:
     """Start ``deskbridge serve <apps>`` on a fresh data dir (or one you pass); killed at the end."""
     started: list[WebServer] = []
 
-    def start(*apps: str, data_dir: Path | None = None, extra: tuple[str, ...] = ()) -> WebServer:
-        server = WebServer(list(apps) or ["diag"], data_dir or tmp_path / "data", *extra)
+    def start(*apps: str, data_dir: Path | None = None, extra: tuple[str, ...] = (), port: int | None = 0) -> WebServer:
+        server = WebServer(list(apps) or ["diag"], data_dir or tmp_path / "data", *extra, port=port)
         started.append(server)
         return server
 
