@@ -25,7 +25,7 @@ LATER = {
     "tags": {"mutagen"},
     "processes": {"psutil"},
     "installed apps' metadata": {"importlib.metadata"},
-    "config discovery": {"platformdirs", "zoneinfo"},
+    "the default data dir": {"platformdirs"},
     "terminal output": {"rich", "click", "pygments"},
 }
 

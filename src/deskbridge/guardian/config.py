@@ -10,17 +10,15 @@ file can configure a backend serving both apps behind every door.
 
 from __future__ import annotations
 
+import zoneinfo
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
 
 from deskbridge.app import BUILTIN_APPS, available_apps
 from deskbridge.config import CORE_SECTIONS, convert
-
-if TYPE_CHECKING:
-    import zoneinfo
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
 WEEKDAYS: Final[tuple[Weekday, ...]] = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -137,8 +135,6 @@ class GuardianConfig(_Strict):
                 known = ", ".join(sorted(self.children)) or "none"
                 raise ValueError(f"users maps {user!r} to {child!r}, which is not one of children ({known})")
         if self.timezone is not None:
-            import zoneinfo  # only for a configured zone: it reads the system's configuration (~2 ms)
-
             try:
                 zoneinfo.ZoneInfo(self.timezone)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -146,11 +142,7 @@ class GuardianConfig(_Strict):
 
     def zone(self) -> zoneinfo.ZoneInfo | None:
         """The configured zone, or None for the system's local time (DST rules included)."""
-        if self.timezone is None:
-            return None
-        import zoneinfo
-
-        return zoneinfo.ZoneInfo(self.timezone)
+        return zoneinfo.ZoneInfo(self.timezone) if self.timezone is not None else None
 
 
 def load(raw: Mapping[str, Any]) -> GuardianConfig:
