@@ -26,6 +26,7 @@ from deskbridge.studio.fields import (
     Offset,
     Page,
     Timestamp,
+    Workspace,
 )
 from deskbridge.studio.library import prompt_files
 from deskbridge.studio.library.accounts import Account, AccountManager, DeletedAccount, ProfilePath
@@ -86,6 +87,8 @@ class CreateQueuePayload(msgspec.Struct, kw_only=True):
     total_songs: int
     songs_per_batch: int
     prompts: Prompts | None = None
+    workspace: Workspace | None = None
+    """The Suno workspace (``project_id``) the queue's songs are filed in."""
 
 
 class QueueRef(msgspec.Struct, kw_only=True):
@@ -270,7 +273,9 @@ def _queues(commands: Commands, queues: QueueManager, changed: Changed) -> None:
     @commands.command("CREATE_QUEUE")
     def create_queue(payload: CreateQueuePayload) -> Queue:
         """Create a pending queue from the given prompts, then unused prompts of the library."""
-        queue = queues.create(payload.account_name, payload.total_songs, payload.songs_per_batch, payload.prompts)
+        queue = queues.create(
+            payload.account_name, payload.total_songs, payload.songs_per_batch, payload.prompts, payload.workspace
+        )
         changed("queue", "created", id=queue.queue_id, account_name=queue.account_name)
         return queue
 

@@ -15,6 +15,7 @@ import * as queues from "./panels/queues.js";
 import * as history from "./panels/history.js";
 import * as downloads from "./panels/downloads.js";
 import * as clips from "./panels/clips.js";
+import * as pageCheck from "./panels/pagecheck.js";
 import * as game from "./panels/game.js";
 import * as usage from "./panels/usage.js";
 import * as alerts from "./panels/alerts.js";
@@ -26,7 +27,8 @@ const BACKLOG = 200;
 /** Each panel, and the app it needs (null: every backend has it). */
 const PANELS = [
   [null, status], [null, events], [null, operations], [null, commandConsole],
-  ["studio", accounts], ["studio", prompts], ["studio", queues], ["studio", history], ["studio", clips], ["studio", downloads],
+  ["studio", accounts], ["studio", prompts], ["studio", queues], ["studio", history], ["studio", clips],
+  ["studio", pageCheck], ["studio", downloads],
   ["guardian", game], ["guardian", usage], ["guardian", alerts],
   ["diag", diag],
 ];
