@@ -27,6 +27,7 @@ LATER = {
     "installed apps' metadata": {"importlib.metadata"},
     "the default data dir": {"platformdirs"},
     "terminal output": {"rich", "click", "pygments"},
+    "the JSON Schema (GET_SCHEMA)": {"deskbridge.schema"},
 }
 
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import msgspec
+
 from deskbridge.changes import Changed, Changes
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
@@ -74,8 +76,7 @@ class AppContext:
         self.closers.append(closer)
 
 
-@dataclass(frozen=True)
-class HttpEndpoint:
+class HttpEndpoint(msgspec.Struct, frozen=True):
     """An HTTP route an app's contract names (seed 004's ``/desktop/...``), served by running a command.
 
     The web door turns the query parameters (GET) or the JSON body (POST) into
@@ -89,8 +90,7 @@ class HttpEndpoint:
     raw: bool = True
 
 
-@dataclass(frozen=True)
-class AppSpec:
+class AppSpec(msgspec.Struct, frozen=True):
     name: str
     version: str
     description: str

@@ -28,7 +28,6 @@ from deskbridge.events import EventLog, EventSink, Retention
 from deskbridge.operations import Journal, Operations
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands, Router
-from deskbridge.schema import backend_schema
 
 log = logging.getLogger("deskbridge.backend")
 
@@ -72,16 +71,23 @@ class Backend:
                 lock = DirLock(ensure_dir(root / app.name))
                 lock.acquire()
                 self._locks.append(lock)
-            self.events = EventLog(
-                ensure_dir(root / "events") / f"{self.name}.db",
-                schedule=loop.call_soon,
-                retry_later=loop.call_later,
-                clock=self.clock,
-                retention=Retention.from_config(self.config),
-            )
+            events_dir = ensure_dir(root / "events")
+            # Two files, each opened and checked (quick_check) in full before anything is served; SQLite lets
+            # go of the GIL while it reads, so the journal opens on a worker while this thread opens the log.
+            # Only once the locks are held: the journal's interrupted operations are this run's to end.
+            journal = loop.run_in_executor(self.executor, Journal, events_dir / f"{self.name}-operations.db")
+            try:
+                self.events = EventLog(
+                    events_dir / f"{self.name}.db",
+                    schedule=loop.call_soon,
+                    retry_later=loop.call_later,
+                    clock=self.clock,
+                    retention=Retention.from_config(self.config),
+                )
+            finally:
+                self._journal = await journal
             self.sink = EventSink(self.events, loop)
             self.cursors = ClientCursors(self.events)
-            self._journal = Journal(root / "events" / f"{self.name}-operations.db")
             self.operations = Operations(
                 loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock, journal=self._journal
             )
@@ -119,6 +125,8 @@ class Backend:
             raise
 
     def schema(self) -> dict[str, Any]:
+        from deskbridge.schema import backend_schema  # for GET_SCHEMA and `deskbridge schema`: not at start
+
         return backend_schema(self.router.routes, self.event_types(), self.error_codes.describe())
 
     def event_types(self) -> list[str]:

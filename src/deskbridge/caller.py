@@ -7,11 +7,11 @@ handler (thread or task), so a handler reads the caller of its own command.
 from __future__ import annotations
 
 from contextvars import ContextVar
-from dataclasses import dataclass
+
+import msgspec
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(msgspec.Struct, frozen=True):
     door: str
     """``stdio``, ``ws`` or ``http``."""
     client_id: str | None = None

@@ -8,16 +8,16 @@ ignorant of the app.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+import msgspec
 
 
 class PolicyConflict(ValueError):
     """Two settings say different things; the message names both."""
 
 
-@dataclass
-class DoorPolicy:
+class DoorPolicy(msgspec.Struct):
     host: str | None = None
     port: int | None = None
     source: str = ""

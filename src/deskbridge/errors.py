@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from typing import Any, Final
+
+import msgspec
 
 
 class ErrorCode(enum.StrEnum):
@@ -35,8 +36,7 @@ class ErrorCode(enum.StrEnum):
     EVENTS_NOT_STORED = "EVENTS_NOT_STORED"
 
 
-@dataclass(frozen=True)
-class ErrorCodeInfo:
+class ErrorCodeInfo(msgspec.Struct, frozen=True):
     """One code a backend may answer: its name on the wire, what it means, the HTTP status that fits it."""
 
     code: str

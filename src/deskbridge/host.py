@@ -17,8 +17,9 @@ import os
 import signal
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+import msgspec
 
 from deskbridge.backend import Backend
 from deskbridge.closecodes import CloseCode
@@ -30,8 +31,7 @@ if TYPE_CHECKING:
 PARENT_CHECK = 1.0
 
 
-@dataclass(frozen=True)
-class StdioPipes:
+class StdioPipes(msgspec.Struct, frozen=True):
     """The protocol's private descriptors (:func:`deskbridge.transports.stdio.claim_stdio`), and the process
     that owns them, read as the process started: a parent that dies while the backend opens is still seen."""
 

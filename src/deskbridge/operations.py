@@ -120,7 +120,11 @@ class Journal:
             db.execute("DELETE FROM running WHERE operation_id = ?", (op.id,))
 
     def take_interrupted(self) -> list[tuple[str, str, str]]:
-        """The operations a previous run left running; forgotten once taken."""
+        """The operations a previous run left running; forgotten once taken.
+
+        Read first: after a clean stop there are none, and a start then pays no write."""
+        if not self._db.query("SELECT 1 FROM running LIMIT 1"):
+            return []
         with self._db.transaction() as db:
             rows = [(r[0], r[1], r[2]) for r in db.execute("SELECT operation_id, command, event_type FROM running")]
             db.execute("DELETE FROM running")

@@ -22,7 +22,6 @@ import inspect
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from functools import cached_property, partial
 from typing import Any, TypeVar, get_type_hints
 
@@ -41,8 +40,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 _NO_PAYLOAD: Any = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(msgspec.Struct, frozen=True, dict=True):
     """One command type: its handler and what it accepts and returns.
 
     The types are read from the handler's annotations, and the payload's decoder
