@@ -51,3 +51,9 @@ def test_nothing_the_first_command_does_not_need_is_imported_before_ready(apps: 
     early = {what: sorted(modules & names) for what, names in LATER.items() if modules & names}
     assert early == {}
     assert {"deskbridge.cli", "deskbridge.transports.stdio", "msgspec", "sqlite3", "asyncio"} <= modules
+
+
+def test_the_command_line_does_not_import_shutil_for_the_terminal_width(tmp_path: Path) -> None:
+    """argparse's own help formatter asks shutil (which brings bz2 and lzma) for every argument; the studio
+    needs shutil for its files, the bare layer not at all."""
+    assert imported_before_ready(["diag"], tmp_path / "data") & {"shutil", "bz2", "lzma"} == set()

@@ -30,8 +30,31 @@ log = logging.getLogger("deskbridge.cli")
 APPS_HELP = f"one or more of: {', '.join(BUILTIN_APPS)}, or an installed app (see `deskbridge apps`)"
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse makes one for every ``add_argument`` (to check its metavar); its default width comes from
+    :func:`shutil.get_terminal_size`, which imports shutil (and bz2, lzma) before any backend starts."""
+
+    def __init__(self, prog: str) -> None:
+        try:
+            width = int(os.environ["COLUMNS"])
+        except (KeyError, ValueError):
+            try:
+                width = os.get_terminal_size(sys.__stdout__.fileno()).columns if sys.__stdout__ else 80
+            except (OSError, ValueError):
+                width = 80
+        super().__init__(prog, width=width)
+
+
+class _Parser(argparse.ArgumentParser):
+    """The command's parser and its subcommands' (``add_subparsers`` makes them of this class)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(**kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deskbridge", description=__doc__)
+    parser = _Parser(prog="deskbridge", description=__doc__)
     parser.add_argument("--version", action="version", version=f"deskbridge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
