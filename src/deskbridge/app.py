@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -47,8 +47,7 @@ ENTRY_POINT_GROUP = "deskbridge.apps"
 Call = Callable[[str, Any], Awaitable[Any]]
 
 
-@dataclass
-class AppContext:
+class AppContext(msgspec.Struct, dict=True):
     name: str
     data_dir: Path
     config: Mapping[str, Any]
@@ -60,16 +59,16 @@ class AppContext:
     """Run another command of this backend by type (:meth:`deskbridge.router.Router.call`)."""
     cursors: ClientCursors
     """Where each client that sends no cursor stands in the event log."""
-    doors: dict[str, str] = field(default_factory=dict)
+    doors: dict[str, str] = msgspec.field(default_factory=dict)
     """URLs of the doors serving this backend (``{"ws": "ws://127.0.0.1:8001/ws", ...}``), filled as they open."""
-    closers: list[Callable[[], Any]] = field(default_factory=list)
-    door_policy: DoorPolicy = field(default_factory=DoorPolicy)
+    closers: list[Callable[[], Any]] = msgspec.field(default_factory=list)
+    door_policy: DoorPolicy = msgspec.field(default_factory=DoorPolicy)
     """What the app's contract asks of the web door (shared by every app of the backend)."""
-    changed: Changed = field(init=False)
-    """``changed(resource, change, **fields)``: raise this app's ``STATE_CHANGED`` event (deskbridge.changes)."""
 
-    def __post_init__(self) -> None:
-        self.changed = Changes(self.name, self.events)
+    @cached_property
+    def changed(self) -> Changed:
+        """``changed(resource, change, **fields)``: raise this app's ``STATE_CHANGED`` event (deskbridge.changes)."""
+        return Changes(self.name, self.events)
 
     def on_close(self, closer: Callable[[], Any]) -> None:
         """Run ``closer`` at shutdown, after operations stopped (last registered, first run)."""

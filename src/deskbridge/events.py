@@ -29,7 +29,6 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final
 
@@ -67,8 +66,7 @@ _MIGRATIONS: Final = [
 ]
 
 
-@dataclass(frozen=True)
-class Retention:
+class Retention(msgspec.Struct, frozen=True):
     """How much history the log keeps; ``None`` means no limit of that kind.
 
     A consumer (a client that acknowledged with a ``client_id``) holds back
@@ -84,6 +82,8 @@ class Retention:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Retention:
         """From the config file's ``"events"`` section; a ``ConfigError`` naming a bad key."""
+        if "events" not in config:  # the defaults, without building the section's validator at every start
+            return _DEFAULT_RETENTION
         section = convert(config.get("events", {}), _RetentionSection, owner="events", where="$.events")
         days = section.max_age_days
         return cls(
@@ -93,16 +93,20 @@ class Retention:
         )
 
 
+_DEFAULT_RETENTION: Final = Retention()
+
+
 class _RetentionSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    max_age_days: Annotated[float, msgspec.Meta(gt=0)] | None = Retention.max_age / 86400 if Retention.max_age else None
+    max_age_days: Annotated[float, msgspec.Meta(gt=0)] | None = (
+        _DEFAULT_RETENTION.max_age / 86400 if _DEFAULT_RETENTION.max_age else None
+    )
     """``null``: no age limit."""
-    max_count: Annotated[int, msgspec.Meta(ge=1)] | None = Retention.max_count
+    max_count: Annotated[int, msgspec.Meta(ge=1)] | None = _DEFAULT_RETENTION.max_count
     """``null``: no count limit."""
-    consumer_ttl_days: Annotated[float, msgspec.Meta(gt=0)] = Retention.consumer_ttl / 86400
+    consumer_ttl_days: Annotated[float, msgspec.Meta(gt=0)] = _DEFAULT_RETENTION.consumer_ttl / 86400
 
 
-@dataclass(frozen=True)
-class Resumed:
+class Resumed(msgspec.Struct, frozen=True):
     """The answer to a resume: whether the log can prove nothing was missed, and what followed the cursor.
 
     ``recovered`` is false when the epoch is unknown (the cursor then restarts
