@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
 import logging
 import os
@@ -266,6 +265,8 @@ def _listen(
     config: WebConfig, policy: DoorPolicy, host: str | None, port: int | None, port_flag: str, *, allow_remote: bool
 ) -> WebConfig:
     """Where the web door listens: the flags, else what the app's config names, else 127.0.0.1:8001."""
+    import dataclasses
+
     from deskbridge.transports.web import security
 
     host, port = policy.listen(host, port, port_flag=port_flag)

@@ -8,18 +8,18 @@ from __future__ import annotations
 
 import itertools
 import threading
-from dataclasses import dataclass, field
+
+import msgspec
 
 from deskbridge import protocol
 
 
-@dataclass
-class ClientInfo:
+class ClientInfo(msgspec.Struct):
     client_id: str
     door: str
-    connected_at: int = field(default_factory=protocol.now_ms)
+    connected_at: int = msgspec.field(default_factory=protocol.now_ms)
     last_seq: int = 0
-    last_seen: int = field(default_factory=protocol.now_ms)
+    last_seen: int = msgspec.field(default_factory=protocol.now_ms)
 
 
 class ClientRegistry:

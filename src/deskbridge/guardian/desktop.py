@@ -9,7 +9,6 @@ fields of its own); what the guardian needs is validated.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
@@ -123,7 +122,7 @@ def register(commands: Commands, guardian: Guardian, context: AppContext) -> Non
         backlog = context.cursors.backlog(payload.client_id, (events.SESSION_EVENT, events.NOTIFICATION))
         return {
             "connected": connected(clients),
-            "clients": [dataclasses.asdict(client) for client in clients],
+            "clients": [msgspec.structs.asdict(client) for client in clients],
             "websocket_url": websocket_url(),
             "polling_url": POLL_PATH,
             "queue_sizes": {

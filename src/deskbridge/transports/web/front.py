@@ -14,10 +14,10 @@ CORS answers follow the same decision.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import Awaitable, Callable
 from typing import Final
 
+import msgspec
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -185,7 +185,7 @@ class WebDoor:
 
     async def info(self, request: Request) -> Response:
         """Who serves here, through which doors, to which clients (with their acknowledged ``last_seq``)."""
-        clients = [dataclasses.asdict(client) for client in self.backend.clients.list()]
+        clients = [msgspec.structs.asdict(client) for client in self.backend.clients.list()]
         return JSONResponse(
             {"app": self.backend.name, "epoch": self.backend.events.epoch, "doors": self.backend.doors,
              "clients": clients, "openapi": "/openapi.json"}
