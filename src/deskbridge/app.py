@@ -91,6 +91,8 @@ class AppSpec:
     http_endpoints: tuple[HttpEndpoint, ...] = ()
     error_codes: tuple[ErrorCodeInfo, ...] = ()
     """The codes its commands raise besides the framework's (:class:`~deskbridge.errors.ErrorCode`)."""
+    owner_only: tuple[str, ...] = ()
+    """Command types a caller with a client's token may not run (:mod:`deskbridge.roles`)."""
 
 
 class UnknownApp(LookupError):

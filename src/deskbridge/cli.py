@@ -188,9 +188,12 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
     config: WebConfig | None = None
     if web:
         try:
+            client_token = None
             if not no_auth:
                 token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
-            config = WebConfig.from_config(backend.config, token=token)
+                if backend.access.owner_only:  # a second role: its own token, readable by the client's account
+                    client_token, _ = security.load_or_create_token(backend.data_dir, security.CLIENT_TOKEN_FILE, 0o644)
+            config = WebConfig.from_config(backend.config, token=token, client_token=client_token)
         except (OSError, security.UnsafeTokenFile, ConfigError) as exc:
             return _start_failed(held, exc)
 

@@ -55,4 +55,5 @@ app = AppSpec(
     event_types=TYPES,
     http_endpoints=HTTP_ENDPOINTS,
     error_codes=ERROR_CODES,
+    owner_only=remote.PARENT_ONLY,
 )

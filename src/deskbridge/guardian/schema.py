@@ -62,4 +62,15 @@ MIGRATIONS: Final = [
         PRIMARY KEY (child, day)
     );
     """,
+    """
+    CREATE TABLE time_requests (
+        request_id TEXT PRIMARY KEY,
+        child TEXT NOT NULL,
+        minutes INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        asked_ms INTEGER NOT NULL,
+        answered_ms INTEGER,
+        granted_minutes INTEGER             -- 0: refused; NULL: not answered yet
+    );
+    """,
 ]

@@ -34,6 +34,7 @@ from deskbridge.guardian.limits import OUTSIDE_ALLOWED_HOURS, Allowances, Close,
 from deskbridge.guardian.monitor import ProcessInfo, ProcessTable, Watcher
 from deskbridge.guardian.platforms import Detector
 from deskbridge.guardian.sessions import Session, Sessions
+from deskbridge.guardian.time_requests import TimeRequest, TimeRequests
 from deskbridge.guardian.timeline import Timeline
 from deskbridge.guardian.usage import Usage
 from deskbridge.guardian.zones import Zones, ZoneSource, system_zone
@@ -99,6 +100,7 @@ class Guardian:
         last_tick = settings.load(db, LAST_TICK)
         self._last_tick: float | None = json.loads(last_tick) if last_tick is not None else None
         self.holds = Holds(db)
+        self.time_requests = TimeRequests(db)
         self._first_tick = True
         self._started = self.timeline.now()
         self._zone_checked = -math.inf
@@ -343,6 +345,34 @@ class Guardian:
             action = "grant_bonus_time" if minutes > 0 else "take_time"
             self.parent_action(action, {"child": child, "minutes": abs(minutes)})
             return self.today(child)
+
+    def ask_for_time(self, child: str, minutes: int, reason: str) -> TimeRequest:
+        """The child's request: a notification the parent's phone shows, answered by :meth:`answer_time_request`."""
+        with self._lock:
+            now = self.timeline.now()
+            request = self.time_requests.ask(child, minutes, reason, now)
+            self._notify(
+                {"title": "More Time Asked", "message": f"{child} asks for {minutes} more minutes"
+                 + (f": {reason}" if reason else ""), "type": "time_request", "request": request.data()},
+                now,
+            )  # fmt: skip
+            return request
+
+    def answer_time_request(self, request_id: str, minutes: int) -> TimeRequest:
+        """Grant ``minutes`` of a request (0 refuses it); the child's client sees the answer as a notification."""
+        with self._lock:
+            now = self.timeline.now()
+            request = self.time_requests.answer(request_id, minutes, now)
+            if minutes:
+                self.allowances.grant(request.child, self.usage.day(now), minutes)
+            self.parent_action("answer_time_request", {"request_id": request_id, "granted_minutes": minutes})
+            verdict = f"{minutes} more minutes granted" if minutes else "refused"
+            self._notify(
+                {"title": "Time Request Answered", "message": f"{request.child}'s request: {verdict}",
+                 "type": "time_request_answered", "request": request.data()},
+                now,
+            )  # fmt: skip
+            return request
 
     def pause(self, minutes: int | None) -> dict[str, Any]:
         with self._lock:
