@@ -236,6 +236,16 @@ def test_guardian_shows_the_game_and_acts_on_it(dashboard: Board, game: Callable
     board.shot("guardian")
 
 
+def test_with_the_childs_token_the_guardian_shows_no_parent_controls(dashboard: Board) -> None:
+    board = dashboard()
+    board.open("guardian", token=(board.server.data_dir / "client-token").read_text().strip())
+    page = board.page
+    expect(page.get_by_role("meter", name="Play time of alice today")).to_be_visible()
+    expect(page.get_by_role("button", name="Force close the game")).to_be_hidden()
+    expect(page.get_by_role("button", name="Grant bonus time")).to_be_hidden()
+    assert board.errors == []
+
+
 def test_a_restarted_server_shows_reconnecting_then_every_missed_event(dashboard: Board) -> None:
     board = dashboard()
     server, page = board.server, board.page

@@ -54,22 +54,30 @@ def test_every_parent_command_is_refused_to_the_client_on_every_door_and_runs_fo
 ) -> None:
     assert set(SAMPLE) | {"ANSWER_TIME_REQUEST"} == set(PARENT_ONLY)
     child = client_token(guardian)
-    with connect(f"{guardian.ws_url}?token={child}") as child_ws, connect(f"{guardian.ws_url}?token={guardian.token}") as parent_ws:
+    child_ws = connect(f"{guardian.ws_url}?token={child}")
+    parent_ws = connect(f"{guardian.ws_url}?token={guardian.token}")
+    with child_ws, parent_ws:
         for command_type, payload in SAMPLE.items():
             refused = command(guardian, child, command_type, payload)
             assert refused.status_code == 403, command_type
             assert refused.json()["error_code"] == "PERMISSION_DENIED"
-            relayed = httpx.post(f"{guardian.url}/desktop/command", json={"command": BY_TYPE[command_type],
-                                 "params": payload}, headers={"Authorization": f"Bearer {child}"}, timeout=30)  # fmt: skip
-            assert relayed.json()["success"] is False and relayed.json()["error_code"] == "PERMISSION_DENIED"
-            tokenless = httpx.post(f"{guardian.url}/desktop/command", json={"command": BY_TYPE[command_type],
-                                   "params": payload}, timeout=30)  # fmt: skip
+            relayed = relay(guardian, child, command_type, payload)
+            assert relayed.json()["success"] is False
+            assert relayed.json()["error_code"] == "PERMISSION_DENIED"
+            tokenless = relay(guardian, None, command_type, payload)
             assert tokenless.json()["error_code"] == "PERMISSION_DENIED", "no token is the client's role at most"
             assert ws_call(child_ws, command_type, payload)["error_code"] == "PERMISSION_DENIED"
             assert ws_call(parent_ws, command_type, payload)["success"] is True, command_type
             assert command(guardian, guardian.token, command_type, payload).json()["success"] is True
     for allowed in ("DESKTOP_STATUS", "GET_USAGE", "PING"):
         assert command(guardian, child, allowed, {}).json()["success"] is True, allowed
+
+
+def relay(server: WebServer, token: str | None, command_type: str, payload: Any) -> httpx.Response:
+    """The seed's ``POST /desktop/command`` relaying a parent's command."""
+    headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+    body = {"command": BY_TYPE[command_type], "params": payload}
+    return httpx.post(f"{server.url}/desktop/command", json=body, headers=headers, timeout=30)
 
 
 def ws_call(ws: Any, command_type: str, payload: Any) -> dict[str, Any]:
@@ -84,13 +92,15 @@ def test_the_child_asks_for_more_time_and_the_parent_grants_or_refuses_once(guar
     child = client_token(guardian)
     before = command(guardian, child, "GET_USAGE", {}).json()["data"]
     asked = command(guardian, child, "ASK_FOR_TIME", {"minutes": 20, "reason": "finishing a build"}).json()["data"]
-    assert asked["minutes"] == 20 and asked["granted_minutes"] is None
+    assert asked["minutes"] == 20
+    assert asked["granted_minutes"] is None
     answer = {"request_id": asked["request_id"], "grant": True}
     assert command(guardian, child, "ANSWER_TIME_REQUEST", answer).status_code == 403
     granted = command(guardian, guardian.token, "ANSWER_TIME_REQUEST", answer).json()["data"]
     assert granted["granted_minutes"] == 20
     again = command(guardian, guardian.token, "ANSWER_TIME_REQUEST", {**answer, "grant": False})
-    assert again.status_code == 409 and again.json()["error_code"] == "TIME_REQUEST_ANSWERED"
+    assert again.status_code == 409
+    assert again.json()["error_code"] == "TIME_REQUEST_ANSWERED"
     after = command(guardian, child, "GET_USAGE", {}).json()["data"]
     assert remaining(after) == remaining(before) + 20
     refused_id = command(guardian, child, "ASK_FOR_TIME", {"minutes": 60}).json()["data"]["request_id"]
@@ -100,7 +110,8 @@ def test_the_child_asks_for_more_time_and_the_parent_grants_or_refuses_once(guar
     unknown = command(guardian, guardian.token, "ANSWER_TIME_REQUEST", {"request_id": "nope", "grant": True})
     assert unknown.status_code == 404
     kinds = [event["data"].get("type") for event in events(guardian) if event["type"] == "notification"]
-    assert kinds.count("time_request") == 2 and kinds.count("time_request_answered") == 2
+    assert kinds.count("time_request") == 2
+    assert kinds.count("time_request_answered") == 2
 
 
 def remaining(usage: dict[str, Any]) -> float:
@@ -121,6 +132,8 @@ def test_the_token_files_are_the_parents_alone_and_the_clients_to_read(guardian:
 
 def test_the_status_tells_each_caller_its_role_and_what_it_may_not_run(guardian: WebServer) -> None:
     child = httpx.get(f"{guardian.url}/api/status", headers={"Authorization": f"Bearer {client_token(guardian)}"})
-    assert child.json()["role"] == "client" and set(child.json()["denied"]) == set(PARENT_ONLY)
+    assert child.json()["role"] == "client"
+    assert set(child.json()["denied"]) == set(PARENT_ONLY)
     parent = httpx.get(f"{guardian.url}/api/status", headers=guardian.headers)
-    assert parent.json()["role"] == "owner" and parent.json()["denied"] == []
+    assert parent.json()["role"] == "owner"
+    assert parent.json()["denied"] == []
