@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deskbridge import __version__, logs, protocol
-from deskbridge.app import AppSpec, MissingExtra, UnknownApp, available_apps, load_app
+from deskbridge.app import BUILTIN_APPS, AppSpec, MissingExtra, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
 from deskbridge.door_policy import DoorPolicy, PolicyConflict
@@ -28,7 +28,9 @@ log = logging.getLogger("deskbridge.cli")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deskbridge", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="deskbridge", description=__doc__, epilog="An app's own commands: deskbridge guardian --help"
+    )
     parser.add_argument("--version", action="version", version=f"deskbridge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -264,6 +266,10 @@ def _run_loop(main: Any) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in BUILTIN_APPS:  # an app's own command line: ``deskbridge guardian install``
+        spec = load_app(words[0])
+        if spec.command_line is not None:
+            return spec.command_line(words[1:])
     args = _parser().parse_args(words)
     if args.command == "stdio":
         return _run_stdio(args)
