@@ -65,6 +65,8 @@ class MonitorConfig(_Strict):
     install_dirs: tuple[ProcessName, ...] = ()
     """Folders besides the table's where any executable is the game (a renamed copy of the player)."""
     poll_interval: Annotated[float, msgspec.Meta(ge=0.05, le=60)] = 1.0
+    max_stops_per_day: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 3
+    """More stops of the guardian than this in a day (killed, crashed, or stopped cleanly) are told to the parent."""
 
 
 class AllowedHours(_Strict):

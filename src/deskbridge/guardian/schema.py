@@ -73,4 +73,13 @@ MIGRATIONS: Final = [
         granted_minutes INTEGER             -- 0: refused; NULL: not answered yet
     );
     """,
+    """
+    CREATE TABLE stops (
+        day TEXT NOT NULL,                  -- local date of the start that found the stop
+        last_seen_ms INTEGER NOT NULL,      -- the stopped run's last saved tick
+        started_ms INTEGER NOT NULL,
+        clean INTEGER NOT NULL              -- 1: a clean shutdown; 0: killed, crashed, power cut
+    );
+    CREATE INDEX stops_day ON stops (day);
+    """,
 ]

@@ -29,6 +29,7 @@ from deskbridge.caller import current as current_caller
 from deskbridge.clock import Clock
 from deskbridge.guardian import events, settings, sync
 from deskbridge.guardian.config import ChildProfile, GuardianConfig, Weekday
+from deskbridge.guardian.downtime import Downtime
 from deskbridge.guardian.holds import Holds, until_instant
 from deskbridge.guardian.limits import OUTSIDE_ALLOWED_HOURS, Allowances, Close, Enforcer, Notice, Standing, Warn
 from deskbridge.guardian.monitor import ProcessInfo, ProcessTable, Watcher
@@ -101,6 +102,7 @@ class Guardian:
         self._last_tick: float | None = json.loads(last_tick) if last_tick is not None else None
         self.holds = Holds(db)
         self.time_requests = TimeRequests(db)
+        self.downtime = Downtime(db)
         self._first_tick = True
         self._started = self.timeline.now()
         self._zone_checked = -math.inf
@@ -122,6 +124,7 @@ class Guardian:
             if self._thread.is_alive():
                 log.warning("the guardian's watcher did not stop in time; leaving its database open")
                 return
+        self.downtime.stopping(self.timeline.now())
         self._db.close()
 
     def _run(self) -> None:
@@ -161,6 +164,7 @@ class Guardian:
             if self._first_tick:
                 self._first_tick = False
                 self._unseen_play(playing, now)
+                self._report_stop(now)
             self._enforce_holds(playing, now)
             if not self._paused:
                 for child in list(self._sessions):
@@ -206,6 +210,30 @@ class Guardian:
                 {"title": "Play While The Guardian Was Off",
                  "message": f"{child} played about {minutes} minutes while the guardian was not running",
                  "type": "unwatched_play", **data},
+                now,
+            )  # fmt: skip
+
+    def _report_stop(self, now: float) -> None:
+        """At start: the run before this one stopped; a cut one, or one stop too many today, is told."""
+        if self._last_tick is None:
+            return  # the first run ever
+        stop = self.downtime.found(self._last_tick, self._started, self.usage.day(self._started))
+        limit = self.config.monitor.max_stops_per_day
+        data = {"from": events.iso(stop.last_seen), "to": events.iso(stop.started), "seconds": round(stop.seconds),
+                "clean": stop.clean, "stops_today": stop.today, "max_stops_per_day": limit}  # fmt: skip
+        if not stop.clean:
+            self._notify(
+                {"title": "Guardian Was Stopped",
+                 "message": f"the guardian was stopped without shutting down (killed or crashed) and was off for "
+                            f"{round(stop.seconds / 60)} minutes",
+                 "type": "guardian_stopped", **data},
+                now,
+            )  # fmt: skip
+        if stop.today > limit:
+            self._notify(
+                {"title": "Guardian Stopped Often",
+                 "message": f"the guardian has been stopped {stop.today} times today (more than {limit})",
+                 "type": "guardian_stopped_often", **data},
                 now,
             )  # fmt: skip
 
