@@ -31,10 +31,22 @@ from deskbridge.guardian import events, settings, sync
 from deskbridge.guardian.config import ChildProfile, GuardianConfig, Weekday
 from deskbridge.guardian.downtime import Downtime
 from deskbridge.guardian.holds import Holds, until_instant
-from deskbridge.guardian.limits import OUTSIDE_ALLOWED_HOURS, Allowances, Close, Enforcer, Notice, Standing, Warn
+from deskbridge.guardian.limits import (
+    BREAK_REQUIRED,
+    OUTSIDE_ALLOWED_HOURS,
+    WEEKLY_LIMIT_EXCEEDED,
+    Allowances,
+    Close,
+    Countdown,
+    Enforcer,
+    Notice,
+    Standing,
+    Warn,
+)
 from deskbridge.guardian.monitor import ProcessInfo, ProcessTable, Watcher
 from deskbridge.guardian.platforms import Detector
 from deskbridge.guardian.sessions import Session, Sessions
+from deskbridge.guardian.stretches import Stretches
 from deskbridge.guardian.time_requests import TimeRequest, TimeRequests
 from deskbridge.guardian.timeline import Timeline
 from deskbridge.guardian.usage import Usage
@@ -103,6 +115,7 @@ class Guardian:
         self.holds = Holds(db)
         self.time_requests = TimeRequests(db)
         self.downtime = Downtime(db)
+        self.stretches = Stretches(db)
         self._first_tick = True
         self._started = self.timeline.now()
         self._zone_checked = -math.inf
@@ -161,6 +174,9 @@ class Guardian:
                 self._emit(events.roblox_event("roblox_stopped", info, now, child_profile=self.owner(info)))
             playing = self._by_child(self.watcher.running)
             self._follow_sessions(playing, bool(changes.started or changes.stopped), step.awake, now)
+            for child in self.allowances.children():
+                counted = step.awake if child in playing and not self._paused else 0.0
+                self.stretches.update(child, child in playing, counted, now, self.allowances.profile(child))
             if self._first_tick:
                 self._first_tick = False
                 self._unseen_play(playing, now)
@@ -256,7 +272,7 @@ class Guardian:
         session = self._sessions[child]
         moment = datetime.fromtimestamp(now, self.zone)
         profile = self.allowances.profile(child)
-        standing = self.allowances.standing(child, profile, self.usage.seconds(child, moment.date()), moment)
+        standing = self._standing(child, profile, moment, now)
         for action in self.enforcer.check(child, moment.date(), standing, profile, now):
             if isinstance(action, Warn):
                 data = self._session_data(session, now)
@@ -267,9 +283,23 @@ class Guardian:
                     )
                 )  # fmt: skip
             elif isinstance(action, Notice):
-                self._notify(_notice(child, profile, standing, action), now)
+                self._notify(_notice(child, profile, standing, action, moment), now)
+            elif isinstance(action, Countdown):
+                seconds = math.ceil(action.seconds)
+                self._notify(
+                    {"title": "Closing Soon", "message": f"the game closes in {seconds} seconds",
+                     "type": "final_countdown", "child_profile": child, "closes_in_seconds": seconds,
+                     "reason": standing.blocked},
+                    now,
+                )  # fmt: skip
             elif isinstance(action, Close):
                 self._close(child, action.reason, now)
+
+    def _standing(self, child: str, profile: ChildProfile, moment: datetime, now: float) -> Standing:
+        day = moment.date()
+        session = self.stretches.standing(child, now, profile) if profile.max_session_minutes else None
+        used, week = self.usage.seconds(child, day), self.usage.week_seconds(child, day)
+        return self.allowances.standing(child, profile, used, moment, week, session)
 
     def _enforce_holds(self, playing: dict[str, list[ProcessInfo]], now: float) -> None:
         """A game a parent closed "until" a time is closed again at once, without grace, until then."""
@@ -457,7 +487,7 @@ class Guardian:
         with self._lock:
             moment = datetime.fromtimestamp(self.timeline.now(), self.zone)
             profile = self.allowances.profile(child)
-            standing = self.allowances.standing(child, profile, self.usage.seconds(child, moment.date()), moment)
+            standing = self._standing(child, profile, moment, self.timeline.now())
             limit = self.allowances.limit_minutes(child, profile, moment.date())
             return {
                 "date": moment.date().isoformat(),
@@ -497,16 +527,20 @@ class Guardian:
             return self.timeline.now()
 
 
-def _notice(child: str, profile: ChildProfile, standing: Standing, notice: Notice) -> dict[str, Any]:
+def _notice(child: str, profile: ChildProfile, standing: Standing, notice: Notice, moment: datetime) -> dict[str, Any]:
     """The notification for a block, worded as seed 004 words it ("Child has exceeded 2 hour limit")."""
     if notice.reason == OUTSIDE_ALLOWED_HOURS:
-        assert profile.allowed_hours is not None
-        hours = profile.allowed_hours
-        data = {
-            "title": "Outside Allowed Hours",
-            "message": f"{child} may play from {hours.start} to {hours.end} only",
-            "type": notice.reason,
-        }
+        hours = " or ".join(f"from {window.start} to {window.end}" for window in profile.windows(moment.date()))
+        data = {"title": "Outside Allowed Hours", "message": f"{child} may play {hours} only", "type": notice.reason}
+    elif notice.reason == BREAK_REQUIRED:
+        rest = math.ceil(standing.session.break_left / 60) if standing.session is not None else 0
+        data = {"title": "Time For A Break",
+                "message": f"{child} played {profile.max_session_minutes} minutes in a row: a {rest} minute break now",
+                "type": notice.reason}  # fmt: skip
+    elif notice.reason == WEEKLY_LIMIT_EXCEEDED:
+        data = {"title": "Weekly Limit Exceeded",
+                "message": f"{child} has used this week's {profile.weekly_limit_minutes} minutes",
+                "type": notice.reason}  # fmt: skip
     else:
         minutes = round(standing.allowed / 60)
         limit = f"{minutes // 60} hour" if minutes >= 60 and minutes % 60 == 0 else f"{minutes} minute"
