@@ -13,6 +13,7 @@ from typing import get_args
 from deskbridge.config import ConfigError
 from deskbridge.guardian import install
 from deskbridge.guardian.config import load
+from deskbridge.guardian.platforms import PlatformName, this_platform
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -22,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         command = sub.add_parser(action, help=said)
         command.add_argument("--dry-run", action="store_true", help="print what would be done, and do nothing")
         command.add_argument(
-            "--platform", choices=get_args(install.PlatformName), default=install.this_platform(),
+            "--platform", choices=get_args(PlatformName), default=this_platform(),
             help="whose service to make (default: this machine's; other platforms only with --dry-run or --root)",
         )  # fmt: skip
         command.add_argument(
@@ -55,7 +56,7 @@ def main(argv: list[str]) -> int:
     if args.dry_run:
         print(plan.describe(uninstall=uninstall), end="")
         return 0
-    if args.root is None and args.platform != install.this_platform():
+    if args.root is None and args.platform != this_platform():
         print(f"deskbridge guardian: this is not {args.platform}; use --dry-run or --root", file=sys.stderr)
         return 2
     if args.root is None and hasattr(os, "geteuid") and os.geteuid() != 0:

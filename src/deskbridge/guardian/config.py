@@ -57,6 +57,17 @@ class DesktopClientConfig(_Strict):
     token, as the seed's client does; any local program then can too (docs/guardian.md says what it costs)."""
 
 
+class RobloxLogsConfig(_Strict):
+    """Following Roblox's own log (:mod:`.roblox_logs`): which game, and in-game time apart from the home screen."""
+
+    enabled: bool = True
+    folders: tuple[Annotated[str, msgspec.Meta(min_length=1, max_length=1024)], ...] = ()
+    """Log folders to follow; empty: this account's, where the platform has one (``~`` and variables expanded)."""
+    count_home_screen: bool = True
+    """False: while the log says the child is in the app's home screen (no game joined), time is not counted. The
+    log is the child's to write, so this trusts it (docs/guardian.md)."""
+
+
 class MonitorConfig(_Strict):
     process_names: tuple[ProcessName, ...] = ()
     """Names that mean "the game is running" besides the platform table's (:mod:`.platforms`), matched
@@ -66,6 +77,7 @@ class MonitorConfig(_Strict):
     install_dirs: tuple[ProcessName, ...] = ()
     """Folders besides the table's where any executable is the game (a renamed copy of the player)."""
     poll_interval: Annotated[float, msgspec.Meta(ge=0.05, le=60)] = 1.0
+    roblox_logs: RobloxLogsConfig = msgspec.field(default_factory=RobloxLogsConfig)
     max_stops_per_day: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 3
     """More stops of the guardian than this in a day (killed, crashed, or stopped cleanly) are told to the parent."""
 

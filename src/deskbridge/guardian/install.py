@@ -23,10 +23,11 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
-from typing import Final, Literal
+from typing import Final
 from xml.sax.saxutils import escape
 
-PlatformName = Literal["linux", "macos", "windows"]
+from deskbridge.guardian.platforms import PlatformName
+
 SERVICE: Final = "deskbridge-guardian"
 
 
@@ -273,12 +274,6 @@ WINDOWS: Final = Platform(
     uninstall_commands=_windows_uninstall,
 )
 PLATFORMS: Final[dict[PlatformName, Platform]] = {"linux": LINUX, "macos": MACOS, "windows": WINDOWS}
-
-
-def this_platform() -> PlatformName:
-    if sys.platform == "win32":
-        return "windows"
-    return "macos" if sys.platform == "darwin" else "linux"
 
 
 def plan(name: PlatformName, facts: Facts, config_text: str = "{}\n") -> Plan:

@@ -17,10 +17,12 @@ import asyncio
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 import msgspec
@@ -44,7 +46,8 @@ from deskbridge.guardian.limits import (
     Warn,
 )
 from deskbridge.guardian.monitor import ProcessInfo, ProcessTable, Watcher
-from deskbridge.guardian.platforms import Detector
+from deskbridge.guardian.platforms import Detector, log_dirs, this_platform
+from deskbridge.guardian.roblox_logs import Joined, LogFollower
 from deskbridge.guardian.sessions import Session, Sessions
 from deskbridge.guardian.stretches import Stretches
 from deskbridge.guardian.time_requests import TimeRequest, TimeRequests
@@ -116,6 +119,9 @@ class Guardian:
         self.time_requests = TimeRequests(db)
         self.downtime = Downtime(db)
         self.stretches = Stretches(db)
+        logs = config.monitor.roblox_logs
+        folders = [Path(os.path.expanduser(os.path.expandvars(f))) for f in logs.folders] or log_dirs(this_platform())
+        self.logs = [LogFollower(folder) for folder in folders] if logs.enabled else []
         self._first_tick = True
         self._started = self.timeline.now()
         self._zone_checked = -math.inf
@@ -164,9 +170,10 @@ class Guardian:
                 self._check_zone(now)
             if self._paused_until is not None and now >= self._paused_until:
                 self._set_pause(False, None)
-            if step.awake and not self._paused:
+            if step.awake and not self._paused and self._in_game_or_counted():
                 for child in self._sessions:
                     self.usage.add(child, step.start, now)
+            self._follow_logs(now)
             changes = self.watcher.poll()
             for info in changes.started:
                 self._emit(events.roblox_event("roblox_started", info, now, child_profile=self.owner(info)))
@@ -190,6 +197,23 @@ class Guardian:
             if playing or self._last_tick is None or now - self._last_tick >= IDLE_SAVE_EVERY:
                 self._last_tick = now
                 settings.save(self._db, LAST_TICK, now)
+
+    def _follow_logs(self, now: float) -> None:
+        for follower in self.logs:
+            for found in follower.poll():
+                kind = "game_joined" if isinstance(found, Joined) else "game_left"
+                data = {"place_id": found.place_id, "log_file": str(follower.following), "child_profile": self.child}
+                if isinstance(found, Joined):
+                    data["job_id"] = found.job_id
+                self._emit(events.game_event(kind, data, now))
+
+    def _in_game_or_counted(self) -> bool:
+        """Whether time counts now: always, unless the config counts only games and a followed log says the home
+        screen."""
+        if self.config.monitor.roblox_logs.count_home_screen:
+            return True
+        followed = [follower for follower in self.logs if follower.following is not None]
+        return not followed or any(follower.place is not None for follower in followed)
 
     def owner(self, info: ProcessInfo) -> str | None:
         """The child whose game this is: its OS user's profile (``users``), or None for an account not listed."""
