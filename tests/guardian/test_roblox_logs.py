@@ -77,7 +77,8 @@ def test_a_truncated_log_is_read_again_from_its_start(tmp_path: Path) -> None:
 
 
 def test_garbage_lines_are_skipped(tmp_path: Path) -> None:
-    player_log(tmp_path, "0000", "\x00\xff garbage\n\n" + entry(1, "[FLog::Output] ! Joining game 'nope' place x at") + joining(7))
+    bad = entry(1, "[FLog::Output] ! Joining game 'nope' place x at")
+    player_log(tmp_path, "0000", "\x00\xff garbage\n\n" + bad + joining(7))
     assert LogFollower(tmp_path).poll() == [Joined(7, JOB)]
 
 
