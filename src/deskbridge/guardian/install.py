@@ -21,7 +21,7 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 from typing import Final
 from xml.sax.saxutils import escape
@@ -95,7 +95,6 @@ class Platform:
     uninstall_commands: Callable[[Plan], list[tuple[str, ...]]]
     data_mode: int = 0o711
     """The data folder: the service's; others may reach the client's token by its name, and list nothing."""
-    notes: tuple[str, ...] = field(default=())
 
 
 def _systemd_unit(plan: Plan) -> str:
