@@ -45,6 +45,16 @@ def test_a_dry_run_prints_every_file_and_command_and_writes_nothing(platform: st
     assert f"remove: {install.plan(platform, install.Facts()).service_file}" in gone.stdout  # type: ignore[arg-type]
 
 
+def test_a_config_with_a_bad_key_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    config = tmp_path / "family.json"
+    config.write_text(json.dumps({"children": {"alice": {"weekly_limit_minute": 600}}}))
+    done = guardian_cli("install", "--root", str(tmp_path / "root"), "--config", str(config))
+    assert done.returncode == 2
+    assert "weekly_limit_minute" in done.stderr
+    assert "$.children.alice" in done.stderr
+    assert not (tmp_path / "root").exists()
+
+
 def test_linux_a_system_unit_that_restarts_always_as_its_own_account() -> None:
     plan = install.plan("linux", FACTS)
     unit = next(written.content for written in plan.files if written.path == plan.service_file)

@@ -17,7 +17,10 @@ from deskbridge.guardian.platforms import PlatformName, this_platform
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deskbridge guardian", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="deskbridge guardian",
+        description="Install the guardian as a system service (docs/guardian.md), or remove it.",
+    )
     sub = parser.add_subparsers(dest="action", required=True)
     for action, said in (("install", "install and start the service"), ("uninstall", "stop it and remove it all")):
         command = sub.add_parser(action, help=said)
