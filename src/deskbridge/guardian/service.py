@@ -181,9 +181,9 @@ class Guardian:
                 self._emit(events.roblox_event("roblox_stopped", info, now, child_profile=self.owner(info)))
             playing = self._by_child(self.watcher.running)
             self._follow_sessions(playing, bool(changes.started or changes.stopped), step.awake, now)
-            for child in self.allowances.children():
+            for child, profile in self.config.children.items():  # the parent's remote changes are limits only
                 counted = step.awake if child in playing and not self._paused else 0.0
-                self.stretches.update(child, child in playing, counted, now, self.allowances.profile(child))
+                self.stretches.update(child, child in playing, counted, now, profile)
             if self._first_tick:
                 self._first_tick = False
                 self._unseen_play(playing, now)
