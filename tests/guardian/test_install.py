@@ -94,6 +94,11 @@ def test_windows_a_task_at_boot_as_local_service_started_again_when_killed() -> 
     assert "/inheritance:r" in icacls
 
 
+def test_a_frozen_build_starts_itself_without_python() -> None:
+    plan = install.plan("linux", install.Facts(python="/opt/deskbridge/deskbridge", frozen=True))
+    assert plan.command_line[:3] == ("/opt/deskbridge/deskbridge", "serve", "guardian")
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -36,7 +36,10 @@ class Facts:
     """What an install depends on besides the platform: injected, so each platform's plan is made anywhere."""
 
     python: str = sys.executable
-    """The interpreter that has deskbridge installed (the service runs ``python -m deskbridge``)."""
+    """The interpreter that has deskbridge installed (the service runs ``python -m deskbridge``), or the frozen
+    ``deskbridge`` executable itself."""
+    frozen: bool = bool(getattr(sys, "frozen", False))
+    """A frozen build (docs/freezing.md): ``python`` is deskbridge, run without ``-m deskbridge``."""
     root: str = ""
     """A folder every system path is put under (tests; a packager's staging root); empty: the system's own."""
 
@@ -285,8 +288,8 @@ def plan(name: PlatformName, facts: Facts, config_text: str = "{}\n") -> Plan:
 
     data_dir, config_dir, service_file = placed(table.data_dir), placed(table.config_dir), placed(table.service_file)
     config_file = config_dir / "guardian.json"
-    command_line = (facts.python, "-m", "deskbridge", "serve", "guardian", "--data-dir", str(data_dir),
-                    "--config", str(config_file))  # fmt: skip
+    program = (facts.python,) if facts.frozen else (facts.python, "-m", "deskbridge")
+    command_line = (*program, "serve", "guardian", "--data-dir", str(data_dir), "--config", str(config_file))
     draft = Plan(name, table.account, data_dir, config_file, service_file, command_line, (), (), (), ())
     files = [Written(config_file, config_text, 0o644), Written(service_file, table.render(draft), 0o644)]
     folders = [(config_dir, 0o755), (data_dir, table.data_mode)]
