@@ -109,6 +109,10 @@ def test_the_child_asks_for_more_time_and_the_parent_grants_or_refuses_once(guar
     assert remaining(command(guardian, child, "GET_USAGE", {}).json()["data"]) == remaining(after)
     unknown = command(guardian, guardian.token, "ANSWER_TIME_REQUEST", {"request_id": "nope", "grant": True})
     assert unknown.status_code == 404
+    changes = [(e["resource"], e["change"]) for e in events(guardian) if e["type"] == "STATE_CHANGED"
+               and e["resource"] == "time_request"]  # fmt: skip
+    assert changes == [("time_request", "asked"), ("time_request", "granted"), ("time_request", "asked"),
+                       ("time_request", "refused")]  # fmt: skip
     kinds = [event["data"].get("type") for event in events(guardian) if event["type"] == "notification"]
     assert kinds.count("time_request") == 2
     assert kinds.count("time_request_answered") == 2
