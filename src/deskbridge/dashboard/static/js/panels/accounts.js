@@ -3,6 +3,7 @@
 
 import { fill, fillSelect, h, row, showEmpty } from "../dom.js";
 import { onSubmit, perform } from "../forms.js";
+import { everything } from "../listing.js";
 import { reloader } from "../reload.js";
 
 export function mount({ call, schema, bus, onLive }) {
@@ -13,7 +14,7 @@ export function mount({ call, schema, bus, onLive }) {
   const can = (command) => command in schema.commands;
 
   const load = reloader(async () => {
-    const accounts = await call("GET_ACCOUNTS");
+    const accounts = await everything(call, "GET_ACCOUNTS");
     fill(body, accounts.map(line));
     showEmpty(empty, accounts.length === 0);
     const names = accounts.map((account) => account.name);
