@@ -167,7 +167,7 @@ def test_export_writes_a_csv_that_spreadsheets_read(main: BackendProcess, tmp_pa
         record(
             "s2",
             title='=HYPERLINK("http://evil")',
-            tags=["a", "b"],
+            tags=["-a", 'say "hi"', "back\\slash", "=b"],
             account_name="side",
             created_at="2025-01-02 10:00:00",
         ),
@@ -184,7 +184,8 @@ def test_export_writes_a_csv_that_spreadsheets_read(main: BackendProcess, tmp_pa
     assert rows[0]["lyrics"] == "line one\nline two"
     assert rows[0]["created_at"] == "2025-01-01 10:00:00"
     assert rows[1]["title"] == '\'=HYPERLINK("http://evil")', "formulas are not run by the spreadsheet"
-    assert rows[1]["tags"] == "a, b"
+    assert rows[1]["tags"] == '\'-a, say "hi", back\\slash, =b', "joined by ', ', then made formula-safe"
+    assert (rows[0]["tags"], rows[0]["queue_id"], rows[0]["prompt_index"]) == ("", "", "0")
     assert list(rows[0]) == [
         "created_at",
         "song_id",

@@ -1,17 +1,21 @@
 """A CSV file a spreadsheet program opens correctly, written all at once where the user asked.
 
 UTF-8 with a byte order mark (Excel reads accents only then), RFC 4180
-quoting of commas, quotes and line breaks, CRLF rows. The file is written
+quoting (every text cell in double quotes, quotes doubled, so commas and line
+breaks survive), CRLF rows. The file is written
 beside its target and renamed over it, so a reader never sees half a file;
 the one a killed export left is removed by the next export to that target.
 Cells that a spreadsheet would run as formulas (``=``, ``+``, ``-``, ``@``)
 are prefixed with ``'`` unless the caller opts out (CSV injection).
+
+SQLite itself writes each line (:func:`text_cell`, :func:`line`): rows go from
+the database to the file without a Python call per row or per cell, which made
+the export 3-5x slower than the ``sqlite3`` tool's (bench/scale.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import csv
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -20,7 +24,8 @@ from typing import Final
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.library import locked_temp
 
-_FORMULA_START: Final = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_START: Final = "(61, 43, 45, 64, 9, 13)"
+"""The code points of ``=``, ``+``, ``-``, ``@``, tab and CR, for SQLite's ``unicode()``."""
 TEMP_SUFFIX: Final = ".tmp"
 
 
@@ -40,8 +45,21 @@ def target(value: str, overwrite: bool, field: str) -> Path:
     return path
 
 
-def write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *, escape_formulas: bool) -> int:
-    """Write the file atomically; returns the number of data rows. Raises ``OSError``.
+def text_cell(expression: str, *, escape_formulas: bool) -> str:
+    """SQL for one quoted CSV cell holding the text ``expression`` (``""`` for NULL: empty, as a reader sees it)."""
+    text = expression
+    if escape_formulas:
+        text = f"CASE WHEN unicode({expression}) IN {_FORMULA_START} THEN '''' || {expression} ELSE {expression} END"
+    return f"""'"' || replace(coalesce({text}, ''), '"', '""') || '"'"""
+
+
+def line(cells: Sequence[str]) -> str:
+    """SQL for one CSV line (CRLF ended) of the given cells' SQL."""
+    return " || ',' || ".join(f"({cell})" for cell in cells) + " || char(13, 10)"
+
+
+def write(path: Path, header: Sequence[str], chunks: Iterable[Sequence[str]]) -> int:
+    """Write the file atomically, lines a chunk at a time; returns the number of data rows. Raises ``OSError``.
 
     The temporary file is ``.<stem>.<8 random characters>.tmp`` beside
     ``path``, locked while it is written (:mod:`.locked_temp`). Those an
@@ -53,12 +71,11 @@ def write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *
     with locked_temp.create_unique(path.parent, prefix, TEMP_SUFFIX) as temp:
         try:
             with open(temp.writer(), "w", encoding="utf-8-sig", newline="") as out:
-                writer = csv.writer(out)
-                writer.writerow(header)
+                out.write(",".join(header) + "\r\n")
                 count = 0
-                for row in rows:
-                    writer.writerow([_cell(value, escape_formulas) for value in row])
-                    count += 1
+                for lines in chunks:
+                    out.write("".join(lines))
+                    count += len(lines)
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(temp.path, path)
@@ -67,9 +84,3 @@ def write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]], *
                 os.unlink(temp.path)
             raise
     return count
-
-
-def _cell(value: object, escape_formulas: bool) -> object:
-    if escape_formulas and isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value

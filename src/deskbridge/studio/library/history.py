@@ -167,28 +167,27 @@ class CreationHistory:
         """Write the history (oldest first) to a new CSV file."""
         path = csv_export.target(output_path, overwrite, "$.output_path")
         where, params = self._account_filter(account_name)
-        lines = (
-            [row[column] if column != "tags" else ", ".join(json.loads(row["tags"])) for column in _CSV_COLUMNS]
-            for row in self._oldest_first(where, params)
-        )
+        chunks = self._oldest_first(_csv_line(escape_formulas), where, params)
         try:
-            count = csv_export.write(path, _CSV_COLUMNS, lines, escape_formulas=escape_formulas)
+            count = csv_export.write(path, _CSV_COLUMNS, chunks)
         except OSError as exc:
             raise invalid("$.output_path", f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         return Exported(str(path), count)
 
-    def _oldest_first(self, where: str, params: list[Any]) -> Iterator[sqlite3.Row]:
-        """Every record that ``where`` keeps, oldest first, read a chunk at a time (each record once)."""
+    def _oldest_first(self, line: str, where: str, params: list[Any]) -> Iterator[list[str]]:
+        """The ``line`` of every record that ``where`` keeps, oldest first, a chunk at a time (each record once)."""
         after: tuple[str, list[Any]] = ("1", [])
         while True:
             rows = self._db.query(
-                f"SELECT r.* FROM creation_records r WHERE {where} AND {after[0]} {_OLDEST_FIRST.order_by} LIMIT ?",
+                f"SELECT {line}, r.created_at, r.id FROM creation_records r WHERE {where} AND {after[0]}"
+                f" {_OLDEST_FIRST.order_by} LIMIT ?",
                 [*params, *after[1], _EXPORT_CHUNK],
             )
-            yield from rows
+            if rows:
+                yield [row[0] for row in rows]
             if len(rows) < _EXPORT_CHUNK:
                 return
-            after = _OLDEST_FIRST.after_key(_OLDEST_FIRST.key(rows[-1]))
+            after = _OLDEST_FIRST.after_key(tuple(rows[-1])[-2:])
 
     def rename_account(self, conn: sqlite3.Connection, old_name: str, new_name: str) -> None:
         """Make the records of ``old_name`` name ``new_name`` (inside the rename's transaction)."""
@@ -210,6 +209,24 @@ class CreationHistory:
             )
 
         return paging.page(query, keyset, request, _record)
+
+
+def _csv_line(escape_formulas: bool) -> str:
+    """The SQL that writes a record's CSV line: tags joined by ", ", text formula-safe when asked."""
+    cells = []
+    for column in _CSV_COLUMNS:
+        if column == "prompt_index":
+            cells.append("r.prompt_index")
+            continue
+        expression = f"r.{column}"
+        if column == "tags":  # '["a", "b"]' -> 'a, b' as text while no tag holds a quote or a backslash
+            expression = (
+                "CASE WHEN r.tags = '[]' THEN '' WHEN instr(r.tags, '\\') = 0"
+                " THEN replace(substr(r.tags, 3, length(r.tags) - 4), '\", \"', ', ')"
+                " ELSE (SELECT group_concat(value, ', ') FROM json_each(r.tags)) END"
+            )
+        cells.append(csv_export.text_cell(expression, escape_formulas=escape_formulas))
+    return csv_export.line(cells)
 
 
 def _record(row: Any) -> Record:
