@@ -42,6 +42,12 @@ _BY_RECORDING: Final = Keyset("SEARCH_HISTORY", ("creation_search.rowid",), ("id
 _OLDEST_FIRST: Final = Keyset("EXPORT_HISTORY_TO_CSV", ("r.created_at", "r.id"), ("created_at", "id"))
 _EXPORT_CHUNK: Final = 2_000
 """Rows read per query while exporting: memory stays flat, and other commands get the database between chunks."""
+_TAGS: Final = msgspec.json.Decoder(list[str])
+_RECORD: Final = (
+    "r.song_id, r.title, r.prompt_index, r.account_name, r.status, r.lyrics, r.style, r.tags, r.queue_id, r.error,"
+    " r.created_at, r.updated_at, r.id"
+)
+"""The columns :func:`_record` reads, in :class:`Record`'s order, then the ``id`` that search pages by."""
 _CSV_COLUMNS: Final = (
     "created_at",
     "song_id",
@@ -134,8 +140,8 @@ class CreationHistory:
                     given,
                 ),
             )
-            row = conn.execute("SELECT * FROM creation_records WHERE song_id = ?", (record.song_id,)).fetchone()
-        return _record(row)
+            row = conn.execute(f"SELECT {_RECORD} FROM creation_records r WHERE song_id = ?", (record.song_id,))
+            return _record(row.fetchone())
 
     def page(self, account_name: str | None, status: str | None, request: Paging) -> Page[Record]:
         """Records newest first, of one account (by name, even a deleted one) or of all."""
@@ -204,7 +210,7 @@ class CreationHistory:
     def _page(self, source: str, where: str, params: list[Any], keyset: Keyset, request: Paging) -> Page[Record]:
         def query(after: str, after_params: list[Any], limit: int) -> list[sqlite3.Row]:
             return self._db.query(
-                f"SELECT r.* FROM {source} WHERE {where} AND {after} {keyset.order_by} LIMIT ?",
+                f"SELECT {_RECORD} FROM {source} WHERE {where} AND {after} {keyset.order_by} LIMIT ?",
                 [*params, *after_params, limit],
             )
 
@@ -230,17 +236,6 @@ def _csv_line(escape_formulas: bool) -> str:
 
 
 def _record(row: Any) -> Record:
-    return Record(
-        row["song_id"],
-        row["title"],
-        row["prompt_index"],
-        row["account_name"],
-        row["status"],
-        row["lyrics"],
-        row["style"],
-        json.loads(row["tags"]),
-        row["queue_id"],
-        row["error"],
-        row["created_at"],
-        row["updated_at"],
-    )
+    song_id, title, index, account, status, lyrics, style, tags, queue_id, error, created, updated, _ = row
+    tags = _TAGS.decode(tags)
+    return Record(song_id, title, index, account, status, lyrics, style, tags, queue_id, error, created, updated)

@@ -117,14 +117,14 @@ def page(query: Query, keyset: Keyset, paging: Paging, build: Callable[[Row], T]
     limit = paging.limit or MAX_ITEMS
     condition, params = keyset.after(paging.cursor)
     rows = query(condition, params, limit + 1)
-    items: list[T] = []
-    size = 0
-    for row in rows[:limit]:
-        item = build(row)
-        size += len(_encode(item)) + 1
-        if items and size > MAX_BYTES:
-            break
-        items.append(item)
+    items = [build(row) for row in rows[:limit]]
+    if len(_encode(items)) > MAX_BYTES:  # rare: measure item by item only then
+        size = 0
+        for count, item in enumerate(items):
+            size += len(_encode(item)) + 1
+            if count and size > MAX_BYTES:
+                del items[count:]
+                break
     has_more = len(items) < len(rows)
     return Page(items, limit, has_more, keyset.cursor(rows[len(items) - 1]) if has_more else None)
 
