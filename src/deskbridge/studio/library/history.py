@@ -221,9 +221,6 @@ def _csv_line(escape_formulas: bool) -> str:
     """The SQL that writes a record's CSV line: tags joined by ", ", text formula-safe when asked."""
     cells = []
     for column in _CSV_COLUMNS:
-        if column == "prompt_index":
-            cells.append("r.prompt_index")
-            continue
         expression = f"r.{column}"
         if column == "tags":  # '["a", "b"]' -> 'a, b' as text while no tag holds a quote or a backslash
             expression = (
@@ -231,8 +228,8 @@ def _csv_line(escape_formulas: bool) -> str:
                 " THEN replace(substr(r.tags, 3, length(r.tags) - 4), '\", \"', ', ')"
                 " ELSE (SELECT group_concat(value, ', ') FROM json_each(r.tags)) END"
             )
-        cells.append(csv_export.text_cell(expression, escape_formulas=escape_formulas))
-    return csv_export.line(cells)
+        cells.append((expression, column != "prompt_index"))
+    return csv_export.line(cells, escape_formulas=escape_formulas)
 
 
 def _record(row: Any) -> Record:
