@@ -610,18 +610,18 @@ def targets() -> list[str]:
     return out
 
 
+def history_lines(metric: str, reference: str, before: str) -> list[tuple[str, str, str]]:
+    subjects = [("deskbridge", "deskbridge over stdio"), ("manager in-process", "deskbridge's manager in-process"),
+                ("bare SQLite", reference), ("before (COUNT + sort)", before)]  # fmt: skip
+    return [(metric, subject, label) for subject, label in subjects]
+
+
 PANELS: list[tuple[str, str, list[tuple[str, str, str]], str, str]] = [
     ("SEARCH_HISTORY, keyword hits 5%: p50", "history",
-     [("search hit p50", "deskbridge", "deskbridge over stdio"),
-      ("search hit p50", "manager in-process", "deskbridge's manager in-process"),
-      ("search hit p50", "bare SQLite", "bare FTS5 query (reference)"),
-      ("search hit p50", "before (COUNT + sort)", "before: COUNT + ORDER BY created_at")],
+     history_lines("search hit p50", "bare FTS5 query (reference)", "before: COUNT + ORDER BY created_at"),
      "records in the history", "seconds per call"),
     ("GET_CREATION_HISTORY, one account: p50", "history",
-     [("history of one account p50", "deskbridge", "deskbridge over stdio"),
-      ("history of one account p50", "manager in-process", "deskbridge's manager in-process"),
-      ("history of one account p50", "bare SQLite", "bare SQLite query (reference)"),
-      ("history of one account p50", "before (COUNT + sort)", "before: COUNT + OFFSET")],
+     history_lines("history of one account p50", "bare SQLite query (reference)", "before: COUNT + OFFSET"),
      "records in the history", "seconds per call"),
     ("EXPORT_HISTORY_TO_CSV", "export",
      [("time", "deskbridge", "deskbridge"), ("time", "sqlite3 tool", "sqlite3 -csv (reference)")],
