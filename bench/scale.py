@@ -421,9 +421,11 @@ def fill_events(path: Path, start: int, stop: int) -> str:
 
 
 @contextmanager
-def diag_server(data_dir: Path) -> Iterator[tuple[int, str]]:
+def diag_server(data_dir: Path, started: list[float] | None = None) -> Iterator[tuple[int, str]]:
+    """``deskbridge serve diag`` on ``data_dir`` without retention; ``started`` gets the seconds to ready."""
     config = data_dir / "config.json"
     config.write_text(json.dumps({"events": {"max_age_days": None, "max_count": None}}))
+    began = time.perf_counter()
     proc = subprocess.Popen(
         [PYTHON, "-m", "deskbridge", "serve", "diag", "--port", "0", "--data-dir", str(data_dir),
          "--config", str(config), "--log-level", "WARNING"],
@@ -434,6 +436,8 @@ def diag_server(data_dir: Path) -> Iterator[tuple[int, str]]:
         while b'"BACKEND_READY"' not in (line := proc.stderr.readline()):
             if not line:
                 raise RuntimeError("deskbridge serve did not start")
+        if started is not None:
+            started.append(time.perf_counter() - began)
         threading.Thread(target=proc.stderr.read, daemon=True).start()
         yield int(json.loads(line)["port"]), (data_dir / "token").read_text().strip()
     finally:
@@ -482,7 +486,9 @@ def measure_resume(sizes: list[int], work: Path, repeat: int) -> None:
         epoch = fill_events(path, have, size)
         have = size
         note("log_size", "bytes/event (file as filled)", "resume log", size, db_bytes(path)[0] / size, "B")
-        with diag_server(data) as (port, token):
+        started: list[float] = []
+        with diag_server(data, started) as (port, token):
+            note("resume", "start to BACKEND_READY (quick_check)", "deskbridge serve", size, started[0], "s")
             for resume in (resume_ws, resume_polling):  # the first connection to a new server pays its warm-up
                 asyncio.run(resume(port, token, epoch, size, min(10, size)))
             missed_counts = [min(1000, size)]
@@ -598,6 +604,15 @@ def targets() -> list[str]:
             points = sorted((p["size"], p["value"]) for p in grows)
             out.append(f"resume ({door}) against the events missed: slope {slope(points[-3:]):.2f} over the top"
                        " two decades (wanted <= 1: linear in the events missed)")  # fmt: skip
+    costs = {(r["section"], r["metric"], r["subject"]) for r in RESULTS
+             if r["unit"] in ("s", "B") and not r["subject"].startswith("before")}  # fmt: skip
+    steep = []
+    for key in sorted(costs):
+        points = series(*key)
+        if len(points) >= 2 and slope(points[-2:]) > 1.2:
+            steep.append(f"{' / '.join(key)} ({slope(points[-2:]):.2f})")
+    out.append("every cost at most linear in its size (top-decade slope <= 1.2): "
+               + ("met" if not steep else "MISSED by " + "; ".join(steep)))  # fmt: skip
     per_event = series("log_size", "bytes/event", "no retention")
     if per_event:
         size, each = per_event[-1]
@@ -629,10 +644,11 @@ PANELS: list[tuple[str, str, list[tuple[str, str, str]], str, str]] = [
     ("GET_NEW_CLIPS, N clips vs N downloaded", "new_clips",
      [("time", "deskbridge", "deskbridge"), ("time", "same lookup in-process", "same lookup in-process")],
      "clips (N)", "seconds per call"),
-    ("Resume, 1,000 events missed", "resume",
+    ("Resume, 1,000 events missed; server start", "resume",
      [("caught up, 1,000 missed", "WebSocket", "WebSocket: caught up"),
       ("caught up, 1,000 missed", "polling", "polling: caught up"),
-      ("first event, 1,000 missed", "WebSocket", "WebSocket: first event")],
+      ("first event, 1,000 missed", "WebSocket", "WebSocket: first event"),
+      ("start to BACKEND_READY (quick_check)", "deskbridge serve", "server start to ready (quick_check)")],
      "events in the log", "seconds"),
     ("Resume from the largest log", "resume", [], "events missed", "seconds to caught up"),
     ("Event log on disk, one event per 5 s", "log_size",
