@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
 import pytest
@@ -115,6 +117,10 @@ def test_cursors_are_stable_while_records_are_added(main: BackendProcess) -> Non
     assert set(before) <= set(names)
 
 
+def forged(key: list[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).rstrip(b"=").decode()
+
+
 def test_a_cursor_is_checked(main: BackendProcess) -> None:
     main.ok("CREATE_ACCOUNT", {"name": "side"})
     accounts_cursor = main.ok("GET_ACCOUNTS", {"limit": 1})["next_cursor"]
@@ -124,6 +130,8 @@ def test_a_cursor_is_checked(main: BackendProcess) -> None:
         ("SEARCH_HISTORY", {"keyword": "x", "cursor": "W10"}),
         ("GET_DOWNLOAD_HISTORY", {"account_name": "main", "cursor": "***"}),
         ("GET_ACCOUNTS", {"cursor": ""}),
+        ("GET_QUEUES", {"cursor": forged(["GET_QUEUES", 2**64])}),  # past SQLite's integers
+        ("GET_QUEUES", {"cursor": forged(["GET_QUEUES", 1, 2])}),
         ("GET_ACCOUNTS", {"limit": 1001}),
     ]:
         error = main.error(command_type, payload)

@@ -106,10 +106,14 @@ class Keyset:
             not isinstance(value, list)
             or len(value) != len(self.keys) + 1
             or value[0] != self.listing
-            or not all(isinstance(part, str | int) and not isinstance(part, bool) for part in value[1:])
+            or not all(isinstance(part, str) or _is_sqlite_integer(part) for part in value[1:])
         ):
             raise invalid("$.cursor", f"not a cursor of {self.listing}: send a next_cursor this listing gave")
         return value[1:]
+
+
+def _is_sqlite_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
 def page(query: Query, keyset: Keyset, paging: Paging, build: Callable[[Row], T]) -> Page[T]:
