@@ -88,7 +88,7 @@ class StdioBackend:
         assert self.proc.stdin is not None
         assert self.proc.stdout is not None
         self._in, self._out = self.proc.stdin.fileno(), self.proc.stdout.fileno()
-        self._buf = b""
+        self._buf = bytearray()
         self._ids = 0
         ready = threading.Event()
 
@@ -112,16 +112,17 @@ class StdioBackend:
         view = memoryview(line)
         while view:
             view = view[os.write(self._in, view) :]
+        buf = self._buf
         while True:
-            end = self._buf.find(b"\n")
-            while end < 0:
+            searched = 0  # a long answer arrives in many reads: look for its end in each new piece only
+            while (end := buf.find(b"\n", searched)) < 0:
+                searched = len(buf)
                 chunk = os.read(self._out, 1 << 20)
                 if not chunk:
                     raise EOFError("the studio closed its stdout")
-                self._buf += chunk
-                end = self._buf.find(b"\n")
-            raw, self._buf = self._buf[:end], self._buf[end + 1 :]
-            message = orjson.loads(raw)
+                buf += chunk
+            message = orjson.loads(memoryview(buf)[:end])
+            del buf[: end + 1]
             if "seq" in message:
                 continue
             if not message["success"]:
