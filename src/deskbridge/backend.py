@@ -1,7 +1,8 @@
 """A backend: the apps' commands, one router, one event log, and their lifecycle.
 
-Transports hold a :class:`Backend` and feed it lines; they share its router
-and its event log, so every app is reachable through every door at once.
+Doors (:mod:`deskbridge.transports`) are given its router, event log and
+client registry; they all share them, so every app is reachable through every
+door at once, and a command sent through one door shows its events on all.
 """
 
 from __future__ import annotations
@@ -18,7 +19,10 @@ from deskbridge import __version__, builtin_commands, protocol
 from deskbridge.app import AppContext, AppSpec
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import SYSTEM_CLOCK, Clock
+from deskbridge.cursors import ClientCursors
 from deskbridge.dirlock import DirLock
+from deskbridge.door_policy import DoorPolicy
+from deskbridge.errors import ErrorCodes
 from deskbridge.events import EventLog, EventSink, Retention
 from deskbridge.operations import Journal, Operations
 from deskbridge.paths import ensure_dir
@@ -50,8 +54,10 @@ class Backend:
         self.max_line = max_line
         self._workers = workers
         self._throttle = throttle
+        self.error_codes = ErrorCodes((app.name, app.error_codes) for app in self.apps)
         self.clients = ClientRegistry()
         self.doors: dict[str, str] = {}
+        self.door_policy = DoorPolicy()
         self._contexts: list[AppContext] = []
         self._locks: list[DirLock] = []
 
@@ -73,33 +79,48 @@ class Backend:
                 retention=Retention.from_config(self.config),
             )
             self.sink = EventSink(self.events, loop)
+            self.cursors = ClientCursors(self.events)
             self._journal = Journal(root / "events" / f"{self.name}-operations.db")
             self.operations = Operations(
                 loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock, journal=self._journal
             )
             self.operations.end_interrupted()
             commands = Commands()
-            commands.merge(builtin_commands.build(self))
+            self.router = Router(commands, loop, self.executor, self.events, max_line=self.max_line)
+            commands.merge(
+                builtin_commands.build(
+                    app_versions={app.name: app.version for app in self.apps},
+                    routes=self.router.routes,
+                    schema=self.schema,
+                    operations=self.operations,
+                    events=self.events,
+                    clients=self.clients,
+                )
+            )
             for app in self.apps:
                 context = AppContext(
-                    app.name,
-                    root / app.name,
-                    self.config,
-                    self.clock,
-                    self.sink,
-                    self.operations,
-                    self.clients,
-                    self.doors,
+                    name=app.name,
+                    data_dir=root / app.name,
+                    config=self.config,
+                    clock=self.clock,
+                    events=self.sink,
+                    operations=self.operations,
+                    clients=self.clients,
+                    call=self.router.call,
+                    cursors=self.cursors,
+                    doors=self.doors,
+                    door_policy=self.door_policy,
                 )
                 self._contexts.append(context)
                 commands.merge(app.build(context))
-            self.router = Router(commands, loop, self.executor, self.events, max_line=self.max_line)
         except BaseException:
             self._release()
             raise
 
     def schema(self) -> dict[str, Any]:
-        return backend_schema(self.router.routes, (t for app in self.apps for t in app.event_types))
+        return backend_schema(
+            self.router.routes, (t for app in self.apps for t in app.event_types), self.error_codes.describe()
+        )
 
     def ready_message(self, transport: str) -> dict[str, Any]:
         return {
@@ -109,11 +130,13 @@ class Backend:
             "app": self.name,
             "apps": [app.name for app in self.apps],
             "transport": transport,
+            "doors": dict(self.doors),
             "pid": os.getpid(),
             "epoch": self.events.epoch,
             "last_seq": self.events.last_seq,
             "commands": sorted(self.router.routes),
             "events": sorted({t for app in self.apps for t in app.event_types}),
+            "error_codes": self.error_codes.meanings(),
             "timestamp": protocol.now_ms(),
         }
 

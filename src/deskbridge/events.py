@@ -28,7 +28,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -45,7 +45,6 @@ Deliver = Callable[[list[bytes]], None]
 Schedule = Callable[[Callable[[], object]], object]
 Later = Callable[[float, Callable[[], object]], asyncio.Handle]
 
-TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
 DEFAULT_PAGE: Final = 1000
 DEFAULT_MAX_HELD: Final = 100_000
 RETRY_FIRST: Final = 0.05
@@ -176,7 +175,7 @@ class Subscription:
 
 def _is_terminal(message: dict[str, Any]) -> bool:
     payload = message.get("payload")
-    return isinstance(payload, dict) and payload.get("status") in TERMINAL_STATUSES
+    return isinstance(payload, dict) and payload.get("status") in protocol.TERMINAL_STATUSES
 
 
 class EventLog:
@@ -282,6 +281,13 @@ class EventLog:
         if self.failure is not None:
             return False
         return self._store()
+
+    def settle(self) -> None:
+        """Commit what was appended, now, before a door writes anything: a response never leaves before the
+        events its command raised are on disk, so a client that read "done" finds them after a kill -9.
+        Every door calls this just before it writes."""
+        if self.last_seq != self.committed_seq:
+            self.flush()
 
     def retry(self) -> bool:
         """Try again to store what is held; True once everything appended is stored."""
@@ -405,6 +411,18 @@ class EventLog:
     def _rows(self, after: int, limit: int) -> list[tuple[int, bytes]]:
         rows = self._db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
         return [(seq, body) for seq, body in rows]
+
+    def count_after(self, after: int, types: Iterable[str] = ()) -> dict[str, int]:
+        """Committed events with ``seq > after``: ``{"events": n, <type>: n for each of types}``."""
+        wanted = list(types)
+        counts = dict.fromkeys(wanted, 0)
+        rows = self._db.execute("SELECT type, COUNT(*) FROM events WHERE seq > ? GROUP BY type", (after,))
+        total = 0
+        for kind, count in rows:
+            total += count
+            if kind in counts:
+                counts[kind] = count
+        return {"events": total, **counts}
 
     @property
     def floor(self) -> int:

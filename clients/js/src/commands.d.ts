@@ -138,9 +138,9 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** GET /desktop/status: who is connected, what waits for the desktop, what the guardian sees. */
+  /** GET /desktop/status: whether the desktop client is connected, what it has not received yet. */
   DESKTOP_STATUS: {
-    payload: { [key: string]: unknown };
+    payload: StatusPayload;
     data: { [key: string]: unknown };
     operation: false;
   };
@@ -177,9 +177,12 @@ export interface Commands {
     data: FetchedClips;
     operation: false;
   };
-  /** Close the game now (the whole process tree); its roblox_stopped event follows. */
+  /**
+   * Close the games now (whole process trees), and with `until` keep them closed; roblox_stopped follows.
+   * `count` is the games this call closed: one already gone is not counted.
+   */
   FORCE_CLOSE: {
-    payload: NoParams;
+    payload: ForceCloseParams;
     data: { [key: string]: unknown };
     operation: false;
   };
@@ -378,6 +381,12 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
+  /** Take minutes away from today's allowance (the limit applies at once, with its notice and grace). */
+  TAKE_TIME: {
+    payload: TakeTimeParams;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
   /** Set an account's last_used (now when omitted) and optionally its email. */
   UPDATE_ACCOUNT: {
     payload: UpdateAccountPayload;
@@ -420,6 +429,61 @@ export type EventType =
   | "notification"
   | "roblox_event"
   | "session_event";
+
+/** Every error code the backend may answer (`error_code`), with its meaning. */
+export type ErrorCode =
+  /** the command type is not one this backend answers */
+  | "UNKNOWN_COMMAND"
+  /** missing or invalid payload fields (`details.fields` names them) */
+  | "INVALID_PAYLOAD"
+  /** an unexpected failure in a handler; the backend lives on */
+  | "INTERNAL_ERROR"
+  /** the line (or its payload) is not valid JSON or not valid UTF-8 */
+  | "PARSE_ERROR"
+  /** valid JSON, but not a command (`id` and `type` are strings) */
+  | "INVALID_MESSAGE"
+  /** the line is longer than the limit */
+  | "MESSAGE_TOO_LARGE"
+  /** no operation with that id in this run */
+  | "OPERATION_NOT_FOUND"
+  /** in a terminal event: the operation was cancelled */
+  | "OPERATION_CANCELLED"
+  /** in a terminal event sent at start-up: the backend was killed meanwhile */
+  | "OPERATION_INTERRUPTED"
+  /** the backend is stopping and takes no new commands */
+  | "SHUTTING_DOWN"
+  /** the command ran, but the events it raised wait in memory for room on disk */
+  | "EVENTS_NOT_STORED"
+  /** the account does not exist */
+  | "ACCOUNT_NOT_FOUND"
+  /** the account name is in use */
+  | "ACCOUNT_ALREADY_EXISTS"
+  /** the account could not be created */
+  | "ACCOUNT_CREATION_FAILED"
+  /** the queue does not exist */
+  | "QUEUE_NOT_FOUND"
+  /** not enough unused prompts */
+  | "INSUFFICIENT_PROMPTS"
+  /** impossible queue parameters or status changes */
+  | "INVALID_QUEUE_PARAMETERS"
+  /** no logged-in session (or the token is rejected) */
+  | "SESSION_NOT_FOUND"
+  /** the browser could not be started */
+  | "BROWSER_LAUNCH_FAILED"
+  /** the account's browser profile is open in a live browser */
+  | "PROFILE_LOCKED"
+  /** a download failed */
+  | "DOWNLOAD_FAILED"
+  /** the clip does not exist */
+  | "CLIP_NOT_FOUND"
+  /** one song could not be created */
+  | "SONG_CREATION_FAILED"
+  /** none of a batch could be created */
+  | "BATCH_CREATION_FAILED"
+  /** no child profile of that name */
+  | "CHILD_NOT_FOUND"
+  /** the game could not be closed */
+  | "PROCESS_CLOSE_FAILED";
 
 /** The whole schema, for `Client<Schema>`. */
 export interface Schema {
@@ -725,6 +789,11 @@ export interface DisconnectPayload {
   client_id?: string | null;
 }
 
+export interface StatusPayload {
+  /** @default null */
+  client_id?: string | null;
+}
+
 export interface DownloadClipPayload {
   clip: Clip;
   output_dir: string;
@@ -781,7 +850,12 @@ export interface FetchedClips {
   profile_name?: string | null;
 }
 
-export interface NoParams { [key: string]: never }
+export interface ForceCloseParams {
+  /** @default null */
+  child?: string | null;
+  /** @default null */
+  until?: string | null;
+}
 
 export interface GetAccountsPayload {
   /** @default null */
@@ -808,6 +882,8 @@ export interface ProfilePath {
   exists: boolean;
   locked: boolean;
 }
+
+export interface NoParams { [key: string]: never }
 
 export interface CreationHistoryPayload {
   /** @default null */
@@ -1040,6 +1116,13 @@ export interface StrayPayload {
 
 export interface SyncConfirmPayload {
   sync_id: string;
+}
+
+/** `minutes` are taken from today's allowance. */
+export interface TakeTimeParams {
+  minutes: number;
+  /** @default null */
+  child?: string | null;
 }
 
 export interface UpdateAccountPayload {

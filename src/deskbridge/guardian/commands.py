@@ -13,10 +13,11 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
-from deskbridge import protocol
+from deskbridge.app import Call
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.guardian import events
 from deskbridge.guardian.config import ChildName, Minutes, PositiveMinutes, Weekday
+from deskbridge.guardian.errors import GuardianError
 from deskbridge.guardian.service import Guardian
 from deskbridge.router import Commands
 
@@ -24,6 +25,7 @@ REMOTE_COMMANDS: Final = {
     "force_close": "FORCE_CLOSE",
     "set_daily_limit": "SET_DAILY_LIMIT",
     "grant_bonus_time": "GRANT_BONUS_TIME",
+    "take_time": "TAKE_TIME",
     "pause_monitoring": "PAUSE_MONITORING",
     "resume_monitoring": "RESUME_MONITORING",
     "get_usage": "GET_USAGE",
@@ -39,17 +41,29 @@ class NoParams(_Params):
     pass
 
 
+class ForceCloseParams(_Params):
+    child: ChildName | None = None
+    """Default: every child's games."""
+    until: Annotated[str, msgspec.Meta(pattern=r"^(tomorrow|([01][0-9]|2[0-3]):[0-5][0-9])$")] | None = None
+    """``"tomorrow"`` (local midnight) or ``"HH:MM"`` (its next occurrence): a relaunch before then is closed at
+    once. Default: close now only."""
+
+
 class SetDailyLimitParams(_Params):
     minutes: Minutes
     child: ChildName | None = None
     """Default: the active child."""
     weekday: Weekday | None = None
-    """Only this weekday; without it, every day (the config's weekday limits are dropped)."""
+    """Only this weekday; without it, today's and the default (other weekdays' own limits stay)."""
 
 
 class GrantBonusTimeParams(_Params):
     minutes: PositiveMinutes
     child: ChildName | None = None
+
+
+class TakeTimeParams(GrantBonusTimeParams):
+    """``minutes`` are taken from today's allowance."""
 
 
 class PauseMonitoringParams(_Params):
@@ -77,28 +91,30 @@ class DesktopCommandAnswer(msgspec.Struct, omit_defaults=True):
     details: Any = None
 
 
-def register(commands: Commands, guardian: Guardian) -> None:
+def register(commands: Commands, guardian: Guardian, call: Call) -> None:
     def child_named(name: str | None) -> str:
         child = guardian.child if name is None else name
         if child not in guardian.allowances:
             known = ", ".join(guardian.allowances.children())
             raise CommandError(
-                ErrorCode.CHILD_NOT_FOUND, f"no child profile {child!r}; known: {known}", {"child": child}
+                GuardianError.CHILD_NOT_FOUND, f"no child profile {child!r}; known: {known}", {"child": child}
             )
         return child
 
     @commands.command("FORCE_CLOSE")
-    def force_close(params: NoParams) -> dict[str, Any]:
-        """Close the game now (the whole process tree); its roblox_stopped event follows."""
-        closed, failed = guardian.close_games()
+    def force_close(params: ForceCloseParams) -> dict[str, Any]:
+        """Close the games now (whole process trees), and with ``until`` keep them closed; roblox_stopped follows.
+        ``count`` is the games this call closed: one already gone is not counted."""
+        child = None if params.child is None else child_named(params.child)
+        closed, failed, held = guardian.force_close(child, params.until)
         infos = [events.process_info(info) for info in closed]
         if failed:
             raise CommandError(
-                ErrorCode.PROCESS_CLOSE_FAILED,
+                GuardianError.PROCESS_CLOSE_FAILED,
                 f"could not close {', '.join(f'{info.name} ({info.pid})' for info in failed)}",
                 {"closed": infos, "failed": [events.process_info(info) for info in failed]},
             )
-        return {"closed": infos, "count": len(infos)}
+        return {"closed": infos, "count": len(infos), "closed_until": None if held is None else events.iso(held)}
 
     @commands.command("SET_DAILY_LIMIT")
     def set_daily_limit(params: SetDailyLimitParams) -> dict[str, Any]:
@@ -112,15 +128,19 @@ def register(commands: Commands, guardian: Guardian) -> None:
             "today": guardian.today(child),
         }
 
+    def change_today(name: str | None, minutes: int, said: str) -> dict[str, Any]:
+        child = child_named(name)
+        return {"child_profile": child, said: abs(minutes), "today": guardian.grant_bonus(child, minutes)}
+
     @commands.command("GRANT_BONUS_TIME")
     def grant_bonus_time(params: GrantBonusTimeParams) -> dict[str, Any]:
         """Add minutes to today's allowance; warnings re-arm and a closed game may start again."""
-        child = child_named(params.child)
-        return {
-            "child_profile": child,
-            "granted_minutes": params.minutes,
-            "today": guardian.grant_bonus(child, params.minutes),
-        }
+        return change_today(params.child, params.minutes, "granted_minutes")
+
+    @commands.command("TAKE_TIME")
+    def take_time(params: TakeTimeParams) -> dict[str, Any]:
+        """Take minutes away from today's allowance (the limit applies at once, with its notice and grace)."""
+        return change_today(params.child, -params.minutes, "taken_minutes")
 
     @commands.command("PAUSE_MONITORING")
     def pause_monitoring(params: PauseMonitoringParams) -> dict[str, Any]:
@@ -144,7 +164,7 @@ def register(commands: Commands, guardian: Guardian) -> None:
         return guardian.effective_config()
 
     @commands.command("DESKTOP_COMMAND")
-    def desktop_command(payload: DesktopCommandPayload) -> DesktopCommandAnswer:
+    async def desktop_command(payload: DesktopCommandPayload) -> DesktopCommandAnswer:
         """POST /desktop/command: run one remote command; failures are answered, not raised."""
         command_type = REMOTE_COMMANDS.get(payload.command)
         if command_type is None:
@@ -153,17 +173,13 @@ def register(commands: Commands, guardian: Guardian) -> None:
                 error=f"unknown command {payload.command!r}; known: {', '.join(REMOTE_COMMANDS)}",
                 error_code=ErrorCode.UNKNOWN_COMMAND,
             )
-        route = commands.routes()[command_type]
         try:
-            params = msgspec.convert(payload.params, route.payload_type)
-        except msgspec.ValidationError as exc:
-            message, details = protocol.validation_details(exc)
-            fields = [field.replace("$", "$.params", 1) for field in details["fields"]]
-            return DesktopCommandAnswer(
-                False, error=message.replace("`$", "`$.params"), error_code=ErrorCode.INVALID_PAYLOAD,
-                details={"fields": fields},
-            )  # fmt: skip
-        try:
-            return DesktopCommandAnswer(True, result=route.call(params))
+            return DesktopCommandAnswer(True, result=await call(command_type, payload.params))
         except CommandError as exc:
+            if exc.code == ErrorCode.INVALID_PAYLOAD:  # the fields are the command's: under `params` here
+                fields = [field.replace("$", "$.params", 1) for field in exc.details["fields"]]
+                return DesktopCommandAnswer(
+                    False, error=exc.message.replace("`$", "`$.params"), error_code=exc.code,
+                    details={"fields": fields},
+                )  # fmt: skip
             return DesktopCommandAnswer(False, error=exc.message, error_code=exc.code, details=exc.details)

@@ -12,10 +12,11 @@ import msgspec
 
 from deskbridge import __version__
 from deskbridge.backend import Backend
+from deskbridge.transports.web.http import DOOR_CODES
 
 _REF = "#/components/schemas/{name}"
 _ERROR = {"$ref": "#/components/schemas/ErrorResponse"}
-_ENVELOPE = {
+_ENVELOPE: dict[str, Any] = {
     "type": "object",
     "required": ["id", "type", "success", "timestamp"],
     "properties": {
@@ -63,7 +64,7 @@ def _query(name: str, kind: str, description: str) -> dict[str, Any]:
 
 
 _POLL_PARAMS = [
-    _query("after", "integer", "the last seq you saw (also acknowledges it)"),
+    _query("after", "integer", "the last seq you saw (also acknowledges it); none: the server keeps your cursor"),
     _query("epoch", "string", "the epoch that seq belongs to"),
     _query("limit", "integer", "at most this many events (1-10000, default 1000)"),
     _query("wait", "number", "long-poll: wait up to this many seconds (max 60) for an event"),
@@ -114,7 +115,11 @@ def describe(backend: Backend) -> dict[str, Any]:
                 content = {"application/json": {"schema": schema}}
                 operation["requestBody"] = {"required": False, "content": content}
             paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
-    components.update({"Response": _ENVELOPE, "ErrorResponse": _ENVELOPE, "Events": _EVENTS})
+    codes = {**backend.error_codes.meanings(), **{info.code: info.meaning for info in DOOR_CODES}}
+    error_code = {"oneOf": [{"const": code, "description": meaning} for code, meaning in codes.items()]}
+    properties = {**_ENVELOPE["properties"], "error_code": {"$ref": _REF.format(name="ErrorCode")}}
+    error = {**_ENVELOPE, "properties": properties}
+    components.update({"Response": _ENVELOPE, "ErrorResponse": error, "Events": _EVENTS, "ErrorCode": error_code})
     return {
         "openapi": "3.1.0",
         "info": {"title": f"deskbridge {backend.name}", "version": __version__},
