@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -45,20 +46,33 @@ def target(value: str, overwrite: bool, field: str) -> Path:
     return path
 
 
-def line(cells: Sequence[tuple[str, bool]], *, escape_formulas: bool) -> str:
-    """SQL for one CSV line (CRLF ended) of ``(expression, is_text)`` cells; a NULL is an empty cell.
+@dataclass(frozen=True)
+class Cell:
+    """One column of a CSV line: the SQL that reads it, and what it can hold (each check costs per row)."""
+
+    expression: str
+    text: bool = True
+    """False for numbers: written as they are, unquoted."""
+    nullable: bool = False
+    """NULL is written as an empty cell."""
+    formula: bool = True
+    """False for text that never starts with a formula character (times, statuses): no check."""
+
+
+def line(cells: Sequence[Cell], *, escape_formulas: bool) -> str:
+    """SQL for one CSV line (CRLF ended) of ``cells``.
 
     One ``format()`` per row: its ``%w`` doubles the quotes of a text in C, as the ``sqlite3`` tool
     does; built from ``||``, ``replace`` and ``CASE`` per cell the same line cost twice as much.
     """
     spec: list[str] = []
     args: list[str] = []
-    for expression, is_text in cells:
-        value = f"coalesce({expression}, '')"
-        if not is_text:
+    for cell in cells:
+        value = f"coalesce({cell.expression}, '')" if cell.nullable else cell.expression
+        if not cell.text:
             spec.append("%s")
             args.append(value)
-        elif escape_formulas:
+        elif escape_formulas and cell.formula:
             spec.append('"%s%w"')
             args += [f"iif(unicode({value}) IN {_FORMULA_START}, '''', '')", value]
         else:

@@ -221,14 +221,19 @@ def _csv_line(escape_formulas: bool) -> str:
     """The SQL that writes a record's CSV line: tags joined by ", ", text formula-safe when asked."""
     cells = []
     for column in _CSV_COLUMNS:
-        expression = f"r.{column}"
+        cell = csv_export.Cell(
+            f"r.{column}",
+            text=column != "prompt_index",
+            nullable=column in ("queue_id", "error"),
+            formula=column not in ("created_at", "updated_at", "status"),  # the studio's own times and words
+        )
         if column == "tags":  # '["a", "b"]' -> 'a, b' as text while no tag holds a quote or a backslash
-            expression = (
+            cell = csv_export.Cell(
                 "CASE WHEN r.tags = '[]' THEN '' WHEN instr(r.tags, '\\') = 0"
                 " THEN replace(substr(r.tags, 3, length(r.tags) - 4), '\", \"', ', ')"
                 " ELSE (SELECT group_concat(value, ', ') FROM json_each(r.tags)) END"
             )
-        cells.append((expression, column != "prompt_index"))
+        cells.append(cell)
     return csv_export.line(cells, escape_formulas=escape_formulas)
 
 
