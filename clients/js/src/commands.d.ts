@@ -430,6 +430,7 @@ export type EventType =
   | "QUEUE_PROGRESS"
   | "SONG_CREATION_PROGRESS"
   | "SONG_PROGRESS"
+  | "STATE_CHANGED"
   | "WARNING_UPDATE"
   | "firebase_sync_request"
   | "notification"
