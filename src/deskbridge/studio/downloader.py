@@ -71,7 +71,8 @@ import os
 import stat
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO, Final, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -79,34 +80,35 @@ from urllib.parse import urlsplit
 import httpx
 import msgspec
 from mutagen import MutagenError
-from mutagen.id3 import ID3
 
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.paths import contained
-from deskbridge.studio import audiocheck, locked_temp
+from deskbridge.studio import locked_temp, sidecar
+from deskbridge.studio.allowance import AllowanceGate
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.filenames import candidates, song_stem
+from deskbridge.studio.formats import KINDS, FileKind
 from deskbridge.studio.framechain import FrameChain
 from deskbridge.studio.locked_temp import LockedTemp
+from deskbridge.studio.preparation import INTERVAL, TIMEOUT, Preparation
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.errors import SunoError
-from deskbridge.studio.suno.models import UNFINISHED, Clip
+from deskbridge.studio.suno.models import UNFINISHED, Clip, Format
+from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
+from deskbridge.studio.tagging import Cover, song_page, tag_file, write_tags
 
 if TYPE_CHECKING:
     import aiohttp
-from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
-from deskbridge.studio.tagging import Cover, write_tags
 
 Progress = Callable[[dict[str, Any]], None]
 Check = Callable[[], None]
 OnComplete = Callable[[Clip, Path], None]
+Known = Callable[[str], bool]
 Sleep = Callable[[float], Awaitable[None]]
 Tagger = Callable[[Path, Cover | None], None]
 _CoverOutcome = tuple[Cover | None, str | None]
 T = TypeVar("T")
 
-AUDIO_TYPES: Final = ("application/octet-stream", "binary/octet-stream")
-"""Accepted besides ``audio/*``: what object stores send when nobody set a type."""
 COVER_TYPES: Final = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 COVER_MAX_BYTES: Final = 10 * 1024 * 1024
 _NO_ENCODING: Final = {"Accept-Encoding": "identity"}
@@ -133,6 +135,38 @@ class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Why it failed, or what went wrong without failing it (a cover that could not be fetched)."""
     adopted: bool = False
     """Its finished file was found in the output folder, not in the history: recorded, not fetched again."""
+    format: Format = "mp3"
+    reason: str | None = None
+    """Why it failed, as a word: ``authorization_required``, ``allowance_exhausted``, ``preparation_failed``..."""
+    details: dict[str, Any] | None = None
+    """The failure's numbers (what the allowance was), as ``DOWNLOAD_FAILED``'s details carry them."""
+    authorized: bool = False
+    """This download spent an authorization (one of Suno's downloads, unless Suno said it was free)."""
+    sidecar: str | None = None
+    """The ``.json`` written next to the file, with the clip as Suno gave it."""
+
+
+class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How each file of a download is made."""
+
+    format: Format = "mp3"
+    with_thumbnail: bool = True
+    append_uuid: bool = False
+    sidecar: bool = False
+    """Write ``<file>.json`` with the clip as Suno gave it."""
+    file_times: bool = False
+    """Give each file the song's creation time as its modification time."""
+
+
+@dataclass
+class Unlocking:
+    """What may be spent on a download: the allowance's gate, and what is known to be unlocked already."""
+
+    gate: AllowanceGate
+    known: Known = field(default=lambda clip_id: False)
+    """Clips unlocked before (the download history in any format, an earlier run's authorizations)."""
+    on_unlocked: Callable[[str], None] | None = None
+    """Told each clip this download authorized, before its file is fetched: a run killed later never pays twice."""
 
 
 class _Retry(Exception):
@@ -176,6 +210,14 @@ def _never(clip_id: str) -> bool:
 
 def _no_check() -> None:
     return None
+
+
+_DEFAULTS: Final = DownloadOptions()
+
+
+def _spend_nothing() -> Unlocking:
+    """What a download may spend when nobody said: nothing."""
+    return Unlocking(gate=AllowanceGate(None, authorize=False, needed=0))
 
 
 async def _no_cover() -> _CoverOutcome:
@@ -226,21 +268,29 @@ class _PartFile:
     """
 
     def __init__(
-        self, path: Path, song: Path, file: BinaryIO, covering: asyncio.Task[_CoverOutcome], tag: Tagger
+        self,
+        path: Path,
+        song: Path,
+        file: BinaryIO,
+        covering: asyncio.Task[_CoverOutcome],
+        tag: Tagger,
+        kind: FileKind,
     ) -> None:
         self.path = path
         self.song = song
         self.file = file
+        self.kind = kind
         self.size = 0
         self.head = b""
         self.frames = FrameChain()
         self._covering = covering
         self._tag = tag
-        self._held: list[bytes] | None = []
+        self._held: list[bytes] | None = [] if kind.tags_first else None
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
-        self.frames.feed(chunk)
+        if self.kind.tags_first:
+            self.frames.feed(chunk)
         if len(self.head) < 16:
             self.head += chunk[: 16 - len(self.head)]
         if self._held is None:
@@ -256,7 +306,7 @@ class _PartFile:
     async def finish(self) -> _CoverOutcome:
         """Tag the file if the cover came after the last byte; the cover, and why there is none."""
         outcome = await self._covering
-        if self._held is not None:
+        if self.kind.tags_first and self._held is not None:
             lead = _id3_length(self.head)
             self._write_tags(self.size if lead is None else min(lead, self.size))
         return outcome
@@ -270,7 +320,7 @@ class _PartFile:
         self.size = 0
         self.head = b""
         self.frames = FrameChain()
-        self._held = []
+        self._held = [] if self.kind.tags_first else None
 
     def _write_tags(self, lead: int) -> None:
         """The server's tag (its first ``lead`` bytes), our tag over it, then the bytes held."""
@@ -333,6 +383,8 @@ class Downloader:
         suno: SunoClient,
         *,
         retry: RetryPolicy | None = None,
+        prepare_interval: float = INTERVAL,
+        prepare_timeout: float = TIMEOUT,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -342,6 +394,20 @@ class Downloader:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
+        self._preparation = Preparation(
+            suno, self._retry, sleep, clock, interval=prepare_interval, timeout=prepare_timeout
+        )
+
+    def needs_authorization(self, clip: Clip, fmt: Format, known: Known = _never) -> bool:
+        """Whether downloading ``clip`` in ``fmt`` would spend one of Suno's downloads.
+
+        Not when Suno says it is unlocked, when it is ``known`` (the history,
+        an earlier run), nor for the MP3 of an old clip that the CDN still
+        serves at its ``audio_url``.
+        """
+        if fmt == "mp3" and clip.audio_url and not self._endpoints.is_forbidden_audio(clip.audio_url):
+            return False
+        return clip.is_download_unlocked is not True and not known(clip.id)
 
     # -- the two commands ------------------------------------------------------
 
@@ -350,17 +416,20 @@ class Downloader:
         clip: Clip,
         output_dir: str | Path,
         *,
-        with_thumbnail: bool = True,
-        append_uuid: bool = False,
-        already_downloaded: bool = False,
+        options: DownloadOptions = _DEFAULTS,
+        unlocking: Unlocking | None = None,
+        original: dict[str, Any] | None = None,
         on_progress: Progress | None = None,
         check: Check = _no_check,
     ) -> DownloadResult:
-        """Download one clip; ``DOWNLOAD_FAILED`` (or ``CLIP_NOT_FOUND``, ``SESSION_NOT_FOUND``) if it cannot be."""
+        """Download one clip; ``DOWNLOAD_FAILED`` (or ``CLIP_NOT_FOUND``, ``SESSION_NOT_FOUND``) if it cannot be.
+
+        Without ``unlocking``, nothing is ever authorized.
+        """
         directory = prepare_output_dir(output_dir)
         async with _files_session(self._http) as files:
             return await self._download(
-                files, clip, directory, with_thumbnail, append_uuid, not already_downloaded, on_progress, check
+                files, clip, directory, options, unlocking or _spend_nothing(), original, on_progress, check
             )
 
     async def download_batch(
@@ -368,11 +437,12 @@ class Downloader:
         clips: Sequence[Clip],
         output_dir: str | Path,
         *,
-        with_thumbnail: bool = True,
-        append_uuid: bool = False,
+        options: DownloadOptions = _DEFAULTS,
+        unlocking: Unlocking | None = None,
+        originals: Mapping[str, dict[str, Any]] | None = None,
         delay: float = 0.0,
         parallel: int = 4,
-        already_downloaded: Callable[[str], bool] = _never,
+        already_downloaded: Known = _never,
         on_progress: Progress | None = None,
         on_file_progress: Progress | None = None,
         on_complete: OnComplete | None = None,
@@ -383,11 +453,15 @@ class Downloader:
         ``on_progress`` gets one ``BATCH_DOWNLOAD_PROGRESS`` payload when a clip
         starts (``downloading``) and one when it ends (``downloaded``,
         ``skipped``, or ``failed`` with ``error`` and ``message``), with its
-        ``index`` (from 1), the batch ``total``, ``completed`` and ``progress`` %.
+        ``index`` (from 1), the batch ``total``, ``completed`` and ``progress`` %;
+        ``on_file_progress`` gets the bytes as they come, and ``preparing``
+        while Suno makes a file. ``originals`` are the clips as Suno gave them
+        (by id), for the sidecars.
         """
         if parallel < 1:
             raise invalid("$.parallel", "parallel must be at least 1")
         directory = prepare_output_dir(output_dir)
+        spending = unlocking or _spend_nothing()
         results: list[DownloadResult | None] = [None] * len(clips)
         slots = asyncio.Semaphore(parallel)
         seen: set[str] = set()
@@ -418,14 +492,15 @@ class Downloader:
         async def one(files: aiohttp.ClientSession, index: int, clip: Clip) -> None:
             try:
                 report(index, clip, None)
+                original = originals.get(clip.id) if originals is not None else None
                 try:
                     result = await self._download(
-                        files, clip, directory, with_thumbnail, append_uuid, True, on_file_progress, check
+                        files, clip, directory, options, spending, original, on_file_progress, check
                     )
                 except CommandError as exc:
                     if exc.code is ErrorCode.SESSION_NOT_FOUND:
                         raise
-                    result = DownloadResult(clip_id=clip.id, status="failed", message=exc.message)
+                    result = _failure(clip.id, options.format, exc)
                 if on_complete is not None and result.path is not None:
                     on_complete(clip, Path(result.path))
             finally:
@@ -438,10 +513,10 @@ class Downloader:
                 for index, clip in enumerate(clips, 1):
                     check()
                     if clip.id in seen or already_downloaded(clip.id):
-                        report(index, clip, DownloadResult(clip_id=clip.id, status="skipped"))
+                        report(index, clip, DownloadResult(clip_id=clip.id, status="skipped", format=options.format))
                         continue
                     seen.add(clip.id)
-                    adopted = await asyncio.to_thread(self._adopt, clip, directory, append_uuid)
+                    adopted = await asyncio.to_thread(self._adopt, clip, directory, options)
                     if adopted is not None:  # finished by a run killed before it was recorded
                         if on_complete is not None:
                             on_complete(clip, Path(str(adopted.path)))
@@ -459,12 +534,13 @@ class Downloader:
 
     # -- one clip ------------------------------------------------------------------
 
-    def _adopt(self, clip: Clip, directory: Path, append_uuid: bool) -> DownloadResult | None:
+    def _adopt(self, clip: Clip, directory: Path, options: DownloadOptions) -> DownloadResult | None:
         """The clip as downloaded, if its finished file is already where it would go (:func:`_finished_file`)."""
         if clip.status in UNFINISHED:
             return None
-        stem = song_stem(clip.title, clip.id, append_uuid=append_uuid)
-        found = _finished_file(directory, stem, self._endpoints.song_url(clip.id))
+        kind = KINDS[options.format]
+        stem = song_stem(clip.title, clip.id, append_uuid=options.append_uuid)
+        found = _finished_file(directory, stem, self._endpoints.song_url(clip.id), kind)
         if found is None:
             return None
         path, size, cover = found
@@ -476,6 +552,7 @@ class Downloader:
             bytes=size,
             cover=cover,
             adopted=True,
+            format=options.format,
         )
 
     async def _download(
@@ -483,29 +560,35 @@ class Downloader:
         files: aiohttp.ClientSession,
         clip: Clip,
         directory: Path,
-        with_thumbnail: bool,
-        append_uuid: bool,
-        may_authorize: bool,
+        options: DownloadOptions,
+        unlocking: Unlocking,
+        original: dict[str, Any] | None,
         on_progress: Progress | None,
         check: Check,
     ) -> DownloadResult:
         if clip.status in UNFINISHED:
             raise _failed(f"clip {clip.id} is not finished yet (status {clip.status})")
+        kind = KINDS[options.format]
         try:
-            url = await self._audio_url(clip, may_authorize)
+            url, authorized = await self._file_url(clip, kind, unlocking, on_progress)
         except SunoError as exc:
             raise _failed(f"clip {clip.id}: {exc.message}") from None
         song_url = self._endpoints.song_url(clip.id)
-        final, reserved = _reserve(directory, song_stem(clip.title, clip.id, append_uuid=append_uuid))
+        final, reserved = _reserve(directory, song_stem(clip.title, clip.id, append_uuid=options.append_uuid), kind)
         part_path = reserved.path
         # The cover comes meanwhile: one round trip less per song.
-        covering = asyncio.create_task(self._cover(files, clip) if with_thumbnail else _no_cover())
+        covering = asyncio.create_task(self._cover(files, clip) if options.with_thumbnail else _no_cover())
         # The lock on the .part goes last, once it is renamed or removed: until then no one reclaims it.
         with reserved, _writing(final):  # closing the file, renaming or removing it
             try:
                 with os.fdopen(reserved.writer(), "wb") as file:
                     part = _PartFile(
-                        part_path, final, file, covering, lambda path, cover: write_tags(path, clip, song_url, cover)
+                        part_path,
+                        final,
+                        file,
+                        covering,
+                        lambda path, cover: write_tags(path, clip, song_url, cover),
+                        kind,
                     )
                     meter = _Meter(clip.id, final.name, on_progress, self._clock)
                     await self._retrying(
@@ -513,13 +596,20 @@ class Downloader:
                     )
                     cover, cover_problem = await part.finish()
                 check()
-                problem = part.frames.problem()
+                if kind.tags_first:
+                    problem = part.frames.problem()
+                else:
+                    problem = await asyncio.to_thread(kind.problem_at, part_path)
                 if problem is not None:
-                    raise _failed(f"clip {clip.id}: the file Suno sent is not a whole MP3: {problem}")
+                    raise _failed(f"clip {clip.id}: the file Suno sent is not a whole {kind.format.upper()}: {problem}")
+                if not kind.tags_first:
+                    await asyncio.to_thread(_tag_whole, part_path, final, kind, clip, song_url, cover)
                 final = _publish(part_path, final)
             finally:
                 covering.cancel()
                 part_path.unlink(missing_ok=True)
+        warnings = [cover_problem] if cover_problem else []
+        written = await asyncio.to_thread(_keep_with, final, clip, original, options, warnings)
         return DownloadResult(
             clip_id=clip.id,
             status="downloaded",
@@ -527,19 +617,49 @@ class Downloader:
             path=str(final),
             bytes=final.stat().st_size,
             cover=cover is not None,
-            message=cover_problem,
+            message="; ".join(warnings) or None,
+            format=kind.format,
+            authorized=authorized,
+            sidecar=written,
         )
 
-    async def _audio_url(self, clip: Clip, may_authorize: bool) -> str:
-        """The plain CDN URL, or the authorized route's URL for clips whose ``audio_url`` is the placeholder."""
-        if clip.audio_url and not self._endpoints.is_forbidden_audio(clip.audio_url):
-            return _web_url(clip.audio_url, "audio_url")
-        if may_authorize and not clip.is_download_unlocked:
-            authorization = await self._suno.authorize_download(clip.id)
-            if not authorization.ok:
-                reason = authorization.message or authorization.reason or "no reason given"
-                raise _failed(f"Suno refused to let this account download clip {clip.id}: {reason}")
-        return _web_url(await self._suno.download_url(clip.id), "download_url")
+    async def _file_url(
+        self, clip: Clip, kind: FileKind, unlocking: Unlocking, on_progress: Progress | None
+    ) -> tuple[str, bool]:
+        """Where the file is, and whether an authorization was spent on it.
+
+        The MP3 of an old clip comes from the CDN at its ``audio_url``; any
+        other file through Suno's route: authorized first if it needs one and
+        the allowance's gate lets it (``DOWNLOAD_FAILED`` with the reason
+        otherwise), then prepared (:class:`~deskbridge.studio.preparation.Preparation`).
+        """
+        if kind.format == "mp3" and clip.audio_url and not self._endpoints.is_forbidden_audio(clip.audio_url):
+            return _web_url(clip.audio_url, "audio_url"), False
+        authorized = False
+        if self.needs_authorization(clip, kind.format, unlocking.known):
+            unlocking.gate.take(clip.id)
+            answer = await self._suno.authorize_download(clip.id)
+            if not answer.ok:
+                raise unlocking.gate.refused(clip.id, answer)
+            unlocking.gate.spent(answer)
+            authorized = True
+            if unlocking.on_unlocked is not None:
+                unlocking.on_unlocked(clip.id)
+
+        def waiting(status: str, waited: float) -> None:
+            if on_progress is not None:
+                what = "rate limited by Suno, waiting" if status == "rate_limited" else "Suno is preparing the file"
+                on_progress(
+                    {
+                        "clip_id": clip.id,
+                        "stage": "preparing",
+                        "format": kind.format,
+                        "waited": round(waited, 1),
+                        "message": f"Preparing the {kind.format.upper()} of {clip.title or clip.id} ({what})",
+                    }
+                )
+
+        return _web_url(await self._preparation.url(clip.id, kind.format, waiting), "download_url"), authorized
 
     async def _retrying(self, what: str, attempt: Callable[[bool], Awaitable[T]]) -> T:
         """``attempt(first_try)`` until it succeeds, a fatal error, or the policy's last try."""
@@ -566,17 +686,18 @@ class Downloader:
         async with files.get(url, headers=headers) as response:
             total = _expected_total(response, part, first_try)
             media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type and not media_type.startswith("audio/") and media_type not in AUDIO_TYPES:
-                raise _failed(f"the server sent {media_type}, not audio")
+            kind = part.kind
+            if not kind.accepts(media_type):
+                raise _failed(f"the server sent {media_type}, not {kind.label}")
             async for chunk, _ in response.content.iter_chunks():
                 check()
-                sniffed = len(part.head) < 4
+                sniffed = len(part.head) < kind.head_bytes
                 part.write(chunk)
-                if sniffed and len(part.head) >= 4 and (what := audiocheck.sniff(part.head)):
-                    raise _failed(f"the server sent {what}, not an MP3")
+                if sniffed and len(part.head) >= kind.head_bytes and (what := kind.sniff(part.head)):
+                    raise _failed(f"the server sent {what}, not {kind.label}")
                 meter(part.size, total)
-        if part.size < 4 and (what := audiocheck.sniff(part.head)):
-            raise _failed(f"the server sent {what}, not an MP3")
+        if part.size < kind.head_bytes and (what := kind.sniff(part.head)):
+            raise _failed(f"the server sent {what}, not {kind.label}")
         if total is not None and part.size != total:
             raise _Retry(f"got {part.size} of {total} bytes")
         meter(part.size, total, final=True)
@@ -648,18 +769,19 @@ def _expected_total(response: aiohttp.ClientResponse, part: _PartFile, first_try
     return int(length) if length.isdigit() else None
 
 
-def _reserve(directory: Path, stem: str) -> tuple[Path, LockedTemp]:
-    """The first free ``<name>.mp3`` and its ``.part``, created exclusively (never through a link) and locked.
+def _reserve(directory: Path, stem: str, kind: FileKind) -> tuple[Path, LockedTemp]:
+    """The first free ``<name>.<extension>`` and its ``.part``, created exclusively (never through a link) and
+    locked.
 
-    A ``.part`` without its ``.mp3`` is free if it is a dead download's (a
+    A ``.part`` without its finished file is free if it is a dead download's (a
     regular file that no one, in this process or another, holds locked:
     :func:`.locked_temp.reclaim` removes it), so a download killed half-way
     leaves its name to the next one; any other ``.part`` (a download running
     now, a link) makes the name taken.
     """
     for name in candidates(stem):
-        final = directory / f"{name}.mp3"
-        part = directory / f"{name}.mp3.part"
+        final = directory / f"{name}{kind.extension}"
+        part = directory / f"{name}{kind.extension}.part"
         if os.path.lexists(final) or (os.path.lexists(part) and not locked_temp.reclaim(part)):
             continue
         try:
@@ -674,17 +796,18 @@ def _reserve(directory: Path, stem: str) -> tuple[Path, LockedTemp]:
     raise _failed(f"every name like {stem!r} is taken in {directory}")
 
 
-def _finished_file(directory: Path, stem: str, song_url: str) -> tuple[Path, int, bool] | None:
+def _finished_file(directory: Path, stem: str, song_url: str, kind: FileKind) -> tuple[Path, int, bool] | None:
     """A finished file of the song whose page is ``song_url``, under a name :func:`_reserve` would try for ``stem``.
 
     The names are walked as :func:`_reserve` walks them, up to the first
-    free one (no ``.mp3``, no ``.mp3.part``): where the song would go now.
+    free one (no file, no ``.part``): where the song would go now.
     Found: ``(path, bytes, has a cover)``. A link, a folder, a file of
-    another song (another ``WOAR``, or none), a file whose tag cannot be
-    read or whose last frame is cut, and any error leave the name taken.
+    another song (another song page in its tags, or none), a file whose
+    tags cannot be read or that is not whole (:attr:`.FileKind.problem`),
+    and any error leave the name taken.
     """
     for name in candidates(stem):
-        final = directory / f"{name}.mp3"
+        final = directory / f"{name}{kind.extension}"
         try:
             seen = os.lstat(final)
         except FileNotFoundError:
@@ -693,14 +816,15 @@ def _finished_file(directory: Path, stem: str, song_url: str) -> tuple[Path, int
             return None
         except OSError:  # a name too long, a folder that cannot be searched: the download says why
             return None
-        if stat.S_ISREG(seen.st_mode) and (found := _song_file(final, seen, song_url)) is not None:
+        if stat.S_ISREG(seen.st_mode) and (found := _song_file(final, seen, song_url, kind)) is not None:
             return final, *found
     return None
 
 
-def _song_file(path: Path, seen: os.stat_result, song_url: str) -> tuple[int, bool] | None:
-    """``(bytes, has a cover)`` if ``path`` (the regular file ``seen``, never followed) is a whole MP3 of
-    ``song_url``: its tag's only ``WOAR`` is that page and its frames end whole (:class:`.FrameChain`)."""
+def _song_file(path: Path, seen: os.stat_result, song_url: str, kind: FileKind) -> tuple[int, bool] | None:
+    """``(bytes, has a cover)`` if ``path`` (the regular file ``seen``, never followed) is a whole file of
+    ``song_url``: its tags name that page only (:func:`.tagging.song_page`) and it is whole
+    (:attr:`.FileKind.problem`: an MP3's frames, a container's boxes or chunks)."""
     try:
         descriptor = os.open(path, _READ_ONLY)
     except OSError:
@@ -710,31 +834,70 @@ def _song_file(path: Path, seen: os.stat_result, song_url: str) -> tuple[int, bo
             opened = os.fstat(descriptor)
             if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (seen.st_dev, seen.st_ino):
                 return None  # swapped between the look and the open
-            tags = ID3(file)
-            if {frame.url for frame in tags.getall("WOAR")} != {song_url}:
+            pages, cover = song_page(file, kind.format)
+            if pages != {song_url}:
                 return None
-            frames = FrameChain()
-            size = file.seek(0)
-            while chunk := file.read(_READ_CHUNK):
-                frames.feed(chunk)
-                size += len(chunk)
+            file.seek(0)
+            if kind.problem(file) is not None:
+                return None
         except Exception:  # whatever a file makes mutagen raise: not provably ours, and no batch stops for it
             return None
-    if size != opened.st_size or frames.problem() is not None:
-        return None
-    return opened.st_size, bool(tags.getall("APIC"))
+    return opened.st_size, cover
 
 
 def _publish(part: Path, final: Path) -> Path:
     """Rename the finished ``.part``; if its name was taken meanwhile, the next free one."""
-    stem = final.name.removesuffix(".mp3")
+    stem, extension = final.name.removesuffix(final.suffix), final.suffix
     for name in candidates(stem):
-        target = final.with_name(f"{name}.mp3")
+        target = final.with_name(f"{name}{extension}")
         reserved = target != final and os.path.lexists(target.with_name(target.name + ".part"))
         if not reserved and not os.path.lexists(target):
             part.replace(target)
             return target
     raise _failed(f"every name like {stem!r} is taken in {final.parent}")
+
+
+def _failure(clip_id: str, fmt: Format, exc: CommandError) -> DownloadResult:
+    """A batch clip that failed, with the reason and numbers its error carries."""
+    details = exc.details if isinstance(exc.details, dict) else None
+    reason = details.get("reason") if details is not None else None
+    return DownloadResult(
+        clip_id=clip_id,
+        status="failed",
+        message=exc.message,
+        format=fmt,
+        reason=reason if isinstance(reason, str) else None,
+        details=details,
+    )
+
+
+def _tag_whole(part: Path, song: Path, kind: FileKind, clip: Clip, song_url: str, cover: Cover | None) -> None:
+    """Tag a finished WAV, M4A or MP4 in place; the disk's errors are the disk's, anything else a bad file."""
+    try:
+        tag_file(part, kind.format, clip, song_url, cover)
+    except MutagenError as exc:
+        cause = exc.__context__
+        if isinstance(cause, OSError) and cause.errno is not None:
+            raise _disk_failure(cause, song) from None
+        raise _failed(f"the file Suno sent cannot be tagged as {kind.label}: {exc}") from None
+
+
+def _keep_with(
+    song: Path, clip: Clip, original: dict[str, Any] | None, options: DownloadOptions, warnings: list[str]
+) -> str | None:
+    """The backup's extras: the sidecar (its path) and the file's time; a problem is a warning, never a failure."""
+    written = None
+    if options.sidecar:
+        try:
+            written = str(sidecar.write_sidecar(song, original if original is not None else msgspec.to_builtins(clip)))
+        except OSError as exc:
+            warnings.append(f"the sidecar of {song.name} could not be written: {exc.strerror or exc}")
+    if options.file_times:
+        try:
+            sidecar.set_file_time(song, clip.created_at)
+        except OSError as exc:
+            warnings.append(f"the time of {song.name} could not be set: {exc.strerror or exc}")
+    return written
 
 
 def _files_session(http: httpx.AsyncClient) -> aiohttp.ClientSession:

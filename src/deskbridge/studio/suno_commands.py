@@ -9,18 +9,21 @@ download commands answer at once with an ``operation_id`` (docs/studio.md).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
+from deskbridge import protocol
 from deskbridge.operations import Operation
 from deskbridge.router import Commands
 from deskbridge.studio.browser import Browsers, Closed, Launched
-from deskbridge.studio.downloads import Downloads
+from deskbridge.studio.downloads import Downloads, Request
 from deskbridge.studio.fields import SINGLE_LINE, AccountNameField, FilePath, invalid
 from deskbridge.studio.recent_clips import RecentClips
 from deskbridge.studio.sessions import SessionCheck, Sessions, SessionToken
-from deskbridge.studio.suno.models import Clip
+from deskbridge.studio.suno import sources
+from deskbridge.studio.suno.models import Clip, Format
+from deskbridge.studio.suno.sources import ClipFilters, Source, When
 
 SessionTokenField = Annotated[
     str, msgspec.Meta(max_length=16_384, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -29,7 +32,7 @@ SessionTokenField = Annotated[
 ProfileName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=SINGLE_LINE)]
 Delay = Annotated[float, msgspec.Meta(ge=0, le=3600)]
 Parallel = Annotated[int, msgspec.Meta(ge=1, le=16)]
-BatchClips = Annotated[list[Clip], msgspec.Meta(min_length=1, max_length=10_000)]
+BatchClips = Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
 class LaunchBrowserPayload(msgspec.Struct, kw_only=True):
@@ -41,21 +44,39 @@ class AccountPayload(msgspec.Struct, kw_only=True):
     account_name: AccountNameField
 
 
+SunoId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
 class FetchClipsPayload(msgspec.Struct, kw_only=True):
     session_token: SessionTokenField | None = None
     profile_name: ProfileName | None = None
     use_my_songs: bool = False
     use_create_page: bool = False
     account_name: AccountNameField | None = None
+    source: Source | Literal["create_page"] | None = None
+    """Where to fetch from; when not given, the seed's flags say (use_create_page, use_my_songs, profile_name)."""
+    workspace_id: SunoId | None = None
+    playlist_id: SunoId | None = None
+    created_after: When | None = None
+    created_before: When | None = None
+    liked_only: bool = False
+    include_disliked: bool = False
+    include_trashed: bool = False
 
 
 class DownloadClipPayload(msgspec.Struct, kw_only=True):
-    clip: Clip
+    clip: dict[str, Any]
+    """The clip as Suno gave it (all of it goes in the sidecar)."""
     output_dir: FilePath
     session_token: SessionTokenField | None = None
     account_name: AccountNameField | None = None
     with_thumbnail: bool = True
     append_uuid: bool = False
+    format: Format | None = None
+    authorize: bool | None = None
+    """Spend one of Suno's downloads on a locked clip (default: ``studio.downloads.authorize``, false)."""
+    sidecar: bool | None = None
+    file_times: bool | None = None
 
 
 class BatchDownloadPayload(msgspec.Struct, kw_only=True):
@@ -67,13 +88,24 @@ class BatchDownloadPayload(msgspec.Struct, kw_only=True):
     append_uuid: bool = False
     delay: Delay = 0.0
     parallel: Parallel | None = None
+    format: Format | None = None
+    authorize: bool | None = None
+    sidecar: bool | None = None
+    file_times: bool | None = None
 
 
 class FetchedClips(msgspec.Struct, kw_only=True, omit_defaults=True):
-    clips: list[Clip]
+    clips: list[dict[str, Any]]
+    """As Suno sent them."""
     total: int
-    source: Literal["my_songs", "profile", "create_page"]
+    source: Source | Literal["create_page"]
     profile_name: str | None = None
+    workspace_id: str | None = None
+    playlist_id: str | None = None
+    foreign: int = 0
+    """Someone else's clips of the library feed (sources of covers and remixes), left out."""
+    filtered: int = 0
+    """Clips the filters left out."""
 
 
 @dataclass(frozen=True)
@@ -117,46 +149,91 @@ def _sessions(commands: Commands, browsers: Browsers, sessions: Sessions) -> Non
 def _clips(commands: Commands, sessions: Sessions, recent_clips: RecentClips) -> None:
     @commands.command("FETCH_CLIPS")
     async def fetch_clips(payload: FetchClipsPayload) -> FetchedClips:
-        """The clips on the account's create page, its library (use_my_songs), or a profile's public clips."""
-        if payload.use_create_page:
+        """The clips of a source: the account's create page, its songs (use_my_songs, library), a workspace, a
+        playlist, or a profile's public clips; with a backup's filters (dates, liked, disliked, trashed)."""
+        source = payload.source or _seed_source(payload)
+        if source == "create_page":
             if payload.account_name is None:
                 raise invalid("$.account_name", "use_create_page reads the account's browser: give its account_name")
-            clips = await recent_clips(payload.account_name)
-            return FetchedClips(clips=clips, total=len(clips), source="create_page")
-        if not payload.use_my_songs and payload.profile_name is None:
-            raise invalid("$.use_my_songs", "say what to fetch: use_my_songs true, a profile_name, or use_create_page")
+            found = await recent_clips(payload.account_name)
+            return FetchedClips(clips=msgspec.to_builtins(found), total=len(found), source="create_page")
+        target = {"workspace": payload.workspace_id, "playlist": payload.playlist_id, "profile": payload.profile_name}
+        if source in target and target[source] is None:
+            field = {"workspace": "workspace_id", "playlist": "playlist_id", "profile": "profile_name"}[source]
+            raise invalid(f"$.{field}", f"source {source} needs {field}")
         suno = await sessions.client(payload.session_token, payload.account_name, required=True)
-        if payload.use_my_songs:
-            clips = await suno.library()
-            return FetchedClips(clips=clips, total=len(clips), source="my_songs")
-        assert payload.profile_name is not None
-        clips = await suno.profile_clips(payload.profile_name)
-        return FetchedClips(clips=clips, total=len(clips), source="profile", profile_name=payload.profile_name)
+        filters = ClipFilters(
+            created_after=payload.created_after,
+            created_before=payload.created_before,
+            liked_only=payload.liked_only,
+            include_disliked=payload.include_disliked,
+            include_trashed=payload.include_trashed,
+        )
+        fetched = await sources.fetch(suno, source, target=target.get(source), filters=filters)
+        return FetchedClips(
+            clips=fetched.clips,
+            total=len(fetched.clips),
+            source=source,
+            profile_name=payload.profile_name if source == "profile" else None,
+            workspace_id=payload.workspace_id if source == "workspace" else None,
+            playlist_id=payload.playlist_id if source == "playlist" else None,
+            foreign=fetched.foreign,
+            filtered=fetched.filtered,
+        )
+
+
+def _seed_source(payload: FetchClipsPayload) -> Source | Literal["create_page"]:
+    """The seed's flags: the create page, then my songs, then a profile (as its example reads)."""
+    if payload.use_create_page:
+        return "create_page"
+    if payload.use_my_songs:
+        return "my_songs"
+    if payload.profile_name is not None:
+        return "profile"
+    raise invalid(
+        "$.use_my_songs", "say what to fetch: a source, use_my_songs true, a profile_name, or use_create_page"
+    )
 
 
 def _downloads(commands: Commands, downloads: Downloads) -> None:
-    @commands.command("DOWNLOAD_CLIP")
-    async def download_clip(payload: DownloadClipPayload) -> Operation:
-        """Download one clip into output_dir, tagged (and with its cover if with_thumbnail); an operation."""
-        return await downloads.clip(
-            payload.clip,
-            payload.output_dir,
+    def asked(payload: DownloadClipPayload | BatchDownloadPayload) -> Request:
+        return downloads.request(
             session_token=payload.session_token,
             account_name=payload.account_name,
+            file_format=payload.format,
             with_thumbnail=payload.with_thumbnail,
             append_uuid=payload.append_uuid,
+            authorize=payload.authorize,
+            sidecar=payload.sidecar,
+            file_times=payload.file_times,
         )
+
+    @commands.command("DOWNLOAD_CLIP")
+    async def download_clip(payload: DownloadClipPayload) -> Operation:
+        """Download one clip into output_dir in a format, checked and tagged (with its cover if with_thumbnail);
+        a locked clip only with authorize; an operation."""
+        (clip,) = _typed([payload.clip], "$.clip")
+        return await downloads.clip(clip, payload.clip, payload.output_dir, asked(payload))
 
     @commands.command("BATCH_DOWNLOAD")
     async def batch_download(payload: BatchDownloadPayload) -> Operation:
-        """Download many clips, several at once, skipping those the account already has; an operation."""
+        """Download many clips, several at once, skipping those the account already has in this format; locked
+        ones only with authorize, within Suno's allowance; an operation."""
+        clips = _typed(payload.clips, "$.clips", indexed=True)
+        originals = {clip.id: raw for clip, raw in zip(clips, payload.clips, strict=True)}
         return await downloads.batch(
-            payload.clips,
-            payload.output_dir,
-            session_token=payload.session_token,
-            account_name=payload.account_name,
-            with_thumbnail=payload.with_thumbnail,
-            append_uuid=payload.append_uuid,
-            delay=payload.delay,
-            parallel=payload.parallel,
+            clips, originals, payload.output_dir, asked(payload), delay=payload.delay, parallel=payload.parallel
         )
+
+
+def _typed(items: list[dict[str, Any]], where: str, *, indexed: bool = False) -> list[Clip]:
+    """The typed view of each payload clip; ``INVALID_PAYLOAD`` at the first that is not one (a bad id...)."""
+    typed = []
+    for index, item in enumerate(items):
+        try:
+            typed.append(msgspec.convert(item, Clip, strict=False))
+        except msgspec.ValidationError as exc:
+            message, details = protocol.validation_details(exc)
+            path = (f"{where}[{index}]" if indexed else where) + details["fields"][0][1:]
+            raise invalid(path, f"not a clip: {message}") from None
+    return typed

@@ -21,9 +21,10 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from deskbridge.studio.suno.endpoints import Endpoints
+from deskbridge.studio.suno.standin import downloads, feed, playlists
 from deskbridge.studio.suno.standin.create_page import CAPTCHA_PAGE, CREATE_PAGE, Creations
 from deskbridge.studio.suno.standin.faults import Fault, Faults
-from deskbridge.studio.suno.standin.state import FORMATS, Settings, SunoState
+from deskbridge.studio.suno.standin.state import Settings, SunoState
 
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)")
 _AUDIO = re.compile(r"(?P<id>[A-Za-z0-9_-]+)\.mp3")
@@ -117,108 +118,6 @@ def create_app(state: SunoState) -> Faults:
             return _json({"errors": [{"code": "authentication_invalid", "message": "Unauthorized request"}]}, 401)
         return _json({"object": "token", "jwt": state.mint(session_id)})
 
-    # -- the studio API -----------------------------------------------------
-
-    async def feed_v2(request: Request) -> Response:
-        if session(request) is None:
-            return unauthorized()
-        page = _page(request, "page", 0)
-        if page is None:
-            return _detail(422, "page must be a number from 0")
-        clips, size = state.library(), state.settings.page_size
-        chunk = clips[page * size : (page + 1) * size]
-        return _json(
-            {
-                "clips": chunk,
-                "num_total_results": len(clips),
-                "current_page": page,
-                "has_more": (page + 1) * size < len(clips),
-            }
-        )
-
-    async def feed_v3(request: Request) -> Response:
-        if session(request) is None:
-            return unauthorized()
-        body = await request.json()
-        cursor, limit = body.get("cursor"), int(body.get("limit") or state.settings.page_size)
-        start = int(cursor) if isinstance(cursor, str) and cursor.isdigit() else 0
-        clips = state.library()
-        more = start + limit < len(clips)
-        return _json(
-            {
-                "clips": clips[start : start + limit],
-                "next_cursor": str(start + limit) if more else None,
-                "has_more": more,
-            }
-        )
-
-    async def feed_ids(request: Request) -> Response:
-        if session(request) is None:
-            return unauthorized()
-        wanted = request.query_params.get("ids", "").split(",")
-        return _json([clip for clip in map(state.clip, wanted) if clip is not None])
-
-    async def profile(request: Request) -> Response:
-        handle = request.path_params["handle"]
-        page = _page(request, "page", 1)
-        if page is None or page < 1:
-            return _detail(422, "page must be a number from 1")
-        if handle != state.settings.handle and not state.public_clips(handle):
-            return _detail(404, "Profile not found")
-        clips, size = state.public_clips(handle), state.settings.page_size
-        return _json(
-            {
-                "user_id": state.user_id,
-                "handle": handle,
-                "display_name": clips[0]["display_name"] if clips else state.settings.display_name,
-                "profile_description": "",
-                "clips": clips[(page - 1) * size : page * size],
-                "num_total_clips": len(clips),
-                "current_page": page,
-            }
-        )
-
-    async def clip(request: Request) -> Response:
-        found = state.clip(request.path_params["id"])
-        if found is None:
-            return _detail(404, "Clip not found")
-        if not found["is_public"] and session(request) is None:
-            return unauthorized()
-        return _json(found)
-
-    async def billing(request: Request) -> Response:
-        return unauthorized() if session(request) is None else _json(state.billing())
-
-    async def authorize(request: Request) -> Response:
-        if session(request) is None:
-            return unauthorized()
-        body = await request.json()
-        if body.get("item_type") != "clip":
-            return _detail(400, "item_type must be clip")
-        found = state.clip(str(body.get("item_id")))
-        return _detail(404, "Clip not found") if found is None else _json(state.authorize(found))
-
-    async def download(request: Request) -> Response:
-        if session(request) is None:
-            return unauthorized()
-        found = state.clip(request.path_params["id"])
-        if found is None:
-            return _detail(404, "Clip not found")
-        if request.query_params.get("format", "mp3") not in FORMATS:
-            return _detail(400, "unknown format")
-        if found["id"] not in state.authorized and not found["is_download_unlocked"]:
-            return _detail(403, "Download not authorized")
-        polls = state.polls[found["id"]] = state.polls.get(found["id"], 0) + 1
-        if polls <= state.settings.download_polls:
-            return _json({"status": "processing", "download_url": None})
-        signature = state.file_signature(found["id"])
-        return _json(
-            {"status": "complete", "download_url": f"{state.base_url}/cdn/authorized/{found['id']}.mp3?sig={signature}"}
-        )
-
-    async def forbidden(request: Request) -> Response:
-        return _detail(403, "Forbidden")
-
     # -- creating songs -------------------------------------------------------
 
     async def create_page(request: Request) -> Response:
@@ -236,25 +135,6 @@ def create_app(state: SunoState) -> Faults:
         status, answer = creations.generate(msgspec.convert(await request.json(), dict[str, Any]))
         return _json(answer, status)
 
-    # -- the CDN --------------------------------------------------------------
-
-    async def cdn_file(request: Request) -> Response:
-        name = request.path_params["name"]
-        if (audio := _AUDIO.fullmatch(name)) is not None:
-            found = state.clip(audio["id"])
-            if found is None or state.is_forbidden(found):
-                return Response("<Error><Code>AccessDenied</Code></Error>", 403, media_type="application/xml")
-            return _serve_bytes(request, state.audio(), "audio/mpeg")
-        if (cover := _COVER.fullmatch(name)) is not None and state.clip(cover["id"]) is not None:
-            return _serve_bytes(request, state.cover(cover["id"], large=bool(cover["large"])), "image/jpeg")
-        return Response("<Error><Code>NoSuchKey</Code></Error>", 404, media_type="application/xml")
-
-    async def cdn_authorized(request: Request) -> Response:
-        audio = _AUDIO.fullmatch(request.path_params["name"])
-        if audio is None or request.query_params.get("sig") != state.file_signature(audio["id"]):
-            return Response("<Error><Code>AccessDenied</Code></Error>", 403, media_type="application/xml")
-        return _serve_bytes(request, state.audio(), "audio/mpeg")
-
     # -- control (tests only) ----------------------------------------------------
 
     async def control_reset(request: Request) -> Response:
@@ -263,6 +143,8 @@ def create_app(state: SunoState) -> Faults:
         state.settings = state.defaults
         state.sessions.clear()
         state.add_clips([], replace=True)
+        state.allowance.reset()
+        state.playlists.playlists.clear()
         creations.reset()
         return _json({"ok": True})
 
@@ -303,21 +185,10 @@ def create_app(state: SunoState) -> Faults:
         Route("/sign-in", sign_in),
         Route("/clerk/v1/client", clerk_client),
         Route("/clerk/v1/client/sessions/{sid}/tokens", clerk_token, methods=["POST"]),
-        Route("/api/feed/v2", feed_v2),
-        Route("/api/feed/v3", feed_v3, methods=["POST"]),
-        Route("/api/feed/", feed_ids),
-        Route("/api/profiles/{handle}", profile),
-        Route("/api/clip/{id}", clip),
-        Route("/api/billing/info/", billing),
-        Route("/api/download/authorize", authorize, methods=["POST"]),
-        Route("/api/download/clip/{id}", download),
-        Route("/api/forbidden", forbidden),
         Route("/create", create_page),
         Route("/captcha/hcaptcha.html", captcha_page),
         Route("/api/c/check", captcha_check, methods=["POST"]),
         Route("/api/generate/v2-web/", generate, methods=["POST"]),
-        Route("/cdn/authorized/{name}", cdn_authorized),
-        Route("/cdn/{name}", cdn_file),
         Route("/_control/reset", control_reset, methods=["POST"]),
         Route("/_control/clips", control_clips, methods=["POST"]),
         Route("/_control/settings", control_settings, methods=["POST"]),
@@ -326,6 +197,9 @@ def create_app(state: SunoState) -> Faults:
         Route("/_control/revoke", control_revoke, methods=["POST"]),
         Route("/_control/requests", control_requests, methods=["GET", "DELETE"]),
         Route("/_control/create", control_create, methods=["GET", "POST"]),
+        *feed.routes(state),
+        *downloads.routes(state, state.allowance),
+        *playlists.routes(state, state.playlists),
     ]
     faults = Faults(Starlette(routes=routes))
     return faults
