@@ -1,0 +1,389 @@
+"""``DOWNLOAD_CLIP`` and ``BATCH_DOWNLOAD`` as operations: the downloader's callbacks made into events and history.
+
+The :class:`~deskbridge.studio.downloads.downloader.Downloader` does the work; this
+module decides what the front end hears, what may be spent, and what the
+studio remembers:
+
+* Before anything is fetched, the clips that would spend one of Suno's
+  downloads are counted (:meth:`.Downloader.needs_authorization`: locked,
+  not in the history in any format, not unlocked by an earlier run), and if
+  there are any, ``billing/info``'s ``download_usage`` is read. The
+  operation's first progress event carries ``allowance``: ``needed``,
+  ``will_authorize``, ``remaining``, ``limit``, ``used``, ``additional``;
+  its result the same with ``authorized`` (:mod:`.allowance`). Nothing is
+  authorized unless ``authorize`` (payload, else ``studio.downloads.authorize``)
+  says so, and never past what remains.
+* ``DOWNLOAD_CLIP`` reports ``DOWNLOAD_PROGRESS`` (``clip_id, file_name,
+  downloaded, total, progress, speed``; ``stage: "preparing"`` while Suno
+  makes the file), throttled like every operation, and ends with the
+  file's result.
+* ``BATCH_DOWNLOAD`` reports one ``BATCH_DOWNLOAD_PROGRESS`` per clip as it
+  starts, while Suno prepares it (``clip_status: "preparing"``) and as it
+  ends (never conflated: each clip's outcome reaches the front end), each
+  with the batch's counters; between them, throttled snapshots of the
+  counters as bytes arrive. A clip that fails is also an ``ERROR_UPDATE``
+  (with its ``reason``); the others go on.
+* With an account, the download history is read first (a clip already
+  downloaded in this format is skipped by a batch) and a file is recorded,
+  with its format, only once it is complete; an authorization is recorded
+  the moment Suno grants it, so a batch killed and run again never pays
+  twice. A batch clip whose finished file a killed run left unrecorded is
+  adopted (``adopted: true``), not fetched again.
+
+The clip's own status is ``clip_status`` in these events: ``status`` is the
+operation's (``in_progress`` until the terminal event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+import msgspec
+
+from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.events import EventSink
+from deskbridge.operations import Operation, Operations
+from deskbridge.studio.browser.sessions import Sessions
+from deskbridge.studio.config import StudioSettings
+from deskbridge.studio.downloads.allowance import AllowanceGate
+from deskbridge.studio.downloads.downloader import Downloader, DownloadOptions, Unlocking
+from deskbridge.studio.downloads.folder import prepare_output_dir
+from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Preparing, Tally
+from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
+from deskbridge.studio.notices import Notices, current_operation
+from deskbridge.studio.suno.models import Clip
+
+BATCH_DOWNLOAD_PROGRESS: Final = "BATCH_DOWNLOAD_PROGRESS"
+DOWNLOAD_PROGRESS: Final = "DOWNLOAD_PROGRESS"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a download command asks for, its defaults filled from ``studio.downloads``."""
+
+    options: DownloadOptions
+    session_token: str | None
+    account_name: str | None
+    authorize: bool
+
+
+class Downloads:
+    def __init__(
+        self,
+        operations: Operations,
+        events: EventSink,
+        notices: Notices,
+        sessions: Sessions,
+        history: DownloadHistory,
+        settings: StudioSettings,
+        http: httpx.AsyncClient,
+    ) -> None:
+        self._operations = operations
+        self._events = events
+        self._notices = notices
+        self._sessions = sessions
+        self._history = history
+        self._settings = settings
+        self._http = http
+
+    def request(
+        self,
+        *,
+        session_token: str | None,
+        account_name: str | None,
+        file_format: str | None,
+        with_thumbnail: bool,
+        append_uuid: bool,
+        authorize: bool | None,
+        sidecar: bool | None,
+        file_times: bool | None,
+    ) -> Request:
+        defaults = self._settings.downloads
+        options = DownloadOptions(
+            format=file_format or defaults.format,  # type: ignore[arg-type]
+            with_thumbnail=with_thumbnail,
+            append_uuid=append_uuid,
+            sidecar=defaults.sidecar if sidecar is None else sidecar,
+            file_times=defaults.file_times if file_times is None else file_times,
+        )
+        wanted = defaults.authorize if authorize is None else authorize
+        return Request(options, session_token, account_name, wanted)
+
+    async def clip(self, clip: Clip, original: dict[str, Any], output_dir: str, asked: Request) -> Operation:
+        """``DOWNLOAD_CLIP``: checked now (output_dir, account), downloaded once the answer is out."""
+        directory, _, unlocked = await asyncio.to_thread(self._prepare, output_dir, asked, [clip])
+
+        async def work(op: Operation) -> dict[str, Any]:
+            current_operation.set(op)
+            downloader, unlocking = await self._start(asked, [clip], unlocked)
+            op.progress(allowance=unlocking.gate.plan(), message=_plan_message(unlocking.gate))
+            try:
+                result = await downloader.download(
+                    clip,
+                    directory,
+                    options=asked.options,
+                    unlocking=unlocking,
+                    original=original,
+                    on_progress=lambda progress: op.progress(**_progress_fields(progress)),
+                    check=op.check,
+                )
+            except CommandError as exc:
+                if exc.code is ErrorCode.DOWNLOAD_FAILED and isinstance(exc.details, dict):
+                    exc.details["allowance"] = unlocking.gate.summary()
+                raise
+            if asked.account_name is not None and result.path is not None:
+                await asyncio.to_thread(self._record, asked.account_name, clip, Path(result.path), result)
+            if result.message:  # the song is saved; its cover (or sidecar) could not be made
+                self._notices.no_cover(op, clip.id, clip.title or clip.id, result.message)
+            return {**msgspec.to_builtins(result), "allowance": unlocking.gate.summary()}
+
+        data = {"clip_id": clip.id, "output_dir": str(directory), "format": asked.options.format}
+        return self._operations.prepare("DOWNLOAD_CLIP", DOWNLOAD_PROGRESS, work, data)
+
+    async def batch(
+        self,
+        clips: Sequence[Clip],
+        originals: dict[str, dict[str, Any]],
+        output_dir: str,
+        asked: Request,
+        *,
+        delay: float,
+        parallel: int | None,
+    ) -> Operation:
+        """``BATCH_DOWNLOAD``: checked now, then every clip not downloaded yet in this format, several at once."""
+        directory, known, unlocked = await asyncio.to_thread(self._prepare, output_dir, asked, clips)
+
+        async def work(op: Operation) -> dict[str, Any]:
+            current_operation.set(op)
+            to_fetch = [clip for clip in clips if clip.id not in known]
+            downloader, unlocking = await self._start(asked, to_fetch, unlocked)
+            report = _BatchReport(op, self._events, self._notices, len(clips), unlocking.gate)
+            account = asked.account_name
+            results = await downloader.download_batch(
+                clips,
+                directory,
+                options=asked.options,
+                unlocking=unlocking,
+                originals=originals,
+                delay=delay,
+                parallel=parallel or self._settings.downloads.parallel,
+                already_downloaded=known.__contains__,
+                on_progress=report.clip,
+                on_file_progress=report.file,
+                on_complete=(lambda clip, path: self._record(account, clip, path, None)) if account else None,
+                check=op.check,
+            )
+            return report.result(results)
+
+        data = {
+            "total": len(clips),
+            "output_dir": str(directory),
+            "already_downloaded": len(known),
+            "format": asked.options.format,
+        }
+        return self._operations.prepare("BATCH_DOWNLOAD", BATCH_DOWNLOAD_PROGRESS, work, data)
+
+    # -- internals ------------------------------------------------------------------
+
+    def _prepare(
+        self, output_dir: str, asked: Request, clips: Sequence[Clip]
+    ) -> tuple[Path, frozenset[str], frozenset[str]]:
+        """The output folder (made, writable), the clips already downloaded in this format, and those known to be
+        unlocked (``ACCOUNT_NOT_FOUND``?)."""
+        known: frozenset[str] = frozenset()
+        unlocked: frozenset[str] = frozenset()
+        if asked.account_name is not None:  # first: an unknown account creates no folder
+            ids = [clip.id for clip in clips]
+            known = frozenset(self._history.downloaded(asked.account_name, ids, asked.options.format))
+            unlocked = frozenset(self._history.unlocked(asked.account_name, ids))
+        return prepare_output_dir(output_dir), known, unlocked
+
+    async def _start(
+        self, asked: Request, clips: Sequence[Clip], unlocked: frozenset[str]
+    ) -> tuple[Downloader, Unlocking]:
+        """The downloader, and what it may spend: the allowance is read when some clip would need it."""
+        suno = await self._sessions.client(asked.session_token, asked.account_name, required=False)
+        downloads = self._settings.downloads
+        downloader = Downloader(
+            self._http,
+            suno,
+            retry=self._settings.retry,
+            prepare_interval=downloads.prepare_interval,
+            prepare_timeout=downloads.prepare_timeout,
+        )
+        needed = sum(
+            1 for clip in clips if downloader.needs_authorization(clip, asked.options.format, unlocked.__contains__)
+        )
+        usage = (await suno.billing()).download_usage if needed else None
+        gate = AllowanceGate(usage, authorize=asked.authorize, needed=needed)
+        account = asked.account_name
+        on_unlocked = (lambda clip_id: self._history.record_unlock(account, clip_id)) if account else None
+        return downloader, Unlocking(gate=gate, known=unlocked.__contains__, on_unlocked=on_unlocked)
+
+    def _record(self, account: str, clip: Clip, path: Path, result: DownloadResult | None) -> None:
+        file_format = result.format if result is not None else _format_of(path)
+        entry = DownloadedClip(id=clip.id, title=clip.title or "", file_path=str(path), format=file_format)
+        self._history.record(account, [entry])
+
+
+class _BatchReport:
+    """The events of each clip's start and end, with the counters the downloader keeps."""
+
+    def __init__(self, op: Operation, events: EventSink, notices: Notices, total: int, gate: AllowanceGate) -> None:
+        self._op = op
+        self._events = events
+        self._notices = notices
+        self._total = total
+        self._gate = gate
+        self._tally = Tally()
+        self._received: dict[str, int] = {}
+        self._bytes = 0
+        self._started = time.monotonic()
+        op.progress(**self._counters(), allowance=gate.plan(), message=_plan_message(gate))
+
+    def clip(self, outcome: ClipOutcome) -> None:
+        """``on_progress``: a clip started or ended; an event of its own, never conflated."""
+        self._tally = outcome.tally
+        result = outcome.result
+        fields: dict[str, Any] = {
+            "index": outcome.index,
+            "clip_id": outcome.clip_id,
+            "title": outcome.title,
+            "clip_status": outcome.status,
+        }
+        if result is not None:
+            fields.update(_file_fields(result))
+        label = outcome.title or outcome.clip_id
+        position = f"{outcome.index} of {self._total}"
+        if result is None:
+            message = f"Downloading {position}: {label}"
+        elif result.status == "failed":
+            why = result.message or "the download failed"
+            fields.update(error_code=ErrorCode.DOWNLOAD_FAILED.value, error=why)
+            message = f"Failed {position}: {label}: {why}"
+            self._notices.error(
+                self._op,
+                ErrorCode.DOWNLOAD_FAILED,
+                why,
+                clip_id=outcome.clip_id,
+                title=outcome.title,
+                reason=result.reason,
+            )
+        elif result.status == "skipped":
+            message = f"Skipped {position} (already downloaded): {label}"
+        else:
+            found = " (its finished file was already in the folder: recorded, not fetched again)"
+            message = f"Downloaded {position}{found if result.adopted else ''}: {label}"
+            if result.message:
+                fields["warning"] = result.message
+                self._notices.no_cover(self._op, outcome.clip_id, label, result.message)
+        counters = self._counters()
+        self._events.progress(
+            BATCH_DOWNLOAD_PROGRESS,
+            {"operation_id": self._op.id, "status": "in_progress", **counters, **fields, "message": message},
+        )
+        self._op.progress(**counters, message=message)
+
+    def file(self, progress: FileProgress | Preparing) -> None:
+        """``on_file_progress``: bytes of one file arrived (the counters' snapshot, throttled), or Suno is still
+        preparing it (an event of that clip's own)."""
+        if isinstance(progress, Preparing):
+            self._preparing(progress)
+            return
+        self._bytes += progress.downloaded - self._received.get(progress.clip_id, 0)
+        self._received[progress.clip_id] = progress.downloaded
+        self._op.progress(**self._counters())
+
+    def result(self, results: list[DownloadResult]) -> dict[str, Any]:
+        """The terminal result; ``DOWNLOAD_FAILED`` when every clip tried failed."""
+        files = msgspec.to_builtins(results)
+        tried = self._total - self._tally.skipped
+        if tried and self._tally.failed == tried:
+            raise CommandError(
+                ErrorCode.DOWNLOAD_FAILED,
+                f"none of the {tried} clips could be downloaded",
+                {"files": files, "allowance": self._gate.summary()},
+            )
+        return {
+            "total": self._total,
+            **msgspec.structs.asdict(self._tally),
+            "files": files,
+            "allowance": self._gate.summary(),
+        }
+
+    def _preparing(self, preparing: Preparing) -> None:
+        self._events.progress(
+            BATCH_DOWNLOAD_PROGRESS,
+            {
+                "operation_id": self._op.id,
+                "status": "in_progress",
+                **self._counters(),
+                "clip_id": preparing.clip_id,
+                "format": preparing.format,
+                "waited": preparing.waited,
+                "clip_status": "preparing",
+                "message": preparing.message,
+            },
+        )
+
+    def _counters(self) -> dict[str, Any]:
+        done = self._tally.completed
+        elapsed = max(time.monotonic() - self._started, 1e-6)
+        return {
+            "total": self._total,
+            "completed": done,
+            **msgspec.structs.asdict(self._tally),
+            "progress": done * 100 // self._total,
+            "bytes": self._bytes,
+            "speed": round(self._bytes / elapsed, 1),
+        }
+
+
+def _progress_fields(progress: FileProgress | Preparing) -> dict[str, Any]:
+    """A ``DOWNLOAD_PROGRESS``'s fields: the bytes so far, or ``stage: "preparing"`` while Suno makes the file."""
+    fields = msgspec.structs.asdict(progress)
+    if isinstance(progress, Preparing):
+        fields.update(stage="preparing", preparation=fields.pop("status"), progress=0)
+    return fields
+
+
+def _file_fields(result: DownloadResult) -> dict[str, Any]:
+    """What a clip's end event tells of its file: the name and path it got, a cover, an adopted file, its format,
+    an authorization spent on it, its sidecar; why it failed."""
+    fields: dict[str, Any] = {"format": result.format}
+    for name in ("reason", "details", "sidecar"):
+        if getattr(result, name) is not None:
+            fields[name] = getattr(result, name)
+    if result.authorized:
+        fields["authorized"] = True
+    if result.file_name is not None:
+        fields["file_name"] = result.file_name
+    if result.path is not None:
+        fields["path"] = result.path
+    if result.cover:
+        fields["cover"] = True
+    if result.adopted:
+        fields["adopted"] = True
+    return fields
+
+
+def _format_of(path: Path) -> Any:
+    """The format of a file the batch adopted, by its extension (what the history keys it by)."""
+    return path.suffix.removeprefix(".").lower() or "mp3"
+
+
+def _plan_message(gate: AllowanceGate) -> str:
+    plan = gate.plan()
+    if not plan["needed"]:
+        return "No clip needs one of Suno's downloads"
+    left = "unknown" if plan["remaining"] is None else plan["remaining"]
+    return (
+        f"{plan['needed']} clips need one of Suno's downloads ({left} left); "
+        f"{plan['will_authorize']} will be authorized"
+    )
