@@ -13,11 +13,12 @@ result's ``warning``.
 from __future__ import annotations
 
 import os
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
 import msgspec
+
+from deskbridge.studio.suno.models import moment
 
 SUFFIX: Final = ".json"
 
@@ -41,21 +42,11 @@ def write_sidecar(song: Path, clip: dict[str, Any]) -> Path:
     return target
 
 
-def created_time(created_at: str | None) -> float | None:
-    """Seconds since the epoch of Suno's ``created_at`` (``2026-10-01T17:52:08.520Z``); ``None`` if unreadable."""
-    if not created_at:
-        return None
-    try:
-        when = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when.timestamp() if when.tzinfo is not None else None
-
-
 def set_file_time(path: Path, created_at: str | None) -> bool:
     """Give ``path`` the modification (and access) time ``created_at``; ``False`` when there is none to give."""
-    when = created_time(created_at)
+    when = moment(created_at)
     if when is None:
         return False
-    os.utime(path, (when, when), follow_symlinks=False)
+    seconds = when.timestamp()
+    os.utime(path, (seconds, seconds))
     return True

@@ -16,6 +16,7 @@ out what has no valid id.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
@@ -89,3 +90,15 @@ def clips_of(items: Iterable[Any]) -> list[tuple[Clip, dict[str, Any]]]:
         if isinstance(item, dict) and (clip := clip_of(item)) is not None:
             found.append((clip, item))
     return found
+
+
+def moment(text: str | None) -> datetime | None:
+    """A time as Suno writes it (``2026-10-01T17:52:08.520Z``) or a date, aware (UTC when it names no zone);
+    ``None`` if there is none or it cannot be read."""
+    if not text:
+        return None
+    try:
+        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)

@@ -20,14 +20,14 @@ back as Suno sent them, so a backup's sidecars keep every field.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Literal
 
 import msgspec
 
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.studio.suno.api import Raw, SunoClient
-from deskbridge.studio.suno.models import Clip, clips_of
+from deskbridge.studio.suno.models import Clip, clips_of, moment
 
 Source = Literal["my_songs", "library", "workspace", "playlist", "profile"]
 
@@ -111,25 +111,14 @@ def _kept(clip: Clip, filters: ClipFilters) -> bool:
         return False
     if filters.created_after is None and filters.created_before is None:
         return True
-    created = _when(clip.created_at)
+    created = moment(clip.created_at)
     if created is None:
         return False
-    after = _when(filters.created_after)
+    after = moment(filters.created_after)
     if after is not None and created < after:
         return False
-    before = _when(filters.created_before)
+    before = moment(filters.created_before)
     if before is not None and filters.created_before is not None and len(filters.created_before) == 10:
         before += timedelta(days=1)  # a date is the whole day
         return created < before
     return before is None or created <= before
-
-
-def _when(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
-
