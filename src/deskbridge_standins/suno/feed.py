@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 from typing import Any, Final
 
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -81,9 +82,10 @@ def routes(state: SunoState) -> list[Route]:
     async def feed_v3(request: Request) -> Response:
         if session(state, request) is None:
             return unauthorized()
-        body = await request.json()
-        if not isinstance(body, dict):
-            return detail(422, "the body must be an object")
+        try:
+            body = msgspec.json.decode(await request.body(), type=dict[str, Any])
+        except msgspec.DecodeError:
+            return detail(422, "the body must be a JSON object")
         start = _offset(body.get("cursor"))
         limit = body.get("limit", state.settings.page_size)
         if start is None or not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:

@@ -304,3 +304,28 @@ def test_a_backup_killed_mid_way_resumes_without_a_second_authorization_or_a_dup
     assert (sidecar["id"], sidecar["play_count"]) == (clips[2]["id"], 0), "the clip as Suno gave it, every field"
     created = datetime.fromisoformat(clips[2]["created_at"].replace("Z", "+00:00")).timestamp()
     assert os.stat(out / "three.mp3").st_mtime == pytest.approx(created)
+
+
+def test_malformed_fields_of_the_new_commands_are_refused_naming_them(
+    studio: BackendProcess, suno: StandinControl, token: str, tmp_path: Path
+) -> None:
+    (clip,) = suno.seed({"title": "x"})
+    out = str(tmp_path)
+    cases: list[tuple[str, dict[str, Any], str]] = [
+        ("DOWNLOAD_CLIP", {"clip": clip, "output_dir": out, "format": "flac"}, "$.format"),
+        ("DOWNLOAD_CLIP", {"clip": clip, "output_dir": out, "authorize": "yes"}, "$.authorize"),
+        ("DOWNLOAD_CLIP", {"clip": {**clip, "id": "../x"}, "output_dir": out}, "$.clip.id"),
+        ("BATCH_DOWNLOAD", {"clips": [clip, {"title": "no id"}], "output_dir": out}, "$.clips[1]"),
+        ("BATCH_DOWNLOAD", {"clips": [clip], "output_dir": out, "sidecar": 1}, "$.sidecar"),
+        ("FETCH_CLIPS", {"session_token": token, "source": "everything"}, "$.source"),
+        ("FETCH_CLIPS", {"session_token": token, "source": "playlist", "playlist_id": "../../x"}, "$.playlist_id"),
+        ("FETCH_CLIPS", {"session_token": token, "source": "library", "created_after": "yesterday"}, "$.created_after"),
+    ]
+    for command, payload, field in cases:
+        error = studio.error(command, payload)
+        assert (error["error_code"], error["details"]["fields"]) == ("INVALID_PAYLOAD", [field]), (command, payload)
+    assert suno.requests("/api/*") == [], "nothing reached Suno"
+    answer = httpx.post(
+        f"{suno.base_url}/api/feed/v3", content=b"not json", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert answer.status_code == 422

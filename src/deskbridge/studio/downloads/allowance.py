@@ -30,8 +30,9 @@ from typing import Any, Final, NoReturn
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.studio.suno.api import DownloadAuthorization, DownloadUsage
 
-_EXHAUSTED_WORDS: Final = ("limit", "quota", "exceed", "exhaust", "insufficient", "remaining", "no_download")
-"""Words of an authorize refusal that mean "nothing left" (Suno's reason strings are not documented)."""
+_EXHAUSTED_WORDS: Final = ("download_limit", "quota", "exceed", "exhaust", "insufficient", "no_download", "used all")
+"""Words of an authorize refusal that mean "nothing left" (Suno's reason strings are not documented; "rate limit"
+is not one of them)."""
 
 
 class AllowanceGate:
