@@ -329,3 +329,20 @@ def test_malformed_fields_of_the_new_commands_are_refused_naming_them(
         f"{suno.base_url}/api/feed/v3", content=b"not json", headers={"Authorization": f"Bearer {token}"}
     )
     assert answer.status_code == 422
+
+
+def test_a_sidecar_that_cannot_be_written_is_a_warning_and_the_song_is_kept(
+    studio: BackendProcess, suno: StandinControl, token: str, tmp_path: Path
+) -> None:
+    (clip,) = suno.seed({"title": "Kept"})
+    (tmp_path / "Kept.mp3.json").mkdir()  # in the way
+
+    payload = {"session_token": token, "clip": clip, "output_dir": str(tmp_path), "sidecar": True, "file_times": True}
+    operation, done = run(studio, "DOWNLOAD_CLIP", payload)
+
+    assert done["status"] == "completed"
+    assert "the sidecar of Kept.mp3 could not be written" in done["result"]["extras_problem"]
+    (warning,) = events_of(studio, operation, "WARNING_UPDATE")
+    assert (warning["warning_code"], warning["clip_id"]) == ("BACKUP_EXTRAS_FAILED", clip["id"])
+    created = datetime.fromisoformat(clip["created_at"].replace("Z", "+00:00")).timestamp()
+    assert os.stat(tmp_path / "Kept.mp3").st_mtime == pytest.approx(created), "the time is set all the same"

@@ -430,8 +430,8 @@ class Downloader:
             finally:
                 covering.cancel()
                 part_path.unlink(missing_ok=True)
-        warnings = [cover_problem] if cover_problem else []
-        written = await asyncio.to_thread(_keep_with, final, clip, original, options, warnings)
+        extras: list[str] = []
+        written = await asyncio.to_thread(_keep_with, final, clip, original, options, extras)
         return DownloadResult(
             clip_id=clip.id,
             status="downloaded",
@@ -439,7 +439,8 @@ class Downloader:
             path=str(final),
             bytes=final.stat().st_size,
             cover=cover is not None,
-            message="; ".join(warnings) or None,
+            message=cover_problem,
+            extras_problem="; ".join(extras) or None,
             format=kind.format,
             authorized=authorized,
             sidecar=written,

@@ -61,6 +61,8 @@ from deskbridge.studio.suno.models import Clip
 
 BATCH_DOWNLOAD_PROGRESS: Final = "BATCH_DOWNLOAD_PROGRESS"
 DOWNLOAD_PROGRESS: Final = "DOWNLOAD_PROGRESS"
+EXTRAS_FAILED: Final = "BACKUP_EXTRAS_FAILED"
+"""The ``WARNING_UPDATE`` of a song saved without its sidecar or its creation time."""
 
 
 @dataclass(frozen=True)
@@ -139,8 +141,10 @@ class Downloads:
                 raise
             if asked.account_name is not None and result.path is not None:
                 await asyncio.to_thread(self._record, asked.account_name, clip, Path(result.path), result)
-            if result.message:  # the song is saved; its cover (or sidecar) could not be made
+            if result.message:  # the song is saved; its cover could not be fetched
                 self._notices.no_cover(op, clip.id, clip.title or clip.id, result.message)
+            if result.extras_problem:
+                self._notices.warning(op, EXTRAS_FAILED, result.extras_problem, clip_id=clip.id)
             return {**msgspec.to_builtins(result), "allowance": unlocking.gate.summary()}
 
         data = {"clip_id": clip.id, "output_dir": str(directory), "format": asked.options.format}
@@ -283,6 +287,9 @@ class _BatchReport:
             if result.message:
                 fields["warning"] = result.message
                 self._notices.no_cover(self._op, outcome.clip_id, label, result.message)
+            if result.extras_problem:
+                fields["extras_problem"] = result.extras_problem
+                self._notices.warning(self._op, EXTRAS_FAILED, result.extras_problem, clip_id=outcome.clip_id)
         counters = self._counters()
         self._events.progress(
             BATCH_DOWNLOAD_PROGRESS,

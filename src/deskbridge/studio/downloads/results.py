@@ -35,6 +35,8 @@ class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     """This download spent an authorization (one of Suno's downloads, unless Suno said it was free)."""
     sidecar: str | None = None
     """The ``.json`` written next to the file, with the clip as Suno gave it."""
+    extras_problem: str | None = None
+    """Why the sidecar or the file's time could not be made (the song is saved all the same)."""
 
 
 class FileProgress(msgspec.Struct, kw_only=True, frozen=True):
