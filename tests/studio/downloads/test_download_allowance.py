@@ -167,6 +167,8 @@ def test_a_wav_suno_is_still_preparing_is_waited_for(
     waiting = [e for e in events_of(studio, operation, "DOWNLOAD_PROGRESS") if e.get("stage") == "preparing"]
     assert waiting
     assert "Preparing the WAV of Slow" in waiting[0]["message"]
+    last = events_of(studio, operation, "DOWNLOAD_PROGRESS")[-1]
+    assert (last["stage"], last["progress"]) == ("downloading", 100)
     assert (tmp_path / "Slow.wav").read_bytes()[:4] == b"RIFF"
 
 

@@ -357,6 +357,8 @@ def _progress_fields(progress: FileProgress | Preparing) -> dict[str, Any]:
     fields = msgspec.structs.asdict(progress)
     if isinstance(progress, Preparing):
         fields.update(stage="preparing", preparation=fields.pop("status"), progress=0)
+    else:  # an operation's progress is its latest state: the stage must be said again
+        fields["stage"] = "downloading"
     return fields
 
 
