@@ -123,7 +123,8 @@ def test_verify_session_makes_one_authenticated_call(studio: BackendProcess, sun
 
     assert checked["valid"] is True
     assert checked["account_name"] == "ada"
-    assert checked["billing"]["download_usage"] == {"used": 0, "limit": 1000, "remaining": 1000}
+    usage = checked["billing"]["download_usage"]
+    assert (usage["current_period_downloads_used"], usage["current_period_downloads_limit"]) == (0, 1000)
     assert checked["expires_in"] > 20
     assert [r["path"] for r in suno.requests()[before:]] == ["/api/billing/info/"]
 
