@@ -208,7 +208,8 @@ def test_downloads_without_a_token_use_the_accounts_browser_and_refresh_through_
     fresh_session(studio, suno)
     suno.faults({"path": "/api/download/authorize", "status": 401})
 
-    started = studio.ok("BATCH_DOWNLOAD", {"account_name": "ada", "clips": [clip], "output_dir": str(tmp_path)})
+    payload = {"account_name": "ada", "clips": [clip], "output_dir": str(tmp_path), "authorize": True}
+    started = studio.ok("BATCH_DOWNLOAD", payload)
     done = terminal(studio, started["operation_id"])
 
     assert done["status"] == "completed"

@@ -338,7 +338,8 @@ class Downloader:
                         report(index, clip, DownloadResult(clip_id=clip.id, status="skipped", format=options.format))
                         continue
                     seen.add(clip.id)
-                    adopted = await asyncio.to_thread(self._adopt, clip, directory, options)
+                    original = originals.get(clip.id) if originals is not None else None
+                    adopted = await asyncio.to_thread(self._adopt, clip, directory, options, original)
                     if adopted is not None:  # finished by a run killed before it was recorded
                         if on_complete is not None:
                             on_complete(clip, Path(str(adopted.path)))
@@ -356,8 +357,11 @@ class Downloader:
 
     # -- one clip ------------------------------------------------------------------
 
-    def _adopt(self, clip: Clip, directory: Path, options: DownloadOptions) -> DownloadResult | None:
-        """The clip as downloaded, if its finished file is already where it would go (:func:`_finished_file`)."""
+    def _adopt(
+        self, clip: Clip, directory: Path, options: DownloadOptions, original: dict[str, Any] | None
+    ) -> DownloadResult | None:
+        """The clip as downloaded, if its finished file is already where it would go (:func:`.finished_file`);
+        its sidecar and time are made if the run that wrote it was killed before them."""
         if clip.status in UNFINISHED:
             return None
         kind = KINDS[options.format]
@@ -366,6 +370,8 @@ class Downloader:
         if found is None:
             return None
         path, size, cover = found
+        extras: list[str] = []
+        written = _keep_with(path, clip, original, options, extras)
         return DownloadResult(
             clip_id=clip.id,
             status="downloaded",
@@ -375,6 +381,8 @@ class Downloader:
             cover=cover,
             adopted=True,
             format=options.format,
+            sidecar=written,
+            extras_problem="; ".join(extras) or None,
         )
 
     async def _download(
