@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,25 +23,11 @@ from mutagen.mp4 import MP4
 from mutagen.wave import WAVE
 
 from deskbridge_standins.suno import StandinControl
-from tests.studio.standin_studio import events_of, studio_on, terminal
+from tests.studio.standin_studio import FAST_PREPARATION, events_of, studio_on, terminal
 from tests.studio.suno import support
 from tests.support import BackendProcess
 
 standin, suno = support.standin, support.suno
-FAST = {"prepare_interval": 0.05, "prepare_timeout": 10.0}
-
-
-@pytest.fixture(scope="module")
-def studio(standin: StandinControl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendProcess]:
-    with studio_on(standin, tmp_path_factory.mktemp("allowance"), downloads=FAST) as backend:
-        backend.ok("CREATE_ACCOUNT", {"name": "ada"})
-        yield backend
-
-
-@pytest.fixture
-def ada(studio: BackendProcess) -> str:
-    studio.ok("CLEAR_DOWNLOAD_HISTORY", {"account_name": "ada"})
-    return "ada"
 
 
 @pytest.fixture
@@ -278,7 +263,7 @@ def test_a_backup_killed_mid_way_resumes_without_a_second_authorization_or_a_dup
     suno.faults({"path": f"/cdn/authorized/{clips[2]['id']}.mp3", "kind": "delay", "seconds": 60})
     payload = batch(token, clips, out, authorize=True, parallel=1, sidecar=True, file_times=True)
 
-    with studio_on(standin, tmp_path / "studio", downloads=FAST) as first:
+    with studio_on(standin, tmp_path / "studio", downloads=FAST_PREPARATION) as first:
         first.ok("CREATE_ACCOUNT", {"name": "ada"})
         first.ok("BATCH_DOWNLOAD", payload)
         deadline = time.monotonic() + 20
@@ -293,7 +278,7 @@ def test_a_backup_killed_mid_way_resumes_without_a_second_authorization_or_a_dup
     ], "killed while the third file was coming"
 
     suno.faults()
-    with studio_on(standin, tmp_path / "studio", downloads=FAST) as second:
+    with studio_on(standin, tmp_path / "studio", downloads=FAST_PREPARATION) as second:
         done = run(second, "BATCH_DOWNLOAD", payload)[1]
 
     assert done["status"] == "completed"

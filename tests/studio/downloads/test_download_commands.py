@@ -9,7 +9,6 @@ quota, slow answers. The stand-in's request log shows what the studio asked.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +16,12 @@ import pytest
 from mutagen.id3 import ID3
 
 from deskbridge_standins.suno import StandinControl
-from tests.studio.standin_studio import events_of, stderr_text, studio_on, terminal
+from tests.studio.standin_studio import events_of, stderr_text, terminal
 from tests.studio.suno import support
 from tests.studio.writers import killed_writer
 from tests.support import BackendProcess
 
 standin, suno = support.standin, support.suno
-
-
-@pytest.fixture(scope="module")
-def studio(standin: StandinControl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendProcess]:
-    with studio_on(standin, tmp_path_factory.mktemp("downloads")) as backend:
-        backend.ok("CREATE_ACCOUNT", {"name": "ada"})
-        yield backend
-
-
-@pytest.fixture
-def ada(studio: BackendProcess) -> str:
-    """The account, with an empty download history."""
-    studio.ok("CLEAR_DOWNLOAD_HISTORY", {"account_name": "ada"})
-    return "ada"
 
 
 TOKENS: set[str] = set()
