@@ -132,6 +132,13 @@ def test_an_unlocked_clip_and_a_history_item_cost_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["earlier.wav", "unlocked.wav"]
     formats = {(i["clip_id"], i["format"]) for i in studio.ok("GET_DOWNLOAD_HISTORY", {"account_name": ada})["items"]}
     assert formats == {(earlier["id"], "mp3"), (earlier["id"], "wav"), (unlocked["id"], "wav")}
+    both = [{"id": unlocked["id"]}, {"id": earlier["id"]}]
+    new = {
+        fmt: studio.ok("GET_NEW_CLIPS", {"account_name": ada, "all_clips": both, "format": fmt})
+        for fmt in ("mp3", "m4a")
+    }
+    assert (new["mp3"], new["m4a"]) == ([{"id": unlocked["id"]}], both)
+    assert studio.ok("GET_NEW_CLIPS", {"account_name": ada, "all_clips": both}) == [], "in any format"
 
 
 @pytest.mark.parametrize(
