@@ -780,6 +780,8 @@ export interface FetchedClips {
   foreign?: number;
   /** @default 0 */
   filtered?: number;
+  /** @default true */
+  owner_checked?: boolean;
 }
 
 export interface NoParams { [key: string]: never }

@@ -64,6 +64,8 @@ class FetchedClips(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Someone else's clips of the library feed (sources of covers and remixes), left out."""
     filtered: int = 0
     """Clips the filters left out."""
+    owner_checked: bool = True
+    """False when the session's token names no account to check owners against (``my_songs``, ``library``)."""
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,7 @@ def _clips(commands: Commands, sessions: Sessions, recent_clips: RecentClips) ->
             playlist_id=payload.playlist_id if source == "playlist" else None,
             foreign=fetched.foreign,
             filtered=fetched.filtered,
+            owner_checked=fetched.owner_checked,
         )
 
 
