@@ -27,7 +27,8 @@ from __future__ import annotations
 
 from typing import Any, Final, NoReturn
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.suno.api import DownloadAuthorization, DownloadUsage
 
 _EXHAUSTED_WORDS: Final = ("download_limit", "quota", "exceed", "exhaust", "insufficient", "no_download", "used all")
@@ -112,4 +113,4 @@ class AllowanceGate:
 
     def _error(self, reason: str, message: str, **extra: Any) -> CommandError:
         details = {"reason": reason, "needed": self.needed, **self._numbers(), **extra}
-        return CommandError(ErrorCode.DOWNLOAD_FAILED, message, details)
+        return CommandError(StudioError.DOWNLOAD_FAILED, message, details)

@@ -87,7 +87,7 @@ import httpx
 import msgspec
 from mutagen import MutagenError
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.studio.downloads import sidecar
 from deskbridge.studio.downloads.allowance import AllowanceGate
 from deskbridge.studio.downloads.failures import disk_failure, failed, writing
@@ -98,6 +98,7 @@ from deskbridge.studio.downloads.part_file import CoverOutcome, PartFile
 from deskbridge.studio.downloads.preparation import INTERVAL, TIMEOUT, Preparation
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Preparing, Tally
 from deskbridge.studio.downloads.tagging import Cover, tag_file, write_tags
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.errors import SunoError
@@ -320,7 +321,7 @@ class Downloader:
                         files, clip, directory, options, spending, original, on_file_progress, check
                     )
                 except CommandError as exc:
-                    if exc.code is ErrorCode.SESSION_NOT_FOUND:
+                    if exc.code is StudioError.SESSION_NOT_FOUND:
                         raise
                     result = _failure(clip.id, options.format, exc)
                 if on_complete is not None and result.path is not None:

@@ -46,7 +46,7 @@ from typing import Any, Final
 import httpx
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
@@ -55,6 +55,7 @@ from deskbridge.studio.downloads.allowance import AllowanceGate
 from deskbridge.studio.downloads.downloader import Downloader, DownloadOptions, Unlocking
 from deskbridge.studio.downloads.folder import prepare_output_dir
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Preparing, Tally
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
 from deskbridge.studio.notices import Notices, current_operation
 from deskbridge.studio.suno.models import Clip
@@ -136,7 +137,7 @@ class Downloads:
                     check=op.check,
                 )
             except CommandError as exc:
-                if exc.code is ErrorCode.DOWNLOAD_FAILED and isinstance(exc.details, dict):
+                if exc.code is StudioError.DOWNLOAD_FAILED and isinstance(exc.details, dict):
                     exc.details["allowance"] = unlocking.gate.summary()
                 raise
             if asked.account_name is not None and result.path is not None:
@@ -269,11 +270,11 @@ class _BatchReport:
             message = f"Downloading {position}: {label}"
         elif result.status == "failed":
             why = result.message or "the download failed"
-            fields.update(error_code=ErrorCode.DOWNLOAD_FAILED.value, error=why)
+            fields.update(error_code=StudioError.DOWNLOAD_FAILED.value, error=why)
             message = f"Failed {position}: {label}: {why}"
             self._notices.error(
                 self._op,
-                ErrorCode.DOWNLOAD_FAILED,
+                StudioError.DOWNLOAD_FAILED,
                 why,
                 clip_id=outcome.clip_id,
                 title=outcome.title,
@@ -313,7 +314,7 @@ class _BatchReport:
         tried = self._total - self._tally.skipped
         if tried and self._tally.failed == tried:
             raise CommandError(
-                ErrorCode.DOWNLOAD_FAILED,
+                StudioError.DOWNLOAD_FAILED,
                 f"none of the {tried} clips could be downloaded",
                 {"files": files, "allowance": self._gate.summary()},
             )

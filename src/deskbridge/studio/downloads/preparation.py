@@ -19,7 +19,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Final
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.suno.api import DownloadPoll, SunoClient
 from deskbridge.studio.suno.retry import RetryPolicy
 
@@ -74,7 +75,7 @@ class Preparation:
             waited = self._clock() - started
             if waited + wait > self._timeout:
                 raise CommandError(
-                    ErrorCode.DOWNLOAD_FAILED,
+                    StudioError.DOWNLOAD_FAILED,
                     f"Suno was still preparing the {fmt.upper()} of clip {clip_id} after {waited:.0f} s "
                     f"(status {status}); nothing was spent: try again later",
                     {"reason": "preparation_timeout", "status": status, "waited": round(waited, 1)},
@@ -88,12 +89,12 @@ def _failed_poll(clip_id: str, fmt: str, poll: DownloadPoll) -> CommandError:
     said = poll.message or poll.detail or poll.reason or "no reason given"
     if (poll.reason or "").lower() == "not_authorized":
         return CommandError(
-            ErrorCode.DOWNLOAD_FAILED,
+            StudioError.DOWNLOAD_FAILED,
             f"Suno says clip {clip_id} is locked for this account: {said}",
             {"reason": "authorization_required", "suno_reason": poll.reason},
         )
     return CommandError(
-        ErrorCode.DOWNLOAD_FAILED,
+        StudioError.DOWNLOAD_FAILED,
         f"Suno could not prepare the {fmt.upper()} of clip {clip_id}: {said}",
         {"reason": "preparation_failed", "status": poll.status, "suno_reason": poll.reason},
     )
