@@ -340,3 +340,19 @@ def test_a_sidecar_that_cannot_be_written_is_a_warning_and_the_song_is_kept(
     assert (warning["warning_code"], warning["clip_id"]) == ("BACKUP_EXTRAS_FAILED", clip["id"])
     created = datetime.fromisoformat(clip["created_at"].replace("Z", "+00:00")).timestamp()
     assert os.stat(tmp_path / "Kept.mp3").st_mtime == pytest.approx(created), "the time is set all the same"
+
+
+def test_an_allowance_suno_does_not_state_is_never_spent(
+    studio: BackendProcess, suno: StandinControl, token: str, ada: str, tmp_path: Path
+) -> None:
+    (clip,) = locked(suno, "uncounted")
+    suno.faults(
+        {"path": "/api/billing/info/", "content_type": "application/json", "status": 200, "body": '{"credits": 5}'}
+    )
+
+    done = run(studio, "BATCH_DOWNLOAD", batch(token, [clip], tmp_path, authorize=True))[1]
+
+    assert done["status"] == "failed"
+    (file,) = done["details"]["files"]
+    assert (file["reason"], file["details"]["remaining"]) == ("allowance_unknown", None)
+    assert suno.requests("/api/download/*") == []
