@@ -25,11 +25,13 @@ and its result say.
 
 from __future__ import annotations
 
-from typing import Any, Final, NoReturn
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from deskbridge.errors import CommandError
 from deskbridge.studio.errors import StudioError
-from deskbridge.studio.suno.api import DownloadAuthorization, DownloadUsage
+
+if TYPE_CHECKING:
+    from deskbridge.studio.suno.api import DownloadAuthorization, DownloadUsage
 
 _EXHAUSTED_WORDS: Final = ("download_limit", "quota", "exceed", "exhaust", "insufficient", "no_download", "used all")
 """Words of an authorize refusal that mean "nothing left" (Suno's reason strings are not documented; "rate limit"

@@ -96,7 +96,14 @@ from deskbridge.studio.downloads.folder import finished_file, prepare_output_dir
 from deskbridge.studio.downloads.formats import KINDS, FileKind
 from deskbridge.studio.downloads.part_file import CoverOutcome, PartFile
 from deskbridge.studio.downloads.preparation import INTERVAL, TIMEOUT, Preparation
-from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Preparing, Tally
+from deskbridge.studio.downloads.results import (
+    ClipOutcome,
+    DownloadOptions,
+    DownloadResult,
+    FileProgress,
+    Preparing,
+    Tally,
+)
 from deskbridge.studio.downloads.tagging import Cover, tag_file, write_tags
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.fields import invalid
@@ -137,18 +144,6 @@ def _never(clip_id: str) -> bool:
 
 def _no_check() -> None:
     return None
-
-
-class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
-    """How each file of a download is made."""
-
-    format: Format = "mp3"
-    with_thumbnail: bool = True
-    append_uuid: bool = False
-    sidecar: bool = False
-    """Write ``<file>.json`` with the clip as Suno gave it."""
-    file_times: bool = False
-    """Give each file the song's creation time as its modification time."""
 
 
 @dataclass

@@ -41,9 +41,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import httpx
 import msgspec
 
 from deskbridge.errors import CommandError
@@ -52,13 +51,22 @@ from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.config import StudioSettings
 from deskbridge.studio.downloads.allowance import AllowanceGate
-from deskbridge.studio.downloads.downloader import Downloader, DownloadOptions, Unlocking
-from deskbridge.studio.downloads.folder import prepare_output_dir
-from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Preparing, Tally
+from deskbridge.studio.downloads.results import (
+    ClipOutcome,
+    DownloadOptions,
+    DownloadResult,
+    FileProgress,
+    Preparing,
+    Tally,
+)
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
 from deskbridge.studio.notices import Notices, current_operation
 from deskbridge.studio.suno.models import Clip
+
+if TYPE_CHECKING:
+    from deskbridge.studio.api_http import ApiHttp
+    from deskbridge.studio.downloads.downloader import Downloader, Unlocking
 
 BATCH_DOWNLOAD_PROGRESS: Final = "BATCH_DOWNLOAD_PROGRESS"
 DOWNLOAD_PROGRESS: Final = "DOWNLOAD_PROGRESS"
@@ -85,7 +93,7 @@ class Downloads:
         sessions: Sessions,
         history: DownloadHistory,
         settings: StudioSettings,
-        http: httpx.AsyncClient,
+        http: ApiHttp,
     ) -> None:
         self._operations = operations
         self._events = events
@@ -207,16 +215,20 @@ class Downloads:
             ids = [clip.id for clip in clips]
             known = frozenset(self._history.downloaded(asked.account_name, ids, asked.options.format))
             unlocked = frozenset(self._history.unlocked(asked.account_name, ids))
+        from deskbridge.studio.downloads.folder import prepare_output_dir
+
         return prepare_output_dir(output_dir), known, unlocked
 
     async def _start(
         self, asked: Request, clips: Sequence[Clip], unlocked: frozenset[str]
     ) -> tuple[Downloader, Unlocking]:
         """The downloader, and what it may spend: the allowance is read when some clip would need it."""
+        from deskbridge.studio.downloads.downloader import Downloader, Unlocking
+
         suno = await self._sessions.client(asked.session_token, asked.account_name, required=False)
         downloads = self._settings.downloads
         downloader = Downloader(
-            self._http,
+            self._http(),
             suno,
             retry=self._settings.retry,
             prepare_interval=downloads.prepare_interval,

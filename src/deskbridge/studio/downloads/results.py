@@ -39,6 +39,18 @@ class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Why the sidecar or the file's time could not be made (the song is saved all the same)."""
 
 
+class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How each file of a download is made."""
+
+    format: Format = "mp3"
+    with_thumbnail: bool = True
+    append_uuid: bool = False
+    sidecar: bool = False
+    """Write ``<file>.json`` with the clip as Suno gave it."""
+    file_times: bool = False
+    """Give each file the song's creation time as its modification time."""
+
+
 class FileProgress(msgspec.Struct, kw_only=True, frozen=True):
     """One file's bytes so far: the fields of a ``DOWNLOAD_PROGRESS``."""
 

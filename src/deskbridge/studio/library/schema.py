@@ -6,7 +6,7 @@ transaction. Prompts point at the queue that reserved them with ``ON DELETE SET
 NULL``: removing a queue hands its unused prompts back to the library. Creation
 history outlives the accounts it names, so it has no foreign key.
 
-Migration 2 (downloads in every format): a download is one file of one
+Migration 3 (downloads in every format): a download is one file of one
 format, so the history's key gains ``format`` (earlier entries are MP3s),
 and ``unlocked_clips`` remembers the clips the studio had Suno unlock, so
 that a run killed between the authorization and the file never pays again.
@@ -107,6 +107,11 @@ MIGRATIONS: Final = [
     );
     CREATE INDEX downloads_by_time ON downloads(account_name, downloaded_at);
     """,
+    # Queues name the Suno workspace their songs are filed in (None: the account's current one).
+    """
+    ALTER TABLE queues ADD COLUMN workspace TEXT;
+    """,
+    # Downloads in every format: an entry is one file; the clips the studio had Suno unlock are remembered.
     """
     CREATE TABLE downloads_by_format (
         account_name TEXT NOT NULL REFERENCES accounts(name) ON UPDATE CASCADE ON DELETE CASCADE,

@@ -21,14 +21,18 @@ back as Suno sent them, so a backup's sidecars keep every field.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import msgspec
 
 from deskbridge.errors import CommandError, ErrorCode
-from deskbridge.studio.suno.api import Raw, SunoClient
 from deskbridge.studio.suno.models import Clip, clips_of, moment
 
+if TYPE_CHECKING:  # the API client (and httpx) load with the first call to Suno, not with the backend
+    from deskbridge.studio.suno.api import SunoClient
+
+Raw = dict[str, Any]
+"""A clip as Suno sent it."""
 Source = Literal["my_songs", "library", "workspace", "playlist", "profile"]
 
 
