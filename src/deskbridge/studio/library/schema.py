@@ -123,7 +123,7 @@ MIGRATIONS: Final = [
         PRIMARY KEY (account_name, clip_id, format)
     );
     INSERT INTO downloads_by_format (account_name, clip_id, format, title, file_path, downloaded_at)
-        SELECT account_name, clip_id, 'mp3', title, file_path, downloaded_at FROM downloads;
+        SELECT account_name, clip_id, 'mp3', title, file_path, downloaded_at FROM downloads ORDER BY rowid;
     DROP TABLE downloads;
     ALTER TABLE downloads_by_format RENAME TO downloads;
     CREATE INDEX downloads_by_time ON downloads(account_name, downloaded_at);
