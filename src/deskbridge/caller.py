@@ -10,11 +10,15 @@ from contextvars import ContextVar
 
 import msgspec
 
+from deskbridge.roles import Role
+
 
 class Caller(msgspec.Struct, frozen=True):
     door: str
     """``stdio``, ``ws`` or ``http``."""
     client_id: str | None = None
+    role: Role = Role.OWNER
+    """What this caller may run (:mod:`deskbridge.roles`)."""
 
 
 CALLER: ContextVar[Caller | None] = ContextVar("deskbridge_caller", default=None)

@@ -21,7 +21,22 @@ export interface Commands {
     data: AddedPrompts;
     operation: false;
   };
-  /** Download many clips, several at once, skipping those the account already has; an operation. */
+  /** Grant (all the asked minutes, or `minutes`) or refuse a child's request, once. */
+  ANSWER_TIME_REQUEST: {
+    payload: AnswerTimeRequestParams;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
+  /** The child asks for more minutes today; the parent answers with ANSWER_TIME_REQUEST. */
+  ASK_FOR_TIME: {
+    payload: AskForTimeParams;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
+  /**
+   * Download many clips, several at once, skipping those the account already has in this format; locked
+   * ones only with authorize, within Suno's allowance; an operation.
+   */
   BATCH_DOWNLOAD: {
     payload: BatchDownloadPayload;
     data: {
@@ -150,7 +165,10 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Download one clip into output_dir, tagged (and with its cover if with_thumbnail); an operation. */
+  /**
+   * Download one clip into output_dir in a format, checked and tagged (with its cover if with_thumbnail);
+   * a locked clip only with authorize; an operation.
+   */
   DOWNLOAD_CLIP: {
     payload: DownloadClipPayload;
     data: {
@@ -177,7 +195,10 @@ export interface Commands {
     data: Exported;
     operation: false;
   };
-  /** The clips on the account's create page, its library (use_my_songs), or a profile's public clips. */
+  /**
+   * The clips of a source: the account's create page, its songs (use_my_songs, library), a workspace, a
+   * playlist, or a profile's public clips; with a backup's filters (dates, liked, disliked, trashed).
+   */
   FETCH_CLIPS: {
     payload: FetchClipsPayload;
     data: FetchedClips;
@@ -192,10 +213,10 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Every account, by name. */
+  /** Every account by name (a list), or a page of them when paged or past the bound (docs/studio.md). */
   GET_ACCOUNTS: {
-    payload: { [key: string]: unknown };
-    data: Account[];
+    payload: GetAccountsPayload;
+    data: Account[] | Page_Account_;
     operation: false;
   };
   /** Where an account's browser profile lives, and whether a browser has it open. */
@@ -249,13 +270,13 @@ export interface Commands {
   /** A page of the library, filtered by status and queue. */
   GET_PROMPTS: {
     payload: GetPromptsPayload;
-    data: Page_Prompt_;
+    data: OffsetPage_Prompt_;
     operation: false;
   };
-  /** Every queue (of one account when account_name is given), oldest first. */
+  /** Every queue (of one account when account_name is given) oldest first, or a page of them (docs/studio.md). */
   GET_QUEUES: {
     payload: GetQueuesPayload;
-    data: Queue[];
+    data: Queue[] | Page_Queue_;
     operation: false;
   };
   /** A JSON Schema of every command's payload and data, and the event types: clients generate types from it. */
@@ -461,6 +482,8 @@ export type ErrorCode =
   | "SHUTTING_DOWN"
   /** the command ran, but the events it raised wait in memory for room on disk */
   | "EVENTS_NOT_STORED"
+  /** the command is the owner's; this caller holds a client's token */
+  | "PERMISSION_DENIED"
   /** the account does not exist */
   | "ACCOUNT_NOT_FOUND"
   /** the account name is in use */
@@ -490,7 +513,11 @@ export type ErrorCode =
   /** no child profile of that name */
   | "CHILD_NOT_FOUND"
   /** the game could not be closed */
-  | "PROCESS_CLOSE_FAILED";
+  | "PROCESS_CLOSE_FAILED"
+  /** no request for more time with that id */
+  | "TIME_REQUEST_NOT_FOUND"
+  /** that request for more time was answered already */
+  | "TIME_REQUEST_ANSWERED";
 
 /** The whole schema, for `Client<Schema>`. */
 export interface Schema {
@@ -566,8 +593,23 @@ export interface AddedPrompts {
   available: number;
 }
 
+export interface AnswerTimeRequestParams {
+  request_id: string;
+  grant: boolean;
+  /** @default null */
+  minutes?: number | null;
+}
+
+export interface AskForTimeParams {
+  minutes: number;
+  /** @default "" */
+  reason?: string;
+  /** @default null */
+  child?: string | null;
+}
+
 export interface BatchDownloadPayload {
-  clips: Clip[];
+  clips: { [key: string]: unknown }[];
   output_dir: string;
   /** @default null */
   account_name?: string | null;
@@ -581,54 +623,14 @@ export interface BatchDownloadPayload {
   delay?: number;
   /** @default null */
   parallel?: number | null;
-}
-
-export interface Clip {
-  id: string;
   /** @default null */
-  title?: string | null;
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
   /** @default null */
-  status?: string | null;
+  authorize?: boolean | null;
   /** @default null */
-  audio_url?: string | null;
+  sidecar?: boolean | null;
   /** @default null */
-  video_url?: string | null;
-  /** @default null */
-  image_url?: string | null;
-  /** @default null */
-  image_large_url?: string | null;
-  /** @default null */
-  model_name?: string | null;
-  /** @default null */
-  major_model_version?: string | null;
-  /** @default null */
-  created_at?: string | null;
-  /** @default null */
-  display_name?: string | null;
-  /** @default null */
-  handle?: string | null;
-  /** @default null */
-  is_liked?: boolean | null;
-  /** @default null */
-  is_public?: boolean | null;
-  /** @default null */
-  is_download_unlocked?: boolean | null;
-  metadata?: ClipMetadata;
-}
-
-export interface ClipMetadata {
-  /** @default null */
-  prompt?: string | null;
-  /** @default null */
-  tags?: string | null;
-  /** @default null */
-  negative_tags?: string | null;
-  /** @default null */
-  duration?: number | null;
-  /** @default null */
-  type?: string | null;
-  /** @default null */
-  stem_from_id?: string | null;
+  file_times?: boolean | null;
 }
 
 export interface SleepPayload {
@@ -834,7 +836,7 @@ export interface StatusPayload {
 }
 
 export interface DownloadClipPayload {
-  clip: Clip;
+  clip: { [key: string]: unknown };
   output_dir: string;
   /** @default null */
   session_token?: string | null;
@@ -844,6 +846,14 @@ export interface DownloadClipPayload {
   with_thumbnail?: boolean;
   /** @default false */
   append_uuid?: boolean;
+  /** @default null */
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
+  /** @default null */
+  authorize?: boolean | null;
+  /** @default null */
+  sidecar?: boolean | null;
+  /** @default null */
+  file_times?: boolean | null;
 }
 
 export interface EmitPayload {
@@ -879,14 +889,40 @@ export interface FetchClipsPayload {
   use_create_page?: boolean;
   /** @default null */
   account_name?: string | null;
+  /** @default null */
+  source?: "library" | "my_songs" | "playlist" | "profile" | "workspace" | "create_page" | null;
+  /** @default null */
+  workspace_id?: string | null;
+  /** @default null */
+  playlist_id?: string | null;
+  /** @default null */
+  created_after?: string | null;
+  /** @default null */
+  created_before?: string | null;
+  /** @default false */
+  liked_only?: boolean;
+  /** @default false */
+  include_disliked?: boolean;
+  /** @default false */
+  include_trashed?: boolean;
 }
 
 export interface FetchedClips {
-  clips: Clip[];
+  clips: { [key: string]: unknown }[];
   total: number;
-  source: "create_page" | "my_songs" | "profile";
+  source: "library" | "my_songs" | "playlist" | "profile" | "workspace" | "create_page";
   /** @default null */
   profile_name?: string | null;
+  /** @default null */
+  workspace_id?: string | null;
+  /** @default null */
+  playlist_id?: string | null;
+  /** @default 0 */
+  foreign?: number;
+  /** @default 0 */
+  filtered?: number;
+  /** @default true */
+  owner_checked?: boolean;
 }
 
 export interface ForceCloseParams {
@@ -894,6 +930,21 @@ export interface ForceCloseParams {
   child?: string | null;
   /** @default null */
   until?: string | null;
+}
+
+export interface GetAccountsPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+}
+
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
+export interface Page_Account_ {
+  items: Account[];
+  limit: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface AccountRef {
@@ -911,37 +962,37 @@ export interface NoParams { [key: string]: never }
 
 export interface CreationHistoryPayload {
   /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+  /** @default null */
   account_name?: string | null;
   /** @default null */
   status?: "cancelled" | "completed" | "failed" | "pending" | "processing" | "queued" | "submitted" | null;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
 export interface Page_Record_ {
   items: Record[];
-  total: number;
   limit: number;
-  offset: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface DownloadHistoryPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
   account_name: string;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
 export interface Page_Download_ {
   items: Download[];
-  total: number;
   limit: number;
-  offset: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface Download {
@@ -949,6 +1000,7 @@ export interface Download {
   title: string;
   file_path: string | null;
   downloaded_at: string;
+  format: string;
 }
 
 /** A resume cursor: the epoch and the last `seq` the client saw (`epoch` omitted: trust the cursor). */
@@ -964,6 +1016,8 @@ export interface GetEventsPayload {
 export interface GetNewClipsPayload {
   account_name: string;
   all_clips: { [key: string]: unknown }[];
+  /** @default null */
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
 }
 
 export interface GetPromptsPayload {
@@ -977,8 +1031,8 @@ export interface GetPromptsPayload {
   offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
-export interface Page_Prompt_ {
+/** One page of a short list by offset (the prompt library), with the `total` across all pages. */
+export interface OffsetPage_Prompt_ {
   items: Prompt[];
   total: number;
   limit: number;
@@ -1000,7 +1054,19 @@ export interface Prompt {
 
 export interface GetQueuesPayload {
   /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+  /** @default null */
   account_name?: string | null;
+}
+
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
+export interface Page_Queue_ {
+  items: Queue[];
+  limit: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface SessionToken {
@@ -1076,6 +1142,8 @@ export interface DownloadedClip {
   title?: string;
   /** @default null */
   file_path?: string | null;
+  /** @default "mp3" */
+  format?: "m4a" | "mp3" | "mp4" | "wav";
 }
 
 export interface RecordedDownloads {
@@ -1100,13 +1168,13 @@ export interface RenameAccountPayload {
 }
 
 export interface SearchHistoryPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
   keyword: string;
   /** @default null */
   account_name?: string | null;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
 export interface SetDailyLimitParams {

@@ -24,11 +24,11 @@ from deskbridge.studio.fields import (
     Limit,
     Message,
     Offset,
-    Page,
+    OffsetPage,
     Timestamp,
     Workspace,
 )
-from deskbridge.studio.library import prompt_files
+from deskbridge.studio.library import paging, prompt_files
 from deskbridge.studio.library.accounts import Account, AccountManager, DeletedAccount, ProfilePath
 from deskbridge.studio.library.download_history import (
     ClearedDownloads,
@@ -39,6 +39,7 @@ from deskbridge.studio.library.download_history import (
     RecordedDownloads,
 )
 from deskbridge.studio.library.history import CreationHistory, Exported, Record, RecordIn, RecordStatus
+from deskbridge.studio.library.paging import Page, Paging
 from deskbridge.studio.library.prompts import (
     AddedPrompts,
     DeletedPrompt,
@@ -49,6 +50,7 @@ from deskbridge.studio.library.prompts import (
     PromptLibrary,
 )
 from deskbridge.studio.library.queues import MAX_SONGS, ClearedQueues, Queue, QueueManager, QueueStatus, RemovedQueue
+from deskbridge.studio.suno.models import Format
 
 Prompts = Annotated[list[PromptIn], msgspec.Meta(max_length=MAX_SONGS)]
 
@@ -78,7 +80,11 @@ class AccountRef(msgspec.Struct, kw_only=True):
     name: AccountNameField
 
 
-class GetQueuesPayload(msgspec.Struct, kw_only=True):
+class GetAccountsPayload(Paging, kw_only=True):
+    pass
+
+
+class GetQueuesPayload(Paging, kw_only=True):
     account_name: AccountNameField | None = None
 
 
@@ -126,15 +132,15 @@ class PromptRef(msgspec.Struct, kw_only=True):
     prompt_id: PromptId
 
 
-class DownloadHistoryPayload(msgspec.Struct, kw_only=True):
+class DownloadHistoryPayload(Paging, kw_only=True):
     account_name: AccountNameField
-    limit: Limit = 100
-    offset: Offset = 0
 
 
 class GetNewClipsPayload(msgspec.Struct, kw_only=True):
     account_name: AccountNameField
     all_clips: Clips
+    format: Format | None = None
+    """Only clips not downloaded in this format; any format when not given."""
 
 
 class RecordDownloadsPayload(msgspec.Struct, kw_only=True):
@@ -146,11 +152,9 @@ class AccountNamePayload(msgspec.Struct, kw_only=True):
     account_name: AccountNameField
 
 
-class CreationHistoryPayload(msgspec.Struct, kw_only=True):
+class CreationHistoryPayload(Paging, kw_only=True):
     account_name: AccountNameField | None = None
     status: RecordStatus | None = None
-    limit: Limit = 100
-    offset: Offset = 0
 
 
 class AddCreationRecordPayload(msgspec.Struct, kw_only=True):
@@ -164,11 +168,9 @@ class ExportHistoryPayload(msgspec.Struct, kw_only=True):
     escape_formulas: bool = True
 
 
-class SearchHistoryPayload(msgspec.Struct, kw_only=True):
+class SearchHistoryPayload(Paging, kw_only=True):
     keyword: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
     account_name: AccountNameField | None = None
-    limit: Limit = 100
-    offset: Offset = 0
 
 
 @dataclass(frozen=True)
@@ -193,9 +195,9 @@ def register(commands: Commands, studio: Studio, changed: Changed) -> None:
 
 def _accounts(commands: Commands, accounts: AccountManager, changed: Changed) -> None:
     @commands.command("GET_ACCOUNTS")
-    def get_accounts() -> list[Account]:
-        """Every account, by name."""
-        return accounts.all()
+    def get_accounts(payload: GetAccountsPayload) -> list[Account] | Page[Account]:
+        """Every account by name (a list), or a page of them when paged or past the bound (docs/studio.md)."""
+        return paging.listing(accounts.page(payload), payload)
 
     @commands.command("CREATE_ACCOUNT")
     def create_account(payload: CreateAccountPayload) -> Account:
@@ -252,7 +254,7 @@ def _prompts(commands: Commands, prompts: PromptLibrary, changed: Changed) -> No
         return added
 
     @commands.command("GET_PROMPTS")
-    def get_prompts(payload: GetPromptsPayload) -> Page[Prompt]:
+    def get_prompts(payload: GetPromptsPayload) -> OffsetPage[Prompt]:
         """A page of the library, filtered by status and queue."""
         return prompts.page(payload.status, payload.queue_id, payload.limit, payload.offset)
 
@@ -266,9 +268,9 @@ def _prompts(commands: Commands, prompts: PromptLibrary, changed: Changed) -> No
 
 def _queues(commands: Commands, queues: QueueManager, changed: Changed) -> None:
     @commands.command("GET_QUEUES")
-    def get_queues(payload: GetQueuesPayload) -> list[Queue]:
-        """Every queue (of one account when account_name is given), oldest first."""
-        return queues.all(payload.account_name)
+    def get_queues(payload: GetQueuesPayload) -> list[Queue] | Page[Queue]:
+        """Every queue (of one account when account_name is given) oldest first, or a page of them (docs/studio.md)."""
+        return paging.listing(queues.page(payload.account_name, payload), payload)
 
     @commands.command("CREATE_QUEUE")
     def create_queue(payload: CreateQueuePayload) -> Queue:
@@ -305,7 +307,7 @@ def _history(commands: Commands, history: CreationHistory, changed: Changed) -> 
     @commands.command("GET_CREATION_HISTORY")
     def get_creation_history(payload: CreationHistoryPayload) -> Page[Record]:
         """Creation records newest first, of one account or all, a page at a time."""
-        return history.page(payload.account_name, payload.status, payload.limit, payload.offset)
+        return history.page(payload.account_name, payload.status, payload)
 
     @commands.command("ADD_CREATION_RECORD")
     def add_creation_record(payload: AddCreationRecordPayload) -> Record:
@@ -322,19 +324,19 @@ def _history(commands: Commands, history: CreationHistory, changed: Changed) -> 
     @commands.command("SEARCH_HISTORY")
     def search_history(payload: SearchHistoryPayload) -> Page[Record]:
         """Creation records whose title, lyrics, style or tags contain every word of keyword."""
-        return history.search(payload.keyword, payload.account_name, payload.limit, payload.offset)
+        return history.search(payload.keyword, payload.account_name, payload)
 
 
 def _downloads(commands: Commands, downloads: DownloadHistory, changed: Changed) -> None:
     @commands.command("GET_DOWNLOAD_HISTORY")
     def get_download_history(payload: DownloadHistoryPayload) -> Page[Download]:
         """An account's downloaded clips, newest first, a page at a time."""
-        return downloads.page(payload.account_name, payload.limit, payload.offset)
+        return downloads.page(payload.account_name, payload)
 
     @commands.command("GET_NEW_CLIPS")
     def get_new_clips(payload: GetNewClipsPayload) -> list[dict[str, Any]]:
         """The clips of all_clips this account has not downloaded, in the given order."""
-        return downloads.new_clips(payload.account_name, payload.all_clips)
+        return downloads.new_clips(payload.account_name, payload.all_clips, payload.format)
 
     @commands.command("RECORD_DOWNLOADS")
     def record_downloads(payload: RecordDownloadsPayload) -> RecordedDownloads:
