@@ -369,6 +369,15 @@ export interface Commands {
     data: Page_Record_;
     operation: false;
   };
+  /**
+   * Change when a child may play (kept across restarts; wins over the config file); a game outside the new
+   * hours gets the usual notice and grace.
+   */
+  SET_ALLOWED_HOURS: {
+    payload: SetAllowedHoursParams;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
   /** Change a child's daily limit (kept across restarts; wins over the config file). */
   SET_DAILY_LIMIT: {
     payload: SetDailyLimitParams;
@@ -1175,6 +1184,20 @@ export interface SearchHistoryPayload {
   keyword: string;
   /** @default null */
   account_name?: string | null;
+}
+
+export interface SetAllowedHoursParams {
+  windows: AllowedHours[];
+  /** @default null */
+  child?: string | null;
+  /** @default null */
+  weekday?: "friday" | "monday" | "saturday" | "sunday" | "thursday" | "tuesday" | "wednesday" | null;
+}
+
+/** A daily window, local time; `start` after `end` crosses midnight (22:00-02:00). */
+export interface AllowedHours {
+  start: string;
+  end: string;
 }
 
 export interface SetDailyLimitParams {
