@@ -268,7 +268,7 @@ def test_with_the_childs_token_the_guardian_shows_no_parent_controls(dashboard: 
     page = board.page
     expect(page.get_by_role("meter", name="Play time of alice today")).to_be_visible()
     expect(page.get_by_role("button", name="Force close the game")).to_be_hidden()
-    for control in ("Grant bonus time", "Take time", "Lock until tomorrow", "Set daily limit"):
+    for control in ("Grant bonus time", "Take time", "Lock until tomorrow", "Set daily limit", "Set allowed hours"):
         expect(page.get_by_role("button", name=control)).to_be_hidden()
     assert board.errors == []
 
