@@ -51,6 +51,6 @@ export function mount({ call, schema, onChange, onLive }) {
     if (said) return `${set.child_profile} may play${on} from ${said.replaceAll("-", " to ")}.`;
     return weekday ? `${set.child_profile} follows every day's hours${on}.` : `${set.child_profile} may play at any time.`;
   });
-  onChange(["hours", "limit"], load);
+  onChange(["hours"], load);
   onLive(load);
 }
