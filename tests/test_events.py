@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
@@ -197,3 +199,32 @@ def test_the_stdio_door_resumes_with_get_events(spawn: Callable[..., BackendProc
     assert other["more"] is True
     assert again.ok("ACK_EVENTS", {"client_id": "desktop", "last_seq": 5}) == {"last_seq": 5}
     assert again.error("GET_EVENTS", {"after": -1})["error_code"] == "INVALID_PAYLOAD"
+
+
+def test_a_wait_that_ends_unanswered_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Each long-poll that timed out on a quiet log used to leave its waiter until the next event."""
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        log = EventLog(tmp_path / "e.db", schedule=loop.call_soon)
+
+        async def wait_in_vain() -> None:  # what the web door does when a long-poll's wait runs out
+            waiter = asyncio.ensure_future(log.wait_committed(1))
+            await asyncio.sleep(0)
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+
+        for _ in range(100):  # warm up: the loop's own structures reach their size
+            await wait_in_vain()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(2000):
+            await wait_in_vain()
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        log.close()
+        return grown
+
+    grown = asyncio.run(main())
+    assert grown < 20_000, f"2000 waits that timed out hold {grown} bytes"

@@ -227,7 +227,8 @@ class EventLog:
         self._refused_in_outage = 0
         self.failure: sqlite3.Error | OSError | None = None
         self._subscribers: dict[Subscription, None] = {}
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._waiters: dict[asyncio.Future[None], int] = {}
+        """Who waits for which ``seq`` to be committed; a waiter leaves when its wait ends, however it ends."""
         self._closed = False
         self._commit([], {})
 
@@ -323,13 +324,9 @@ class EventLog:
             self._retry_handle = self._retry_later(self._retry_delay, self.retry)
 
     def _wake_waiters(self) -> None:
-        still = []
-        for seq, future in self._waiters:
-            if seq > self.committed_seq:
-                still.append((seq, future))
-            elif not future.done():
+        for future, seq in self._waiters.items():
+            if seq <= self.committed_seq and not future.done():
                 future.set_result(None)
-        self._waiters = still
 
     async def wait_committed(self, seq: int | None = None) -> None:
         """Return once every event up to ``seq`` (default: every one appended so far) is on disk."""
@@ -337,8 +334,11 @@ class EventLog:
         if target <= self.committed_seq:
             return
         future = asyncio.get_running_loop().create_future()
-        self._waiters.append((target, future))
-        await future
+        self._waiters[future] = target
+        try:
+            await future
+        finally:  # a long-poll that timed out or whose client left waits no more
+            self._waiters.pop(future, None)
 
     def _commit(self, rows: list[_Row], acks: dict[str, int]) -> None:
         now_ms = int(self._clock.time() * 1000)
@@ -441,10 +441,9 @@ class EventLog:
             if self._retry_handle is not None:
                 self._retry_handle.cancel()
             self._subscribers.clear()
-            for _, future in self._waiters:
+            for future in self._waiters:
                 if not future.done():
                     future.cancel()
-            self._waiters.clear()
             self._db.close()
 
 
