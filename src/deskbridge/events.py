@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import errno
 import logging
 import sqlite3
 import threading
@@ -174,6 +175,12 @@ class Subscription:
         self._log._subscribers.pop(self, None)
 
 
+def _disk_full(failure: BaseException | None) -> bool:
+    if isinstance(failure, sqlite3.Error):
+        return getattr(failure, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return isinstance(failure, OSError) and failure.errno == errno.ENOSPC
+
+
 def _is_terminal(message: dict[str, Any]) -> bool:
     payload = message.get("payload")
     return isinstance(payload, dict) and payload.get("status") in TERMINAL_STATUSES
@@ -322,6 +329,20 @@ class EventLog:
         self._retry_delay = min(RETRY_MAX, max(RETRY_FIRST, self._retry_delay * 2))
         if self._retry_later is not None and self._retry_handle is None:
             self._retry_handle = self._retry_later(self._retry_delay, self.retry)
+
+    def why_held(self) -> str:
+        """Why appended events wait in memory, in words for a command's answer: the store's error, and what
+        the wait is for (only a full disk is waiting for room on the disk)."""
+        held = self.last_seq - self.committed_seq
+        failure = self.failure
+        if isinstance(failure, sqlite3.IntegrityError):
+            return (
+                f"the event log refuses events ({failure}): another process writes to it; "
+                f"{held} wait in memory and are retried"
+            )
+        if _disk_full(failure):
+            return f"the event log cannot store events ({failure}); {held} wait in memory for room on the disk"
+        return f"the event log cannot store events ({failure}); {held} wait in memory and are retried"
 
     def _wake_waiters(self) -> None:
         for future, seq in self._waiters.items():
