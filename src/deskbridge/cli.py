@@ -152,6 +152,7 @@ def _run_stdio(args: argparse.Namespace) -> int:
 
     async def run() -> int:
         try:
+            config = stdio.StdioConfig.from_config(backend.config)
             await backend.start()
         except Exception as exc:
             return _start_failed(held, exc)
@@ -160,7 +161,7 @@ def _run_stdio(args: argparse.Namespace) -> int:
             os.write(2, protocol.encode(backend.ready_message("stdio")) + b"\n")
             held.let_through()
 
-        await stdio.serve(backend, in_fd, out_fd, on_ready=ready)
+        await stdio.serve(backend, in_fd, out_fd, on_ready=ready, config=config)
         return 0
 
     return _run_loop(run())

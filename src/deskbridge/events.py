@@ -428,6 +428,10 @@ class EventLog:
         return [(seq, body) for seq, body in rows]
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def floor(self) -> int:
         """Every event with ``seq <= floor`` may have been trimmed (terminal ones stay)."""
         return self._floor

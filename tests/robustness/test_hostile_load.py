@@ -10,11 +10,12 @@ from __future__ import annotations
 import json
 import sqlite3
 import subprocess
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tests.robustness.support import record
+from tests.robustness.support import record, rss_kib, wait_until
 from tests.support import DESKBRIDGE, BackendProcess
 
 Spawn = Callable[..., BackendProcess]
@@ -58,3 +59,57 @@ def test_a_seq_clash_in_the_log_is_reported_as_such_never_as_a_full_disk(spawn: 
     assert "UNIQUE constraint failed" in answer["error"]
     assert "disk" not in answer["error"]
     assert backend.ok("PING")["pong"] is True
+
+
+# -- a front end that stops reading -----------------------------------------------------------------
+
+
+def test_a_stdout_nobody_reads_holds_a_bounded_backlog_and_loses_nothing(tmp_path: Path) -> None:
+    """1000 operations report while the front end reads nothing: the backend's memory stays put (events past
+    the budget are left in the log), then every event arrives once, in order, as the front end reads again."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"stdio": {"outbox_bytes": 64 * 1024}}))
+    stderr = tmp_path / "stderr"
+    with stderr.open("wb") as log:
+        backend = subprocess.Popen(
+            [*DESKBRIDGE, "stdio", "diag", "--data-dir", str(tmp_path / "data"), "--config", str(config)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+        )  # fmt: skip
+    try:
+        assert backend.stdin is not None
+        assert backend.stdout is not None
+        wait_until(lambda: b"BACKEND_READY" in stderr.read_bytes(), 30, "the ready line")
+        operations = 1000
+        count = {"to": 40, "interval": 0.1}
+        lines = (json.dumps({"id": f"c{i}", "type": "COUNT", "payload": count}) + "\n" for i in range(operations))
+        backend.stdin.write("".join(lines).encode())
+        backend.stdin.flush()
+        time.sleep(1.0)
+        early, early_at = rss_kib(backend.pid), time.time()
+        time.sleep(3.0)
+        late, late_at = rss_kib(backend.pid), time.time()
+        received: list[dict[str, Any]] = []
+        ended: set[str] = set()
+        for raw in backend.stdout:  # reading again
+            message = json.loads(raw)
+            if "seq" in message:
+                received.append(message)
+                if message["payload"]["status"] == "completed":
+                    ended.add(message["payload"]["operation_id"])
+                    if len(ended) == operations:
+                        break
+    finally:
+        backend.kill()
+        backend.wait()
+    seqs = [event["seq"] for event in received]
+    in_window = sum(len(json.dumps(e)) for e in received if early_at * 1000 <= e["timestamp"] <= late_at * 1000)
+    grown = (late - early) * 1024
+    record(
+        "load.stdio-unread",
+        events=len(seqs),
+        event_bytes_while_unread=in_window,
+        rss_growth_while_unread_kib=late - early,
+    )
+    assert in_window > 1_000_000, f"only {in_window} bytes of events in the window: the test shows nothing"
+    assert grown < in_window / 3, f"RSS grew {grown} bytes while {in_window} bytes of events were not read"
+    assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "every event once, in order"
