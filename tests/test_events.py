@@ -228,3 +228,39 @@ def test_a_wait_that_ends_unanswered_leaves_nothing_behind(tmp_path: Path) -> No
 
     grown = asyncio.run(main())
     assert grown < 20_000, f"2000 waits that timed out hold {grown} bytes"
+
+
+def test_a_log_left_open_across_a_restart_of_the_machine_starts_a_new_epoch(tmp_path: Path) -> None:
+    """A power cut may take back the last commits (``synchronous=NORMAL``): the log cannot prove it kept what
+    clients saw, so it names itself anew. A killed process (same boot) keeps its epoch: SQLite kept it all."""
+    log, _ = open_log(tmp_path / "e.db", boot="boot-1")
+    emit(log, 3)  # never closed: the process died
+    killed, _ = open_log(tmp_path / "e.db", boot="boot-1")
+    assert killed.epoch == log.epoch
+    emit(killed, 2)  # never closed either, and then the power went
+    after_power_cut, _ = open_log(tmp_path / "e.db", boot="boot-2")
+    assert after_power_cut.epoch != log.epoch
+    assert not after_power_cut.resume(log.epoch, 4).recovered
+    after_power_cut.close()
+    reopened, _ = open_log(tmp_path / "e.db", boot="boot-3")  # closed cleanly: any later boot trusts it
+    assert reopened.epoch == after_power_cut.epoch
+    reopened.close()
+
+
+def test_a_client_ahead_of_the_log_starts_a_new_epoch_for_every_client(tmp_path: Path) -> None:
+    """Proof the log lost commits: a seq a client saw is past its head. The events that follow would reuse
+    numbers, so a cursor of the old epoch is not recovered even once the head is past it again."""
+    log, _ = open_log(tmp_path / "e.db")
+    emit(log, 3)
+    old = log.epoch
+    ahead = log.resume(old, 8)
+    assert (ahead.recovered, ahead.after) == (False, 0)
+    assert ahead.epoch != old
+    emit(log, 10)
+    behind = log.resume(old, 6)
+    assert not behind.recovered, "seq 6 now names another event than the one this client saw"
+    assert log.resume(log.epoch, 6).recovered
+    log.close()
+    again, _ = open_log(tmp_path / "e.db")
+    assert again.epoch == ahead.epoch, "the new epoch is kept"
+    again.close()

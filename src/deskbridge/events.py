@@ -7,8 +7,10 @@ order, so durability costs one commit per burst rather than one per event
 hand-offs of ``executemany`` cost more than the commit it overlapped).
 
 The log is named by an ``epoch`` that changes whenever the file is created
-anew, so a client can tell "you missed nothing" from "your cursor belongs to a
-log that is gone" (:meth:`EventLog.resume`). Old events are trimmed by age and
+anew, or is found to have lost commits it once had (:mod:`deskbridge.logmark`;
+or a client resumes from a ``seq`` past its head), so a client can tell "you
+missed nothing" from "your cursor belongs to a log that is gone"
+(:meth:`EventLog.resume`): no ``seq`` is ever given out twice in one epoch. Old events are trimmed by age and
 count (:class:`Retention`), but never past what a known consumer has not
 acknowledged, and never a terminal operation event.
 
@@ -39,6 +41,7 @@ import msgspec
 from deskbridge import protocol, store
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.config import convert
+from deskbridge.logmark import LogMark
 
 log = logging.getLogger("deskbridge.events")
 
@@ -206,7 +209,9 @@ class EventLog:
         retention: Retention | None = None,
         retry_later: Later | None = None,
         max_held: int = DEFAULT_MAX_HELD,
+        boot: str | None = None,
     ) -> None:
+        self.path = Path(path)
         self._db = store.connect(path)
         store.migrate(self._db, _MIGRATIONS, name=f"event log {path}")
         self._schedule = schedule
@@ -221,6 +226,11 @@ class EventLog:
         (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self.last_seq: int = max(last, self._floor)
         self.committed_seq: int = self.last_seq
+        self._mark = LogMark(self.path, boot=boot)
+        lost = self._mark.lost(self.epoch, self.last_seq)
+        if lost is not None:
+            self._new_epoch(lost)
+        self._write_mark(clean=False)
         self._trimmed_at = -self.retention.trim_every
         self._pending: list[_Row] = []
         self._acks: dict[str, int] = {}
@@ -441,6 +451,9 @@ class EventLog:
         head = self.committed_seq
         recovered = True
         cursor = max(0, after)
+        if epoch == self.epoch and cursor > head:
+            # A client saw this seq in this epoch: the log lost commits, and its next events would reuse numbers.
+            self._new_epoch(f"a client resumes from seq {cursor}, past the log's head {head}")
         if (epoch is not None and epoch != self.epoch) or cursor > head:
             recovered, cursor = False, 0
         if cursor < self._floor:
@@ -453,6 +466,21 @@ class EventLog:
             recovered, self.epoch, [body for _, body in rows], last_seq, more, head, cursor, [seq for seq, _ in rows]
         )
 
+    def _new_epoch(self, why: str) -> None:
+        """Name the log anew: every cursor of the old epoch is answered ``recovered: false``."""
+        self.epoch = uuid.uuid4().hex
+        log.warning("the event log %s starts a new epoch %s: %s", self.path, self.epoch, why)
+        try:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('epoch', ?)", (self.epoch,))
+        except sqlite3.Error as exc:  # held for this run; a restart on the old epoch meets the same check
+            log.error("the event log %s cannot record its new epoch: %s", self.path, exc)
+
+    def _write_mark(self, *, clean: bool) -> None:
+        try:
+            self._mark.write(self.epoch, self.committed_seq, clean=clean)
+        except OSError as exc:  # the log works without it; only the check at the next start is lost
+            log.warning("cannot write %s: %s", self._mark.path, exc)
+
     # -- closing ------------------------------------------------------------
 
     def close(self) -> None:
@@ -461,6 +489,7 @@ class EventLog:
         try:
             if not self.retry() and self._pending:
                 log.error("%d events were never stored (%s): nobody was shown them", len(self._pending), self.failure)
+            self._write_mark(clean=True)
         finally:
             self._closed = True
             if self._retry_handle is not None:

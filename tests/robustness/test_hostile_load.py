@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import shutil
 import subprocess
 import time
 from collections.abc import Callable
@@ -113,3 +114,31 @@ def test_a_stdout_nobody_reads_holds_a_bounded_backlog_and_loses_nothing(tmp_pat
     assert in_window > 1_000_000, f"only {in_window} bytes of events in the window: the test shows nothing"
     assert grown < in_window / 3, f"RSS grew {grown} bytes while {in_window} bytes of events were not read"
     assert seqs == list(range(seqs[0], seqs[0] + len(seqs))), "every event once, in order"
+
+
+# -- a log that lost its last commits ---------------------------------------------------------------
+
+
+def test_a_restored_data_dir_never_tells_a_client_it_missed_nothing(spawn: Spawn, tmp_path: Path) -> None:
+    """A backup restored over the data dir takes back seqs a client saw; the events that follow reuse them. A
+    client resuming from one of them is told ``recovered: false`` (a new epoch), not shown a stranger's events
+    under its old numbers."""
+    data, backup = tmp_path / "data", tmp_path / "backup"
+    first = spawn("diag", data_dir=data)
+    first.ok("EMIT", {"count": 5})
+    assert first.close() == 0
+    shutil.copytree(data, backup)
+    second = spawn("diag", data_dir=data)
+    second.ok("EMIT", {"count": 5})
+    seen = second.wait_event(lambda event: event["seq"] == 10)
+    assert second.close() == 0
+    shutil.rmtree(data)
+    shutil.copytree(backup, data)
+    restored = spawn("diag", data_dir=data)
+    restored.ok("EMIT", {"type": "AFTER_THE_RESTORE", "count": 7})  # seqs 6-12 again
+    page = restored.ok("GET_EVENTS", {"epoch": second.ready["epoch"], "after": seen["seq"] - 2})
+    record("load.restored-log", recovered=page["recovered"], new_epoch=page["epoch"] != second.ready["epoch"])
+    assert page["recovered"] is False, "told it missed nothing while seqs 6-8 now name other events"
+    assert page["after"] == 0
+    assert page["epoch"] != second.ready["epoch"]
+    assert [event["type"] for event in page["events"]].count("AFTER_THE_RESTORE") == 7
