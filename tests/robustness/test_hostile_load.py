@@ -8,8 +8,8 @@ and records its figures for docs/reliability.md (``tests/robustness/cases.py``).
 from __future__ import annotations
 
 import json
-import sqlite3
 import shutil
+import sqlite3
 import subprocess
 import time
 from collections.abc import Callable
