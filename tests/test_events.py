@@ -264,3 +264,13 @@ def test_a_client_ahead_of_the_log_starts_a_new_epoch_for_every_client(tmp_path:
     again, _ = open_log(tmp_path / "e.db")
     assert again.epoch == ahead.epoch, "the new epoch is kept"
     again.close()
+
+
+def test_max_count_caps_the_log_however_many_operations_finish(tmp_path: Path) -> None:
+    """Terminal events outlive the age limit, not the count: 30 operations ending keep at most 10 events."""
+    log, _ = open_log(tmp_path / "e.db", retention=Retention(max_count=10, max_age=None, trim_every=1))
+    for n in range(30):
+        log.append({"type": "P", "payload": {"operation_id": f"op-{n}", "status": "completed"}})
+        log.flush()
+    assert seqs(log.read(0)) == list(range(21, 31))
+    log.close()

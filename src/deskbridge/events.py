@@ -12,7 +12,7 @@ or a client resumes from a ``seq`` past its head), so a client can tell "you
 missed nothing" from "your cursor belongs to a log that is gone"
 (:meth:`EventLog.resume`): no ``seq`` is ever given out twice in one epoch. Old events are trimmed by age and
 count (:class:`Retention`), but never past what a known consumer has not
-acknowledged, and never a terminal operation event.
+acknowledged; a terminal operation event is spared by age, not by count.
 
 When the store refuses a commit (disk full, I/O error), nothing is dropped:
 the batch stays in memory, in order, and a timer tries again with backoff
@@ -394,11 +394,13 @@ class EventLog:
             raise
 
     def _trim(self, db: sqlite3.Connection, now_ms: int) -> None:
+        """Age spares terminal operation events (a client back after a week still learns how its operation
+        ended); the count does not, so that ``max_count`` bounds the log however many operations finish."""
         policy = self.retention
-        cutoff = 0
+        cutoff = counted = 0
         (top,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         if policy.max_count is not None:
-            cutoff = top - policy.max_count
+            cutoff = counted = top - policy.max_count
         if policy.max_age is not None:
             # Time grows with seq, so this scans only the rows about to go (no index to pay for on insert).
             young = db.execute(
@@ -410,11 +412,13 @@ class EventLog:
         db.execute("DELETE FROM cursors WHERE updated_ms < ?", (alive_since,))
         (held,) = db.execute("SELECT MIN(last_seq) FROM cursors").fetchone()
         if held is not None:
-            cutoff = min(cutoff, held)
+            cutoff, counted = min(cutoff, held), min(counted, held)
         if cutoff > self._floor:
             self._floor = cutoff
             db.execute("INSERT OR REPLACE INTO meta VALUES ('floor', ?)", (str(cutoff),))
             db.execute("DELETE FROM events WHERE seq <= ? AND keep = 0", (cutoff,))
+        if counted > 0:
+            db.execute("DELETE FROM events WHERE seq <= ? AND keep = 1", (counted,))
 
     def trim(self) -> None:
         """Apply the retention policy now (it also runs every ``trim_every`` appends)."""
@@ -443,7 +447,7 @@ class EventLog:
 
     @property
     def floor(self) -> int:
-        """Every event with ``seq <= floor`` may have been trimmed (terminal ones stay)."""
+        """Every event with ``seq <= floor`` may have been trimmed (terminal ones stay, up to ``max_count``)."""
         return self._floor
 
     def resume(self, epoch: str | None, after: int, limit: int = DEFAULT_PAGE) -> Resumed:
