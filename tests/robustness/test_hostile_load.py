@@ -142,3 +142,25 @@ def test_a_restored_data_dir_never_tells_a_client_it_missed_nothing(spawn: Spawn
     assert page["after"] == 0
     assert page["epoch"] != second.ready["epoch"]
     assert [event["type"] for event in page["events"]].count("AFTER_THE_RESTORE") == 7
+
+
+def peak_rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for {pid}")
+
+
+def test_a_huge_emit_goes_out_in_bursts_instead_of_all_in_memory(spawn: Spawn, tmp_path: Path) -> None:
+    """diag's EMIT of 100 000 events (about 10 MB) is committed and delivered a burst at a time: the backend's
+    peak memory grows by a fraction of it (all at once, it grew by three times its size)."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"stdio": {"outbox_bytes": 256 * 1024}}))
+    backend = spawn("diag", extra=("--config", str(config)))
+    backend.ok("PING")
+    before = peak_rss_kib(backend.proc.pid)
+    assert backend.ok("EMIT", {"count": 100_000}, timeout=120) == {"emitted": 100_000}
+    grown = peak_rss_kib(backend.proc.pid) - before
+    record("load.emit", events=100_000, peak_rss_growth_kib=grown)
+    assert grown < 8 * 1024, f"the peak RSS grew {grown} KiB for 100 000 events"
+    assert backend.wait_event(lambda event: event["data"]["index"] == 99_999)
