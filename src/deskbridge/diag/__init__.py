@@ -19,7 +19,6 @@ from deskbridge.app import AppContext, AppSpec
 from deskbridge.operations import Operation
 from deskbridge.router import Commands
 
-
 EMIT_BURST = 1000
 
 
