@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from deskbridge import logs
 from deskbridge.transports.closecodes import CloseCode
 
 TOKEN_FILE: Final = "token"
@@ -44,10 +45,12 @@ def load_or_create_token(data_dir: Path) -> tuple[str, Path]:
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
     except FileExistsError:
-        return _read_token(path), path
-    token = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(token + "\n")
+        token = _read_token(path)
+    else:
+        token = secrets.token_urlsafe(32)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(token + "\n")
+    logs.mask_everywhere(token)
     return token, path
 
 
