@@ -50,7 +50,7 @@ class Backend:
         self.max_line = max_line
         self._workers = workers
         self._throttle = throttle
-        self.clients = ClientRegistry()
+        self.clients = ClientRegistry(clock=clock)
         self.doors: dict[str, str] = {}
         self._contexts: list[AppContext] = []
         self._locks: list[DirLock] = []
