@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import sqlite3
 import subprocess
+import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+import pytest
+
+from deskbridge.transports.http_limits import BODY_TIMEOUT, HEAD_TIMEOUT
 from tests.robustness.support import record, rss_kib, wait_until
 from tests.support import DESKBRIDGE, BackendProcess
 
@@ -164,3 +171,72 @@ def test_a_huge_emit_goes_out_in_bursts_instead_of_all_in_memory(spawn: Spawn, t
     record("load.emit", events=100_000, peak_rss_growth_kib=grown)
     assert grown < 8 * 1024, f"the peak RSS grew {grown} KiB for 100 000 events"
     assert backend.wait_event(lambda event: event["data"]["index"] == 99_999)
+
+
+# -- descriptors held by requests that never end ----------------------------------------------------
+
+
+def serve_with_descriptors(data_dir: Path, limit: int) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+    """``deskbridge serve diag`` whose process may open at most ``limit`` descriptors; its ready line."""
+
+    def lower_limit() -> None:
+        import resource  # POSIX only
+
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, limit))
+
+    server = subprocess.Popen(
+        [*DESKBRIDGE, "serve", "diag", "--port", "0", "--data-dir", str(data_dir)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, preexec_fn=lower_limit,
+    )  # fmt: skip
+    assert server.stderr is not None
+    ready = json.loads(server.stderr.readline())
+    assert ready["type"] == "BACKEND_READY", ready
+    threading.Thread(target=server.stderr.read, daemon=True).start()  # keep its log flowing
+    return server, ready
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="descriptor limits are POSIX")
+def test_half_sent_requests_cannot_starve_the_server_of_descriptors(tmp_path: Path) -> None:
+    """400 connections without a token send half a request head and stop, against a server allowed 256
+    descriptors (20 more send half a body): a client with the token is still served at once (the oldest
+    unfinished heads make room), and the heads and bodies that never end are closed after their timeout."""
+    server, ready = serve_with_descriptors(tmp_path / "data", 256)
+    hostile: list[socket.socket] = []
+    try:
+        for _ in range(400):
+            sock = socket.create_connection(("127.0.0.1", ready["port"]), timeout=5)
+            sock.sendall(b"GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            hostile.append(sock)
+        token = (tmp_path / "data" / "token").read_text().strip()
+        for _ in range(20):  # and bodies that stop coming, from a client with the token
+            sock = socket.create_connection(("127.0.0.1", ready["port"]), timeout=5)
+            head = f"POST /api/command HTTP/1.1\r\nHost: 127.0.0.1:{ready['port']}\r\nAuthorization: Bearer {token}\r\n"
+            sock.sendall(f"{head}Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{{".encode())
+            hostile.append(sock)
+        started = time.monotonic()
+        answer = httpx.get(f"{ready['url']}/api/status", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        served_after = time.monotonic() - started
+        assert answer.status_code == 200
+        time.sleep(max(HEAD_TIMEOUT, BODY_TIMEOUT) + 1)
+        still_open = sum(not closed_by_peer(sock) for sock in hostile)
+        record("load.half-requests", served_after_s=round(served_after, 2), heads_open_after_timeout=still_open)
+        assert still_open == 0, f"{still_open} of 420 unfinished requests are still open after their timeout"
+        assert httpx.get(f"{ready['url']}/api/status", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    finally:
+        for sock in hostile:
+            sock.close()
+        server.kill()
+        server.wait()
+
+
+def closed_by_peer(sock: socket.socket) -> bool:
+    """The server closed it (having said something or not)."""
+    sock.settimeout(0.01)
+    try:
+        while sock.recv(65536):
+            pass
+    except TimeoutError:
+        return False
+    except OSError:
+        pass
+    return True
