@@ -44,15 +44,16 @@ def nodes(*names: str) -> tuple[str, ...]:
     return tuple(name if "/" in name else f"{ROBUSTNESS}{name.replace('::', '.py::', 1)}" for name in names)
 
 
-FUZZ, HTTP, FAULTS, SOAK, SECURITY, FIXED = (
+FUZZ, HTTP, FAULTS, LOAD, SOAK, SECURITY, FIXED = (
     "Fuzzing the core",
     "HTTP surface",
     "Fault matrix",
+    "Hostile local load",
     "Soak",
     "Security",
     "Fixed findings (regressions)",
 )
-SECTIONS: Final = (FUZZ, HTTP, FAULTS, SOAK, SECURITY, FIXED)
+SECTIONS: Final = (FUZZ, HTTP, FAULTS, LOAD, SOAK, SECURITY, FIXED)
 
 CASES: Final[tuple[Case, ...]] = (
     # -- Fuzzing the core --------------------------------------------------------------------------
@@ -263,6 +264,111 @@ CASES: Final[tuple[Case, ...]] = (
         "a clock_changed notification per jump; the day and the minutes left do not move",
         "no play time granted or stolen (at most one poll per sleep)",
     ),
+    # -- Hostile local load ------------------------------------------------------------------------
+    Case(
+        "load.half-requests",
+        LOAD,
+        "400 connections send half a request head (20 more half a body) and stop, against a server allowed 256 "
+        "descriptors",
+        nodes(
+            "test_hostile_load::test_half_sent_requests_cannot_starve_the_server_of_descriptors",
+        ),
+        "a client that sends its request at once is served at once: near the descriptor limit each new "
+        "connection closes the one that waited longest for a head; a head or body that stops coming is closed "
+        "after 5 s",
+        "nothing: no request was read",
+    ),
+    Case(
+        "load.operations",
+        LOAD,
+        "Thousands of operations finishing, cancelled or shut down together",
+        nodes(
+            "tests/test_operations.py::test_finishing_n_operations_costs_n_not_n_squared",
+        ),
+        "four times as many cost about four times as much (not sixteen): stdin EOF with 10 000 running stops "
+        "in well under the documented 2 s",
+        "—",
+    ),
+    Case(
+        "load.stdio-unread",
+        LOAD,
+        "A stdio front end that stops reading while 1000 operations report (a frozen or stopped window)",
+        nodes(
+            "test_hostile_load::test_a_stdout_nobody_reads_holds_a_bounded_backlog_and_loses_nothing",
+        ),
+        "the backend's memory stays put: past outbox_bytes waiting for the pipe, events are left in the log and "
+        "read back a page at a time as it drains; then every event arrives once, in order",
+        "nothing",
+    ),
+    Case(
+        "load.restored-log",
+        LOAD,
+        "The event log loses its last commits: a backup of the data dir restored, a power cut, a client "
+        "ahead of the log",
+        nodes(
+            "test_hostile_load::test_a_restored_data_dir_never_tells_a_client_it_missed_nothing",
+            "tests/test_events.py::test_a_log_left_open_across_a_restart_of_the_machine_starts_a_new_epoch",
+            "tests/test_events.py::test_a_client_ahead_of_the_log_starts_a_new_epoch_for_every_client",
+        ),
+        "a new epoch: a client resuming from a seq the log may have reused gets recovered: false and reloads, "
+        "never events under numbers it already saw; a kill -9 keeps the epoch",
+        "what the power cut or the restore took; nothing is shown as recovered that was not",
+    ),
+    Case(
+        "load.long-polls",
+        LOAD,
+        "Long-polls that time out on a quiet log",
+        nodes(
+            "tests/test_events.py::test_a_wait_that_ends_unanswered_leaves_nothing_behind",
+        ),
+        "each wait leaves when it ends, however it ends: memory stays put",
+        "—",
+    ),
+    Case(
+        "load.lock",
+        LOAD,
+        "The data dir's .lock deleted under a running backend, then a second backend started; another writer "
+        "in the event log",
+        nodes(
+            "test_hostile_load::test_deleting_the_lock_file_lets_no_second_backend_in",
+            "test_hostile_load::test_a_seq_clash_in_the_log_is_reported_as_such_never_as_a_full_disk",
+        ),
+        "the second backend: BACKEND_ERROR '<dir> is in use by ...', exit 1 (the directory itself is locked); "
+        "a seq clash is EVENTS_NOT_STORED naming the constraint, never 'room on the disk'",
+        "nothing",
+    ),
+    Case(
+        "load.emit",
+        LOAD,
+        "diag EMIT of 100 000 events (dev.py run serves diag)",
+        nodes(
+            "test_hostile_load::test_a_huge_emit_goes_out_in_bursts_instead_of_all_in_memory",
+        ),
+        "the events go out 1000 per turn of the loop, each burst committed and delivered: other commands are "
+        "served meanwhile and the peak memory grows by a fraction of the burst",
+        "nothing",
+    ),
+    Case(
+        "load.pollers",
+        LOAD,
+        "Polling clients that leave, thousands of polling client_ids, a client polling and on a WebSocket",
+        nodes(
+            "tests/test_clients.py",
+        ),
+        "a client that stopped polling is unlisted 60 s later by time; at most 1000 polling clients are listed; "
+        "forgetting a poller leaves the same client's WebSocket listed",
+        "—",
+    ),
+    Case(
+        "load.retention",
+        LOAD,
+        "Many operations finishing under a count limit",
+        nodes(
+            "tests/test_events.py::test_max_count_caps_the_log_however_many_operations_finish",
+        ),
+        "max_count caps the log: terminal events outlive the age limit, not the count",
+        "the oldest terminal events past max_count (a client resuming from before them gets recovered: false)",
+    ),
     # -- Soak --------------------------------------------------------------------------------------
     Case(
         "soak",
@@ -294,6 +400,7 @@ CASES: Final[tuple[Case, ...]] = (
         "The token never in logs or error messages (DEBUG logs, tokens in URLs and headers)",
         nodes(
             "test_security::test_the_token_never_reaches_the_log_even_at_debug_with_tokens_in_urls",
+            "tests/test_logs.py::test_a_token_under_a_percent_encoded_name_is_masked_too",
             "test_regressions::test_an_authorization_header_of_any_scheme_is_masked_in_the_log",
             "tests/test_logs.py::test_secrets_are_masked",
         ),
