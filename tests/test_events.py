@@ -274,3 +274,24 @@ def test_max_count_caps_the_log_however_many_operations_finish(tmp_path: Path) -
         log.flush()
     assert seqs(log.read(0)) == list(range(21, 31))
     log.close()
+
+
+def test_only_the_consumers_heard_from_last_hold_trimming_back(tmp_path: Path) -> None:
+    """A program that invents a client id per poll cannot hold the log for a week: past ``max_consumers``, the
+    longest silent consumer stops counting."""
+    clock = FakeClock()
+    policy = Retention(max_count=5, max_age=None, trim_every=1, max_consumers=2)
+    log, _ = open_log(tmp_path / "e.db", retention=policy, clock=clock)
+    emit(log, 2)
+    log.acknowledge("stale", 1)
+    log.flush()
+    emit(log, 20)
+    assert log.floor == 1, "a consumer holds trimming back"
+    for client_id in ("desk", "phone"):
+        clock.now += 1
+        log.acknowledge(client_id, 20)
+        log.flush()
+    log.trim()
+    assert log.floor == 17, "the third consumer, silent longest, no longer holds it"
+    assert log.acknowledged("stale") is None
+    log.close()

@@ -84,6 +84,9 @@ class Retention:
     max_age: float | None = 7 * 86400.0
     max_count: int | None = 100_000
     consumer_ttl: float = 7 * 86400.0
+    max_consumers: int = 1000
+    """Only the consumers heard from most recently hold trimming back: a program inventing client ids cannot
+    hold the log for a week."""
     trim_every: int = 1000
 
     @classmethod
@@ -95,6 +98,7 @@ class Retention:
             max_age=None if days is None else days * 86400,
             max_count=section.max_count,
             consumer_ttl=section.consumer_ttl_days * 86400,
+            max_consumers=section.max_consumers,
         )
 
 
@@ -104,6 +108,7 @@ class _RetentionSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     max_count: Annotated[int, msgspec.Meta(ge=1)] | None = Retention.max_count
     """``null``: no count limit."""
     consumer_ttl_days: Annotated[float, msgspec.Meta(gt=0)] = Retention.consumer_ttl / 86400
+    max_consumers: Annotated[int, msgspec.Meta(ge=1)] = Retention.max_consumers
 
 
 @dataclass(frozen=True)
@@ -410,6 +415,8 @@ class EventLog:
             cutoff = max(cutoff, young[0] if young else top)
         alive_since = now_ms - int(policy.consumer_ttl * 1000)
         db.execute("DELETE FROM cursors WHERE updated_ms < ?", (alive_since,))
+        newest = "SELECT client_id FROM cursors ORDER BY updated_ms DESC LIMIT ?"
+        db.execute(f"DELETE FROM cursors WHERE client_id NOT IN ({newest})", (policy.max_consumers,))
         (held,) = db.execute("SELECT MIN(last_seq) FROM cursors").fetchone()
         if held is not None:
             cutoff, counted = min(cutoff, held), min(counted, held)

@@ -362,11 +362,13 @@ CASES: Final[tuple[Case, ...]] = (
     Case(
         "load.retention",
         LOAD,
-        "Many operations finishing under a count limit",
+        "Many operations finishing under a count limit; thousands of client ids acknowledging",
         nodes(
             "tests/test_events.py::test_max_count_caps_the_log_however_many_operations_finish",
+            "tests/test_events.py::test_only_the_consumers_heard_from_last_hold_trimming_back",
         ),
-        "max_count caps the log: terminal events outlive the age limit, not the count",
+        "max_count caps the log: terminal events outlive the age limit, not the count; only the 1000 consumers "
+        "heard from last hold trimming back (a program inventing client ids cannot hold it for a week)",
         "the oldest terminal events past max_count (a client resuming from before them gets recovered: false)",
     ),
     # -- Soak --------------------------------------------------------------------------------------
