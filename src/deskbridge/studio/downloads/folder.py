@@ -15,7 +15,7 @@ from deskbridge.paths import contained
 from deskbridge.studio.downloads.failures import disk_failure, failed
 from deskbridge.studio.downloads.filenames import candidates
 from deskbridge.studio.downloads.framechain import FrameChain
-from deskbridge.studio.fields import invalid
+from deskbridge.studio.fields import invalid, local_path
 from deskbridge.studio.library import locked_temp
 from deskbridge.studio.library.locked_temp import LockedTemp
 
@@ -32,9 +32,7 @@ _READ_CHUNK: Final = 1024 * 1024
 def prepare_output_dir(output_dir: str | Path) -> Path:
     """``output_dir`` created if missing and resolved; ``INVALID_PAYLOAD`` at ``$.output_dir`` if it is relative or
     cannot be written to."""
-    directory = Path(output_dir).expanduser()
-    if not directory.is_absolute():
-        raise invalid("$.output_dir", f"output_dir must be an absolute path, not {str(output_dir)!r}")
+    directory = local_path(str(Path(output_dir).expanduser()), "$.output_dir")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):
