@@ -21,6 +21,19 @@ from typing import Any
 DESKBRIDGE = [sys.executable, "-m", "deskbridge"]
 
 
+class FakeClock:
+    """A clock (``time`` and ``monotonic`` alike) that moves only when a test sets ``now``."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 class BackendProcess:
     """``deskbridge stdio <apps>`` with threads pumping stdout and stderr into queues."""
 

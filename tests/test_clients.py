@@ -3,17 +3,7 @@
 from __future__ import annotations
 
 from deskbridge.clients import ClientRegistry
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
+from tests.support import FakeClock
 
 
 def listed(registry: ClientRegistry) -> dict[str, str]:
@@ -21,7 +11,7 @@ def listed(registry: ClientRegistry) -> dict[str, str]:
 
 
 def test_a_polling_client_that_stopped_is_unlisted_by_time_with_no_other_traffic() -> None:
-    clock = Clock()
+    clock = FakeClock()
     registry = ClientRegistry(clock=clock, poll_idle=60)
     registry.polled("desk")
     clock.now += 59
@@ -31,7 +21,7 @@ def test_a_polling_client_that_stopped_is_unlisted_by_time_with_no_other_traffic
 
 
 def test_forgetting_a_poller_leaves_the_same_clients_websocket_listed() -> None:
-    clock = Clock()
+    clock = FakeClock()
     registry = ClientRegistry(clock=clock, poll_idle=60)
     socket = registry.connect("ws", "desk")
     registry.polled("desk")
@@ -45,7 +35,7 @@ def test_forgetting_a_poller_leaves_the_same_clients_websocket_listed() -> None:
 
 
 def test_polling_clients_are_bounded_oldest_first() -> None:
-    clock = Clock()
+    clock = FakeClock()
     registry = ClientRegistry(clock=clock, max_pollers=100)
     for n in range(5000):
         registry.polled(f"id-{n}")

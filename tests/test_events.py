@@ -13,18 +13,7 @@ from pathlib import Path
 import pytest
 
 from deskbridge.events import EventLog, Retention
-from tests.support import BackendProcess
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
+from tests.support import BackendProcess, FakeClock
 
 
 def open_log(path: Path, **options: object) -> tuple[EventLog, list[int]]:
