@@ -48,7 +48,7 @@ def setup() -> None:
         return
     say("installing deskbridge and its tools into .venv")
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev,bench]")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[studio,guardian,dev,bench]")
     STAMP.write_text(wanted)
 
 

@@ -27,8 +27,11 @@ def _data_type(route: Route) -> Any:
     return Any if route.data_type is Operation else route.data_type
 
 
-def backend_schema(routes: Mapping[str, Route], event_types: Iterable[str]) -> dict[str, Any]:
-    """``{"protocol", "commands": {TYPE: {"doc", "payload", "data", "operation"}}, "events": [...], "$defs"}``."""
+def backend_schema(
+    routes: Mapping[str, Route], event_types: Iterable[str], error_codes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``{"protocol", "commands": {TYPE: {"doc", "payload", "data", "operation"}}, "events": [...],
+    "error_codes": {CODE: {"meaning", "http_status", "app"}}, "$defs"}``."""
     ordered = sorted(routes.values(), key=lambda r: r.type)
     types: list[Any] = []
     for route in ordered:
@@ -47,5 +50,6 @@ def backend_schema(routes: Mapping[str, Route], event_types: Iterable[str]) -> d
         "protocol": protocol.PROTOCOL_VERSION,
         "commands": commands,
         "events": sorted(set(event_types)),
+        "error_codes": dict(error_codes),
         "$defs": defs,
     }

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 
-from deskbridge.transports.http_limits import BODY_TIMEOUT, HEAD_TIMEOUT
+from deskbridge.transports.web.http_limits import BODY_TIMEOUT, HEAD_TIMEOUT
 from tests.robustness.support import record, rss_kib, wait_until
 from tests.support import DESKBRIDGE, BackendProcess
 
