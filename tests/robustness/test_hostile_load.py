@@ -21,12 +21,16 @@ from typing import Any
 
 import httpx
 import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
 
 from deskbridge.transports.web.http_limits import BODY_TIMEOUT, HEAD_TIMEOUT
 from tests.robustness.support import record, rss_kib, wait_until
 from tests.support import DESKBRIDGE, BackendProcess
+from tests.webserver import WebServer
 
 Spawn = Callable[..., BackendProcess]
+Serve = Callable[..., WebServer]
 
 
 def start_failure(apps: list[str], data_dir: Path) -> tuple[int, dict[str, Any]]:
@@ -240,3 +244,23 @@ def closed_by_peer(sock: socket.socket) -> bool:
     except OSError:
         pass
     return True
+
+
+# -- refusals that do not fit a close frame ---------------------------------------------------------
+
+
+def test_a_refusal_longer_than_a_close_frame_still_sends_its_code(serve: Serve) -> None:
+    """A close reason holds 123 bytes: a refusal quoting a long path or a 4300-digit cursor is cut to fit and
+    sent with its code (4400: do not retry), never a traceback and a 1006 that says 'retry forever'."""
+    server = serve("diag")
+    base = f"ws://127.0.0.1:{server.port}"
+    codes = []
+    for url in (f"{base}/{'x' * 200}?token={server.token}", f"{base}/ws?token={server.token}&after={'9' * 4300}"):
+        with pytest.raises(ConnectionClosed) as closed, connect(url) as ws:
+            ws.recv(timeout=5)
+        assert closed.value.rcvd is not None, "no close frame: the client saw 1006"
+        codes.append(closed.value.rcvd.code)
+        assert len(closed.value.rcvd.reason.encode()) <= 123
+    record("load.close-reasons", close_codes=codes)
+    assert codes == [4400, 4400]
+    assert not [line for line in server.stderr_lines if "Traceback" in line or '"exception"' in line]

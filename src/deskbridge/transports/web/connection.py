@@ -20,7 +20,7 @@ from starlette.types import Receive, Scope, Send
 
 from deskbridge import protocol
 from deskbridge.clients import ClientRegistry
-from deskbridge.closecodes import CloseCode
+from deskbridge.closecodes import CloseCode, fit_reason
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, EventLog, Resumed
 from deskbridge.transports.web.http import int_param
@@ -184,7 +184,8 @@ class Connection:
             return
         self._closing = True
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._asgi_send({"type": "websocket.close", "code": code, "reason": reason}), 2.0)
+            close = {"type": "websocket.close", "code": code, "reason": fit_reason(reason)}
+            await asyncio.wait_for(self._asgi_send(close), 2.0)
             return
         transport = getattr(getattr(self._asgi_send, "__self__", None), "transport", None)
         if transport is not None:

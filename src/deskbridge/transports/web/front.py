@@ -27,7 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from deskbridge import dashboard, protocol
 from deskbridge.backend import Backend
-from deskbridge.closecodes import CloseCode
+from deskbridge.closecodes import CloseCode, fit_reason
 from deskbridge.transports.web.config import WebConfig
 from deskbridge.transports.web.connection import Connection
 from deskbridge.transports.web.endpoints import COMMAND_PATH, HttpCommands
@@ -112,7 +112,7 @@ class WebDoor:
             refusal = Refusal(503, CloseCode.GOING_AWAY, "the backend is shutting down")
         if refusal is not None:
             await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": refusal.close_code, "reason": refusal.message})
+            await send({"type": "websocket.close", "code": refusal.close_code, "reason": fit_reason(refusal.message)})
             return
         backend, config = self.backend, self.config
         connection = Connection(
