@@ -34,6 +34,6 @@ class _WebSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     allowed_hosts: tuple[str, ...] = WebConfig.allowed_hosts
     """Host names this server answers to besides its loopback names."""
     outbox_bytes: Annotated[int, msgspec.Meta(ge=64 * 1024, le=1024**3)] = WebConfig.outbox_bytes
-    """What a connection may have queued before it is closed as too slow (4008)."""
+    """Past half of it queued, a connection's events wait in the log and its messages are not read."""
     subscribe_grace: Annotated[float, msgspec.Meta(ge=0, le=60)] = WebConfig.subscribe_grace
     """How long a WebSocket without a cursor may take to send SUBSCRIBE before the live stream starts."""
