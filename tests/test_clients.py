@@ -12,7 +12,7 @@ def listed(registry: ClientRegistry) -> dict[str, str]:
 
 def test_a_polling_client_that_stopped_is_unlisted_by_time_with_no_other_traffic() -> None:
     clock = FakeClock()
-    registry = ClientRegistry(clock=clock, poll_idle=60)
+    registry = ClientRegistry(clock=clock)
     registry.polled("desk")
     clock.now += 59
     assert listed(registry) == {"desk": "poll"}
@@ -22,7 +22,7 @@ def test_a_polling_client_that_stopped_is_unlisted_by_time_with_no_other_traffic
 
 def test_forgetting_a_poller_leaves_the_same_clients_websocket_listed() -> None:
     clock = FakeClock()
-    registry = ClientRegistry(clock=clock, poll_idle=60)
+    registry = ClientRegistry(clock=clock)
     socket = registry.connect("ws", "desk")
     registry.polled("desk")
     registry.seen("desk", 42)

@@ -16,7 +16,7 @@ from deskbridge import protocol
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 
 POLL_IDLE: Final = 60.0
-"""A polling client is listed until it has not polled for this long."""
+"""A polling client is listed until it has not polled for this long (the web door's ``poll_idle``)."""
 MAX_POLLERS: Final = 1000
 """At most this many polling clients are listed; past it, the one that polled longest ago is forgotten."""
 
@@ -38,21 +38,18 @@ class ClientRegistry:
     back before its old connection is seen to close (a half-open TCP
     connection lingers): each connection is counted, so the old one's end does
     not unlist the client. Polling has no connection to end: a polling client
-    is listed while it polls, until it has been silent for ``poll_idle``
-    seconds of the registry's clock (whoever else polls or not), and never
+    is listed while it polls, until it has been silent for as long as its
+    door says (by the registry's clock, whoever else polls or not), and never
     touches the same client's connections.
     """
 
-    def __init__(
-        self, *, clock: Clock = SYSTEM_CLOCK, poll_idle: float = POLL_IDLE, max_pollers: int = MAX_POLLERS
-    ) -> None:
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK, max_pollers: int = MAX_POLLERS) -> None:
         self._connections: dict[str, list[ClientInfo]] = {}
         self._pollers: OrderedDict[str, tuple[float, ClientInfo]] = OrderedDict()
-        """Polling clients, the one that polled longest ago first, with the monotonic time of their last poll."""
+        """Polling clients, the one that polled longest ago first, with the monotonic time they expire at."""
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._clock = clock
-        self._poll_idle = poll_idle
         self._max_pollers = max_pollers
 
     def connect(self, door: str, client_id: str | None = None) -> ClientInfo:
@@ -76,12 +73,12 @@ class ClientRegistry:
                 del self._connections[client.client_id]
             return True
 
-    def polled(self, client_id: str, door: str = "poll") -> None:
-        """``client_id`` polled now: listed for ``poll_idle`` seconds more."""
+    def polled(self, client_id: str, *, idle: float = POLL_IDLE, door: str = "poll") -> None:
+        """``client_id`` polled now: listed until it has been silent for ``idle`` seconds."""
         with self._lock:
             now = self._clock.monotonic()
             known = self._pollers.pop(client_id, None)
-            self._pollers[client_id] = (now, known[1] if known else ClientInfo(client_id, door))
+            self._pollers[client_id] = (now + idle, known[1] if known else ClientInfo(client_id, door))
             self._expire(now)
 
     def seen(self, client_id: str, last_seq: int | None = None) -> None:
@@ -108,7 +105,7 @@ class ClientRegistry:
         costs what it forgets, not a scan."""
         pollers = self._pollers
         while pollers:
-            oldest, (last, _) = next(iter(pollers.items()))
-            if now - last <= self._poll_idle and len(pollers) <= self._max_pollers:
+            oldest, (expires, _) = next(iter(pollers.items()))
+            if now < expires and len(pollers) <= self._max_pollers:
                 return
             del pollers[oldest]

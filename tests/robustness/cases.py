@@ -353,10 +353,35 @@ CASES: Final[tuple[Case, ...]] = (
         LOAD,
         "Polling clients that leave, thousands of polling client_ids, a client polling and on a WebSocket",
         nodes(
+            "test_hostile_load::"
+            "test_the_status_lists_each_kind_of_connection_of_a_client_on_its_own_and_forgets_pollers_by_time",
             "tests/test_clients.py",
         ),
-        "a client that stopped polling is unlisted 60 s later by time; at most 1000 polling clients are listed; "
-        "forgetting a poller leaves the same client's WebSocket listed",
+        "a client that stopped polling is unlisted poll_idle (60 s) later by time, whoever else polls; at most "
+        "1000 polling clients are listed, the longest silent forgotten first; forgetting a poller leaves the same "
+        "client's WebSocket listed",
+        "—",
+    ),
+    Case(
+        "load.big-answers",
+        LOAD,
+        "One answer bigger than a WebSocket's outbound queue (GET_EVENTS of 5000 events, twice, against 256 KiB)",
+        nodes(
+            "tests/transports/test_web_events.py::"
+            "test_an_answer_bigger_than_the_outbox_reaches_a_reading_client_on_the_same_connection",
+        ),
+        "the answers arrive whole on the same connection (they closed it 4008 'too slow', and the client retried "
+        "into the same wall); the door stops reading commands past half the queue or 256 unanswered instead",
+        "nothing",
+    ),
+    Case(
+        "load.close-reasons",
+        LOAD,
+        "WebSocket refusals longer than a close frame holds (a 200-character path, a 4300-digit cursor)",
+        nodes(
+            "test_hostile_load::test_a_refusal_longer_than_a_close_frame_still_sends_its_code",
+        ),
+        "close 4400 (do not retry) with the reason cut to 123 bytes; no traceback (it was 1006: retry forever)",
         "—",
     ),
     Case(

@@ -264,3 +264,33 @@ def test_a_refusal_longer_than_a_close_frame_still_sends_its_code(serve: Serve) 
     record("load.close-reasons", close_codes=codes)
     assert codes == [4400, 4400]
     assert not [line for line in server.stderr_lines if "Traceback" in line or '"exception"' in line]
+
+
+# -- who is connected -------------------------------------------------------------------------------
+
+
+def test_the_status_lists_each_kind_of_connection_of_a_client_on_its_own_and_forgets_pollers_by_time(
+    serve: Serve, tmp_path: Path
+) -> None:
+    """A poller that left is unlisted once ``poll_idle`` (here 1 s) has passed, with no other traffic; forgetting
+    it leaves the same client_id's live WebSocket listed, whoever polls next."""
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"web": {"poll_idle": 1}}))
+    server = serve("diag", extra=("--config", str(config)))
+
+    def status() -> dict[str, str]:
+        with server.http() as http:
+            return {client["client_id"]: client["door"] for client in http.get("/api/status").json()["clients"]}
+
+    with server.http() as http, connect(f"{server.ws_url}?token={server.token}&client_id=desk") as ws:
+        ws.recv(timeout=5)  # SUBSCRIBED
+        for client_id in ("desk", "gone"):
+            assert http.get("/api/events", params={"client_id": client_id}).status_code == 200
+        assert status() == {"desk": "ws", "gone": "poll"}
+        time.sleep(1.5)
+        left_alone = status()
+        http.get("/api/events", params={"client_id": "other"})
+        after_another_poll = status()
+    record("load.pollers", listed_after_idle=sorted(left_alone))
+    assert left_alone == {"desk": "ws"}, "a poller that left is still 'connected' (nobody else polled)"
+    assert after_another_poll == {"desk": "ws", "other": "poll"}, "forgetting a poller unlisted its WebSocket"

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from deskbridge.clients import POLL_IDLE
 from deskbridge.config import convert
 
 
@@ -20,6 +21,7 @@ class WebConfig:
     allowed_hosts: tuple[str, ...] = ()
     outbox_bytes: int = 8 * 1024 * 1024
     subscribe_grace: float = 0.5
+    poll_idle: float = POLL_IDLE
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **given: Any) -> WebConfig:
@@ -37,3 +39,5 @@ class _WebSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     """Past half of it queued, a connection's events wait in the log and its messages are not read."""
     subscribe_grace: Annotated[float, msgspec.Meta(ge=0, le=60)] = WebConfig.subscribe_grace
     """How long a WebSocket without a cursor may take to send SUBSCRIBE before the live stream starts."""
+    poll_idle: Annotated[float, msgspec.Meta(ge=1, le=3600)] = WebConfig.poll_idle
+    """How long after its last poll a polling client is still listed as connected."""

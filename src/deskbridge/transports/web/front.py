@@ -57,10 +57,8 @@ class WebDoor:
         self.closing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._connections: set[Connection] = set()
         self.commands = HttpCommands(backend.router, backend.events, backend.error_codes, backend.max_line)
-        self._fast: dict[str, Handler] = {
-            COMMAND_PATH: self.commands,
-            **dict.fromkeys(EVENTS_PATHS, Polling(backend.events, backend.clients, self.closing)),
-        }
+        polling = Polling(backend.events, backend.clients, self.closing, idle=config.poll_idle)
+        self._fast: dict[str, Handler] = {COMMAND_PATH: self.commands, **dict.fromkeys(EVENTS_PATHS, polling)}
         routes: list[BaseRoute] = [
             Route("/", self.home, methods=["GET"]),
             Route("/api/status", self.info, methods=["GET"]),
