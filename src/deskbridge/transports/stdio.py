@@ -30,11 +30,13 @@ from typing import Annotated, Any
 import msgspec
 
 from deskbridge import protocol
+from deskbridge.caller import CALLER, Caller
 from deskbridge.config import convert
 from deskbridge.events import DEFAULT_PAGE, EventLog
 from deskbridge.router import Router
 
 READ_CHUNK = 256 * 1024
+STDIO_CALLER = Caller("stdio")
 MAX_PENDING = 1024
 
 
@@ -192,6 +194,7 @@ class StdioDoor:
         if self.finished.done():
             return
         self._feeding = True
+        CALLER.set(STDIO_CALLER)  # the router copies it into each command's context
         dispatch, reply = self._router.dispatch, self._reply
         try:
             for item in self._framer.feed(data):
@@ -204,6 +207,7 @@ class StdioDoor:
     def end_of_input(self) -> None:
         if self.finished.done():
             return
+        CALLER.set(STDIO_CALLER)
         for item in self._framer.close():
             self._router.dispatch(item, self._reply)
         self._flush()
