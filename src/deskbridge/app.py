@@ -14,9 +14,8 @@ import importlib
 import importlib.util
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
@@ -26,6 +25,9 @@ from deskbridge.errors import ErrorCodeInfo
 from deskbridge.events import EventSink
 from deskbridge.operations import Operations
 from deskbridge.router import Commands
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 BUILTIN_APPS: dict[str, str] = {
     "studio": "deskbridge.studio:app",
@@ -101,23 +103,37 @@ class MissingExtra(UnknownApp):
     """The app is known, but what it needs is not installed."""
 
 
+def _entry_points() -> list[EntryPoint]:
+    """Installed apps of other packages; reading every distribution's metadata costs ~20 ms, so only on demand."""
+    from importlib.metadata import entry_points
+
+    return list(entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _builtin_present(name: str) -> bool:
+    """A frozen bundle holds only the built-in apps it was built with (``dev.py freeze guardian diag``)."""
+    return importlib.util.find_spec(BUILTIN_APPS[name].partition(":")[0]) is not None
+
+
 def available_apps() -> list[str]:
-    names = set(BUILTIN_APPS)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    names = {name for name in BUILTIN_APPS if _builtin_present(name)}
+    names.update(ep.name for ep in _entry_points())
     return sorted(names)
 
 
 def load_app(name: str) -> AppSpec:
     """Import an app by name, only when it is asked for."""
+    target = BUILTIN_APPS.get(name)
+    if target is not None and not _builtin_present(name):
+        raise UnknownApp(f"the app {name!r} is not part of this build; available: {', '.join(available_apps())}")
     missing = [module for module in EXTRAS.get(name, ()) if importlib.util.find_spec(module) is None]
     if missing:
         raise MissingExtra(
             f"app {name!r} needs the {name!r} extra, not installed here (missing: {', '.join(missing)}): "
             f"pip install 'deskbridge[{name}]'"
         )
-    target = BUILTIN_APPS.get(name)
     if target is None:
-        found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+        found = [ep for ep in _entry_points() if ep.name == name]
         if not found:
             raise UnknownApp(f"no app named {name!r}; available: {', '.join(available_apps())}")
         target = found[0].value

@@ -42,6 +42,12 @@ export interface Commands {
     data: CancelResult;
     operation: false;
   };
+  /** Open the account's create page and find every control the studio needs, submitting nothing. */
+  CHECK_CREATE_PAGE: {
+    payload: CheckCreatePagePayload;
+    data: PageCheck;
+    operation: false;
+  };
   /** Forget every download of an account. */
   CLEAR_DOWNLOAD_HISTORY: {
     payload: AccountNamePayload;
@@ -138,9 +144,9 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** GET /desktop/status: who is connected, what waits for the desktop, what the guardian sees. */
+  /** GET /desktop/status: whether the desktop client is connected, what it has not received yet. */
   DESKTOP_STATUS: {
-    payload: { [key: string]: unknown };
+    payload: StatusPayload;
     data: { [key: string]: unknown };
     operation: false;
   };
@@ -177,9 +183,12 @@ export interface Commands {
     data: FetchedClips;
     operation: false;
   };
-  /** Close the game now (the whole process tree); its roblox_stopped event follows. */
+  /**
+   * Close the games now (whole process trees), and with `until` keep them closed; roblox_stopped follows.
+   * `count` is the games this call closed: one already gone is not counted.
+   */
   FORCE_CLOSE: {
-    payload: NoParams;
+    payload: ForceCloseParams;
     data: { [key: string]: unknown };
     operation: false;
   };
@@ -375,6 +384,12 @@ export interface Commands {
   /** POST /sync/confirm: stop raising a sync request; twice, or an unknown id, is harmless. */
   SYNC_CONFIRM: {
     payload: SyncConfirmPayload;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
+  /** Take minutes away from today's allowance (the limit applies at once, with its notice and grace). */
+  TAKE_TIME: {
+    payload: TakeTimeParams;
     data: { [key: string]: unknown };
     operation: false;
   };
@@ -629,6 +644,30 @@ export interface CancelResult {
   status: string;
 }
 
+export interface CheckCreatePagePayload {
+  account_name: string;
+  /** @default null */
+  workspace?: string | null;
+}
+
+export interface PageCheck {
+  account_name: string;
+  url: string;
+  ok: boolean;
+  missing: string[];
+  controls: ControlCheck[];
+  captcha_required: boolean | null;
+  /** @default null */
+  error?: string | null;
+}
+
+export interface ControlCheck {
+  control: string;
+  found: boolean;
+  selector: string | null;
+  tried: string[];
+}
+
 export interface AccountNamePayload {
   account_name: string;
 }
@@ -690,6 +729,8 @@ export interface CreateQueuePayload {
   songs_per_batch: number;
   /** @default null */
   prompts?: PromptIn[] | null;
+  /** @default null */
+  workspace?: string | null;
 }
 
 export interface Queue {
@@ -704,6 +745,8 @@ export interface Queue {
   created_at: string;
   updated_at: string;
   prompt_ids: number[];
+  /** @default null */
+  workspace?: string | null;
 }
 
 export interface CreateSongsBatchPayload {
@@ -714,6 +757,8 @@ export interface CreateSongsBatchPayload {
   advanced_options?: AdvancedOptions;
   /** @default false */
   auto_submit?: boolean;
+  /** @default null */
+  workspace?: string | null;
 }
 
 /** The create page's advanced options; what is left out keeps the page's own setting. */
@@ -726,6 +771,8 @@ export interface AdvancedOptions {
   model?: string | null;
   /** @default null */
   exclude_styles?: string | null;
+  /** @default null */
+  vocal_gender?: "female" | "male" | null;
 }
 
 export interface DeleteAccountPayload {
@@ -776,6 +823,11 @@ export interface ConnectPayload {
 }
 
 export interface DisconnectPayload {
+  /** @default null */
+  client_id?: string | null;
+}
+
+export interface StatusPayload {
   /** @default null */
   client_id?: string | null;
 }
@@ -836,7 +888,12 @@ export interface FetchedClips {
   profile_name?: string | null;
 }
 
-export interface NoParams { [key: string]: never }
+export interface ForceCloseParams {
+  /** @default null */
+  child?: string | null;
+  /** @default null */
+  until?: string | null;
+}
 
 export interface AccountRef {
   name: string;
@@ -848,6 +905,8 @@ export interface ProfilePath {
   exists: boolean;
   locked: boolean;
 }
+
+export interface NoParams { [key: string]: never }
 
 export interface CreationHistoryPayload {
   /** @default null */
@@ -1068,6 +1127,13 @@ export interface StrayPayload {
 
 export interface SyncConfirmPayload {
   sync_id: string;
+}
+
+/** `minutes` are taken from today's allowance. */
+export interface TakeTimeParams {
+  minutes: number;
+  /** @default null */
+  child?: string | null;
 }
 
 export interface UpdateAccountPayload {

@@ -100,6 +100,9 @@ def test_queue_parameters_and_account_are_checked(main: BackendProcess) -> None:
         {"account_name": "main", "total_songs": True, "songs_per_batch": 1},
         {"account_name": "main", "songs_per_batch": 1},
         {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "prompts": [{"title": "no body"}]},
+        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "workspace": "../other"},
+        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "workspace": ""},
+        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "workspace": 7},
     ]:
         assert main.error("CREATE_QUEUE", payload)["error_code"] == "INVALID_PAYLOAD", payload
     assert main.error("GET_QUEUES", {"account_name": "ghost"})["error_code"] == "ACCOUNT_NOT_FOUND"

@@ -25,6 +25,7 @@ from deskbridge.studio.fields import (
     Offset,
     Page,
     Timestamp,
+    Workspace,
 )
 from deskbridge.studio.library import prompt_files
 from deskbridge.studio.library.accounts import Account, AccountManager, DeletedAccount, ProfilePath
@@ -85,6 +86,8 @@ class CreateQueuePayload(msgspec.Struct, kw_only=True):
     total_songs: int
     songs_per_batch: int
     prompts: Prompts | None = None
+    workspace: Workspace | None = None
+    """The Suno workspace (``project_id``) the queue's songs are filed in."""
 
 
 class QueueRef(msgspec.Struct, kw_only=True):
@@ -255,7 +258,9 @@ def _queues(commands: Commands, queues: QueueManager) -> None:
     @commands.command("CREATE_QUEUE")
     def create_queue(payload: CreateQueuePayload) -> Queue:
         """Create a pending queue from the given prompts, then unused prompts of the library."""
-        return queues.create(payload.account_name, payload.total_songs, payload.songs_per_batch, payload.prompts)
+        return queues.create(
+            payload.account_name, payload.total_songs, payload.songs_per_batch, payload.prompts, payload.workspace
+        )
 
     @commands.command("REMOVE_QUEUE")
     def remove_queue(payload: QueueRef) -> RemovedQueue:

@@ -14,6 +14,7 @@ import * as prompts from "./panels/prompts.js";
 import * as queues from "./panels/queues.js";
 import * as history from "./panels/history.js";
 import * as downloads from "./panels/downloads.js";
+import * as pageCheck from "./panels/pagecheck.js";
 import * as game from "./panels/game.js";
 import * as usage from "./panels/usage.js";
 import * as alerts from "./panels/alerts.js";
@@ -25,7 +26,7 @@ const BACKLOG = 200;
 /** Each panel, and the app it needs (null: every backend has it). */
 const PANELS = [
   [null, status], [null, events], [null, operations], [null, commandConsole],
-  ["studio", accounts], ["studio", prompts], ["studio", queues], ["studio", history], ["studio", downloads],
+  ["studio", accounts], ["studio", prompts], ["studio", queues], ["studio", history], ["studio", pageCheck], ["studio", downloads],
   ["guardian", game], ["guardian", usage], ["guardian", alerts],
   ["diag", diag],
 ];
