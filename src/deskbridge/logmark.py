@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import msgspec
-import psutil
 
 
 class Mark(msgspec.Struct, kw_only=True):
@@ -42,6 +41,8 @@ def boot_id() -> str:
     if sys.platform == "linux":
         with contextlib.suppress(OSError):
             return Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    import psutil  # elsewhere only: it costs the start a few milliseconds
+
     return str(int(psutil.boot_time()))
 
 
