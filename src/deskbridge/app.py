@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from deskbridge.changes import Changed, Changes
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
 from deskbridge.cursors import ClientCursors
@@ -62,6 +63,11 @@ class AppContext:
     closers: list[Callable[[], Any]] = field(default_factory=list)
     door_policy: DoorPolicy = field(default_factory=DoorPolicy)
     """What the app's contract asks of the web door (shared by every app of the backend)."""
+    changed: Changed = field(init=False)
+    """``changed(resource, change, **fields)``: raise this app's ``STATE_CHANGED`` event (deskbridge.changes)."""
+
+    def __post_init__(self) -> None:
+        self.changed = Changes(self.name, self.events)
 
     def on_close(self, closer: Callable[[], Any]) -> None:
         """Run ``closer`` at shutdown, after operations stopped (last registered, first run)."""

@@ -167,7 +167,8 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
         operation = first.ok("BATCH_DOWNLOAD", batch)["operation_id"]
 
         def told() -> set[str]:
-            return {e["payload"]["clip_id"] for e in first.events if e["payload"].get("clip_status") == "downloaded"}
+            downloaded = [e for e in first.events if e.get("payload", {}).get("clip_status") == "downloaded"]
+            return {e["payload"]["clip_id"] for e in downloaded}
 
         while len(told()) < 3:
             first.next_message()
@@ -180,7 +181,8 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
     with studio_on(standin, tmp_path / "studio") as second:
         history = {item["clip_id"]: Path(item["file_path"]) for item in second.ok(
             "GET_DOWNLOAD_HISTORY", {"account_name": "ada"})["items"]}  # fmt: skip
-        interrupted = [e["payload"] for e in events_on_disk(second) if e["payload"].get("operation_id") == operation]
+        on_disk = [e.get("payload", {}) for e in events_on_disk(second)]
+        interrupted = [payload for payload in on_disk if payload.get("operation_id") == operation]
         broken = [name for name, path in history.items() if not path.exists() or audio_of(path) != served[name]]
         finals = sorted(out.glob("*.mp3"))
         partial_finals = [p.name for p in finals if audio_of(p) not in served.values()]
@@ -273,7 +275,12 @@ def test_sigkill_during_a_history_export_leaves_the_previous_file_whole(spawn: S
     intact = target.read_bytes() == before
 
     again = spawn("studio", data_dir=tmp_path / "data")
-    total = again.ok("GET_CREATION_HISTORY", {"limit": 1})["total"]
+    total, cursor = 0, None
+    while True:  # ~9 kB records: a page holds about a hundred (1 MiB)
+        page = again.ok("GET_CREATION_HISTORY", {"cursor": cursor} if cursor else {})
+        total += len(page["items"])
+        if not (cursor := page["next_cursor"]):
+            break
     rows = again.ok("EXPORT_HISTORY_TO_CSV", {"output_path": str(target), "overwrite": True})["rows"]
     after_rerun = sorted(p.name for p in out.iterdir())
     record(
@@ -388,7 +395,7 @@ def test_sigkill_of_a_stdio_client_mid_operation_stops_its_backend_cleanly(spawn
             os.kill(told["backend_pid"], signal.SIGKILL)
 
     again = spawn("diag", data_dir=data)
-    mine = [e for e in events_on_disk(again) if e["payload"].get("operation_id") == told["operation_id"]]
+    mine = [e for e in events_on_disk(again) if e.get("payload", {}).get("operation_id") == told["operation_id"]]
     record(
         "fault.kill-client-stdio",
         backend_stopped_after_s=round(stopped_after, 2),
@@ -438,7 +445,7 @@ def test_sigkill_of_a_websocket_client_mid_operation_loses_it_nothing(serve: Ser
 
         def finished() -> list[dict[str, Any]]:
             events = http.get("/api/events", params={"after": 0, "limit": 1000}).json()["events"]
-            return [e["payload"] for e in events if e["payload"].get("operation_id") == operation]
+            return [e["payload"] for e in events if e.get("payload", {}).get("operation_id") == operation]
 
         wait_until(lambda: finished() and finished()[-1]["status"] != "in_progress", 15, "the operation's end", 0.1)
         ends = finished()
@@ -470,7 +477,7 @@ class FullDiskDownload:
             studio.ok("CREATE_ACCOUNT", {"name": "ada"})
             operation = studio.ok("BATCH_DOWNLOAD", batch)["operation_id"]
             self.end = terminal(studio, operation, timeout=60)
-            mine = [e["payload"] for e in studio.events if e["payload"].get("operation_id") == operation]
+            mine = [e["payload"] for e in studio.events if e.get("payload", {}).get("operation_id") == operation]
             self.told = {e["clip_id"] for e in mine if e.get("clip_status") == "downloaded"}
             self.clip_errors = [e for e in mine if e.get("clip_status") == "failed"]
             history = studio.ok("GET_DOWNLOAD_HISTORY", {"account_name": "ada"})["items"]

@@ -192,10 +192,10 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Every account, by name. */
+  /** Every account by name (a list), or a page of them when paged or past the bound (docs/studio.md). */
   GET_ACCOUNTS: {
-    payload: { [key: string]: unknown };
-    data: Account[];
+    payload: GetAccountsPayload;
+    data: Account[] | Page_Account_;
     operation: false;
   };
   /** Where an account's browser profile lives, and whether a browser has it open. */
@@ -249,13 +249,13 @@ export interface Commands {
   /** A page of the library, filtered by status and queue. */
   GET_PROMPTS: {
     payload: GetPromptsPayload;
-    data: Page_Prompt_;
+    data: OffsetPage_Prompt_;
     operation: false;
   };
-  /** Every queue (of one account when account_name is given), oldest first. */
+  /** Every queue (of one account when account_name is given) oldest first, or a page of them (docs/studio.md). */
   GET_QUEUES: {
     payload: GetQueuesPayload;
-    data: Queue[];
+    data: Queue[] | Page_Queue_;
     operation: false;
   };
   /** A JSON Schema of every command's payload and data, and the event types: clients generate types from it. */
@@ -430,6 +430,7 @@ export type EventType =
   | "QUEUE_PROGRESS"
   | "SONG_CREATION_PROGRESS"
   | "SONG_PROGRESS"
+  | "STATE_CHANGED"
   | "WARNING_UPDATE"
   | "firebase_sync_request"
   | "notification"
@@ -895,6 +896,21 @@ export interface ForceCloseParams {
   until?: string | null;
 }
 
+export interface GetAccountsPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+}
+
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
+export interface Page_Account_ {
+  items: Account[];
+  limit: number;
+  has_more: boolean;
+  next_cursor: string | null;
+}
+
 export interface AccountRef {
   name: string;
 }
@@ -910,37 +926,37 @@ export interface NoParams { [key: string]: never }
 
 export interface CreationHistoryPayload {
   /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+  /** @default null */
   account_name?: string | null;
   /** @default null */
   status?: "cancelled" | "completed" | "failed" | "pending" | "processing" | "queued" | "submitted" | null;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
 export interface Page_Record_ {
   items: Record[];
-  total: number;
   limit: number;
-  offset: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface DownloadHistoryPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
   account_name: string;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
 export interface Page_Download_ {
   items: Download[];
-  total: number;
   limit: number;
-  offset: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface Download {
@@ -976,8 +992,8 @@ export interface GetPromptsPayload {
   offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
-export interface Page_Prompt_ {
+/** One page of a short list by offset (the prompt library), with the `total` across all pages. */
+export interface OffsetPage_Prompt_ {
   items: Prompt[];
   total: number;
   limit: number;
@@ -999,7 +1015,19 @@ export interface Prompt {
 
 export interface GetQueuesPayload {
   /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+  /** @default null */
   account_name?: string | null;
+}
+
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
+export interface Page_Queue_ {
+  items: Queue[];
+  limit: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface SessionToken {
@@ -1099,13 +1127,13 @@ export interface RenameAccountPayload {
 }
 
 export interface SearchHistoryPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
   keyword: string;
   /** @default null */
   account_name?: string | null;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
 export interface SetDailyLimitParams {

@@ -61,9 +61,11 @@ def build(context: AppContext) -> Commands:
     context.on_close(browsers.close_all)
     sessions = Sessions(browsers, settings, http, clock)
     commands = Commands()
-    library_commands.register(commands, library_commands.Studio(accounts, library, queues, history, downloads))
+    library_commands.register(
+        commands, library_commands.Studio(accounts, library, queues, history, downloads), context.changed
+    )
     recent_clips = RecentClips(browsers, settings.endpoints, settings.browser)
-    browser_commands.register(commands, browser_commands.Online(browsers, sessions, recent_clips))
+    browser_commands.register(commands, browser_commands.Online(browsers, sessions, recent_clips), context.changed)
     download_commands.register(
         commands, Downloads(context.operations, context.events, notices, sessions, downloads, settings, http)
     )

@@ -142,7 +142,8 @@ class _ThreadReader:
 
 
 class StdioDoor:
-    """Feeds framed lines to the router and writes everything back in order; ``finished`` at end of input."""
+    """Feeds framed lines to the router and writes everything back (events in order, each write's answers before
+    its events); ``finished`` at end of input."""
 
     def __init__(self, router: Router, events: EventLog, config: StdioConfig | None = None) -> None:
         self._router = router
@@ -158,6 +159,9 @@ class StdioDoor:
         self._pager: asyncio.Task[None] | None = None
         self._drained = asyncio.Event()
         """Set while the pipe takes data: stdout is open and its transport is not paused."""
+        self._answers: list[bytes] = []
+        """Responses, written before the events of the same write: a command's answer comes before the events
+        it raised (they are stored already), as the seed's clients read it (send, then readline the answer)."""
         self._flush_scheduled = False
         self._feeding = False
         self._output_blocked = False
@@ -216,7 +220,7 @@ class StdioDoor:
     # -- output -------------------------------------------------------------
 
     def _reply(self, body: bytes) -> None:
-        self._out.append(body)
+        self._answers.append(body)
         self._out_bytes += len(body)
         if not self._feeding:
             self._schedule_flush()
@@ -273,12 +277,14 @@ class StdioDoor:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        if not self._out or not self._opened:
+        if not (self._out or self._answers) or not self._opened:
             return
         self._events.settle()
-        self._out.append(b"")
-        data = b"\n".join(self._out)
+        self._answers.extend(self._out)
+        self._answers.append(b"")
+        data = b"\n".join(self._answers)
         self._out.clear()
+        self._answers.clear()
         self._out_bytes = 0
         if self._writer is not None:
             if not self._writer.is_closing():

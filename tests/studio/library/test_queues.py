@@ -19,7 +19,7 @@ def main(studio: BackendProcess) -> BackendProcess:
 
 def queue_events(backend: BackendProcess, queue_id: str, count: int) -> list[dict[str, Any]]:
     """The first ``count`` QUEUE_PROGRESS payloads of one queue, waiting for them if needed."""
-    while len(found := [e for e in backend.events if e["payload"].get("queue_id") == queue_id]) < count:
+    while len(found := [e for e in backend.events if e.get("payload", {}).get("queue_id") == queue_id]) < count:
         backend.next_message(timeout=10)
     assert all(e["type"] == "QUEUE_PROGRESS" and e["id"] == "progress-event" for e in found)
     return [e["payload"] for e in found[:count]]

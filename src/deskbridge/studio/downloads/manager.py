@@ -188,7 +188,7 @@ class _BatchReport:
         if result is not None:
             fields.update(_file_fields(result))
         label = outcome.title or outcome.clip_id
-        position = f"{outcome.index} of {self._total}"
+        position = f"#{outcome.index} of {self._total}"  # the clip's place in the batch; "completed" counts
         if result is None:
             message = f"Downloading {position}: {label}"
         elif result.status == "failed":

@@ -7,6 +7,7 @@ every download goes through. It belongs to the account and goes with it.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Annotated, Any, Final
 
@@ -15,12 +16,14 @@ import msgspec
 from deskbridge import protocol
 from deskbridge.clock import Clock
 from deskbridge.store import Database
-from deskbridge.studio.fields import FilePath, Identifier, Page, Title, invalid
-from deskbridge.studio.library import timestamps
+from deskbridge.studio.fields import FilePath, Identifier, Title, invalid
+from deskbridge.studio.library import paging, timestamps
 from deskbridge.studio.library.account_lookup import find_account
+from deskbridge.studio.library.paging import Keyset, Page, Paging
 
 MAX_CLIPS: Final = 100_000
 _CHUNK: Final = 500
+_NEWEST_FIRST: Final = Keyset("GET_DOWNLOAD_HISTORY", ("downloaded_at", "rowid"), ("downloaded_at", "position"), True)
 
 
 class ClipRef(msgspec.Struct):
@@ -74,18 +77,19 @@ class DownloadHistory:
             (total,) = conn.execute("SELECT COUNT(*) FROM downloads WHERE account_name = ?", (account,)).fetchone()
         return RecordedDownloads(account, len(clips), total)
 
-    def page(self, account_name: str, limit: int, offset: int) -> Page[Download]:
+    def page(self, account_name: str, request: Paging) -> Page[Download]:
         """An account's downloads, newest first."""
         with self._db.transaction() as conn:
             account = find_account(conn, account_name, "$.account_name")
-            (total,) = conn.execute("SELECT COUNT(*) FROM downloads WHERE account_name = ?", (account,)).fetchone()
-            rows = conn.execute(
-                "SELECT * FROM downloads WHERE account_name = ?"
-                " ORDER BY downloaded_at DESC, rowid DESC LIMIT ? OFFSET ?",
-                (account, limit, offset),
-            ).fetchall()
-        items = [Download(row["clip_id"], row["title"], row["file_path"], row["downloaded_at"]) for row in rows]
-        return Page(items, total, limit, offset)
+
+            def query(after: str, params: list[Any], limit: int) -> list[sqlite3.Row]:
+                return conn.execute(
+                    f"SELECT rowid AS position, * FROM downloads WHERE account_name = ? AND {after}"
+                    f" {_NEWEST_FIRST.order_by} LIMIT ?",
+                    [account, *params, limit],
+                ).fetchall()
+
+            return paging.page(query, _NEWEST_FIRST, request, _download)
 
     def new_clips(self, account_name: str, all_clips: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The clips of ``all_clips`` not downloaded yet, as given and in their order, each id once."""
@@ -117,3 +121,7 @@ class DownloadHistory:
             account = find_account(conn, account_name, "$.account_name")
             cursor = conn.execute("DELETE FROM downloads WHERE account_name = ?", (account,))
         return ClearedDownloads(account, cursor.rowcount)
+
+
+def _download(row: sqlite3.Row) -> Download:
+    return Download(row["clip_id"], row["title"], row["file_path"], row["downloaded_at"])

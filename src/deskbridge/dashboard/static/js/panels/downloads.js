@@ -7,7 +7,7 @@ import { FINISHED } from "../statuses.js";
 
 const DOWNLOAD_EVENTS = new Set(["DOWNLOAD_PROGRESS", "BATCH_DOWNLOAD_PROGRESS"]);
 
-export function mount({ call, bus, onEvent }) {
+export function mount({ call, bus, onEvent, onChange }) {
   const select = document.querySelector("#downloads-filter select");
   const clear = document.getElementById("downloads-clear");
   const feedback = document.getElementById("downloads-feedback");
@@ -23,7 +23,8 @@ export function mount({ call, bus, onEvent }) {
     }
     const page = await call("GET_DOWNLOAD_HISTORY", { account_name, limit: 100 });
     fill(body, page.items.map((download) => row(download.downloaded_at, download.title, download.clip_id, download.file_path ?? "")));
-    say(feedback, page.total === 0 ? `${account_name} has downloaded nothing yet.` : `${page.total} clips downloaded by ${account_name}.`);
+    const count = `${page.items.length}${page.has_more ? " most recent" : ""}`;
+    say(feedback, page.items.length === 0 ? `${account_name} has downloaded nothing yet.` : `${count} clips downloaded by ${account_name}.`);
   });
 
   clear.addEventListener("click", () => {
@@ -38,4 +39,5 @@ export function mount({ call, bus, onEvent }) {
   select.addEventListener("change", load);
   bus.addEventListener("accounts", load); // the accounts panel filled the select (after each reload)
   onEvent((event) => DOWNLOAD_EVENTS.has(event.type) && FINISHED.has(event.payload?.status) && load());
+  onChange(["download_history"], (event) => event.id === select.value && load());
 }
