@@ -29,9 +29,11 @@ from typing import Any, TypeVar, get_type_hints
 import msgspec
 
 from deskbridge import protocol
+from deskbridge.caller import current as current_caller
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.events import RAISED, EventLog, Raised
 from deskbridge.operations import Operation
+from deskbridge.roles import EVERYONE, AccessPolicy
 
 log = logging.getLogger("deskbridge.router")
 
@@ -142,8 +144,11 @@ class Router:
         events: EventLog,
         *,
         max_line: int = protocol.DEFAULT_MAX_LINE,
+        access: AccessPolicy = EVERYONE,
     ) -> None:
         self.routes = commands.routes()
+        self.access = access
+        """Which commands a caller's role may run, asked before every handler."""
         self._events = events
         self.max_line = max_line
         self._loop = loop
@@ -176,6 +181,11 @@ class Router:
         route = self.routes.get(command.type)
         if route is None:
             reply(protocol.failure(command.id, ErrorCode.UNKNOWN_COMMAND, f"unknown command type {command.type!r}"))
+            return
+        try:
+            self.access.check(command.type, current_caller().role)
+        except CommandError as exc:
+            reply(protocol.failure(command.id, exc.code, exc.message, exc.details))
             return
         try:
             payload = route.decoder.decode(command.payload)
@@ -226,6 +236,7 @@ class Router:
         route = self.routes.get(command_type)
         if route is None:
             raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"unknown command type {command_type!r}")
+        self.access.check(command_type, current_caller().role)
         try:
             value = msgspec.convert({} if payload is None else payload, route.payload_type)
         except msgspec.ValidationError as exc:

@@ -21,6 +21,18 @@ export interface Commands {
     data: AddedPrompts;
     operation: false;
   };
+  /** Grant (all the asked minutes, or `minutes`) or refuse a child's request, once. */
+  ANSWER_TIME_REQUEST: {
+    payload: AnswerTimeRequestParams;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
+  /** The child asks for more minutes today; the parent answers with ANSWER_TIME_REQUEST. */
+  ASK_FOR_TIME: {
+    payload: AskForTimeParams;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
   /** Download many clips, several at once, skipping those the account already has; an operation. */
   BATCH_DOWNLOAD: {
     payload: BatchDownloadPayload;
@@ -461,6 +473,8 @@ export type ErrorCode =
   | "SHUTTING_DOWN"
   /** the command ran, but the events it raised wait in memory for room on disk */
   | "EVENTS_NOT_STORED"
+  /** the command is the owner's; this caller holds a client's token */
+  | "PERMISSION_DENIED"
   /** the account does not exist */
   | "ACCOUNT_NOT_FOUND"
   /** the account name is in use */
@@ -490,7 +504,11 @@ export type ErrorCode =
   /** no child profile of that name */
   | "CHILD_NOT_FOUND"
   /** the game could not be closed */
-  | "PROCESS_CLOSE_FAILED";
+  | "PROCESS_CLOSE_FAILED"
+  /** no request for more time with that id */
+  | "TIME_REQUEST_NOT_FOUND"
+  /** that request for more time was answered already */
+  | "TIME_REQUEST_ANSWERED";
 
 /** The whole schema, for `Client<Schema>`. */
 export interface Schema {
@@ -564,6 +582,21 @@ export interface AddedPrompts {
   added: number;
   prompt_ids: number[];
   available: number;
+}
+
+export interface AnswerTimeRequestParams {
+  request_id: string;
+  grant: boolean;
+  /** @default null */
+  minutes?: number | null;
+}
+
+export interface AskForTimeParams {
+  minutes: number;
+  /** @default "" */
+  reason?: string;
+  /** @default null */
+  child?: string | null;
 }
 
 export interface BatchDownloadPayload {
