@@ -33,7 +33,10 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Download many clips, several at once, skipping those the account already has; an operation. */
+  /**
+   * Download many clips, several at once, skipping those the account already has in this format; locked
+   * ones only with authorize, within Suno's allowance; an operation.
+   */
   BATCH_DOWNLOAD: {
     payload: BatchDownloadPayload;
     data: {
@@ -162,7 +165,10 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Download one clip into output_dir, tagged (and with its cover if with_thumbnail); an operation. */
+  /**
+   * Download one clip into output_dir in a format, checked and tagged (with its cover if with_thumbnail);
+   * a locked clip only with authorize; an operation.
+   */
   DOWNLOAD_CLIP: {
     payload: DownloadClipPayload;
     data: {
@@ -189,7 +195,10 @@ export interface Commands {
     data: Exported;
     operation: false;
   };
-  /** The clips on the account's create page, its library (use_my_songs), or a profile's public clips. */
+  /**
+   * The clips of a source: the account's create page, its songs (use_my_songs, library), a workspace, a
+   * playlist, or a profile's public clips; with a backup's filters (dates, liked, disliked, trashed).
+   */
   FETCH_CLIPS: {
     payload: FetchClipsPayload;
     data: FetchedClips;
@@ -600,7 +609,7 @@ export interface AskForTimeParams {
 }
 
 export interface BatchDownloadPayload {
-  clips: Clip[];
+  clips: { [key: string]: unknown }[];
   output_dir: string;
   /** @default null */
   account_name?: string | null;
@@ -614,54 +623,14 @@ export interface BatchDownloadPayload {
   delay?: number;
   /** @default null */
   parallel?: number | null;
-}
-
-export interface Clip {
-  id: string;
   /** @default null */
-  title?: string | null;
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
   /** @default null */
-  status?: string | null;
+  authorize?: boolean | null;
   /** @default null */
-  audio_url?: string | null;
+  sidecar?: boolean | null;
   /** @default null */
-  video_url?: string | null;
-  /** @default null */
-  image_url?: string | null;
-  /** @default null */
-  image_large_url?: string | null;
-  /** @default null */
-  model_name?: string | null;
-  /** @default null */
-  major_model_version?: string | null;
-  /** @default null */
-  created_at?: string | null;
-  /** @default null */
-  display_name?: string | null;
-  /** @default null */
-  handle?: string | null;
-  /** @default null */
-  is_liked?: boolean | null;
-  /** @default null */
-  is_public?: boolean | null;
-  /** @default null */
-  is_download_unlocked?: boolean | null;
-  metadata?: ClipMetadata;
-}
-
-export interface ClipMetadata {
-  /** @default null */
-  prompt?: string | null;
-  /** @default null */
-  tags?: string | null;
-  /** @default null */
-  negative_tags?: string | null;
-  /** @default null */
-  duration?: number | null;
-  /** @default null */
-  type?: string | null;
-  /** @default null */
-  stem_from_id?: string | null;
+  file_times?: boolean | null;
 }
 
 export interface SleepPayload {
@@ -867,7 +836,7 @@ export interface StatusPayload {
 }
 
 export interface DownloadClipPayload {
-  clip: Clip;
+  clip: { [key: string]: unknown };
   output_dir: string;
   /** @default null */
   session_token?: string | null;
@@ -877,6 +846,14 @@ export interface DownloadClipPayload {
   with_thumbnail?: boolean;
   /** @default false */
   append_uuid?: boolean;
+  /** @default null */
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
+  /** @default null */
+  authorize?: boolean | null;
+  /** @default null */
+  sidecar?: boolean | null;
+  /** @default null */
+  file_times?: boolean | null;
 }
 
 export interface EmitPayload {
@@ -912,14 +889,40 @@ export interface FetchClipsPayload {
   use_create_page?: boolean;
   /** @default null */
   account_name?: string | null;
+  /** @default null */
+  source?: "library" | "my_songs" | "playlist" | "profile" | "workspace" | "create_page" | null;
+  /** @default null */
+  workspace_id?: string | null;
+  /** @default null */
+  playlist_id?: string | null;
+  /** @default null */
+  created_after?: string | null;
+  /** @default null */
+  created_before?: string | null;
+  /** @default false */
+  liked_only?: boolean;
+  /** @default false */
+  include_disliked?: boolean;
+  /** @default false */
+  include_trashed?: boolean;
 }
 
 export interface FetchedClips {
-  clips: Clip[];
+  clips: { [key: string]: unknown }[];
   total: number;
-  source: "create_page" | "my_songs" | "profile";
+  source: "library" | "my_songs" | "playlist" | "profile" | "workspace" | "create_page";
   /** @default null */
   profile_name?: string | null;
+  /** @default null */
+  workspace_id?: string | null;
+  /** @default null */
+  playlist_id?: string | null;
+  /** @default 0 */
+  foreign?: number;
+  /** @default 0 */
+  filtered?: number;
+  /** @default true */
+  owner_checked?: boolean;
 }
 
 export interface ForceCloseParams {
@@ -997,6 +1000,7 @@ export interface Download {
   title: string;
   file_path: string | null;
   downloaded_at: string;
+  format: string;
 }
 
 /** A resume cursor: the epoch and the last `seq` the client saw (`epoch` omitted: trust the cursor). */
@@ -1012,6 +1016,8 @@ export interface GetEventsPayload {
 export interface GetNewClipsPayload {
   account_name: string;
   all_clips: { [key: string]: unknown }[];
+  /** @default null */
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
 }
 
 export interface GetPromptsPayload {
@@ -1136,6 +1142,8 @@ export interface DownloadedClip {
   title?: string;
   /** @default null */
   file_path?: string | null;
+  /** @default "mp3" */
+  format?: "m4a" | "mp3" | "mp4" | "wav";
 }
 
 export interface RecordedDownloads {

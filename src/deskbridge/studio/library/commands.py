@@ -50,6 +50,7 @@ from deskbridge.studio.library.prompts import (
     PromptLibrary,
 )
 from deskbridge.studio.library.queues import MAX_SONGS, ClearedQueues, Queue, QueueManager, QueueStatus, RemovedQueue
+from deskbridge.studio.suno.models import Format
 
 Prompts = Annotated[list[PromptIn], msgspec.Meta(max_length=MAX_SONGS)]
 
@@ -138,6 +139,8 @@ class DownloadHistoryPayload(Paging, kw_only=True):
 class GetNewClipsPayload(msgspec.Struct, kw_only=True):
     account_name: AccountNameField
     all_clips: Clips
+    format: Format | None = None
+    """Only clips not downloaded in this format; any format when not given."""
 
 
 class RecordDownloadsPayload(msgspec.Struct, kw_only=True):
@@ -333,7 +336,7 @@ def _downloads(commands: Commands, downloads: DownloadHistory, changed: Changed)
     @commands.command("GET_NEW_CLIPS")
     def get_new_clips(payload: GetNewClipsPayload) -> list[dict[str, Any]]:
         """The clips of all_clips this account has not downloaded, in the given order."""
-        return downloads.new_clips(payload.account_name, payload.all_clips)
+        return downloads.new_clips(payload.account_name, payload.all_clips, payload.format)
 
     @commands.command("RECORD_DOWNLOADS")
     def record_downloads(payload: RecordDownloadsPayload) -> RecordedDownloads:
