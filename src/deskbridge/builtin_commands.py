@@ -9,6 +9,7 @@ import msgspec
 
 from deskbridge import __version__, protocol
 from deskbridge.events import DEFAULT_PAGE
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 if TYPE_CHECKING:
@@ -18,15 +19,15 @@ OperationId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class OperationRef(msgspec.Struct, kw_only=True):
+class OperationRef(Payload):
     operation_id: OperationId
 
 
-class ListOperationsPayload(msgspec.Struct, kw_only=True):
+class ListOperationsPayload(Payload):
     active_only: bool = False
 
 
-class GetEventsPayload(msgspec.Struct, kw_only=True):
+class GetEventsPayload(Payload):
     """A resume cursor: the epoch and the last ``seq`` the client saw (``epoch`` omitted: trust the cursor)."""
 
     after: Annotated[int, msgspec.Meta(ge=0)] = 0
@@ -34,7 +35,7 @@ class GetEventsPayload(msgspec.Struct, kw_only=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = DEFAULT_PAGE
 
 
-class AckPayload(msgspec.Struct, kw_only=True):
+class AckPayload(Payload):
     """``last_seq`` is cumulative: the client holds every event up to it."""
 
     client_id: ClientId

@@ -28,7 +28,7 @@ from typing import Any, TypeVar, get_type_hints
 
 import msgspec
 
-from deskbridge import protocol
+from deskbridge import payloads, protocol
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.events import RAISED, EventLog, Raised
 from deskbridge.operations import Operation
@@ -66,6 +66,7 @@ class Route:
         if len(params) > 1:
             raise TypeError(f"handler for {command_type} takes at most one parameter, the payload")
         payload_type = hints.get(params[0].name, Any) if params else _NO_PAYLOAD
+        payloads.require_strict(command_type, payload_type)
         return cls(
             type=command_type,
             handler=handler,
@@ -171,12 +172,12 @@ class Router:
             return
         route = self.routes.get(command.type)
         if route is None:
-            reply(protocol.failure(command.id, ErrorCode.UNKNOWN_COMMAND, f"unknown command type {command.type!r}"))
+            reply(self._unknown(command))
             return
         try:
             payload = route.decoder.decode(command.payload)
         except msgspec.ValidationError as exc:
-            message, details = protocol.validation_details(exc)
+            message, details = payloads.invalid(exc, route.payload_type)
             reply(protocol.failure(command.id, ErrorCode.INVALID_PAYLOAD, message, details))
             return
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
@@ -198,6 +199,19 @@ class Router:
             future = self._loop.run_in_executor(self._executor, context.run, route.call, payload)
         self._pending.add(future)
         future.add_done_callback(partial(self._on_done, command, reply, raised))
+
+    def _unknown(self, command: protocol.Command) -> bytes:
+        """UNKNOWN_COMMAND with the command the client most likely meant (``get_accounts``: GET_ACCOUNTS)."""
+        message = f"unknown command type {command.type!r}"
+        suggestion = payloads.closest(command.type, self.routes)
+        if suggestion is None:
+            return protocol.failure(command.id, ErrorCode.UNKNOWN_COMMAND, message)
+        return protocol.failure(
+            command.id,
+            ErrorCode.UNKNOWN_COMMAND,
+            f"{message}; did you mean {suggestion}?",
+            {"did_you_mean": suggestion},
+        )
 
     def _call_inline(self, route: Route, command: protocol.Command, payload: Any, reply: Reply) -> None:
         """On the loop, synchronously: what it raised is what the log was given meanwhile (no context to set)."""

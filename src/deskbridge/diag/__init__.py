@@ -17,30 +17,31 @@ import msgspec
 
 from deskbridge.app import AppContext, AppSpec
 from deskbridge.operations import Operation
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 
-class CountPayload(msgspec.Struct, kw_only=True):
+class CountPayload(Payload):
     to: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 10
     interval: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.01
     blocking: bool = False
     fail_at: int | None = None
 
 
-class SleepPayload(msgspec.Struct, kw_only=True):
+class SleepPayload(Payload):
     seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)]
 
 
-class EmitPayload(msgspec.Struct, kw_only=True):
+class EmitPayload(Payload):
     count: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1
     type: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "DIAG_EVENT"
 
 
-class StrayPayload(msgspec.Struct, kw_only=True):
+class StrayPayload(Payload):
     text: Annotated[str, msgspec.Meta(max_length=10_000)] = "stray output"
 
 
-class CrashPayload(msgspec.Struct, kw_only=True):
+class CrashPayload(Payload):
     message: Annotated[str, msgspec.Meta(max_length=1000)] = "boom"
 
 

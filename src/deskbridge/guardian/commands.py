@@ -13,11 +13,11 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
-from deskbridge import protocol
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.guardian import events
 from deskbridge.guardian.config import ChildName, Minutes, PositiveMinutes, Weekday
 from deskbridge.guardian.service import Guardian
+from deskbridge.payloads import Payload, invalid
 from deskbridge.router import Commands
 
 REMOTE_COMMANDS: Final = {
@@ -31,7 +31,7 @@ REMOTE_COMMANDS: Final = {
 }
 
 
-class _Params(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class _Params(Payload):
     pass
 
 
@@ -62,9 +62,9 @@ class GetUsageParams(_Params):
     """Default: every child."""
 
 
-class DesktopCommandPayload(msgspec.Struct, kw_only=True):
+class DesktopCommandPayload(Payload):
     command: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class DesktopCommandAnswer(msgspec.Struct, omit_defaults=True):
@@ -157,12 +157,11 @@ def register(commands: Commands, guardian: Guardian) -> None:
         try:
             params = msgspec.convert(payload.params, route.payload_type)
         except msgspec.ValidationError as exc:
-            message, details = protocol.validation_details(exc)
-            fields = [field.replace("$", "$.params", 1) for field in details["fields"]]
+            message, details = invalid(exc, route.payload_type)
+            details["fields"] = [field.replace("$", "$.params", 1) for field in details["fields"]]
             return DesktopCommandAnswer(
-                False, error=message.replace("`$", "`$.params"), error_code=ErrorCode.INVALID_PAYLOAD,
-                details={"fields": fields},
-            )  # fmt: skip
+                False, error=message.replace("`$", "`$.params"), error_code=ErrorCode.INVALID_PAYLOAD, details=details
+            )
         try:
             return DesktopCommandAnswer(True, result=route.call(params))
         except CommandError as exc:

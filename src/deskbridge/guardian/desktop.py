@@ -17,6 +17,7 @@ import msgspec
 from deskbridge.app import AppContext
 from deskbridge.guardian import sync
 from deskbridge.guardian.service import Guardian
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 POLL_PATH: Final = "/desktop/events/poll"
@@ -26,17 +27,17 @@ DOOR: Final = "desktop"
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
-class ConnectPayload(msgspec.Struct, kw_only=True):
+class ConnectPayload(Payload):
     client_id: ClientId | None = None
     """Reconnect under a known id; default: a new one."""
 
 
-class DisconnectPayload(msgspec.Struct, kw_only=True):
+class DisconnectPayload(Payload):
     client_id: ClientId | None = None
     """Default: every client that connected through POST /desktop/connect."""
 
 
-class SyncConfirmPayload(msgspec.Struct, kw_only=True):
+class SyncConfirmPayload(Payload):
     sync_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 

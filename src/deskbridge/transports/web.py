@@ -218,7 +218,7 @@ def _int_param(params: Mapping[str, str], name: str, default: int, low: int, hig
     return value
 
 
-class SubscribePayload(msgspec.Struct, kw_only=True):
+class SubscribePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A resume cursor sent as the first WebSocket message (or in the URL)."""
 
     after: int | None = None

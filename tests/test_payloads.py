@@ -1,0 +1,71 @@
+"""Strict payloads: a typo is an error naming the field and the one it most likely meant, never a silent default."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+import pytest
+
+from deskbridge.payloads import Payload
+from deskbridge.router import Commands
+from tests.support import BackendProcess
+
+
+def test_typos_in_payloads_and_command_names_are_refused_with_a_suggestion(
+    spawn: Callable[..., BackendProcess],
+) -> None:
+    backend = spawn("diag", "guardian")
+
+    count = backend.error("COUNT", {"intervall": 5})
+    assert count["error_code"] == "INVALID_PAYLOAD"
+    assert "`intervall`" in count["error"]
+    assert "did you mean `interval`?" in count["error"]
+    assert count["details"]["unknown_field"] == "intervall"
+    assert count["details"]["did_you_mean"] == "interval"
+    assert count["details"]["fields"] == ["$.intervall"]
+    assert "blocking" in count["details"]["known_fields"]
+
+    far = backend.error("SLEEP", {"seconds": 0, "zzzzzz": 1})
+    assert "did_you_mean" not in far["details"]
+    assert "known fields: seconds" in far["error"]
+
+    builtin = backend.error("GET_EVENTS", {"afterr": 0})
+    assert builtin["details"]["did_you_mean"] == "after"
+
+    nested = backend.ok("DESKTOP_COMMAND", {"command": "set_daily_limit", "params": {"minuts": 30}})
+    assert nested["success"] is False
+    assert nested["error_code"] == "INVALID_PAYLOAD"
+    assert nested["details"]["did_you_mean"] == "minutes"
+    assert nested["details"]["fields"] == ["$.params.minuts"]
+
+    unknown = backend.error("count", {})
+    assert unknown["error_code"] == "UNKNOWN_COMMAND"
+    assert unknown["details"] == {"did_you_mean": "COUNT"}
+    assert "did you mean COUNT?" in unknown["error"]
+    assert "details" not in backend.error("XYZZY_PLUGH", {})
+
+    assert backend.ok("COUNT", {"to": 1, "interval": 0})["operation_id"]
+
+
+class Inner(msgspec.Struct):
+    name: str = ""
+
+
+class Outer(Payload):
+    items: list[Inner] = msgspec.field(default_factory=list)
+
+
+def test_a_lenient_payload_struct_is_refused_when_the_command_is_registered() -> None:
+    commands = Commands()
+    with pytest.raises(TypeError, match="Inner must forbid unknown fields"):
+        commands.add("NESTED", _takes(Outer))
+    commands.add("OPEN", lambda payload: payload)  # an untyped (dict) payload stays open on purpose
+
+
+def _takes(payload_type: type) -> Callable[..., None]:
+    def handler(payload: object) -> None:
+        del payload
+
+    handler.__annotations__ = {"payload": payload_type, "return": None}
+    return handler
