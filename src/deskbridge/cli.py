@@ -52,7 +52,10 @@ def _parser() -> argparse.ArgumentParser:
     _target_options(call)
 
     events = sub.add_parser("events", help="print a backend's events as JSON lines")
-    events.add_argument("--after", type=int, default=0, help="the last seq already seen (default 0: all)")
+    events.add_argument(
+        "--after", type=int, help="the last seq already seen (default: all; with --follow, only events from now)"
+    )
+    events.add_argument("--from-start", action="store_true", help="with --follow: print the whole log first")
     events.add_argument("--epoch", help="the epoch that seq belongs to")
     events.add_argument("--follow", "-f", action="store_true", help="keep printing new events as they arrive")
     events.add_argument("--types", help="only these event types (comma-separated)")
