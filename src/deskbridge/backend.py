@@ -39,6 +39,7 @@ class Backend:
         workers: int = 32,
         throttle: float = 0.1,
         max_line: int = protocol.DEFAULT_MAX_LINE,
+        demo: bool = False,
     ) -> None:
         if not apps:
             raise ValueError("a backend needs at least one app")
@@ -48,6 +49,8 @@ class Backend:
         self.config: Mapping[str, Any] = config or {}
         self.clock = clock
         self.max_line = max_line
+        self.demo = demo
+        """Serving made-up data (``deskbridge demo``): every place that shows the backend says so."""
         self._workers = workers
         self._throttle = throttle
         self.clients = ClientRegistry()
@@ -115,6 +118,7 @@ class Backend:
             "commands": sorted(self.router.routes),
             "events": sorted({t for app in self.apps for t in app.event_types}),
             "timestamp": protocol.now_ms(),
+            **({"demo": True} if self.demo else {}),
         }
 
     async def aclose(self, timeout: float = 1.5) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from deskbridge import __version__, logs, protocol
+from deskbridge import __version__, logs, protocol, terminal
 from deskbridge.app import AppSpec, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
@@ -38,11 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address (other machines can reach it)"
     )
-    serve.add_argument(
-        "--open",
-        action="store_true",
-        help="print the dashboard's address (with the token) on stdout, and open it in a browser if there is a display",
-    )
+    serve.add_argument("--open", action="store_true", help="open the dashboard in a browser if there is a display")
     _backend_options(serve)
 
     call = sub.add_parser("call", help="send one command to a backend and print its answer as JSON")
@@ -141,7 +137,7 @@ def _make_backend(args: argparse.Namespace) -> Backend:
 def _start_failed(held: logs.HeldLogs, exc: BaseException) -> int:
     """The one line a front end waits for, when the backend cannot start."""
     failure = {"type": "BACKEND_ERROR", "error": str(exc), "error_code": "INTERNAL_ERROR", "pid": os.getpid()}
-    os.write(2, protocol.encode(failure) + b"\n")
+    terminal.announce(failure)
     held.let_through()
     return 1
 
@@ -160,7 +156,7 @@ def _run_stdio(args: argparse.Namespace) -> int:
             return _start_failed(held, exc)
 
         def ready() -> None:
-            os.write(2, protocol.encode(backend.ready_message("stdio")) + b"\n")
+            terminal.announce(backend.ready_message("stdio"))
             held.let_through()
 
         await stdio.serve(backend, in_fd, out_fd, on_ready=ready)
@@ -194,16 +190,15 @@ def _run_serve(args: argparse.Namespace) -> int:
 
         def ready(door: dict[str, Any]) -> None:
             message = {**backend.ready_message("web"), **door, "token_file": str(token_file) if token_file else None}
-            os.write(2, protocol.encode(message) + b"\n")
+            terminal.announce(message)
             held.let_through()
             if token is None:
                 log.warning("AUTHENTICATION IS OFF (--no-auth): any local program or web page can drive this backend")
             if not security.is_loopback(args.host):
                 log.warning("listening on %s: other machines can reach this backend", args.host)
-            if args.open:
-                from deskbridge import dashboard
+            from deskbridge import dashboard
 
-                dashboard.announce(door["url"], token, backend.data_dir)
+            dashboard.announce(door["url"], token, backend, open_browser=args.open)
 
         try:
             await web.serve(backend, config, on_ready=ready)

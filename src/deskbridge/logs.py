@@ -1,4 +1,4 @@
-"""Logs are JSON lines on stderr, with secrets masked before they are written."""
+"""Logs on stderr: JSON lines for programs, readable lines on a terminal; secrets masked either way."""
 
 from __future__ import annotations
 
@@ -45,6 +45,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class HumanFormatter(logging.Formatter):
+    """``12:04:31.250 WARNING deskbridge.router: message``, and a traceback as Python prints it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}"
+        line = f"{stamp} {record.levelname:<7} {record.name}: {redact(record.getMessage())}"
+        if record.exc_info:
+            line += "\n" + redact(self.formatException(record.exc_info))
+        return line
+
+
+def formatter_for(stream: IO[str]) -> logging.Formatter:
+    """Readable lines when a person watches the stream (a terminal), JSON lines when a program reads it."""
+    try:
+        tty = stream.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    return HumanFormatter() if tty else JsonFormatter()
+
+
 class HeldLogs(logging.Handler):
     """Keeps records until :meth:`let_through`, so a door's ready line is the first thing on stderr.
 
@@ -70,9 +90,10 @@ class HeldLogs(logging.Handler):
 
 
 def setup(level: str = "INFO", stream: IO[str] | None = None) -> HeldLogs:
-    """JSON logs to ``stream`` (stderr), held back until the returned gate is released."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    """Logs to ``stream`` (stderr), held back until the returned gate is released."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter_for(stream))
     held = HeldLogs(handler)
     root = logging.getLogger()
     root.handlers[:] = [held]
