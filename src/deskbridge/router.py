@@ -54,9 +54,21 @@ class Route:
     inline: bool
     doc: str
     decoder: msgspec.json.Decoder[Any] = field(repr=False)
+    result_type: Any = Any
+    """An operation's result (its terminal event's ``result``), for the schema."""
+    progress_type: Any = Any
+    """The fields an operation's progress events carry, for the schema."""
 
     @classmethod
-    def of(cls, command_type: str, handler: Callable[..., Any], *, inline: bool = False) -> Route:
+    def of(
+        cls,
+        command_type: str,
+        handler: Callable[..., Any],
+        *,
+        inline: bool = False,
+        result: Any = Any,
+        progress: Any = Any,
+    ) -> Route:
         hints = get_type_hints(handler)
         params = [
             p
@@ -67,16 +79,21 @@ class Route:
             raise TypeError(f"handler for {command_type} takes at most one parameter, the payload")
         payload_type = hints.get(params[0].name, Any) if params else _NO_PAYLOAD
         payloads.require_strict(command_type, payload_type)
+        data_type = hints.get("return", Any)
+        if (result is not Any or progress is not Any) and data_type is not Operation:
+            raise TypeError(f"{command_type}: result and progress types are for handlers that return an Operation")
         return cls(
             type=command_type,
             handler=handler,
             payload_type=payload_type,
-            data_type=hints.get("return", Any),
+            data_type=data_type,
             takes_payload=bool(params),
             is_async=inspect.iscoroutinefunction(handler),
             inline=inline,
             doc=inspect.cleandoc(handler.__doc__ or ""),
             decoder=msgspec.json.Decoder(payload_type),
+            result_type=result,
+            progress_type=progress,
         )
 
     def call(self, payload: Any) -> Any:
@@ -89,19 +106,31 @@ class Commands:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
 
-    def command(self, command_type: str, *, inline: bool = False) -> Callable[[F], F]:
+    def command(
+        self, command_type: str, *, inline: bool = False, result: Any = Any, progress: Any = Any
+    ) -> Callable[[F], F]:
+        """Register a handler; one that returns an Operation names its ``result`` and ``progress`` types."""
+
         def register(handler: F) -> F:
-            self.add(command_type, handler, inline=inline)
+            self.add(command_type, handler, inline=inline, result=result, progress=progress)
             return handler
 
         return register
 
-    def add(self, command_type: str, handler: Callable[..., Any], *, inline: bool = False) -> None:
+    def add(
+        self,
+        command_type: str,
+        handler: Callable[..., Any],
+        *,
+        inline: bool = False,
+        result: Any = Any,
+        progress: Any = Any,
+    ) -> None:
         if command_type in self._routes:
             raise ValueError(f"command {command_type} is registered twice")
         if inline and inspect.iscoroutinefunction(handler):
             raise TypeError(f"{command_type}: inline is for plain functions; async handlers already run on the loop")
-        self._routes[command_type] = Route.of(command_type, handler, inline=inline)
+        self._routes[command_type] = Route.of(command_type, handler, inline=inline, result=result, progress=progress)
 
     def not_implemented(self, command_type: str, reason: str) -> None:
         """A known command whose implementation has not landed: a clear error, not UNKNOWN_COMMAND."""

@@ -11,7 +11,7 @@ import asyncio
 import subprocess
 import sys
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import msgspec
 
@@ -26,6 +26,17 @@ class CountPayload(Payload):
     interval: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.01
     blocking: bool = False
     fail_at: int | None = None
+
+
+class Counted(TypedDict):
+    counted: int
+
+
+class CountProgress(TypedDict):
+    current: int
+    total: int
+    progress: int
+    message: str
 
 
 class SleepPayload(Payload):
@@ -71,7 +82,7 @@ def build(context: AppContext) -> Commands:
         time.sleep(payload.seconds)
         return {"slept": payload.seconds}
 
-    @commands.command("COUNT")
+    @commands.command("COUNT", result=Counted, progress=CountProgress)
     async def count(payload: CountPayload) -> Operation:
         """An operation counting to ``to``, one step per ``interval``, reporting progress."""
 
@@ -82,13 +93,13 @@ def build(context: AppContext) -> Commands:
                 current=i, total=payload.to, progress=round(100 * i / max(payload.to, 1)), message=f"{i}/{payload.to}"
             )
 
-        async def run(op: Operation) -> dict[str, int]:
+        async def run(op: Operation) -> Counted:
             for i in range(1, payload.to + 1):
                 await asyncio.sleep(payload.interval)
                 step(op, i)
             return {"counted": payload.to}
 
-        def run_blocking(op: Operation) -> dict[str, int]:
+        def run_blocking(op: Operation) -> Counted:
             for i in range(1, payload.to + 1):
                 time.sleep(payload.interval)
                 op.check()
