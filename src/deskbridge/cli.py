@@ -59,7 +59,11 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("apps", help="list the apps this installation can serve")
 
-    schema = sub.add_parser("schema", help="print a JSON Schema of every command and event of these apps")
+    schema = sub.add_parser(
+        "schema",
+        help="print JSON Schemas of these apps' commands (payload, data; an operation's result and progress) "
+        "and the names of their events",
+    )
     schema.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
 
     standin = sub.add_parser("suno-standin", help="run the local stand-in Suno server (tests and offline demos)")
