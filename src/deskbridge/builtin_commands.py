@@ -51,6 +51,8 @@ class VersionInfo(msgspec.Struct):
     version: str
     protocol: str
     apps: dict[str, str]
+    demo: bool = False
+    """True for ``deskbridge demo``: made-up data, a stand-in Suno, a fake game."""
 
 
 class CancelResult(msgspec.Struct):
@@ -69,8 +71,9 @@ def build(backend: Backend) -> Commands:
 
     @commands.command("GET_VERSION")
     async def get_version() -> VersionInfo:
-        """deskbridge's version, the protocol version and each app's version."""
-        return VersionInfo(__version__, protocol.PROTOCOL_VERSION, {a.name: a.version for a in backend.apps})
+        """deskbridge's version, the protocol version, each app's version, and whether this is the demo."""
+        apps = {a.name: a.version for a in backend.apps}
+        return VersionInfo(__version__, protocol.PROTOCOL_VERSION, apps, backend.demo)
 
     @commands.command("GET_OPERATION")
     async def get_operation(payload: OperationRef) -> dict[str, Any]:

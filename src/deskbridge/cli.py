@@ -111,6 +111,7 @@ def _backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-line", type=int, default=protocol.DEFAULT_MAX_LINE, help="longest accepted line in bytes"
     )
+    parser.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)  # set by `deskbridge demo`
 
 
 def _load_config(path: Path | None) -> dict[str, Any]:
@@ -135,6 +136,7 @@ def _make_backend(args: argparse.Namespace) -> Backend:
         data_dir=args.data_dir or default_data_dir(),
         config=_load_config(args.config),
         max_line=args.max_line,
+        demo=getattr(args, "demo", False),
     )
 
 
