@@ -2,8 +2,9 @@
 """Set up and run deskbridge from a fresh clone: ``python3 dev.py run`` or ``python3 dev.py test``.
 
 ``run`` serves the studio, the guardian and diag on http://127.0.0.1:8001 and
-prints the dashboard's address (with its token); ``run ARGS...`` runs
-``deskbridge ARGS...`` instead.
+prints the dashboard's address (with its token); ``run --demo`` does so offline
+on made-up data (``deskbridge demo``); ``run ARGS...`` runs ``deskbridge ARGS...``
+instead.
 
 Both commands first make sure ``.venv/`` exists and holds this checkout
 installed with its development tools (redone only when ``pyproject.toml``
@@ -119,6 +120,8 @@ def main(argv: list[str]) -> int:
             return test(extra)
         except subprocess.CalledProcessError as exc:
             return exc.returncode or 1
+    if extra[:1] == ["--demo"]:  # offline, on made-up data: a stand-in Suno, a demo account, a fake game
+        return serve(["demo", "--open", *extra[1:]])
     return serve(extra or ["serve", "studio", "guardian", "diag", "--open"])
 
 

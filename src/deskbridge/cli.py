@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from deskbridge import __version__, logs, protocol, terminal
+from deskbridge import __version__, demo, logs, protocol, terminal
 from deskbridge.app import AppSpec, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
@@ -65,6 +65,8 @@ def _parser() -> argparse.ArgumentParser:
         "and the names of their events",
     )
     schema.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+
+    demo.add_parser(sub)
 
     standin = sub.add_parser("suno-standin", help="run the local stand-in Suno server (tests and offline demos)")
     standin.add_argument("args", nargs=argparse.REMAINDER, help="its options; see `deskbridge suno-standin --help`")
@@ -247,6 +249,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_loop(runner(args))
         except KeyboardInterrupt:
             return 130
+    if args.command == "demo":
+        return demo.run(args)
     if args.command == "schema":
         return _print_schema(args)
     if args.command == "apps":
