@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Annotated
 
 import msgspec
 import pytest
 
-from deskbridge.payloads import Payload
+from deskbridge.payloads import FOREIGN, Payload
 from deskbridge.router import Commands
 from tests.support import BackendProcess
 
@@ -56,11 +57,16 @@ class Outer(Payload):
     items: list[Inner] = msgspec.field(default_factory=list)
 
 
+class Record(Payload):
+    item: Annotated[Inner, FOREIGN]
+
+
 def test_a_lenient_payload_struct_is_refused_when_the_command_is_registered() -> None:
     commands = Commands()
     with pytest.raises(TypeError, match="Inner must forbid unknown fields"):
         commands.add("NESTED", _takes(Outer))
     commands.add("OPEN", lambda payload: payload)  # an untyped (dict) payload stays open on purpose
+    commands.add("RECORD", _takes(Record))  # and so does a record an outside service wrote, marked FOREIGN
 
 
 def _takes(payload_type: type) -> Callable[..., None]:

@@ -5,7 +5,9 @@ every ``msgspec.Struct`` a handler accepts (and every Struct nested in it)
 forbids unknown fields; :func:`require_strict` refuses, at registration, a
 payload type that would let one through. :class:`Payload` is the base that
 makes a Struct strict. A plain ``dict`` payload stays open on purpose (diag's
-``ECHO``).
+``ECHO``), and so does a record an outside service made (a Suno clip a front
+end hands back as it got it), marked :data:`FOREIGN`: its many other fields
+are the service's, not typos.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 import msgspec.inspect as mi
@@ -23,6 +25,11 @@ from deskbridge import protocol
 
 class Payload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Base of a command's payload: keyword fields, unknown ones refused."""
+
+
+FOREIGN: Final = msgspec.Meta(extra={"foreign": True})
+"""``Annotated[Clip, FOREIGN]``: a record as an outside service wrote it; fields it has beyond the Struct's
+are ignored, not refused."""
 
 
 def closest(word: str, known: Iterable[str]) -> str | None:
@@ -50,7 +57,7 @@ def _structs(info: mi.Type, seen: set[type]) -> Iterator[mi.StructType]:
         yield from _structs(info.value_type, seen)
     elif isinstance(info, (mi.ListType, mi.SetType, mi.FrozenSetType, mi.VarTupleType)):
         yield from _structs(info.item_type, seen)
-    elif isinstance(info, mi.Metadata):
+    elif isinstance(info, mi.Metadata) and not (info.extra or {}).get("foreign"):
         yield from _structs(info.type, seen)
 
 
