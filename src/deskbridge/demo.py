@@ -21,6 +21,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -28,6 +29,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any, Final
 
+from deskbridge import logs
 from deskbridge.paths import default_data_dir, ensure_dir
 
 STANDIN: Final = "deskbridge.studio.suno.standin"
@@ -56,6 +58,7 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 def run(args: argparse.Namespace) -> int:
     data_dir: Path = ensure_dir(args.data_dir or default_data_dir() / "demo")
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # stop the children too
     with contextlib.ExitStack() as stack:
         say("starting the stand-in Suno")
         standin_argv = [sys.executable, "-m", STANDIN, "--port", "0", "--clips", str(SONGS)]
@@ -66,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
         config.write_text(json.dumps(_config(endpoints), indent=2), encoding="utf-8")
         command = [sys.executable, "-m", "deskbridge", "serve", *APPS, "--port", str(args.port)]
         command += ["--data-dir", str(data_dir), "--config", str(config), "--demo", *(["--open"] if args.open else [])]
-        server = stack.enter_context(_process(command, stdout=None, stderr=subprocess.PIPE))
+        # Its stderr comes through us: it is for people when ours is.
+        env = {**os.environ, logs.FORMAT_ENV: "human" if logs.for_people(sys.stderr) else "json"}
+        server = stack.enter_context(_process(command, stdout=None, stderr=subprocess.PIPE, env=env))
         ready = _relay_until_ready(server)
         if ready.get("type") != "BACKEND_READY":
             return server.wait()
@@ -90,9 +95,11 @@ def say(text: str) -> None:
 
 
 @contextlib.contextmanager
-def _process(argv: list[str], *, stdout: int | None, stderr: int | None = None) -> Iterator[subprocess.Popen[str]]:
+def _process(
+    argv: list[str], *, stdout: int | None, stderr: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """A child that is stopped (SIGTERM, then SIGKILL) when the demo ends, however it ends."""
-    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, text=True)
+    process = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=stderr, text=True, env=env)
     try:
         yield process
     finally:

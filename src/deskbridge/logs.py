@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
-from typing import IO, Any
+from typing import IO, Any, Final
 
 _VALUE = r"[^\s\"',;&]+"
 _SECRETS = (
@@ -56,13 +57,24 @@ class HumanFormatter(logging.Formatter):
         return line
 
 
+FORMAT_ENV: Final = "DESKBRIDGE_LOG_FORMAT"
+"""``human`` or ``json``: forces the format (a parent that relays the logs to a terminal asks ``human``)."""
+
+
+def for_people(stream: IO[str] | int) -> bool:
+    """Whether a person reads ``stream`` (a terminal) rather than a program (a pipe, a file)."""
+    forced = os.environ.get(FORMAT_ENV, "").strip().lower()
+    if forced in ("human", "json"):
+        return forced == "human"
+    try:
+        return os.isatty(stream) if isinstance(stream, int) else stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
 def formatter_for(stream: IO[str]) -> logging.Formatter:
     """Readable lines when a person watches the stream (a terminal), JSON lines when a program reads it."""
-    try:
-        tty = stream.isatty()
-    except (AttributeError, ValueError):
-        tty = False
-    return HumanFormatter() if tty else JsonFormatter()
+    return HumanFormatter() if for_people(stream) else JsonFormatter()
 
 
 class HeldLogs(logging.Handler):

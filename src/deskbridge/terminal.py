@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from deskbridge import protocol
+from deskbridge import logs, protocol
 
 
 def announce(message: dict[str, Any], fd: int = 2) -> None:
-    """Write ``message`` as one JSON line on ``fd``, then a readable line if ``fd`` is a terminal."""
+    """Write ``message`` as one JSON line on ``fd``, then a readable line if a person reads ``fd``."""
     os.write(fd, protocol.encode(message) + b"\n")
-    if os.isatty(fd):
+    if logs.for_people(fd):
         os.write(fd, (describe(message) + "\n").encode("utf-8", "replace"))
 
 
