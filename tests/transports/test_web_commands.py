@@ -128,7 +128,7 @@ def test_websocket_commands_and_malformed_messages(serve: Serve) -> None:
     assert server.call("PING")["success"] is True  # the server lives on
 
 
-class Greeting(msgspec.Struct, kw_only=True):
+class Greeting(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: str
     times: int = 1
     loud: bool = False
