@@ -1,6 +1,6 @@
 """Benchmark of the batch downloader against curl, on the same files from the same stand-in Suno.
 
-A stand-in Suno (``python -m deskbridge.studio.suno.standin``) runs in a child process
+A stand-in Suno (``python -m deskbridge_standins.suno``) runs in a child process
 with ``--clips`` clips of ``--size`` bytes of MP3 and a cover (100 kB) each. Every
 subject fetches every clip's MP3 and large cover into a fresh temporary directory,
 ``--parallel`` at a time; the subjects take turns, in a rotating order, within each
@@ -54,11 +54,11 @@ import httpx
 import psutil
 import uvloop
 
-from deskbridge.studio.downloader import Downloader
-from deskbridge.studio.http_fetch import session_like
+from deskbridge.studio.downloads.downloader import Downloader
+from deskbridge.studio.downloads.http_fetch import session_like
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.models import Clip
-from deskbridge.studio.suno.standin import StandinControl
+from deskbridge_standins.suno import StandinControl
 
 TARGET = 0.70
 SUBJECTS = ("deskbridge", "curl", "aiohttp", "httpx", "asyncio")
@@ -77,7 +77,7 @@ COVER_BYTES = 50_000
 def standin(clips: int, size: int) -> Iterator[tuple[StandinControl, psutil.Process]]:
     """A stand-in Suno in a child process, so that serving does not share this process's GIL."""
     command = [
-        sys.executable, "-m", "deskbridge.studio.suno.standin", "--port", "0", "--clips", str(clips),
+        sys.executable, "-m", "deskbridge_standins.suno", "--port", "0", "--clips", str(clips),
         "--audio-bytes", str(size), "--image-bytes", str(COVER_BYTES), "--log-level", "critical",
     ]  # fmt: skip
     with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as process:

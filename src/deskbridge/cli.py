@@ -67,9 +67,6 @@ def _parser() -> argparse.ArgumentParser:
     schema.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
 
     demo.add_parser(sub)
-
-    standin = sub.add_parser("suno-standin", help="run the local stand-in Suno server (tests and offline demos)")
-    standin.add_argument("args", nargs=argparse.REMAINDER, help="its options; see `deskbridge suno-standin --help`")
     return parser
 
 
@@ -231,11 +228,6 @@ def _run_loop(main: Any) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
-    if words[:1] == ["suno-standin"]:  # its options are the stand-in's own, parsed there
-        from deskbridge.studio.suno.standin.runner import main as standin_main
-
-        standin_main(words[1:])
-        return 0
     args = _parser().parse_args(words)
     if args.command == "stdio":
         return _run_stdio(args)

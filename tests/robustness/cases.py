@@ -136,7 +136,7 @@ CASES: Final[tuple[Case, ...]] = (
         FAULTS,
         "SIGKILL of the backend during a queue's song creation (START_QUEUE_EXECUTION, real Chromium)",
         nodes(
-            "tests/studio/test_queue_execution.py::"
+            "tests/studio/creation/test_queue_execution.py::"
             "test_a_backend_killed_mid_song_resumes_without_making_any_song_twice_or_skipping_one",
         ),
         "the queue resumes at its saved completed_count; the song in flight is looked up in the feed, not "
@@ -160,8 +160,8 @@ CASES: Final[tuple[Case, ...]] = (
         "SIGKILL of the backend during SQLite writes (batches of 300 prompts, three rounds at random moments)",
         nodes(
             "test_faults::test_sigkill_during_sqlite_writes_loses_no_acknowledged_write_and_no_write_is_half_done",
-            "tests/studio/test_persistence.py::test_a_kill_9_right_after_each_answer_loses_nothing",
-            "tests/studio/test_persistence.py::"
+            "tests/studio/library/test_persistence.py::test_a_kill_9_right_after_each_answer_loses_nothing",
+            "tests/studio/library/test_persistence.py::"
             "test_a_rename_cut_short_between_the_move_and_the_commit_is_undone_at_start",
             "tests/guardian/test_flow.py::test_killed_mid_session_the_guardian_resumes_it",
             "tests/test_operations.py::test_an_operation_a_crash_interrupted_ends_failed_at_the_next_start",
@@ -310,7 +310,7 @@ CASES: Final[tuple[Case, ...]] = (
             "test_security::test_an_account_name_with_path_tricks_is_refused_by_every_command",
             "test_security::test_links_planted_in_the_output_folder_are_never_written_through",
             "tests/studio/test_hostile_input.py::test_names_with_path_tricks_are_refused_before_they_reach_the_disk",
-            "tests/studio/test_download_commands.py::test_files_stay_inside_output_dir",
+            "tests/studio/downloads/test_download_commands.py::test_files_stay_inside_output_dir",
         ),
         "INVALID_PAYLOAD naming the field before anything is written; titles become safe file names inside output_dir",
         "—",
@@ -323,7 +323,7 @@ CASES: Final[tuple[Case, ...]] = (
             "test_security::test_a_token_file_that_is_a_link_is_refused_and_its_target_left_alone",
             "test_security::test_a_lock_file_that_is_a_link_is_refused_and_its_target_left_alone",
             "test_security::test_a_data_dir_that_is_a_link_is_followed_as_the_users_choice",
-            "tests/studio/test_accounts.py::"
+            "tests/studio/library/test_accounts.py::"
             "test_delete_keeps_the_profile_unless_asked_and_never_touches_anything_outside",
         ),
         "a linked .lock or token file: BACKEND_ERROR naming it, its target untouched; a linked data dir is "

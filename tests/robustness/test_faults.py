@@ -38,7 +38,7 @@ from hypothesis import strategies as st
 from mutagen.id3 import ID3
 
 from deskbridge.events import RETRY_MAX
-from deskbridge.studio.suno.standin import StandinControl
+from deskbridge_standins.suno import StandinControl
 from tests.guardian.support import FakeClock, FakeProcesses, Harness, paris
 from tests.robustness.support import (
     FUZZ_SETTINGS,

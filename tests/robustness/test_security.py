@@ -33,7 +33,7 @@ import pytest
 import websockets
 from websockets.sync.client import connect
 
-from deskbridge.studio.suno.standin import StandinControl
+from deskbridge_standins.suno import StandinControl
 from tests.studio.standin_studio import studio_on, terminal
 from tests.studio.suno import support as suno_support
 from tests.support import DESKBRIDGE, BackendProcess
@@ -199,7 +199,7 @@ def files_under(root: Path) -> set[Path]:
 def test_no_clip_title_names_a_file_outside_output_dir(
     standin: StandinControl, suno: StandinControl, token: str, tmp_path: Path
 ) -> None:
-    """tests/studio/test_download_commands.py tries three titles; here every trick at once, and the whole tree."""
+    """tests/studio/downloads/test_download_commands.py tries three titles; here every trick at once, whole tree."""
     clips = suno.seed(*({"title": title} for title in HOSTILE_TITLES))
     out = tmp_path / "music"
     before = files_under(tmp_path)

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 
 from deskbridge.errors import CommandError
-from deskbridge.studio.browser import find_executable
-from deskbridge.studio.suno.standin import StandinControl
+from deskbridge.studio.browser.browsers import find_executable
+from deskbridge_standins.suno import StandinControl
 from tests.support import BackendProcess
 
 

@@ -1,6 +1,6 @@
 """Another process writing a temporary file the way the studio does: alive (its lock held), or killed.
 
-The child creates the file with :func:`deskbridge.studio.locked_temp.create`
+The child creates the file with :func:`deskbridge.studio.library.locked_temp.create`
 (exclusive, locked), writes ``contents`` and says so on stdout, then waits.
 ``killed_writer`` SIGKILLs it at that point: what a backend killed
 mid-download or mid-export leaves behind, for real.
@@ -17,7 +17,7 @@ from pathlib import Path
 _CHILD = """
 import os, sys, time
 from pathlib import Path
-from deskbridge.studio import locked_temp
+from deskbridge.studio.library import locked_temp
 
 temp = locked_temp.create(Path(sys.argv[1]))
 assert temp is not None, "the name is taken"

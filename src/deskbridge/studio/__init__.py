@@ -10,23 +10,27 @@ from deskbridge.app import AppContext, AppSpec
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands
 from deskbridge.store import Database
-from deskbridge.studio import creation_commands, suno_commands
-from deskbridge.studio.accounts import AccountManager
-from deskbridge.studio.browser import Browsers
-from deskbridge.studio.commands import Studio, register
+from deskbridge.studio.browser import commands as browser_commands
+from deskbridge.studio.browser.browsers import Browsers
+from deskbridge.studio.browser.recent_clips import RecentClips
+from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.config import settings_from_config
-from deskbridge.studio.creator import Creator
-from deskbridge.studio.downloads import Downloads
-from deskbridge.studio.downloads_history import DownloadHistory
-from deskbridge.studio.history import CreationHistory
+from deskbridge.studio.creation import commands as creation_commands
+from deskbridge.studio.creation.batch import SongBatches
+from deskbridge.studio.creation.creator import Creator
+from deskbridge.studio.creation.queue_runner import QueueRunner
+from deskbridge.studio.downloads import commands as download_commands
+from deskbridge.studio.downloads.manager import Downloads
+from deskbridge.studio.library import commands as library_commands
+from deskbridge.studio.library.accounts import AccountManager
+from deskbridge.studio.library.download_history import DownloadHistory
+from deskbridge.studio.library.history import CreationHistory
+from deskbridge.studio.library.profiles import Profiles
+from deskbridge.studio.library.prompts import PromptLibrary
+from deskbridge.studio.library.queues import QueueManager
+from deskbridge.studio.library.schema import MIGRATIONS
 from deskbridge.studio.notices import Notices
-from deskbridge.studio.profiles import Profiles
-from deskbridge.studio.prompts import PromptLibrary
-from deskbridge.studio.queue_runner import QueueRunner
-from deskbridge.studio.queues import QueueManager
-from deskbridge.studio.recent_clips import RecentClips
-from deskbridge.studio.schema import MIGRATIONS
-from deskbridge.studio.sessions import Sessions
+from deskbridge.studio.suno.slowdowns import Slowdowns
 
 HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 QUIET_LOGGERS = ("httpx", "httpcore")
@@ -39,7 +43,12 @@ EVENT_TYPES = (
 
 
 def build(context: AppContext) -> Commands:
-    """Open the studio's database under its data dir and wire the managers to the commands."""
+    """Open the studio's database under its data dir and wire the managers to the commands.
+
+    The only place that knows every wing: each manager gets its clock, paths,
+    clients and the one :class:`Notices` here, and each wing's ``commands``
+    registers its handlers on the managers it is given.
+    """
     settings = settings_from_config(context.config)
     data_dir = ensure_dir(context.data_dir)
     db = Database(data_dir / "studio.db", MIGRATIONS, name="studio database")
@@ -51,10 +60,11 @@ def build(context: AppContext) -> Commands:
     accounts = AccountManager(db, clock, Profiles(data_dir / "profiles"), queues, history)
     accounts.recover()
     downloads = DownloadHistory(db, clock)
+    notices = Notices(context.events)
     http = httpx.AsyncClient(
         timeout=HTTP_TIMEOUT,
         follow_redirects=True,
-        event_hooks={"response": [Notices(context.events).on_response]},
+        event_hooks={"response": [Slowdowns(notices).on_response]},
     )
     context.on_close(http.aclose)
     for name in QUIET_LOGGERS:
@@ -63,19 +73,15 @@ def build(context: AppContext) -> Commands:
     context.on_close(browsers.close_all)
     sessions = Sessions(browsers, settings, http, clock)
     commands = Commands()
-    register(commands, Studio(accounts, library, queues, history, downloads))
-    suno_commands.register(
-        commands,
-        suno_commands.Online(
-            browsers,
-            sessions,
-            RecentClips(browsers, settings.endpoints, settings.browser),
-            Downloads(context.operations, context.events, sessions, downloads, settings, http),
-        ),
+    library_commands.register(commands, library_commands.Studio(accounts, library, queues, history, downloads))
+    recent_clips = RecentClips(browsers, settings.endpoints, settings.browser)
+    browser_commands.register(commands, browser_commands.Online(browsers, sessions, recent_clips))
+    download_commands.register(
+        commands, Downloads(context.operations, context.events, notices, sessions, downloads, settings, http)
     )
-    creator = Creator(browsers, settings.endpoints, Notices(context.events), history)
+    creator = Creator(browsers, settings.endpoints, notices, history)
     runner = QueueRunner(context.operations, context.events, queues, library, creator, sessions)
-    creation_commands.register(commands, creation_commands.Creation(context.operations, creator), runner)
+    creation_commands.register(commands, SongBatches(context.operations, creator), runner)
     return commands
 
 

@@ -22,6 +22,10 @@ MULTI_LINE: Final = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*\Z"
 NAME_MAX: Final = 60
 """Account names: 60 characters are at most 240 UTF-8 bytes, under every file system's 255-byte limit."""
 
+SessionTokenField = Annotated[
+    str, msgspec.Meta(max_length=16_384, pattern=r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+]
+"""A JWT (what Clerk issues): three base64url parts. Anything else is refused before Suno is asked."""
 AccountNameField = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
 Title = Annotated[str, msgspec.Meta(max_length=200, pattern=SINGLE_LINE)]

@@ -5,28 +5,21 @@ slow down (429) or stumbling (5xx) before a retry, or a cover that could not
 be fetched, is a warning. Each is one event, never conflated, carrying the
 ``operation_id`` it belongs to.
 
-Suno's "not now" answers are seen where every request passes: the studio's
-one ``httpx`` client calls :meth:`Notices.on_response`, which reports them
-to the operation running in the current task (:data:`current_operation`, set
-by the operation's work and inherited by the tasks it starts). Outside an
-operation (``FETCH_CLIPS``) they are logged. Only the method and path are
-reported: never a query (signed download URLs) nor a header (tokens).
+Suno's "not now" answers are seen where every request passes
+(:mod:`.suno.slowdowns`) and reported to the operation running in the
+current task (:data:`current_operation`, set by the operation's work and
+inherited by the tasks it starts). The studio builds one :class:`Notices`
+and hands it to whatever reports.
 """
 
 from __future__ import annotations
 
-import logging
 from contextvars import ContextVar
 from typing import Any, Final
-
-import httpx
 
 from deskbridge.errors import ErrorCode
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation
-from deskbridge.studio.suno.retry import RETRY_STATUSES
-
-log = logging.getLogger("deskbridge.studio.suno")
 
 ERROR_UPDATE: Final = "ERROR_UPDATE"
 WARNING_UPDATE: Final = "WARNING_UPDATE"
@@ -54,22 +47,3 @@ class Notices:
     def no_cover(self, op: Operation, clip_id: str, label: str, problem: str) -> None:
         """A song saved without its cover art: the download counts, the user may want to know."""
         self.warning(op, NO_COVER, f"{label} was saved without its cover: {problem}", clip_id=clip_id)
-
-    async def on_response(self, response: httpx.Response) -> None:
-        """An ``httpx`` response hook: report an answer that the studio will retry after."""
-        status = response.status_code
-        if status not in RETRY_STATUSES:
-            return
-        request = response.request
-        retry_after = response.headers.get("retry-after")
-        message = f"Suno answered HTTP {status} to {request.method} {request.url.path}" + (
-            f" (Retry-After: {retry_after})" if retry_after else ""
-        )
-        op = current_operation.get()
-        if op is None:
-            log.warning("%s", message)
-            return
-        fields: dict[str, Any] = {"http_status": status}
-        if retry_after:
-            fields["retry_after"] = retry_after
-        self.warning(op, RATE_LIMITED if status == 429 else SUNO_UNAVAILABLE, message, **fields)

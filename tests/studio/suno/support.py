@@ -14,7 +14,7 @@ import pytest
 
 from deskbridge.studio.suno.api import SunoClient, TokenSource
 from deskbridge.studio.suno.retry import RetryPolicy
-from deskbridge.studio.suno.standin import StandinControl, StandinServer
+from deskbridge_standins.suno import StandinControl, StandinServer
 
 
 class FastSleep:

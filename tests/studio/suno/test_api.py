@@ -12,7 +12,7 @@ from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.clerk import ClerkSession
 from deskbridge.studio.suno.endpoints import Endpoints
 from deskbridge.studio.suno.errors import SunoError
-from deskbridge.studio.suno.standin import StandinControl
+from deskbridge_standins.suno import StandinControl
 from tests.studio.suno.support import FastSleep, client_for
 
 pytestmark = pytest.mark.anyio

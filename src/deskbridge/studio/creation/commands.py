@@ -1,0 +1,58 @@
+"""CREATE_SONGS_BATCH and START_QUEUE_EXECUTION: seed 000's song creation, as operations in the accounts' browsers.
+
+The command answers at once with an ``operation_id``; ``SONG_CREATION_PROGRESS``
+follows each song, ``WARNING_UPDATE`` tells of a captcha or a full queue,
+``ERROR_UPDATE`` of a song that failed (the others go on). The operation
+fails with ``BATCH_CREATION_FAILED`` only when no song could be made.
+The work is :mod:`.batch`'s and :mod:`.queue_runner`'s.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import msgspec
+
+from deskbridge.operations import Operation
+from deskbridge.router import Commands
+from deskbridge.studio.creation.batch import SongBatches
+from deskbridge.studio.creation.creator import AdvancedOptions
+from deskbridge.studio.creation.queue_runner import QueueRunner
+from deskbridge.studio.fields import AccountNameField, Identifier
+from deskbridge.studio.library.prompts import PromptIn
+
+Prompts = Annotated[list[PromptIn], msgspec.Meta(min_length=1, max_length=1_000)]
+PerSession = Annotated[int, msgspec.Meta(ge=1, le=1_000)]
+QueueIds = Annotated[list[Identifier], msgspec.Meta(min_length=1, max_length=1_000)]
+
+
+class CreateSongsBatchPayload(msgspec.Struct, kw_only=True):
+    account_name: AccountNameField
+    prompts: Prompts
+    songs_per_session: PerSession = 1
+    """Songs made on one load of the create page before it is loaded afresh."""
+    advanced_options: AdvancedOptions = msgspec.field(default_factory=AdvancedOptions)
+    auto_submit: bool = False
+    """False: fill the form with the first prompt and leave it for the user to press Create."""
+
+
+class StartQueueExecutionPayload(msgspec.Struct, kw_only=True):
+    queue_ids: QueueIds
+
+
+def register(commands: Commands, batches: SongBatches, runner: QueueRunner) -> None:
+    @commands.command("CREATE_SONGS_BATCH")
+    async def create_songs_batch(payload: CreateSongsBatchPayload) -> Operation:
+        """Make songs from prompts on the account's create page (submitting only with auto_submit); an operation."""
+        return await batches.start(
+            payload.account_name,
+            payload.prompts,
+            songs_per_session=payload.songs_per_session,
+            advanced_options=payload.advanced_options,
+            auto_submit=payload.auto_submit,
+        )
+
+    @commands.command("START_QUEUE_EXECUTION")
+    async def start_queue_execution(payload: StartQueueExecutionPayload) -> Operation:
+        """Run queues: each account's in its own browser, all accounts at once; resumable; an operation."""
+        return await runner.start(payload.queue_ids)

@@ -1,0 +1,80 @@
+"""What the download engine reports: a file's bytes as they arrive, and each clip's outcome, as typed values.
+
+The engine (:mod:`.downloader`) is the one place that counts a batch's
+clips: each :class:`ClipOutcome` carries the :class:`Tally` as it stood when
+that clip started or ended, so whoever turns outcomes into events reads the
+counters instead of keeping its own.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import msgspec
+
+
+class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    clip_id: str
+    status: Literal["downloaded", "skipped", "failed"]
+    file_name: str | None = None
+    path: str | None = None
+    bytes: int = 0
+    cover: bool = False
+    message: str | None = None
+    """Why it failed, or what went wrong without failing it (a cover that could not be fetched)."""
+    adopted: bool = False
+    """Its finished file was found in the output folder, not in the history: recorded, not fetched again."""
+
+
+class FileProgress(msgspec.Struct, kw_only=True, frozen=True):
+    """One file's bytes so far: the fields of a ``DOWNLOAD_PROGRESS``."""
+
+    clip_id: str
+    file_name: str
+    downloaded: int
+    total: int
+    """0 while the size is unknown."""
+    progress: int
+    speed: float
+    """Bytes per second since the file started."""
+
+
+class Tally(msgspec.Struct, frozen=True):
+    """A batch's clips by how they ended."""
+
+    downloaded: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @property
+    def completed(self) -> int:
+        return self.downloaded + self.skipped + self.failed
+
+    def counted(self, result: DownloadResult) -> Tally:
+        """This tally with ``result`` counted."""
+        return msgspec.structs.replace(self, **{result.status: getattr(self, result.status) + 1})
+
+
+class ClipOutcome(msgspec.Struct, kw_only=True, frozen=True):
+    """A clip of a batch that started (``result`` is None) or ended, with the batch's tally at that moment."""
+
+    index: int
+    """From 1, in the order the clips were given."""
+    total: int
+    clip_id: str
+    title: str
+    tally: Tally
+    result: DownloadResult | None = None
+
+    @property
+    def status(self) -> Literal["downloading", "downloaded", "skipped", "failed"]:
+        return "downloading" if self.result is None else self.result.status
+
+    @property
+    def completed(self) -> int:
+        return self.tally.completed
+
+    @property
+    def progress(self) -> int:
+        """Percent of the batch's clips that have ended."""
+        return self.completed * 100 // self.total

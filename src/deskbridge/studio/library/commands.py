@@ -1,0 +1,317 @@
+"""The studio's commands: payload types (checked before a handler runs) and thin handlers.
+
+Payload field names are the seed's; fields the seed does not have are
+optional. Handlers are plain functions, run in worker threads, because every
+one of them touches SQLite or the disk. docs/studio.md describes each
+command's ``data`` and errors.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+import msgspec
+
+from deskbridge.router import Commands
+from deskbridge.studio.fields import (
+    SINGLE_LINE,
+    AccountNameField,
+    Email,
+    FilePath,
+    Identifier,
+    Limit,
+    Message,
+    Offset,
+    Page,
+    Timestamp,
+)
+from deskbridge.studio.library import prompt_files
+from deskbridge.studio.library.accounts import Account, AccountManager, DeletedAccount, ProfilePath
+from deskbridge.studio.library.download_history import (
+    ClearedDownloads,
+    Clips,
+    Download,
+    DownloadedClip,
+    DownloadHistory,
+    RecordedDownloads,
+)
+from deskbridge.studio.library.history import CreationHistory, Exported, Record, RecordIn, RecordStatus
+from deskbridge.studio.library.prompts import (
+    AddedPrompts,
+    DeletedPrompt,
+    Prompt,
+    PromptCheck,
+    PromptId,
+    PromptIn,
+    PromptLibrary,
+)
+from deskbridge.studio.library.queues import MAX_SONGS, ClearedQueues, Queue, QueueManager, QueueStatus, RemovedQueue
+
+Prompts = Annotated[list[PromptIn], msgspec.Meta(max_length=MAX_SONGS)]
+
+
+class CreateAccountPayload(msgspec.Struct, kw_only=True):
+    name: AccountNameField
+    email: Email | None = None
+
+
+class UpdateAccountPayload(msgspec.Struct, kw_only=True):
+    name: AccountNameField
+    last_used: Timestamp | None = None
+    email: Email | None = None
+
+
+class RenameAccountPayload(msgspec.Struct, kw_only=True):
+    old_name: AccountNameField
+    new_name: AccountNameField
+
+
+class DeleteAccountPayload(msgspec.Struct, kw_only=True):
+    name: AccountNameField
+    delete_profile: bool = False
+
+
+class AccountRef(msgspec.Struct, kw_only=True):
+    name: AccountNameField
+
+
+class GetQueuesPayload(msgspec.Struct, kw_only=True):
+    account_name: AccountNameField | None = None
+
+
+class CreateQueuePayload(msgspec.Struct, kw_only=True):
+    account_name: AccountNameField
+    total_songs: int
+    songs_per_batch: int
+    prompts: Prompts | None = None
+
+
+class QueueRef(msgspec.Struct, kw_only=True):
+    queue_id: Identifier
+
+
+class UpdateQueueProgressPayload(msgspec.Struct, kw_only=True):
+    queue_id: Identifier
+    completed_count: int
+    status: QueueStatus
+    message: Message = ""
+
+
+class ValidatePromptsPayload(msgspec.Struct, kw_only=True):
+    requested_total: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class AddPromptsPayload(msgspec.Struct, kw_only=True):
+    prompts: Annotated[list[PromptIn], msgspec.Meta(min_length=1, max_length=prompt_files.MAX_PROMPTS)]
+
+
+class ImportPromptsPayload(msgspec.Struct, kw_only=True):
+    path: FilePath
+    format: prompt_files.FileFormat | None = None
+
+
+class GetPromptsPayload(msgspec.Struct, kw_only=True):
+    status: Literal["available", "reserved", "used", "all"] = "all"
+    queue_id: Identifier | None = None
+    limit: Limit = 100
+    offset: Offset = 0
+
+
+class PromptRef(msgspec.Struct, kw_only=True):
+    prompt_id: PromptId
+
+
+class DownloadHistoryPayload(msgspec.Struct, kw_only=True):
+    account_name: AccountNameField
+    limit: Limit = 100
+    offset: Offset = 0
+
+
+class GetNewClipsPayload(msgspec.Struct, kw_only=True):
+    account_name: AccountNameField
+    all_clips: Clips
+
+
+class RecordDownloadsPayload(msgspec.Struct, kw_only=True):
+    account_name: AccountNameField
+    clips: Annotated[list[DownloadedClip], msgspec.Meta(min_length=1, max_length=10_000)]
+
+
+class AccountNamePayload(msgspec.Struct, kw_only=True):
+    account_name: AccountNameField
+
+
+class CreationHistoryPayload(msgspec.Struct, kw_only=True):
+    account_name: AccountNameField | None = None
+    status: RecordStatus | None = None
+    limit: Limit = 100
+    offset: Offset = 0
+
+
+class AddCreationRecordPayload(msgspec.Struct, kw_only=True):
+    record: RecordIn
+
+
+class ExportHistoryPayload(msgspec.Struct, kw_only=True):
+    output_path: FilePath
+    account_name: AccountNameField | None = None
+    overwrite: bool = False
+    escape_formulas: bool = True
+
+
+class SearchHistoryPayload(msgspec.Struct, kw_only=True):
+    keyword: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
+    account_name: AccountNameField | None = None
+    limit: Limit = 100
+    offset: Offset = 0
+
+
+@dataclass(frozen=True)
+class Studio:
+    """The managers the handlers call."""
+
+    accounts: AccountManager
+    prompts: PromptLibrary
+    queues: QueueManager
+    history: CreationHistory
+    downloads: DownloadHistory
+
+
+def register(commands: Commands, studio: Studio) -> None:
+    """Add every command of this issue to ``commands``."""
+    _accounts(commands, studio.accounts)
+    _prompts(commands, studio.prompts)
+    _queues(commands, studio.queues)
+    _history(commands, studio.history)
+    _downloads(commands, studio.downloads)
+
+
+def _accounts(commands: Commands, accounts: AccountManager) -> None:
+    @commands.command("GET_ACCOUNTS")
+    def get_accounts() -> list[Account]:
+        """Every account, by name."""
+        return accounts.all()
+
+    @commands.command("CREATE_ACCOUNT")
+    def create_account(payload: CreateAccountPayload) -> Account:
+        """Create an account and its browser profile directory."""
+        return accounts.create(payload.name, payload.email)
+
+    @commands.command("UPDATE_ACCOUNT")
+    def update_account(payload: UpdateAccountPayload) -> Account:
+        """Set an account's last_used (now when omitted) and optionally its email."""
+        return accounts.update(payload.name, payload.last_used, payload.email)
+
+    @commands.command("RENAME_ACCOUNT")
+    def rename_account(payload: RenameAccountPayload) -> Account:
+        """Rename an account, its profile directory and every record naming it, all or nothing."""
+        return accounts.rename(payload.old_name, payload.new_name)
+
+    @commands.command("DELETE_ACCOUNT")
+    def delete_account(payload: DeleteAccountPayload) -> DeletedAccount:
+        """Delete an account, its queues and download history; delete_profile also removes its profile."""
+        return accounts.delete(payload.name, payload.delete_profile)
+
+    @commands.command("GET_ACCOUNT_PROFILE_PATH")
+    def get_account_profile_path(payload: AccountRef) -> ProfilePath:
+        """Where an account's browser profile lives, and whether a browser has it open."""
+        return accounts.profile(payload.name)
+
+
+def _prompts(commands: Commands, prompts: PromptLibrary) -> None:
+    @commands.command("VALIDATE_PROMPTS")
+    def validate_prompts(payload: ValidatePromptsPayload) -> PromptCheck:
+        """Whether requested_total unused prompts are in the library, and how many are."""
+        return prompts.check(payload.requested_total)
+
+    @commands.command("ADD_PROMPTS")
+    def add_prompts(payload: AddPromptsPayload) -> AddedPrompts:
+        """Add prompts to the library."""
+        return prompts.add(payload.prompts)
+
+    @commands.command("IMPORT_PROMPTS")
+    def import_prompts(payload: ImportPromptsPayload) -> AddedPrompts:
+        """Add the prompts of a JSON, CSV or text file to the library (all or none)."""
+        return prompts.add(prompt_files.read(payload.path, payload.format))
+
+    @commands.command("GET_PROMPTS")
+    def get_prompts(payload: GetPromptsPayload) -> Page[Prompt]:
+        """A page of the library, filtered by status and queue."""
+        return prompts.page(payload.status, payload.queue_id, payload.limit, payload.offset)
+
+    @commands.command("DELETE_PROMPT")
+    def delete_prompt(payload: PromptRef) -> DeletedPrompt:
+        """Delete a prompt that no queue holds."""
+        return prompts.delete(payload.prompt_id)
+
+
+def _queues(commands: Commands, queues: QueueManager) -> None:
+    @commands.command("GET_QUEUES")
+    def get_queues(payload: GetQueuesPayload) -> list[Queue]:
+        """Every queue (of one account when account_name is given), oldest first."""
+        return queues.all(payload.account_name)
+
+    @commands.command("CREATE_QUEUE")
+    def create_queue(payload: CreateQueuePayload) -> Queue:
+        """Create a pending queue from the given prompts, then unused prompts of the library."""
+        return queues.create(payload.account_name, payload.total_songs, payload.songs_per_batch, payload.prompts)
+
+    @commands.command("REMOVE_QUEUE")
+    def remove_queue(payload: QueueRef) -> RemovedQueue:
+        """Remove a queue; its unused prompts go back to the library."""
+        return queues.remove(payload.queue_id)
+
+    @commands.command("UPDATE_QUEUE_PROGRESS")
+    def update_queue_progress(payload: UpdateQueueProgressPayload) -> Queue:
+        """Record a queue's completed count and status, refusing impossible moves."""
+        return queues.update_progress(payload.queue_id, payload.completed_count, payload.status, payload.message)
+
+    @commands.command("CLEAR_QUEUES")
+    def clear_queues() -> ClearedQueues:
+        """Remove every queue; unused prompts go back to the library."""
+        return queues.clear()
+
+
+def _history(commands: Commands, history: CreationHistory) -> None:
+    @commands.command("GET_CREATION_HISTORY")
+    def get_creation_history(payload: CreationHistoryPayload) -> Page[Record]:
+        """Creation records newest first, of one account or all, a page at a time."""
+        return history.page(payload.account_name, payload.status, payload.limit, payload.offset)
+
+    @commands.command("ADD_CREATION_RECORD")
+    def add_creation_record(payload: AddCreationRecordPayload) -> Record:
+        """Record a song made for an account (a known song_id is updated)."""
+        return history.add(payload.record)
+
+    @commands.command("EXPORT_HISTORY_TO_CSV")
+    def export_history_to_csv(payload: ExportHistoryPayload) -> Exported:
+        """Write the creation history to a new CSV file at an absolute path."""
+        return history.export(payload.output_path, payload.account_name, payload.overwrite, payload.escape_formulas)
+
+    @commands.command("SEARCH_HISTORY")
+    def search_history(payload: SearchHistoryPayload) -> Page[Record]:
+        """Creation records whose title, lyrics, style or tags contain every word of keyword."""
+        return history.search(payload.keyword, payload.account_name, payload.limit, payload.offset)
+
+
+def _downloads(commands: Commands, downloads: DownloadHistory) -> None:
+    @commands.command("GET_DOWNLOAD_HISTORY")
+    def get_download_history(payload: DownloadHistoryPayload) -> Page[Download]:
+        """An account's downloaded clips, newest first, a page at a time."""
+        return downloads.page(payload.account_name, payload.limit, payload.offset)
+
+    @commands.command("GET_NEW_CLIPS")
+    def get_new_clips(payload: GetNewClipsPayload) -> list[dict[str, Any]]:
+        """The clips of all_clips this account has not downloaded, in the given order."""
+        return downloads.new_clips(payload.account_name, payload.all_clips)
+
+    @commands.command("RECORD_DOWNLOADS")
+    def record_downloads(payload: RecordDownloadsPayload) -> RecordedDownloads:
+        """Remember clips as downloaded for an account."""
+        return downloads.record(payload.account_name, payload.clips)
+
+    @commands.command("CLEAR_DOWNLOAD_HISTORY")
+    def clear_download_history(payload: AccountNamePayload) -> ClearedDownloads:
+        """Forget every download of an account."""
+        return downloads.clear(payload.account_name)

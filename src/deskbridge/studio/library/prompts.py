@@ -1,0 +1,200 @@
+"""The prompt library: prompts waiting to become songs, each used once.
+
+A prompt is *available* until a queue reserves it, *reserved* while its queue
+may still use it, and *used* once its song is made. Queues take the oldest
+available prompts first; a queue that is removed, fails or is cancelled hands
+its unused prompts back.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Sequence
+from typing import Annotated, Any, Final, Literal
+
+import msgspec
+
+from deskbridge.clock import Clock
+from deskbridge.store import Database
+from deskbridge.studio.fields import Lyrics, Page, Style, Tags, Title, invalid
+from deskbridge.studio.library import timestamps
+
+PromptStatus = Literal["available", "reserved", "used"]
+PromptId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # SQLite INTEGER
+
+_STATUS_SQL: Final = (
+    "CASE WHEN used_at IS NOT NULL THEN 'used' WHEN queue_id IS NOT NULL THEN 'reserved' ELSE 'available' END"
+)
+_WHERE_STATUS: Final[dict[str, str]] = {
+    "available": "queue_id IS NULL AND used_at IS NULL",
+    "reserved": "queue_id IS NOT NULL AND used_at IS NULL",
+    "used": "used_at IS NOT NULL",
+    "all": "1",
+}
+
+
+class PromptIn(msgspec.Struct, kw_only=True):
+    """A prompt as a front end or a file gives it; lyrics or a style is required."""
+
+    title: Title = ""
+    lyrics: Lyrics = ""
+    style: Style = ""
+    tags: Tags = []
+
+    def __post_init__(self) -> None:
+        if not (self.lyrics.strip() or self.style.strip()):
+            raise ValueError("a prompt needs lyrics or a style")
+
+
+class Prompt(msgspec.Struct):
+    prompt_id: int
+    title: str
+    lyrics: str
+    style: str
+    tags: list[str]
+    status: PromptStatus
+    queue_id: str | None
+    position: int | None
+    created_at: str
+    used_at: str | None
+
+
+class AddedPrompts(msgspec.Struct):
+    added: int
+    prompt_ids: list[int]
+    available: int
+
+
+class PromptCheck(msgspec.Struct):
+    valid: bool
+    requested_total: int
+    available: int
+    missing: int
+
+
+class DeletedPrompt(msgspec.Struct):
+    prompt_id: int
+    deleted: bool
+
+
+class PromptLibrary:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    def add(self, prompts: Sequence[PromptIn]) -> AddedPrompts:
+        with self._db.transaction() as conn:
+            ids = self.insert(conn, prompts)
+            return AddedPrompts(len(ids), ids, self.available(conn))
+
+    def check(self, requested_total: int) -> PromptCheck:
+        """Whether ``requested_total`` unused prompts are there to reserve."""
+        with self._db.transaction() as conn:
+            available = self.available(conn)
+        missing = max(0, requested_total - available)
+        return PromptCheck(missing == 0, requested_total, available, missing)
+
+    def page(self, status: str, queue_id: str | None, limit: int, offset: int) -> Page[Prompt]:
+        where, params = _WHERE_STATUS[status], []
+        order = "id"
+        if queue_id is not None:
+            where += " AND queue_id = ?"
+            params.append(queue_id)
+            order = "position"
+        (total,) = self._db.query(f"SELECT COUNT(*) FROM prompts WHERE {where}", params)[0]
+        rows = self._db.query(
+            f"SELECT *, {_STATUS_SQL} AS status FROM prompts WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+            [*params, limit, offset],
+        )
+        return Page([_prompt(row) for row in rows], total, limit, offset)
+
+    def delete(self, prompt_id: int) -> DeletedPrompt:
+        with self._db.transaction() as conn:
+            row = conn.execute(
+                f"SELECT queue_id, {_STATUS_SQL} AS status FROM prompts WHERE id = ?", (prompt_id,)
+            ).fetchone()
+            if row is None:
+                raise invalid("$.prompt_id", f"there is no prompt {prompt_id}")
+            if row["status"] == "reserved":
+                raise invalid(
+                    "$.prompt_id",
+                    f"prompt {prompt_id} is reserved by queue {row['queue_id']}; remove that queue first",
+                    queue_id=row["queue_id"],
+                )
+            conn.execute("DELETE FROM prompts WHERE id = ?", (prompt_id,))
+        return DeletedPrompt(prompt_id, True)
+
+    # -- inside a queue's transaction ------------------------------------------------
+
+    def insert(self, conn: sqlite3.Connection, prompts: Sequence[PromptIn], queue_id: str | None = None) -> list[int]:
+        """Add prompts; with ``queue_id`` they are reserved by that queue at positions 0, 1, ..."""
+        created = timestamps.now(self._clock)
+        ids = []
+        for position, prompt in enumerate(prompts):
+            cursor = conn.execute(
+                "INSERT INTO prompts (title, lyrics, style, tags, created_at, queue_id, position)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    prompt.title,
+                    prompt.lyrics,
+                    prompt.style,
+                    json.dumps(prompt.tags, ensure_ascii=False),
+                    created,
+                    queue_id,
+                    position if queue_id else None,
+                ),
+            )
+            ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    def available(self, conn: sqlite3.Connection) -> int:
+        (count,) = conn.execute(f"SELECT COUNT(*) FROM prompts WHERE {_WHERE_STATUS['available']}").fetchone()
+        return int(count)
+
+    def reserve(self, conn: sqlite3.Connection, queue_id: str, count: int, first_position: int) -> None:
+        """Reserve the ``count`` oldest available prompts; the caller checked there are enough."""
+        rows = conn.execute(
+            f"SELECT id FROM prompts WHERE {_WHERE_STATUS['available']} ORDER BY id LIMIT ?", (count,)
+        ).fetchall()
+        conn.executemany(
+            "UPDATE prompts SET queue_id = ?, position = ? WHERE id = ?",
+            [(queue_id, first_position + n, row["id"]) for n, row in enumerate(rows)],
+        )
+
+    def mark_used(self, conn: sqlite3.Connection, queue_id: str, completed: int) -> None:
+        """The first ``completed`` prompts of a queue have become songs."""
+        conn.execute(
+            "UPDATE prompts SET used_at = ? WHERE queue_id = ? AND position < ? AND used_at IS NULL",
+            (timestamps.now(self._clock), queue_id, completed),
+        )
+
+    def release(self, conn: sqlite3.Connection, queue_id: str) -> int:
+        """Hand a queue's unused prompts back to the library; how many went back."""
+        cursor = conn.execute(
+            "UPDATE prompts SET queue_id = NULL, position = NULL WHERE queue_id = ? AND used_at IS NULL", (queue_id,)
+        )
+        return cursor.rowcount
+
+    def ids_by_queue(self, conn: sqlite3.Connection, queue_id: str | None = None) -> dict[str, list[int]]:
+        """The prompt ids each queue holds (one queue's, or every queue's), in queue order."""
+        where, params = ("queue_id = ?", [queue_id]) if queue_id else ("queue_id IS NOT NULL", [])
+        found: dict[str, list[int]] = {}
+        for row in conn.execute(f"SELECT queue_id, id FROM prompts WHERE {where} ORDER BY queue_id, position", params):
+            found.setdefault(row["queue_id"], []).append(row["id"])
+        return found
+
+
+def _prompt(row: Any) -> Prompt:
+    return Prompt(
+        row["id"],
+        row["title"],
+        row["lyrics"],
+        row["style"],
+        json.loads(row["tags"]),
+        row["status"],
+        row["queue_id"],
+        row["position"],
+        row["created_at"],
+        row["used_at"],
+    )

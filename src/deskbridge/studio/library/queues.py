@@ -1,0 +1,246 @@
+"""Song queues: how many songs an account should make, from which prompts, and how far it got.
+
+A queue's status moves ``pending -> in_progress -> completed | failed |
+cancelled`` (a pending queue may also fail or be cancelled) and its count of
+finished songs only grows. Every change is announced as a ``QUEUE_PROGRESS``
+event whose ``operation_id`` is the queue's id.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections.abc import Callable, Sequence
+from typing import Any, Final, Literal
+
+import msgspec
+
+from deskbridge.clock import Clock
+from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.store import Database
+from deskbridge.studio.library import timestamps
+from deskbridge.studio.library.account_lookup import find_account
+from deskbridge.studio.library.prompts import PromptIn, PromptLibrary
+
+QueueStatus = Literal["pending", "in_progress", "completed", "failed", "cancelled"]
+Change = Literal["created", "updated", "removed"]
+Emit = Callable[[str, dict[str, Any]], None]
+
+MAX_SONGS: Final = 1_000
+_NEXT: Final[dict[str, frozenset[str]]] = {
+    "pending": frozenset({"pending", "in_progress", "failed", "cancelled"}),
+    "in_progress": frozenset({"in_progress", "completed", "failed", "cancelled"}),
+    "completed": frozenset(),
+    "failed": frozenset(),
+    "cancelled": frozenset(),
+}
+
+
+class Queue(msgspec.Struct):
+    queue_id: str
+    account_name: str
+    status: str
+    total_songs: int
+    songs_per_batch: int
+    completed_count: int
+    progress: int
+    message: str
+    created_at: str
+    updated_at: str
+    prompt_ids: list[int]
+
+
+class RemovedQueue(msgspec.Struct):
+    queue_id: str
+    removed: bool
+    released_prompts: int
+
+
+class ClearedQueues(msgspec.Struct):
+    removed: int
+    queue_ids: list[str]
+    released_prompts: int
+
+
+class QueueManager:
+    def __init__(self, db: Database, clock: Clock, library: PromptLibrary, emit: Emit) -> None:
+        self._db = db
+        self._clock = clock
+        self._library = library
+        self._emit = emit
+
+    def create(
+        self, account_name: str, total_songs: int, songs_per_batch: int, prompts: Sequence[PromptIn] | None
+    ) -> Queue:
+        """A pending queue holding the given prompts first, then the oldest available ones."""
+        given = list(prompts or [])
+        _check_sizes(total_songs, songs_per_batch, len(given))
+        with self._db.transaction() as conn:
+            account = find_account(conn, account_name, "$.account_name")
+            needed = total_songs - len(given)
+            available = self._library.available(conn)
+            if available < needed:
+                raise CommandError(
+                    ErrorCode.INSUFFICIENT_PROMPTS,
+                    f"{total_songs} songs need {needed} prompts from the library beyond the {len(given)} given, "
+                    f"but only {available} are unused; add prompts with ADD_PROMPTS or IMPORT_PROMPTS",
+                    {
+                        "requested_total": total_songs,
+                        "given": len(given),
+                        "available": available,
+                        "missing": needed - available,
+                    },
+                )
+            queue_id = str(uuid.uuid4())
+            created = timestamps.now(self._clock)
+            conn.execute(
+                "INSERT INTO queues (id, account_name, total_songs, songs_per_batch, status, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
+                (queue_id, account, total_songs, songs_per_batch, created, created),
+            )
+            self._library.insert(conn, given, queue_id)
+            self._library.reserve(conn, queue_id, needed, len(given))
+            (queue,) = self._select(conn, "id = ?", [queue_id])
+        self.announce([queue], "created")
+        return queue
+
+    def all(self, account_name: str | None) -> list[Queue]:
+        with self._db.transaction() as conn:
+            if account_name is None:
+                return self._select(conn, "1", [])
+            return self._select(conn, "account_name = ?", [find_account(conn, account_name, "$.account_name")])
+
+    def update_progress(self, queue_id: str, completed: int, status: str, message: str) -> Queue:
+        """Record how far a queue got, refusing moves a queue cannot make."""
+        with self._db.transaction() as conn:
+            queue = self._one(conn, queue_id)
+            _check_move(queue, completed, status)
+            conn.execute(
+                "UPDATE queues SET completed_count = ?, status = ?, message = ?, updated_at = ? WHERE id = ?",
+                (completed, status, message, timestamps.now(self._clock), queue_id),
+            )
+            self._library.mark_used(conn, queue_id, completed)
+            if status in ("failed", "cancelled"):
+                self._library.release(conn, queue_id)
+            (queue,) = self._select(conn, "id = ?", [queue_id])
+        self.announce([queue], "updated")
+        return queue
+
+    def remove(self, queue_id: str) -> RemovedQueue:
+        with self._db.transaction() as conn:
+            queue = self._one(conn, queue_id)
+            released = self._delete(conn, [queue])
+        self.announce([queue], "removed")
+        return RemovedQueue(queue_id, True, released)
+
+    def clear(self) -> ClearedQueues:
+        with self._db.transaction() as conn:
+            queues = self._select(conn, "1", [])
+            released = self._delete(conn, queues)
+        self.announce(queues, "removed")
+        return ClearedQueues(len(queues), [queue.queue_id for queue in queues], released)
+
+    # -- inside an account's transaction --------------------------------------------
+
+    def of_account(self, conn: sqlite3.Connection, account_name: str) -> list[Queue]:
+        return self._select(conn, "account_name = ?", [account_name])
+
+    def remove_for_account(self, conn: sqlite3.Connection, account_name: str) -> list[Queue]:
+        """Delete an account's queues (releasing their prompts); announce them once committed."""
+        queues = self.of_account(conn, account_name)
+        self._delete(conn, queues)
+        return queues
+
+    def announce(self, queues: Sequence[Queue], change: Change) -> None:
+        """One ``QUEUE_PROGRESS`` event per queue; call it after the change is committed."""
+        for queue in queues:
+            self._emit(
+                "QUEUE_PROGRESS",
+                {
+                    "operation_id": queue.queue_id,
+                    "queue_id": queue.queue_id,
+                    "account_name": queue.account_name,
+                    "change": change,
+                    "status": queue.status,
+                    "completed": queue.completed_count,
+                    "total": queue.total_songs,
+                    "progress": queue.progress,
+                    "message": queue.message or f"{change}: {queue.completed_count}/{queue.total_songs} songs",
+                },
+            )
+
+    # -- internals ------------------------------------------------------------------
+
+    def _one(self, conn: sqlite3.Connection, queue_id: str) -> Queue:
+        found = self._select(conn, "id = ?", [queue_id])
+        if not found:
+            raise CommandError(ErrorCode.QUEUE_NOT_FOUND, f"there is no queue {queue_id!r}", {"queue_id": queue_id})
+        return found[0]
+
+    def _select(self, conn: sqlite3.Connection, where: str, params: list[Any]) -> list[Queue]:
+        rows = conn.execute(f"SELECT * FROM queues WHERE {where} ORDER BY rowid", params).fetchall()
+        prompt_ids = self._library.ids_by_queue(conn, rows[0]["id"] if len(rows) == 1 else None)
+        return [
+            Queue(
+                row["id"],
+                row["account_name"],
+                row["status"],
+                row["total_songs"],
+                row["songs_per_batch"],
+                row["completed_count"],
+                row["completed_count"] * 100 // row["total_songs"],
+                row["message"],
+                row["created_at"],
+                row["updated_at"],
+                prompt_ids.get(row["id"], []),
+            )
+            for row in rows
+        ]
+
+    def _delete(self, conn: sqlite3.Connection, queues: Sequence[Queue]) -> int:
+        released = 0
+        for queue in queues:
+            released += self._library.release(conn, queue.queue_id)
+            conn.execute("DELETE FROM queues WHERE id = ?", (queue.queue_id,))
+        return released
+
+
+def _check_sizes(total_songs: int, songs_per_batch: int, given: int) -> None:
+    problems = []
+    if not 1 <= total_songs <= MAX_SONGS:
+        problems.append(("$.total_songs", f"total_songs must be between 1 and {MAX_SONGS}, not {total_songs}"))
+    elif not 1 <= songs_per_batch <= total_songs:
+        problems.append(
+            (
+                "$.songs_per_batch",
+                f"songs_per_batch must be between 1 and total_songs ({total_songs}), not {songs_per_batch}",
+            )
+        )
+    if given > max(total_songs, 0):
+        problems.append(("$.prompts", f"{given} prompts were given for {total_songs} songs"))
+    if problems:
+        raise CommandError(
+            ErrorCode.INVALID_QUEUE_PARAMETERS,
+            "; ".join(message for _, message in problems),
+            {"fields": [field for field, _ in problems]},
+        )
+
+
+def _check_move(queue: Queue, completed: int, status: str) -> None:
+    if status not in _NEXT[queue.status]:
+        why = f"queue {queue.queue_id} is {queue.status} and cannot become {status}"
+    elif not queue.completed_count <= completed <= queue.total_songs:
+        why = (
+            f"completed_count must be between {queue.completed_count} (so far) and {queue.total_songs}, not {completed}"
+        )
+    elif status == "pending" and completed:
+        why = "a pending queue has completed no songs"
+    elif status == "completed" and completed != queue.total_songs:
+        why = f"a completed queue has all {queue.total_songs} songs, not {completed}"
+    else:
+        return
+    raise CommandError(
+        ErrorCode.INVALID_QUEUE_PARAMETERS,
+        why,
+        {"queue_id": queue.queue_id, "status": queue.status, "completed_count": queue.completed_count},
+    )
