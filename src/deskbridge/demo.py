@@ -32,7 +32,7 @@ from typing import IO, Any, Final
 from deskbridge import logs
 from deskbridge.paths import default_data_dir, ensure_dir
 
-STANDIN: Final = "deskbridge.studio.suno.standin"
+STANDIN: Final = "deskbridge_standins.suno"
 """The stand-in Suno's module, run as its own process."""
 GAME: Final = "deskbridge-game"
 """The fake game's process name (15 characters: Linux keeps no more)."""

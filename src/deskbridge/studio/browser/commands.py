@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.browser.browsers import Browsers, Closed, Launched
 from deskbridge.studio.browser.recent_clips import RecentClips
@@ -22,16 +23,16 @@ from deskbridge.studio.suno.models import Clip
 ProfileName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=SINGLE_LINE)]
 
 
-class LaunchBrowserPayload(msgspec.Struct, kw_only=True):
+class LaunchBrowserPayload(Payload):
     account_name: AccountNameField
     headless: bool | None = None
 
 
-class AccountPayload(msgspec.Struct, kw_only=True):
+class AccountPayload(Payload):
     account_name: AccountNameField
 
 
-class FetchClipsPayload(msgspec.Struct, kw_only=True):
+class FetchClipsPayload(Payload):
     session_token: SessionTokenField | None = None
     profile_name: ProfileName | None = None
     use_my_songs: bool = False

@@ -14,6 +14,7 @@ from typing import Annotated
 import msgspec
 
 from deskbridge.operations import Operation
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.creation.batch import SongBatches
 from deskbridge.studio.creation.creator import AdvancedOptions
@@ -26,7 +27,7 @@ PerSession = Annotated[int, msgspec.Meta(ge=1, le=1_000)]
 QueueIds = Annotated[list[Identifier], msgspec.Meta(min_length=1, max_length=1_000)]
 
 
-class CreateSongsBatchPayload(msgspec.Struct, kw_only=True):
+class CreateSongsBatchPayload(Payload):
     account_name: AccountNameField
     prompts: Prompts
     songs_per_session: PerSession = 1
@@ -36,7 +37,7 @@ class CreateSongsBatchPayload(msgspec.Struct, kw_only=True):
     """False: fill the form with the first prompt and leave it for the user to press Create."""
 
 
-class StartQueueExecutionPayload(msgspec.Struct, kw_only=True):
+class StartQueueExecutionPayload(Payload):
     queue_ids: QueueIds
 
 

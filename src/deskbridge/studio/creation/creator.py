@@ -58,7 +58,7 @@ Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 ModelName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 
-class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
+class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
     """The create page's advanced options; what is left out keeps the page's own setting."""
 
     weirdness: Percent | None = None

@@ -12,6 +12,7 @@ from typing import Annotated
 import msgspec
 
 from deskbridge.operations import Operation
+from deskbridge.payloads import FOREIGN, Payload
 from deskbridge.router import Commands
 from deskbridge.studio.downloads.manager import Downloads
 from deskbridge.studio.fields import AccountNameField, FilePath, SessionTokenField
@@ -19,11 +20,13 @@ from deskbridge.studio.suno.models import Clip
 
 Delay = Annotated[float, msgspec.Meta(ge=0, le=3600)]
 Parallel = Annotated[int, msgspec.Meta(ge=1, le=16)]
-BatchClips = Annotated[list[Clip], msgspec.Meta(min_length=1, max_length=10_000)]
+SunoClip = Annotated[Clip, FOREIGN]
+"""A clip as Suno (or FETCH_CLIPS) gave it: fields beyond ours are Suno's, not typos, and are ignored."""
+BatchClips = Annotated[list[SunoClip], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
-class DownloadClipPayload(msgspec.Struct, kw_only=True):
-    clip: Clip
+class DownloadClipPayload(Payload):
+    clip: SunoClip
     output_dir: FilePath
     session_token: SessionTokenField | None = None
     account_name: AccountNameField | None = None
@@ -31,7 +34,7 @@ class DownloadClipPayload(msgspec.Struct, kw_only=True):
     append_uuid: bool = False
 
 
-class BatchDownloadPayload(msgspec.Struct, kw_only=True):
+class BatchDownloadPayload(Payload):
     clips: BatchClips
     output_dir: FilePath
     account_name: AccountNameField | None = None

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.fields import (
     SINGLE_LINE,
@@ -51,116 +52,116 @@ from deskbridge.studio.library.queues import MAX_SONGS, ClearedQueues, Queue, Qu
 Prompts = Annotated[list[PromptIn], msgspec.Meta(max_length=MAX_SONGS)]
 
 
-class CreateAccountPayload(msgspec.Struct, kw_only=True):
+class CreateAccountPayload(Payload):
     name: AccountNameField
     email: Email | None = None
 
 
-class UpdateAccountPayload(msgspec.Struct, kw_only=True):
+class UpdateAccountPayload(Payload):
     name: AccountNameField
     last_used: Timestamp | None = None
     email: Email | None = None
 
 
-class RenameAccountPayload(msgspec.Struct, kw_only=True):
+class RenameAccountPayload(Payload):
     old_name: AccountNameField
     new_name: AccountNameField
 
 
-class DeleteAccountPayload(msgspec.Struct, kw_only=True):
+class DeleteAccountPayload(Payload):
     name: AccountNameField
     delete_profile: bool = False
 
 
-class AccountRef(msgspec.Struct, kw_only=True):
+class AccountRef(Payload):
     name: AccountNameField
 
 
-class GetQueuesPayload(msgspec.Struct, kw_only=True):
+class GetQueuesPayload(Payload):
     account_name: AccountNameField | None = None
 
 
-class CreateQueuePayload(msgspec.Struct, kw_only=True):
+class CreateQueuePayload(Payload):
     account_name: AccountNameField
     total_songs: int
     songs_per_batch: int
     prompts: Prompts | None = None
 
 
-class QueueRef(msgspec.Struct, kw_only=True):
+class QueueRef(Payload):
     queue_id: Identifier
 
 
-class UpdateQueueProgressPayload(msgspec.Struct, kw_only=True):
+class UpdateQueueProgressPayload(Payload):
     queue_id: Identifier
     completed_count: int
     status: QueueStatus
     message: Message = ""
 
 
-class ValidatePromptsPayload(msgspec.Struct, kw_only=True):
+class ValidatePromptsPayload(Payload):
     requested_total: Annotated[int, msgspec.Meta(ge=1)]
 
 
-class AddPromptsPayload(msgspec.Struct, kw_only=True):
+class AddPromptsPayload(Payload):
     prompts: Annotated[list[PromptIn], msgspec.Meta(min_length=1, max_length=prompt_files.MAX_PROMPTS)]
 
 
-class ImportPromptsPayload(msgspec.Struct, kw_only=True):
+class ImportPromptsPayload(Payload):
     path: FilePath
     format: prompt_files.FileFormat | None = None
 
 
-class GetPromptsPayload(msgspec.Struct, kw_only=True):
+class GetPromptsPayload(Payload):
     status: Literal["available", "reserved", "used", "all"] = "all"
     queue_id: Identifier | None = None
     limit: Limit = 100
     offset: Offset = 0
 
 
-class PromptRef(msgspec.Struct, kw_only=True):
+class PromptRef(Payload):
     prompt_id: PromptId
 
 
-class DownloadHistoryPayload(msgspec.Struct, kw_only=True):
+class DownloadHistoryPayload(Payload):
     account_name: AccountNameField
     limit: Limit = 100
     offset: Offset = 0
 
 
-class GetNewClipsPayload(msgspec.Struct, kw_only=True):
+class GetNewClipsPayload(Payload):
     account_name: AccountNameField
     all_clips: Clips
 
 
-class RecordDownloadsPayload(msgspec.Struct, kw_only=True):
+class RecordDownloadsPayload(Payload):
     account_name: AccountNameField
     clips: Annotated[list[DownloadedClip], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
-class AccountNamePayload(msgspec.Struct, kw_only=True):
+class AccountNamePayload(Payload):
     account_name: AccountNameField
 
 
-class CreationHistoryPayload(msgspec.Struct, kw_only=True):
+class CreationHistoryPayload(Payload):
     account_name: AccountNameField | None = None
     status: RecordStatus | None = None
     limit: Limit = 100
     offset: Offset = 0
 
 
-class AddCreationRecordPayload(msgspec.Struct, kw_only=True):
+class AddCreationRecordPayload(Payload):
     record: RecordIn
 
 
-class ExportHistoryPayload(msgspec.Struct, kw_only=True):
+class ExportHistoryPayload(Payload):
     output_path: FilePath
     account_name: AccountNameField | None = None
     overwrite: bool = False
     escape_formulas: bool = True
 
 
-class SearchHistoryPayload(msgspec.Struct, kw_only=True):
+class SearchHistoryPayload(Payload):
     keyword: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
     account_name: AccountNameField | None = None
     limit: Limit = 100

@@ -14,6 +14,7 @@ import msgspec
 
 from deskbridge import protocol
 from deskbridge.clock import Clock
+from deskbridge.payloads import Payload
 from deskbridge.store import Database
 from deskbridge.studio.fields import FilePath, Identifier, Page, Title, invalid
 from deskbridge.studio.library import timestamps
@@ -29,7 +30,7 @@ class ClipRef(msgspec.Struct):
     id: Identifier
 
 
-class DownloadedClip(msgspec.Struct, kw_only=True):
+class DownloadedClip(Payload):
     id: Identifier
     title: Title = ""
     file_path: FilePath | None = None
