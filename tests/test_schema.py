@@ -32,6 +32,28 @@ def test_every_command_has_a_payload_and_data_schema(spawn: Callable[..., Backen
         assert resolve(schema, command["payload"])["type"] == "object"
 
 
+def test_every_operation_names_its_result_and_progress(spawn: Callable[..., BackendProcess]) -> None:
+    schema = spawn("studio", "guardian", "diag").ok("GET_SCHEMA")
+    operations = {name: command for name, command in schema["commands"].items() if command["operation"]}
+    assert set(operations) >= {
+        "COUNT",
+        "DOWNLOAD_CLIP",
+        "BATCH_DOWNLOAD",
+        "CREATE_SONGS_BATCH",
+        "START_QUEUE_EXECUTION",
+    }
+    for name, command in operations.items():
+        for part in ("result", "progress"):
+            assert resolve(schema, command[part]).get("type") == "object", f"{name} does not type its {part}"
+    assert set(resolve(schema, operations["COUNT"]["progress"])["properties"]) == {
+        "current",
+        "total",
+        "progress",
+        "message",
+    }
+    assert "result" not in schema["commands"]["PING"]
+
+
 def test_operations_are_flagged_and_payload_fields_are_typed(spawn: Callable[..., BackendProcess]) -> None:
     schema = spawn("diag").ok("GET_SCHEMA")
     count = schema["commands"]["COUNT"]

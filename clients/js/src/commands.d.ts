@@ -29,8 +29,8 @@ export interface Commands {
       status: "pending";
     };
     operation: true;
-    result: unknown;
-    progress: unknown;
+    result: BatchDownloaded;
+    progress: BatchDownloadProgress;
   };
   /** Blocks a worker thread, then answers: the loop keeps serving meanwhile. */
   BLOCKING_SLEEP: {
@@ -99,8 +99,8 @@ export interface Commands {
       status: "pending";
     };
     operation: true;
-    result: unknown;
-    progress: unknown;
+    result: SongsCreated;
+    progress: SongCreationProgress;
   };
   /** Delete an account, its queues and download history; delete_profile also removes its profile. */
   DELETE_ACCOUNT: {
@@ -158,8 +158,8 @@ export interface Commands {
       status: "pending";
     };
     operation: true;
-    result: unknown;
-    progress: unknown;
+    result: DownloadResult;
+    progress: FileProgress;
   };
   /** Answers with the payload it was sent (inline: on the loop, no thread, no coroutine). */
   ECHO: {
@@ -373,8 +373,8 @@ export interface Commands {
       status: "pending";
     };
     operation: true;
-    result: unknown;
-    progress: unknown;
+    result: QueuesRun;
+    progress: QueueRunProgress;
   };
   /** Prints to stdout and runs a child that writes to fd 1: neither may reach the protocol stream. */
   STRAY_OUTPUT: {
@@ -570,6 +570,45 @@ export interface ClipMetadata {
   stem_from_id?: string | null;
 }
 
+/** `BATCH_DOWNLOAD`'s result. */
+export interface BatchDownloaded {
+  downloaded: number;
+  failed: number;
+  files: DownloadResult[];
+  skipped: number;
+  total: number;
+}
+
+export interface DownloadResult {
+  clip_id: string;
+  status: "downloaded" | "failed" | "skipped";
+  /** @default null */
+  file_name?: string | null;
+  /** @default null */
+  path?: string | null;
+  /** @default 0 */
+  bytes?: number;
+  /** @default false */
+  cover?: boolean;
+  /** @default null */
+  message?: string | null;
+  /** @default false */
+  adopted?: boolean;
+}
+
+/** `BATCH_DOWNLOAD`'s progress fields (the latest of each). */
+export interface BatchDownloadProgress {
+  bytes: number;
+  completed: number;
+  downloaded: number;
+  failed: number;
+  message: string;
+  progress: number;
+  skipped: number;
+  speed: number;
+  total: number;
+}
+
 export interface SleepPayload {
   seconds: number;
 }
@@ -694,6 +733,40 @@ export interface AdvancedOptions {
   exclude_styles?: string | null;
 }
 
+/** `CREATE_SONGS_BATCH`'s result: the songs made, or (`auto_submit` false) the form left filled. */
+export interface SongsCreated {
+  created?: number;
+  failed?: number;
+  message?: string;
+  songs?: Song[];
+  submitted: boolean;
+  title?: string;
+}
+
+/** What became of one prompt. */
+export interface Song {
+  prompt_index: number;
+  title: string;
+  status: string;
+  /** @default [] */
+  clip_ids?: string[];
+  /** @default null */
+  error?: string | null;
+}
+
+/** `CREATE_SONGS_BATCH`'s progress fields (the latest of each). */
+export interface SongCreationProgress {
+  message?: string;
+  progress?: number;
+  prompt_index?: number;
+  song_id?: string | null;
+  song_ids?: string[];
+  song_status?: string;
+  status?: string;
+  title?: string;
+  total?: number;
+}
+
 export interface DeleteAccountPayload {
   name: string;
   /** @default false */
@@ -757,6 +830,16 @@ export interface DownloadClipPayload {
   with_thumbnail?: boolean;
   /** @default false */
   append_uuid?: boolean;
+}
+
+/** One file's bytes so far: the fields of a `DOWNLOAD_PROGRESS`. */
+export interface FileProgress {
+  clip_id: string;
+  file_name: string;
+  downloaded: number;
+  total: number;
+  progress: number;
+  speed: number;
 }
 
 export interface EmitPayload {
@@ -1027,6 +1110,26 @@ export interface SetDailyLimitParams {
 
 export interface StartQueueExecutionPayload {
   queue_ids: string[];
+}
+
+/** `START_QUEUE_EXECUTION`'s result: each queue's outcome. */
+export interface QueuesRun {
+  queues: QueueRun[];
+}
+
+export interface QueueRun {
+  account_name: string;
+  completed: number;
+  failed: number;
+  queue_id: string;
+}
+
+/** `START_QUEUE_EXECUTION`'s progress fields (the latest of each). */
+export interface QueueRunProgress {
+  completed: number;
+  message: string;
+  queue_id: string;
+  total: number;
 }
 
 export interface StrayPayload {

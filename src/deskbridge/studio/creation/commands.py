@@ -9,7 +9,7 @@ The work is :mod:`.batch`'s and :mod:`.queue_runner`'s.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Required, TypedDict
 
 import msgspec
 
@@ -17,7 +17,7 @@ from deskbridge.operations import Operation
 from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.creation.batch import SongBatches
-from deskbridge.studio.creation.creator import AdvancedOptions
+from deskbridge.studio.creation.creator import AdvancedOptions, Song
 from deskbridge.studio.creation.queue_runner import QueueRunner
 from deskbridge.studio.fields import AccountNameField, Identifier
 from deskbridge.studio.library.prompts import PromptIn
@@ -41,8 +41,55 @@ class StartQueueExecutionPayload(Payload):
     queue_ids: QueueIds
 
 
+class SongsCreated(TypedDict, total=False):
+    """``CREATE_SONGS_BATCH``'s result: the songs made, or (``auto_submit`` false) the form left filled."""
+
+    submitted: Required[bool]
+    created: int
+    failed: int
+    songs: list[Song]
+    title: str
+    message: str
+
+
+class SongCreationProgress(TypedDict, total=False):
+    """``CREATE_SONGS_BATCH``'s progress fields (the latest of each)."""
+
+    title: str
+    prompt_index: int
+    status: str
+    song_status: str
+    song_ids: list[str]
+    song_id: str | None
+    message: str
+    progress: int
+    total: int
+
+
+class QueueRun(TypedDict):
+    queue_id: str
+    account_name: str
+    completed: int
+    failed: int
+
+
+class QueuesRun(TypedDict):
+    """``START_QUEUE_EXECUTION``'s result: each queue's outcome."""
+
+    queues: list[QueueRun]
+
+
+class QueueRunProgress(TypedDict):
+    """``START_QUEUE_EXECUTION``'s progress fields (the latest of each)."""
+
+    queue_id: str
+    completed: int
+    total: int
+    message: str
+
+
 def register(commands: Commands, batches: SongBatches, runner: QueueRunner) -> None:
-    @commands.command("CREATE_SONGS_BATCH")
+    @commands.command("CREATE_SONGS_BATCH", result=SongsCreated, progress=SongCreationProgress)
     async def create_songs_batch(payload: CreateSongsBatchPayload) -> Operation:
         """Make songs from prompts on the account's create page (submitting only with auto_submit); an operation."""
         return await batches.start(
@@ -53,7 +100,7 @@ def register(commands: Commands, batches: SongBatches, runner: QueueRunner) -> N
             auto_submit=payload.auto_submit,
         )
 
-    @commands.command("START_QUEUE_EXECUTION")
+    @commands.command("START_QUEUE_EXECUTION", result=QueuesRun, progress=QueueRunProgress)
     async def start_queue_execution(payload: StartQueueExecutionPayload) -> Operation:
         """Run queues: each account's in its own browser, all accounts at once; resumable; an operation."""
         return await runner.start(payload.queue_ids)

@@ -7,7 +7,7 @@ Payload fields are seed 000's; fields it lacks (``account_name``,
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import msgspec
 
@@ -15,6 +15,7 @@ from deskbridge.operations import Operation
 from deskbridge.payloads import FOREIGN, Payload
 from deskbridge.router import Commands
 from deskbridge.studio.downloads.manager import Downloads
+from deskbridge.studio.downloads.results import DownloadResult, FileProgress
 from deskbridge.studio.fields import AccountNameField, FilePath, SessionTokenField
 from deskbridge.studio.suno.models import Clip
 
@@ -45,8 +46,32 @@ class BatchDownloadPayload(Payload):
     parallel: Parallel | None = None
 
 
+class BatchDownloaded(TypedDict):
+    """``BATCH_DOWNLOAD``'s result."""
+
+    total: int
+    downloaded: int
+    skipped: int
+    failed: int
+    files: list[DownloadResult]
+
+
+class BatchDownloadProgress(TypedDict):
+    """``BATCH_DOWNLOAD``'s progress fields (the latest of each)."""
+
+    total: int
+    completed: int
+    downloaded: int
+    skipped: int
+    failed: int
+    progress: int
+    bytes: int
+    speed: float
+    message: str
+
+
 def register(commands: Commands, downloads: Downloads) -> None:
-    @commands.command("DOWNLOAD_CLIP")
+    @commands.command("DOWNLOAD_CLIP", result=DownloadResult, progress=FileProgress)
     async def download_clip(payload: DownloadClipPayload) -> Operation:
         """Download one clip into output_dir, tagged (and with its cover if with_thumbnail); an operation."""
         return await downloads.clip(
@@ -58,7 +83,7 @@ def register(commands: Commands, downloads: Downloads) -> None:
             append_uuid=payload.append_uuid,
         )
 
-    @commands.command("BATCH_DOWNLOAD")
+    @commands.command("BATCH_DOWNLOAD", result=BatchDownloaded, progress=BatchDownloadProgress)
     async def batch_download(payload: BatchDownloadPayload) -> Operation:
         """Download many clips, several at once, skipping those the account already has; an operation."""
         return await downloads.batch(
