@@ -50,7 +50,7 @@ def setup() -> None:
         return
     say("installing deskbridge and its tools into .venv")
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[dev,bench]")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[studio,guardian,dev,bench]")
     say("installing the JavaScript client's packages (ws, typescript) into clients/js/node_modules")
     npm = BIN / ("npm.cmd" if os.name == "nt" else "npm")
     subprocess.run(

@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any, Final
 
 import msgspec
@@ -59,15 +59,16 @@ def frame(stream: bytes, cuts: Sequence[int], max_line: int) -> list[Frame]:
     return frames
 
 
-def check_error_response(body: bytes) -> dict[str, Any]:
-    """``body`` is a well-formed ``ERROR_RESPONSE`` (docs/protocol.md, "Messages"); returns it decoded."""
+def check_error_response(body: bytes, codes: Collection[str] = ERROR_CODES) -> dict[str, Any]:
+    """``body`` is a well-formed ``ERROR_RESPONSE`` (docs/protocol.md, "Messages") with one of ``codes`` (the
+    framework's, or every code a backend declares); returns it decoded."""
     response = json.loads(body)
     assert isinstance(response, dict), response
     assert response["type"] == "ERROR_RESPONSE", response
     assert response["success"] is False, response
     assert isinstance(response["error"], str), response
     assert response["error"], response
-    assert response["error_code"] in ERROR_CODES, response
+    assert response["error_code"] in codes, response
     assert response["id"] is None or isinstance(response["id"], (str, int)), response
     assert isinstance(response["timestamp"], int), response
     return response

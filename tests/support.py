@@ -24,10 +24,13 @@ DESKBRIDGE = [sys.executable, "-m", "deskbridge"]
 class BackendProcess:
     """``deskbridge stdio <apps>`` with threads pumping stdout and stderr into queues."""
 
-    def __init__(self, apps: list[str], data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, apps: list[str], data_dir: Path, *extra: str, env: dict[str, str] | None = None, python: str | None = None
+    ) -> None:
         self.data_dir = data_dir
+        deskbridge = DESKBRIDGE if python is None else [python, "-m", "deskbridge"]
         self.proc = subprocess.Popen(
-            [*DESKBRIDGE, "stdio", *apps, "--data-dir", str(data_dir), *extra],
+            [*deskbridge, "stdio", *apps, "--data-dir", str(data_dir), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -139,7 +139,7 @@ class TestMessages:
         }
 
     def test_failure_has_the_seed_fields(self) -> None:
-        message = json.loads(protocol.failure("c", ErrorCode.QUEUE_NOT_FOUND, "no queue", timestamp=5))
+        message = json.loads(protocol.failure("c", "QUEUE_NOT_FOUND", "no queue", timestamp=5))
         assert message == {
             "id": "c",
             "type": "ERROR_RESPONSE",
@@ -169,14 +169,3 @@ class TestMessages:
         message, details = protocol.validation_details(info.value)
         assert details == {"fields": ["$.total"]}
         assert "Expected `int`, got `str`" in message
-
-
-def test_every_seed_error_code_exists() -> None:
-    seed = {
-        "UNKNOWN_COMMAND", "INVALID_PAYLOAD", "INTERNAL_ERROR", "ACCOUNT_NOT_FOUND", "ACCOUNT_ALREADY_EXISTS",
-        "ACCOUNT_CREATION_FAILED", "QUEUE_NOT_FOUND", "INSUFFICIENT_PROMPTS", "INVALID_QUEUE_PARAMETERS",
-        "SESSION_NOT_FOUND", "BROWSER_LAUNCH_FAILED", "PROFILE_LOCKED", "DOWNLOAD_FAILED", "CLIP_NOT_FOUND",
-        "SONG_CREATION_FAILED", "BATCH_CREATION_FAILED",
-    }  # fmt: skip
-    assert len(seed) == 16
-    assert {code.value for code in ErrorCode} >= seed

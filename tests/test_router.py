@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from deskbridge import protocol
-from deskbridge.errors import ErrorCode
+from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.events import EventLog, EventSink
 from deskbridge.router import Commands, Router
 from tests.robustness.support import remount, tmpfs
@@ -72,8 +72,17 @@ async def running(disk: Path) -> AsyncIterator[Rig]:
     build(commands, lambda: sink)
     sink = EventSink(log, loop)
     with ThreadPoolExecutor(2) as executor:
+        router = Router(commands, loop, executor, log)
+
+        async def forward(payload: dict[str, Any]) -> Any:
+            try:
+                return await router.call(payload["type"], payload.get("payload"))
+            except CommandError as exc:
+                return {"refused": exc.code, "details": exc.details}
+
+        commands.add("FORWARD", forward)
         try:
-            yield Rig(log, Router(commands, loop, executor, log), disk)
+            yield Rig(log, router, disk)
         finally:
             log.close()
 
@@ -142,3 +151,21 @@ async def refuses_past_max_held(rig: Rig) -> None:
     assert rig.log.retry() is True
     assert "DROPPED" not in rig.stored()
     assert rig.stored()[-1] == "DONE"
+
+
+def test_a_command_runs_another_through_the_router_and_owns_its_events(disk: Path) -> None:
+    with_rig(disk, forwards)
+
+
+async def forwards(rig: Rig) -> None:
+    for kind in KINDS:
+        answer = await rig.call("FORWARD", {"type": f"EMIT_{kind.upper()}", "payload": {"type": kind}})
+        assert answer["data"] == {"emitted": True}
+    assert rig.stored() == KINDS
+    unknown = await rig.call("FORWARD", {"type": "NOPE"})
+    assert unknown["data"]["refused"] == ErrorCode.UNKNOWN_COMMAND
+    invalid = await rig.call("FORWARD", {"type": "EMIT_THREAD", "payload": [1]})
+    assert invalid["data"] == {"refused": ErrorCode.INVALID_PAYLOAD, "details": {"fields": ["$"]}}
+    fill(rig.log)
+    refused = await rig.call("FORWARD", {"type": "EMIT_THREAD", "payload": {"type": "LATE"}})
+    assert refused["error_code"] == ErrorCode.EVENTS_NOT_STORED, "the forwarded command's events are the caller's"

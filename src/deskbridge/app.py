@@ -3,12 +3,16 @@
 An app is an :class:`AppSpec` whose ``build`` receives an :class:`AppContext`
 (its own directory, config, clock, event sink and operations) and returns the
 :class:`~deskbridge.router.Commands` it answers. Apps never see a transport.
+An app declares the error codes it answers with (:class:`ErrorCodeInfo`) and
+may name HTTP routes (:class:`HttpEndpoint`). Third-party apps are found
+through the ``deskbridge.apps`` entry point group (docs/apps.md).
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+import importlib.util
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -16,6 +20,7 @@ from typing import Any
 
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
+from deskbridge.errors import ErrorCodeInfo
 from deskbridge.events import EventSink
 from deskbridge.operations import Operations
 from deskbridge.router import Commands
@@ -25,7 +30,14 @@ BUILTIN_APPS: dict[str, str] = {
     "guardian": "deskbridge.guardian:app",
     "diag": "deskbridge.diag:app",
 }
+EXTRAS: dict[str, tuple[str, ...]] = {
+    "studio": ("playwright", "mutagen", "aiohttp"),
+    "guardian": ("psutil",),
+}
+"""The modules each built-in app's extra (``deskbridge[studio]``) installs: the bare layer has none of them."""
 ENTRY_POINT_GROUP = "deskbridge.apps"
+
+Call = Callable[[str, Any], Awaitable[Any]]
 
 
 @dataclass
@@ -37,6 +49,8 @@ class AppContext:
     events: EventSink
     operations: Operations
     clients: ClientRegistry
+    call: Call
+    """Run another command of this backend by type (:meth:`deskbridge.router.Router.call`)."""
     doors: dict[str, str] = field(default_factory=dict)
     """URLs of the doors serving this backend (``{"ws": "ws://127.0.0.1:8001/ws", ...}``), filled as they open."""
     closers: list[Callable[[], Any]] = field(default_factory=list)
@@ -69,10 +83,16 @@ class AppSpec:
     build: Callable[[AppContext], Commands]
     event_types: tuple[str, ...] = ()
     http_endpoints: tuple[HttpEndpoint, ...] = ()
+    error_codes: tuple[ErrorCodeInfo, ...] = ()
+    """The codes its commands raise besides the framework's (:class:`~deskbridge.errors.ErrorCode`)."""
 
 
 class UnknownApp(LookupError):
     pass
+
+
+class MissingExtra(UnknownApp):
+    """The app is known, but what it needs is not installed."""
 
 
 def available_apps() -> list[str]:
@@ -83,6 +103,12 @@ def available_apps() -> list[str]:
 
 def load_app(name: str) -> AppSpec:
     """Import an app by name, only when it is asked for."""
+    missing = [module for module in EXTRAS.get(name, ()) if importlib.util.find_spec(module) is None]
+    if missing:
+        raise MissingExtra(
+            f"app {name!r} needs the {name!r} extra, not installed here (missing: {', '.join(missing)}): "
+            f"pip install 'deskbridge[{name}]'"
+        )
     target = BUILTIN_APPS.get(name)
     if target is None:
         found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
@@ -90,7 +116,10 @@ def load_app(name: str) -> AppSpec:
             raise UnknownApp(f"no app named {name!r}; available: {', '.join(available_apps())}")
         target = found[0].value
     module_name, _, attr = target.partition(":")
-    spec = getattr(importlib.import_module(module_name), attr)
+    try:
+        spec = getattr(importlib.import_module(module_name), attr)
+    except ModuleNotFoundError as exc:
+        raise MissingExtra(f"app {name!r} cannot load: module {exc.name!r} is not installed") from exc
     if not isinstance(spec, AppSpec):
         raise UnknownApp(f"{target} is not a deskbridge AppSpec")
     return spec

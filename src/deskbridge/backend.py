@@ -1,7 +1,8 @@
 """A backend: the apps' commands, one router, one event log, and their lifecycle.
 
-Transports hold a :class:`Backend` and feed it lines; they share its router
-and its event log, so every app is reachable through every door at once.
+Doors (:mod:`deskbridge.transports`) are given its router, event log and
+client registry; they all share them, so every app is reachable through every
+door at once, and a command sent through one door shows its events on all.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from deskbridge.app import AppContext, AppSpec
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.dirlock import DirLock
+from deskbridge.errors import ErrorCodes
 from deskbridge.events import EventLog, EventSink, Retention
 from deskbridge.operations import Journal, Operations
 from deskbridge.paths import ensure_dir
@@ -53,6 +55,7 @@ class Backend:
         """Serving made-up data (``deskbridge demo``): every place that shows the backend says so."""
         self._workers = workers
         self._throttle = throttle
+        self.error_codes = ErrorCodes((app.name, app.error_codes) for app in self.apps)
         self.clients = ClientRegistry()
         self.doors: dict[str, str] = {}
         self._contexts: list[AppContext] = []
@@ -82,27 +85,40 @@ class Backend:
             )
             self.operations.end_interrupted()
             commands = Commands()
-            commands.merge(builtin_commands.build(self))
+            self.router = Router(commands, loop, self.executor, self.events, max_line=self.max_line)
+            commands.merge(
+                builtin_commands.build(
+                    app_versions={app.name: app.version for app in self.apps},
+                    routes=self.router.routes,
+                    schema=self.schema,
+                    operations=self.operations,
+                    events=self.events,
+                    clients=self.clients,
+                    demo=self.demo,
+                )
+            )
             for app in self.apps:
                 context = AppContext(
-                    app.name,
-                    root / app.name,
-                    self.config,
-                    self.clock,
-                    self.sink,
-                    self.operations,
-                    self.clients,
-                    self.doors,
+                    name=app.name,
+                    data_dir=root / app.name,
+                    config=self.config,
+                    clock=self.clock,
+                    events=self.sink,
+                    operations=self.operations,
+                    clients=self.clients,
+                    call=self.router.call,
+                    doors=self.doors,
                 )
                 self._contexts.append(context)
                 commands.merge(app.build(context))
-            self.router = Router(commands, loop, self.executor, self.events, max_line=self.max_line)
         except BaseException:
             self._release()
             raise
 
     def schema(self) -> dict[str, Any]:
-        return backend_schema(self.router.routes, (t for app in self.apps for t in app.event_types))
+        return backend_schema(
+            self.router.routes, (t for app in self.apps for t in app.event_types), self.error_codes.describe()
+        )
 
     def ready_message(self, transport: str) -> dict[str, Any]:
         return {
@@ -112,11 +128,13 @@ class Backend:
             "app": self.name,
             "apps": [app.name for app in self.apps],
             "transport": transport,
+            "doors": dict(self.doors),
             "pid": os.getpid(),
             "epoch": self.events.epoch,
             "last_seq": self.events.last_seq,
             "commands": sorted(self.router.routes),
             "events": sorted({t for app in self.apps for t in app.event_types}),
+            "error_codes": self.error_codes.meanings(),
             "timestamp": protocol.now_ms(),
             **({"demo": True} if self.demo else {}),
         }

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated, Any
+from collections.abc import Callable, Mapping
+from typing import Annotated, Any
 
 import msgspec
 
 from deskbridge import __version__, protocol
-from deskbridge.events import DEFAULT_PAGE
+from deskbridge.clients import ClientRegistry
+from deskbridge.events import DEFAULT_PAGE, EventLog
+from deskbridge.operations import Operations
 from deskbridge.payloads import Payload
-from deskbridge.router import Commands
-
-if TYPE_CHECKING:
-    from deskbridge.backend import Backend
+from deskbridge.router import Commands, Route
 
 OperationId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -61,7 +60,17 @@ class CancelResult(msgspec.Struct):
     status: str
 
 
-def build(backend: Backend) -> Commands:
+def build(
+    *,
+    app_versions: Mapping[str, str],
+    routes: Mapping[str, Route],
+    schema: Callable[[], dict[str, Any]],
+    operations: Operations,
+    events: EventLog,
+    clients: ClientRegistry,
+    demo: bool = False,
+) -> Commands:
+    """The built-in commands, over what they read: ``routes`` is the router's live table (filled after this)."""
     commands = Commands()
 
     @commands.command("PING", inline=True)
@@ -72,45 +81,44 @@ def build(backend: Backend) -> Commands:
     @commands.command("GET_VERSION")
     async def get_version() -> VersionInfo:
         """deskbridge's version, the protocol version, each app's version, and whether this is the demo."""
-        apps = {a.name: a.version for a in backend.apps}
-        return VersionInfo(__version__, protocol.PROTOCOL_VERSION, apps, backend.demo)
+        return VersionInfo(__version__, protocol.PROTOCOL_VERSION, dict(app_versions), demo)
 
     @commands.command("GET_OPERATION")
     async def get_operation(payload: OperationRef) -> dict[str, Any]:
         """One operation's status, latest progress, and result or error."""
-        return backend.operations.get(payload.operation_id).snapshot()
+        return operations.get(payload.operation_id).snapshot()
 
     @commands.command("LIST_OPERATIONS")
     async def list_operations(payload: ListOperationsPayload) -> list[dict[str, Any]]:
         """Operations of this run, oldest first; ``active_only`` keeps the unfinished."""
-        return [op.snapshot() for op in backend.operations.list(active_only=payload.active_only)]
+        return [op.snapshot() for op in operations.list(active_only=payload.active_only)]
 
     @commands.command("CANCEL_OPERATION")
     async def cancel_operation(payload: OperationRef) -> CancelResult:
         """Ask an operation to stop; ``cancelled`` is false when it had already finished."""
-        cancelled = backend.operations.cancel(payload.operation_id)
-        return CancelResult(payload.operation_id, cancelled, backend.operations.get(payload.operation_id).status)
+        cancelled = operations.cancel(payload.operation_id)
+        return CancelResult(payload.operation_id, cancelled, operations.get(payload.operation_id).status)
 
     @commands.command("GET_COMMANDS")
     async def get_commands() -> list[Mapping[str, str]]:
         """Every command this backend answers, with its description."""
-        return [{"type": r.type, "doc": r.doc} for r in backend.router.routes.values()]
+        return [{"type": r.type, "doc": r.doc} for r in routes.values()]
 
     @commands.command("GET_SCHEMA")
     async def get_schema() -> dict[str, Any]:
         """A JSON Schema of every command's payload and data, and the event types: clients generate types from it."""
-        return backend.schema()
+        return schema()
 
     @commands.command("GET_EVENTS")
     async def get_events(payload: GetEventsPayload) -> dict[str, Any]:
         """Events after a cursor: ``{recovered, epoch, events, last_seq, more}`` (docs/web.md, resume)."""
-        return backend.events.resume(payload.epoch, payload.after, payload.limit).as_data()
+        return events.resume(payload.epoch, payload.after, payload.limit).as_data()
 
     @commands.command("ACK_EVENTS")
     async def ack_events(payload: AckPayload) -> dict[str, int]:
         """Acknowledge every event up to ``last_seq``: retention keeps what a known client has not acknowledged."""
-        backend.events.acknowledge(payload.client_id, payload.last_seq)
-        backend.clients.seen(payload.client_id, payload.last_seq)
+        events.acknowledge(payload.client_id, payload.last_seq)
+        clients.seen(payload.client_id, payload.last_seq)
         return {"last_seq": payload.last_seq}
 
     return commands

@@ -10,13 +10,16 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskbridge import __version__, demo, logs, protocol, terminal
-from deskbridge.app import AppSpec, UnknownApp, available_apps, load_app
+from deskbridge.app import AppSpec, MissingExtra, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
 from deskbridge.paths import default_data_dir
+
+if TYPE_CHECKING:
+    from deskbridge.host import StdioPipes
 
 log = logging.getLogger("deskbridge.cli")
 
@@ -28,6 +31,10 @@ def _parser() -> argparse.ArgumentParser:
 
     stdio = sub.add_parser("stdio", help="serve apps over stdin/stdout (NDJSON), as a desktop app spawns it")
     stdio.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    stdio.add_argument(
+        "--web", action="store_true", help="also serve the web door (dashboard, WebSocket, HTTP) on the same backend"
+    )
+    stdio.add_argument("--web-port", type=int, metavar="N", help="the web door's port (default 8001; 0 picks one)")
     _backend_options(stdio)
 
     serve = sub.add_parser("serve", help="serve apps over WebSocket and HTTP on one port")
@@ -77,7 +84,10 @@ def _print_schema(args: argparse.Namespace) -> int:
     async def run() -> int:
         with tempfile.TemporaryDirectory(prefix="deskbridge-schema-") as scratch:
             args.data_dir, args.config, args.max_line = Path(scratch), None, protocol.DEFAULT_MAX_LINE
-            backend = _make_backend(args)
+            try:
+                backend = _make_backend(args)
+            except UnknownApp as exc:
+                raise SystemExit(f"deskbridge: {exc}") from None
             await backend.start()
             try:
                 print(json.dumps(backend.schema(), indent=2, ensure_ascii=False))
@@ -126,10 +136,7 @@ def _load_config(path: Path | None) -> dict[str, Any]:
 
 
 def _make_backend(args: argparse.Namespace) -> Backend:
-    try:
-        specs: list[AppSpec] = [load_app(name) for name in dict.fromkeys(args.apps)]
-    except UnknownApp as exc:
-        raise SystemExit(f"deskbridge: {exc}") from None
+    specs: list[AppSpec] = [load_app(name) for name in dict.fromkeys(args.apps)]
     return Backend(
         specs,
         data_dir=args.data_dir or default_data_dir(),
@@ -148,44 +155,46 @@ def _start_failed(held: logs.HeldLogs, exc: BaseException) -> int:
 
 
 def _run_stdio(args: argparse.Namespace) -> int:
+    from deskbridge.host import StdioPipes
     from deskbridge.transports import stdio
 
-    in_fd, out_fd = stdio.claim_stdio()
-    held = logs.setup(args.log_level)
-    backend = _make_backend(args)
-
-    async def run() -> int:
-        try:
-            await backend.start()
-        except Exception as exc:
-            return _start_failed(held, exc)
-
-        def ready() -> None:
-            terminal.announce(backend.ready_message("stdio"))
-            held.let_through()
-
-        await stdio.serve(backend, in_fd, out_fd, on_ready=ready)
-        return 0
-
-    return _run_loop(run())
+    parent = os.getppid()
+    pipes = StdioPipes(*stdio.claim_stdio(), parent_pid=parent)
+    web = args.web or args.web_port is not None
+    return _run_host(args, pipes, "127.0.0.1" if web else None, 8001 if args.web_port is None else args.web_port)
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from deskbridge.paths import ensure_dir
-    from deskbridge.transports import security, web
+    from deskbridge.transports.web import security
 
     if not security.is_loopback(args.host) and not args.allow_remote:
         raise SystemExit(f"deskbridge: {args.host} is not a loopback address; add --allow-remote to bind it anyway")
+    return _run_host(args, None, args.host, args.port)
+
+
+def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, host: str | None, port: int) -> int:
+    """Serve a backend behind stdio (``pipes``), the web door (``host``) or both, until the host stops."""
+    from deskbridge.host import Host
+    from deskbridge.paths import ensure_dir
+    from deskbridge.transports.web import security
+    from deskbridge.transports.web.config import WebConfig
+
     held = logs.setup(args.log_level)
-    backend = _make_backend(args)
+    try:
+        backend = _make_backend(args)
+    except (UnknownApp, ValueError) as exc:  # a front end waits for one line: which app or extra is missing
+        return _start_failed(held, exc)
+    no_auth = getattr(args, "no_auth", False)
     token_file: Path | None = None
     token: str | None = None
-    try:
-        if not args.no_auth:
-            token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
-        config = web.WebConfig.from_config(backend.config, host=args.host, port=args.port, token=token)
-    except (OSError, security.UnsafeTokenFile, ConfigError) as exc:
-        return _start_failed(held, exc)
+    config: WebConfig | None = None
+    if host is not None:
+        try:
+            if not no_auth:
+                token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
+            config = WebConfig.from_config(backend.config, host=host, port=port, token=token)
+        except (OSError, security.UnsafeTokenFile, ConfigError) as exc:
+            return _start_failed(held, exc)
 
     async def run() -> int:
         try:
@@ -194,21 +203,24 @@ def _run_serve(args: argparse.Namespace) -> int:
             return _start_failed(held, exc)
 
         def ready(door: dict[str, Any]) -> None:
-            message = {**backend.ready_message("web"), **door, "token_file": str(token_file) if token_file else None}
+            message = backend.ready_message("stdio" if pipes is not None else "web")
+            if config is not None:
+                message.update(door, token_file=str(token_file) if token_file else None)
             terminal.announce(message)
             held.let_through()
+            if config is None:
+                return
             if token is None:
                 log.warning("AUTHENTICATION IS OFF (--no-auth): any local program or web page can drive this backend")
-            if not security.is_loopback(args.host):
-                log.warning("listening on %s: other machines can reach this backend", args.host)
+            if not security.is_loopback(config.host):
+                log.warning("listening on %s: other machines can reach this backend", config.host)
             from deskbridge import dashboard
 
-            dashboard.announce(door["url"], token, backend, open_browser=args.open)
+            dashboard.announce(door["url"], token, backend, open_browser=getattr(args, "open", False))
 
         try:
-            await web.serve(backend, config, on_ready=ready)
+            await Host(backend, stdio=pipes, web=config).run(ready)
         except OSError as exc:  # the port is taken, or the address is not ours
-            await backend.aclose()
             return _start_failed(held, exc)
         return 0
 
@@ -247,7 +259,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _print_schema(args)
     if args.command == "apps":
         for name in available_apps():
-            spec = load_app(name)
+            try:
+                spec = load_app(name)
+            except MissingExtra as exc:
+                print(f"{name}\t-\t(not installed: {exc})")
+                continue
             print(f"{spec.name}\t{spec.version}\t{spec.description}")
         return 0
     raise AssertionError(args.command)

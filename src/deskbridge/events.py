@@ -45,7 +45,6 @@ Deliver = Callable[[list[bytes]], None]
 Schedule = Callable[[Callable[[], object]], object]
 Later = Callable[[float, Callable[[], object]], asyncio.Handle]
 
-TERMINAL_STATUSES: Final = frozenset({"completed", "failed", "cancelled"})
 DEFAULT_PAGE: Final = 1000
 DEFAULT_MAX_HELD: Final = 100_000
 RETRY_FIRST: Final = 0.05
@@ -176,7 +175,7 @@ class Subscription:
 
 def _is_terminal(message: dict[str, Any]) -> bool:
     payload = message.get("payload")
-    return isinstance(payload, dict) and payload.get("status") in TERMINAL_STATUSES
+    return isinstance(payload, dict) and payload.get("status") in protocol.TERMINAL_STATUSES
 
 
 class EventLog:
@@ -282,6 +281,13 @@ class EventLog:
         if self.failure is not None:
             return False
         return self._store()
+
+    def settle(self) -> None:
+        """Commit what was appended, now, before a door writes anything: a response never leaves before the
+        events its command raised are on disk, so a client that read "done" finds them after a kill -9.
+        Every door calls this just before it writes."""
+        if self.last_seq != self.committed_seq:
+            self.flush()
 
     def retry(self) -> bool:
         """Try again to store what is held; True once everything appended is stored."""

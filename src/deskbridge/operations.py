@@ -10,7 +10,6 @@ worker thread (cancelled by a flag it checks through :meth:`Operation.check`).
 from __future__ import annotations
 
 import asyncio
-import enum
 import inspect
 import logging
 import threading
@@ -24,22 +23,13 @@ from typing import Any
 from deskbridge import protocol, store
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.protocol import TERMINAL_STATUSES, Status
 
 log = logging.getLogger("deskbridge.operations")
 
 Emit = Callable[[dict[str, Any]], None]
 Work = Callable[["Operation"], Any] | Callable[["Operation"], Awaitable[Any]]
 
-
-class Status(enum.StrEnum):
-    PENDING = "pending"
-    RUNNING = "running"
-    COMPLETED = "completed"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-TERMINAL = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
 
 
 class OperationCancelled(Exception):
@@ -84,10 +74,6 @@ class Operation:
             self._manager._on_progress(self, fields)
         else:
             self._manager.loop.call_soon_threadsafe(self._manager._on_progress, self, fields)
-
-    @property
-    def cancel_requested(self) -> bool:
-        return self._cancel_requested.is_set()
 
     def check(self) -> None:
         """Raise :class:`OperationCancelled` if someone asked to cancel this operation."""
@@ -188,12 +174,12 @@ class Operations:
 
     def list(self, *, active_only: bool = False) -> list[Operation]:
         # list() copies atomically under the GIL: handlers in threads may be adding.
-        return [op for op in list(self._ops.values()) if not (active_only and op.status in TERMINAL)]
+        return [op for op in list(self._ops.values()) if not (active_only and op.status in TERMINAL_STATUSES)]
 
     def cancel(self, operation_id: str) -> bool:
         """Ask an operation to stop; False when it had already finished."""
         op = self.get(operation_id)
-        if op.status in TERMINAL:
+        if op.status in TERMINAL_STATUSES:
             return False
         op._cancel_requested.set()
         if op.status is Status.PENDING:
@@ -210,7 +196,7 @@ class Operations:
         if running:
             await asyncio.wait([op.done for op in running], timeout=timeout)
         for op in running:
-            if op.status not in TERMINAL:
+            if op.status not in TERMINAL_STATUSES:
                 self._finish(op, Status.CANCELLED, error="backend shut down")
 
     # -- internals ----------------------------------------------------------
@@ -243,7 +229,7 @@ class Operations:
         op._task.add_done_callback(lambda task: self._on_done(op, task))
 
     def _on_done(self, op: Operation, task: asyncio.Future[Any]) -> None:
-        if op.status in TERMINAL:
+        if op.status in TERMINAL_STATUSES:
             return
         if task.cancelled():
             self._finish(op, Status.CANCELLED)
@@ -261,7 +247,7 @@ class Operations:
             self._finish(op, Status.FAILED, error=f"internal error: {exc}", code=ErrorCode.INTERNAL_ERROR)
 
     def _on_progress(self, op: Operation, fields: dict[str, Any]) -> None:
-        if op.status in TERMINAL:
+        if op.status in TERMINAL_STATUSES:
             return
         op.state.update(fields)
         op._dirty = True
@@ -277,7 +263,7 @@ class Operations:
 
     def _flush_progress(self, op: Operation) -> None:
         op._flush_handle = None
-        if not op._dirty or op.status in TERMINAL:
+        if not op._dirty or op.status in TERMINAL_STATUSES:
             return
         op._dirty = False
         op._last_emit = self._clock.monotonic()
@@ -290,7 +276,7 @@ class Operations:
         status: Status,
         *,
         error: str | None = None,
-        code: ErrorCode | None = None,
+        code: str | None = None,
         details: Any = None,
     ) -> None:
         if op._flush_handle is not None:
@@ -306,7 +292,7 @@ class Operations:
             code = code or ErrorCode.OPERATION_CANCELLED
             error = error or "cancelled"
         if error is not None:
-            op.error = {"error": error, "error_code": (code or ErrorCode.INTERNAL_ERROR).value}
+            op.error = {"error": error, "error_code": str(code or ErrorCode.INTERNAL_ERROR)}
             if details is not None:
                 op.error["details"] = details
             payload.update(op.error)
@@ -318,6 +304,6 @@ class Operations:
         self._forget_old()
 
     def _forget_old(self) -> None:
-        finished = [op.id for op in self.list() if op.status in TERMINAL]
+        finished = [op.id for op in self.list() if op.status in TERMINAL_STATUSES]
         for key in finished[: max(0, len(finished) - self._keep_finished)]:
             self._ops.pop(key, None)

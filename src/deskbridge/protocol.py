@@ -12,6 +12,7 @@ decoder can be fuzzed and benchmarked on their own (the ``h11`` idea).
 
 from __future__ import annotations
 
+import enum
 import json
 import time
 from pathlib import PurePath
@@ -27,6 +28,20 @@ PROGRESS_EVENT_ID: Final = "progress-event"
 ERROR_RESPONSE: Final = "ERROR_RESPONSE"
 
 Id = str | int | None
+
+
+class Status(enum.StrEnum):
+    """An operation's ``status`` in its events and snapshots."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES: Final = frozenset({Status.COMPLETED, Status.FAILED, Status.CANCELLED})
+"""An operation ends in exactly one event with one of these (equal to their plain strings, as read off the wire)."""
 
 
 class Command(msgspec.Struct):
@@ -84,13 +99,13 @@ def success(command_id: Id, command_type: str, data: Any, timestamp: int | None 
 
 def failure(
     command_id: Id,
-    code: ErrorCode,
+    code: str,
     message: str,
     details: Any = None,
     timestamp: int | None = None,
 ) -> bytes:
     return _encoder.encode(
-        _Failure(command_id, ERROR_RESPONSE, False, message, code.value, timestamp or now_ms(), details)
+        _Failure(command_id, ERROR_RESPONSE, False, message, str(code), timestamp or now_ms(), details)
     )
 
 

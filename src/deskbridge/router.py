@@ -132,15 +132,6 @@ class Commands:
             raise TypeError(f"{command_type}: inline is for plain functions; async handlers already run on the loop")
         self._routes[command_type] = Route.of(command_type, handler, inline=inline, result=result, progress=progress)
 
-    def not_implemented(self, command_type: str, reason: str) -> None:
-        """A known command whose implementation has not landed: a clear error, not UNKNOWN_COMMAND."""
-
-        def handler(payload: dict[str, Any]) -> None:
-            raise CommandError(ErrorCode.NOT_IMPLEMENTED, f"{command_type} is not available yet: {reason}")
-
-        handler.__doc__ = f"Not available yet: {reason}"
-        self.add(command_type, handler)
-
     def merge(self, other: Commands) -> None:
         for route in other:
             if route.type in self._routes:
@@ -201,7 +192,8 @@ class Router:
             return
         route = self.routes.get(command.type)
         if route is None:
-            reply(self._unknown(command))
+            unknown = self._unknown(command.type)
+            reply(protocol.failure(command.id, unknown.code, unknown.message, unknown.details))
             return
         try:
             payload = route.decoder.decode(command.payload)
@@ -229,18 +221,14 @@ class Router:
         self._pending.add(future)
         future.add_done_callback(partial(self._on_done, command, reply, raised))
 
-    def _unknown(self, command: protocol.Command) -> bytes:
+    def _unknown(self, command_type: str) -> CommandError:
         """UNKNOWN_COMMAND with the command the client most likely meant (``get_accounts``: GET_ACCOUNTS)."""
-        message = f"unknown command type {command.type!r}"
-        suggestion = payloads.closest(command.type, self.routes)
+        message = f"unknown command type {command_type!r}"
+        suggestion = payloads.closest(command_type, self.routes)
         if suggestion is None:
-            return protocol.failure(command.id, ErrorCode.UNKNOWN_COMMAND, message)
-        return protocol.failure(
-            command.id,
-            ErrorCode.UNKNOWN_COMMAND,
-            f"{message}; did you mean {suggestion}?",
-            {"did_you_mean": suggestion},
-        )
+            return CommandError(ErrorCode.UNKNOWN_COMMAND, message)
+        message += f"; did you mean {suggestion}?"
+        return CommandError(ErrorCode.UNKNOWN_COMMAND, message, {"did_you_mean": suggestion})
 
     def _call_inline(self, route: Route, command: protocol.Command, payload: Any, reply: Reply) -> None:
         """On the loop, synchronously: what it raised is what the log was given meanwhile (no context to set)."""
@@ -256,6 +244,31 @@ class Router:
             raised = Raised()
             raised.last_seq, raised.refused = events.last_seq, events.refused - refused
         self._respond(command, reply, result, raised)
+
+    async def call(self, command_type: str, payload: Any = None) -> Any:
+        """Run a command from inside another one (a command that forwards others, as the guardian's
+        ``DESKTOP_COMMAND``): its payload checked as on the wire, its data returned, its
+        :class:`CommandError` raised; an operation it starts is launched and its start data returned.
+        The events it raises count as the calling command's."""
+        route = self.routes.get(command_type)
+        if route is None:
+            raise self._unknown(command_type)
+        try:
+            value = msgspec.convert({} if payload is None else payload, route.payload_type)
+        except msgspec.ValidationError as exc:
+            message, details = payloads.invalid(exc, route.payload_type)
+            raise CommandError(ErrorCode.INVALID_PAYLOAD, message, details) from None
+        if route.is_async:
+            result = await route.call(value)
+        elif route.inline:
+            result = route.call(value)
+        else:
+            run = contextvars.copy_context().run
+            result = await self._loop.run_in_executor(self._executor, run, route.call, value)
+        if isinstance(result, Operation):
+            result.launch()
+            return result.started_data()
+        return result
 
     async def drain(self, timeout: float) -> None:
         """Wait for the commands under way, at most ``timeout`` seconds, then cancel the rest."""

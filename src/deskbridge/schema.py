@@ -23,8 +23,11 @@ _OPERATION_STARTED: dict[str, Any] = {
 }
 
 
-def backend_schema(routes: Mapping[str, Route], event_types: Iterable[str]) -> dict[str, Any]:
-    """``{"protocol", "commands": {TYPE: {"doc", "payload", "data", "operation"}}, "events": [...], "$defs"}``.
+def backend_schema(
+    routes: Mapping[str, Route], event_types: Iterable[str], error_codes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``{"protocol", "commands": {TYPE: {"doc", "payload", "data", "operation"}}, "events": [...],
+    "error_codes": {CODE: {"meaning", "http_status", "app"}}, "$defs"}``.
 
     An operation's command also has ``result`` (its terminal event's ``result``) and ``progress`` (the
     fields its progress events carry); ``{}`` when its handler did not name them.
@@ -50,5 +53,6 @@ def backend_schema(routes: Mapping[str, Route], event_types: Iterable[str]) -> d
         "protocol": protocol.PROTOCOL_VERSION,
         "commands": commands,
         "events": sorted(set(event_types)),
+        "error_codes": dict(error_codes),
         "$defs": defs,
     }

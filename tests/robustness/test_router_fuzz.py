@@ -259,7 +259,7 @@ def check_response(command: str, command_id: str, body: bytes, data_type: Any) -
     response = json.loads(body)
     assert response["id"] == command_id, response
     if response["success"] is not True:
-        check_error_response(body)
+        check_error_response(body, SCHEMA["error_codes"])  # only codes the apps declared
         if command not in INTERNAL_BY_DESIGN:
             assert response["error_code"] != ErrorCode.INTERNAL_ERROR, response
         return response

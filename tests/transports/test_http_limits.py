@@ -1,4 +1,4 @@
-"""The bounds on a request's head (transports/http_limits.py), against ``deskbridge serve`` over real sockets.
+"""The bounds on a request's head (transports/web/http_limits.py), against ``deskbridge serve`` over real sockets.
 
 Heads at the limits are served; one byte or one header past them is a 431
 (a target past its limit a 414), whether it comes first on a connection,
@@ -20,7 +20,7 @@ import pytest
 import websockets
 from websockets.sync.client import connect
 
-from deskbridge.transports.http_limits import MAX_HEADER_BYTES, MAX_HEADERS, MAX_TARGET_BYTES
+from deskbridge.transports.web.http_limits import MAX_HEADER_BYTES, MAX_HEADERS, MAX_TARGET_BYTES
 from tests.webserver import WebServer
 
 

@@ -16,9 +16,11 @@ import websockets
 
 from deskbridge.app import AppContext, AppSpec, HttpEndpoint
 from deskbridge.backend import Backend
+from deskbridge.errors import CommandError, ErrorCodeInfo
 from deskbridge.events import RETRY_MAX
 from deskbridge.router import Commands
-from deskbridge.transports.web import WebConfig, WebDoor
+from deskbridge.transports.web.config import WebConfig
+from deskbridge.transports.web.front import WebDoor
 from tests.robustness.support import remount, tmpfs
 from tests.webserver import WebServer
 
@@ -145,9 +147,7 @@ def _greeter(context: AppContext) -> Commands:
 
     @commands.command("GREET_LOST")
     async def lost(payload: dict[str, Any]) -> None:
-        from deskbridge.errors import CommandError, ErrorCode
-
-        raise CommandError(ErrorCode.SESSION_NOT_FOUND, "no such session")
+        raise CommandError("GREETING_GONE", "no such greeting")
 
     return commands
 
@@ -163,6 +163,7 @@ GREETER = AppSpec(
         HttpEndpoint("GET", "/hello/envelope", "GREET", raw=False),
         HttpEndpoint("GET", "/lost", "GREET_LOST"),
     ),
+    error_codes=(ErrorCodeInfo("GREETING_GONE", "the greeting was taken back", 410),),
 )
 
 
@@ -193,10 +194,13 @@ def test_app_http_endpoints_run_their_commands(tmp_path: Path) -> None:
             wrong_type = await client.post("/hello", content=b"name=x", headers={"Content-Type": "text/plain"})
             assert wrong_type.status_code == 415
             lost = await client.get("/lost")
-            assert lost.status_code == 404
-            assert lost.json()["error_code"] == "SESSION_NOT_FOUND"
+            assert lost.status_code == 410  # the status the app declared with its code
+            assert lost.json()["error_code"] == "GREETING_GONE"
             spec = (await client.get("/openapi.json")).json()
             assert "/hello" in spec["paths"]
+            codes = {c["const"]: c["description"] for c in spec["components"]["schemas"]["ErrorCode"]["oneOf"]}
+            assert codes["GREETING_GONE"] == "the greeting was taken back"
+            assert {"UNKNOWN_COMMAND", "UNAUTHORIZED"} <= set(codes)
             assert {"get", "post"} <= set(spec["paths"]["/hello"])
         await backend.aclose()
 

@@ -50,6 +50,11 @@ export function toTypeScript(schema, apps) {
   }
   out.push('}', '', '/** Every event type the backend emits. */');
   out.push(`export type EventType =${schema.events.map((/** @type {string} */ name) => `\n  | ${JSON.stringify(name)}`).join('')};`);
+  out.push('', '/** Every error code the backend may answer (`error_code`), with its meaning. */');
+  const codes = Object.entries(schema.error_codes).map(
+    ([code, /** @type {any} */ info]) => `\n${comment(info.meaning, 1).join('\n')}\n  | ${JSON.stringify(code)}`,
+  );
+  out.push(`export type ErrorCode =${codes.join('')};`);
   out.push('', '/** The whole schema, for `Client<Schema>`. */', 'export interface Schema {');
   out.push('  commands: Commands;', '  events: EventType;', '}');
   for (const [name, definition] of Object.entries(schema.$defs)) {

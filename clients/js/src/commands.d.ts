@@ -431,6 +431,61 @@ export type EventType =
   | "roblox_event"
   | "session_event";
 
+/** Every error code the backend may answer (`error_code`), with its meaning. */
+export type ErrorCode =
+  /** the command type is not one this backend answers */
+  | "UNKNOWN_COMMAND"
+  /** missing or invalid payload fields (`details.fields` names them) */
+  | "INVALID_PAYLOAD"
+  /** an unexpected failure in a handler; the backend lives on */
+  | "INTERNAL_ERROR"
+  /** the line (or its payload) is not valid JSON or not valid UTF-8 */
+  | "PARSE_ERROR"
+  /** valid JSON, but not a command (`id` and `type` are strings) */
+  | "INVALID_MESSAGE"
+  /** the line is longer than the limit */
+  | "MESSAGE_TOO_LARGE"
+  /** no operation with that id in this run */
+  | "OPERATION_NOT_FOUND"
+  /** in a terminal event: the operation was cancelled */
+  | "OPERATION_CANCELLED"
+  /** in a terminal event sent at start-up: the backend was killed meanwhile */
+  | "OPERATION_INTERRUPTED"
+  /** the backend is stopping and takes no new commands */
+  | "SHUTTING_DOWN"
+  /** the command ran, but the events it raised wait in memory for room on disk */
+  | "EVENTS_NOT_STORED"
+  /** the account does not exist */
+  | "ACCOUNT_NOT_FOUND"
+  /** the account name is in use */
+  | "ACCOUNT_ALREADY_EXISTS"
+  /** the account could not be created */
+  | "ACCOUNT_CREATION_FAILED"
+  /** the queue does not exist */
+  | "QUEUE_NOT_FOUND"
+  /** not enough unused prompts */
+  | "INSUFFICIENT_PROMPTS"
+  /** impossible queue parameters or status changes */
+  | "INVALID_QUEUE_PARAMETERS"
+  /** no logged-in session (or the token is rejected) */
+  | "SESSION_NOT_FOUND"
+  /** the browser could not be started */
+  | "BROWSER_LAUNCH_FAILED"
+  /** the account's browser profile is open in a live browser */
+  | "PROFILE_LOCKED"
+  /** a download failed */
+  | "DOWNLOAD_FAILED"
+  /** the clip does not exist */
+  | "CLIP_NOT_FOUND"
+  /** one song could not be created */
+  | "SONG_CREATION_FAILED"
+  /** none of a batch could be created */
+  | "BATCH_CREATION_FAILED"
+  /** no child profile of that name */
+  | "CHILD_NOT_FOUND"
+  /** the game could not be closed */
+  | "PROCESS_CLOSE_FAILED";
+
 /** The whole schema, for `Client<Schema>`. */
 export interface Schema {
   commands: Commands;

@@ -1,7 +1,7 @@
 // Types of deskbridge-client's browser-safe entry point (hand-written; commands.d.ts is generated).
 import type { Schema } from './commands.js';
 
-export type { Commands, EventType, Schema } from './commands.js';
+export type { Commands, ErrorCode, EventType, Schema } from './commands.js';
 
 /** What a generated schema looks like: `Client<S>` is typed by one (default: studio, guardian, diag). */
 export interface SchemaShape {

@@ -42,6 +42,7 @@ test('JSON Schema becomes TypeScript', () => {
       },
     },
     events: ['THING_SAVED'],
+    error_codes: { THING_NOT_FOUND: { meaning: 'no thing has this name', http_status: 404, app: 'demo' } },
     $defs: {
       Thing: {
         title: 'Thing',
@@ -84,6 +85,11 @@ export interface Commands {
 export type EventType =
   | "THING_SAVED";
 
+/** Every error code the backend may answer (\`error_code\`), with its meaning. */
+export type ErrorCode =
+  /** no thing has this name */
+  | "THING_NOT_FOUND";
+
 /** The whole schema, for \`Client<Schema>\`. */
 export interface Schema {
   commands: Commands;
@@ -104,6 +110,6 @@ export interface Nothing { [key: string]: never }
 });
 
 test('a JSON Schema the converter does not know is an error, not a guess', () => {
-  const schema = { protocol: '1.0', commands: {}, events: [], $defs: { Odd: { oneOf: [{ type: 'string' }] } } };
+  const schema = { protocol: '1.0', commands: {}, events: [], error_codes: {}, $defs: { Odd: { oneOf: [{ type: 'string' }] } } };
   assert.throws(() => toTypeScript(schema, ['demo']), /unsupported JSON Schema/);
 });

@@ -24,7 +24,6 @@ log = logging.getLogger("deskbridge.client")
 Send = Callable[[bytes], None]
 EventCallback = Callable[[dict[str, Any]], None]
 
-TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})
 EARLY_OPERATIONS = 256
 
 
@@ -91,7 +90,7 @@ class OperationHandle:
     def _push(self, payload: dict[str, Any]) -> None:
         self.last = payload
         self._queue.put_nowait(payload)
-        if payload.get("status") in TERMINAL_STATUSES and not self._done.done():
+        if payload.get("status") in protocol.TERMINAL_STATUSES and not self._done.done():
             self._done.set_result(payload)
 
     def _lost(self, exc: BaseException) -> None:
@@ -107,7 +106,7 @@ class OperationHandle:
             if payload.get("status") == "lost":
                 await self._done
             yield payload
-            if payload.get("status") in TERMINAL_STATUSES:
+            if payload.get("status") in protocol.TERMINAL_STATUSES:
                 return
 
     async def result(self, timeout: float | None = None) -> Any:
@@ -242,7 +241,7 @@ class Session:
 
     def _progress(self, handle: OperationHandle, payload: dict[str, Any]) -> None:
         handle._push(payload)
-        if payload.get("status") in TERMINAL_STATUSES:
+        if payload.get("status") in protocol.TERMINAL_STATUSES:
             self._operations.pop(handle.id, None)
 
     def resync(self, epoch: str, after: int) -> None:

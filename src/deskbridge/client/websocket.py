@@ -15,7 +15,7 @@ from websockets.asyncio.client import ClientConnection
 
 from deskbridge.client.remote import Backoff, Refused, RemoteClient, ResumeCallback, ws_endpoint
 from deskbridge.client.session import ConnectionLost
-from deskbridge.transports.closecodes import should_retry
+from deskbridge.closecodes import should_retry
 
 log = logging.getLogger("deskbridge.client.websocket")
 _decode = msgspec.json.Decoder().decode

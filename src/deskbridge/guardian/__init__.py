@@ -13,6 +13,7 @@ from deskbridge.app import AppContext, AppSpec, HttpEndpoint
 from deskbridge.guardian import commands as remote
 from deskbridge.guardian import desktop
 from deskbridge.guardian.config import load
+from deskbridge.guardian.errors import ERROR_CODES
 from deskbridge.guardian.events import TYPES
 from deskbridge.guardian.monitor import PsutilProcesses
 from deskbridge.guardian.schema import MIGRATIONS
@@ -38,7 +39,7 @@ def build(context: AppContext) -> Commands:
     db = Database(context.data_dir / "guardian.db", MIGRATIONS, name="guardian database")
     guardian = Guardian(config, db, sleep_counting(context.clock), PsutilProcesses(), context.events.emit)
     commands = Commands()
-    remote.register(commands, guardian)
+    remote.register(commands, guardian, context.call)
     desktop.register(commands, guardian, context)
     guardian.start()
     context.on_close(guardian.aclose)
@@ -52,4 +53,5 @@ app = AppSpec(
     build=build,
     event_types=TYPES,
     http_endpoints=HTTP_ENDPOINTS,
+    error_codes=ERROR_CODES,
 )

@@ -13,11 +13,13 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
+from deskbridge.app import Call
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.guardian import events
 from deskbridge.guardian.config import ChildName, Minutes, PositiveMinutes, Weekday
+from deskbridge.guardian.errors import GuardianError
 from deskbridge.guardian.service import Guardian
-from deskbridge.payloads import Payload, invalid
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 REMOTE_COMMANDS: Final = {
@@ -77,13 +79,13 @@ class DesktopCommandAnswer(msgspec.Struct, omit_defaults=True):
     details: Any = None
 
 
-def register(commands: Commands, guardian: Guardian) -> None:
+def register(commands: Commands, guardian: Guardian, call: Call) -> None:
     def child_named(name: str | None) -> str:
         child = guardian.child if name is None else name
         if child not in guardian.allowances:
             known = ", ".join(guardian.allowances.children())
             raise CommandError(
-                ErrorCode.CHILD_NOT_FOUND, f"no child profile {child!r}; known: {known}", {"child": child}
+                GuardianError.CHILD_NOT_FOUND, f"no child profile {child!r}; known: {known}", {"child": child}
             )
         return child
 
@@ -94,7 +96,7 @@ def register(commands: Commands, guardian: Guardian) -> None:
         infos = [events.process_info(info) for info in closed]
         if failed:
             raise CommandError(
-                ErrorCode.PROCESS_CLOSE_FAILED,
+                GuardianError.PROCESS_CLOSE_FAILED,
                 f"could not close {', '.join(f'{info.name} ({info.pid})' for info in failed)}",
                 {"closed": infos, "failed": [events.process_info(info) for info in failed]},
             )
@@ -144,7 +146,7 @@ def register(commands: Commands, guardian: Guardian) -> None:
         return guardian.effective_config()
 
     @commands.command("DESKTOP_COMMAND")
-    def desktop_command(payload: DesktopCommandPayload) -> DesktopCommandAnswer:
+    async def desktop_command(payload: DesktopCommandPayload) -> DesktopCommandAnswer:
         """POST /desktop/command: run one remote command; failures are answered, not raised."""
         command_type = REMOTE_COMMANDS.get(payload.command)
         if command_type is None:
@@ -153,16 +155,13 @@ def register(commands: Commands, guardian: Guardian) -> None:
                 error=f"unknown command {payload.command!r}; known: {', '.join(REMOTE_COMMANDS)}",
                 error_code=ErrorCode.UNKNOWN_COMMAND,
             )
-        route = commands.routes()[command_type]
         try:
-            params = msgspec.convert(payload.params, route.payload_type)
-        except msgspec.ValidationError as exc:
-            message, details = invalid(exc, route.payload_type)
-            details["fields"] = [field.replace("$", "$.params", 1) for field in details["fields"]]
-            return DesktopCommandAnswer(
-                False, error=message.replace("`$", "`$.params"), error_code=ErrorCode.INVALID_PAYLOAD, details=details
-            )
-        try:
-            return DesktopCommandAnswer(True, result=route.call(params))
+            return DesktopCommandAnswer(True, result=await call(command_type, payload.params))
         except CommandError as exc:
+            if exc.code == ErrorCode.INVALID_PAYLOAD:  # the fields are the command's: under `params` here
+                fields = [field.replace("$", "$.params", 1) for field in exc.details["fields"]]
+                return DesktopCommandAnswer(
+                    False, error=exc.message.replace("`$", "`$.params"), error_code=exc.code,
+                    details={**exc.details, "fields": fields},
+                )  # fmt: skip
             return DesktopCommandAnswer(False, error=exc.message, error_code=exc.code, details=exc.details)

@@ -21,6 +21,7 @@ from deskbridge.studio.creation.creator import Creator
 from deskbridge.studio.creation.queue_runner import QueueRunner
 from deskbridge.studio.downloads import commands as download_commands
 from deskbridge.studio.downloads.manager import Downloads
+from deskbridge.studio.errors import ERROR_CODES
 from deskbridge.studio.library import commands as library_commands
 from deskbridge.studio.library.accounts import AccountManager
 from deskbridge.studio.library.download_history import DownloadHistory
@@ -91,4 +92,5 @@ app = AppSpec(
     description="Suno song studio: accounts, prompt queues, batch creation, downloads, history",
     build=build,
     event_types=EVENT_TYPES,
+    error_codes=ERROR_CODES,
 )

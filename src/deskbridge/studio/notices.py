@@ -17,7 +17,6 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any, Final
 
-from deskbridge.errors import ErrorCode
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation
 
@@ -34,9 +33,9 @@ class Notices:
     def __init__(self, events: EventSink) -> None:
         self._events = events
 
-    def error(self, op: Operation, code: ErrorCode, message: str, **fields: Any) -> None:
+    def error(self, op: Operation, code: str, message: str, **fields: Any) -> None:
         self._events.progress(
-            ERROR_UPDATE, {"operation_id": op.id, "error_code": code.value, "error": message, **fields}
+            ERROR_UPDATE, {"operation_id": op.id, "error_code": str(code), "error": message, **fields}
         )
 
     def warning(self, op: Operation, code: str, message: str, **fields: Any) -> None:

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import stat
 import sys
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from deskbridge import protocol
-from deskbridge.backend import Backend
+from deskbridge.events import EventLog
+from deskbridge.router import Router
 
 READ_CHUNK = 256 * 1024
 WRITE_HIGH_WATER = 8 * 1024 * 1024
@@ -111,12 +110,13 @@ class _ThreadReader:
 
 
 class StdioDoor:
-    """Feeds framed lines to the backend's router and writes everything back in order."""
+    """Feeds framed lines to the router and writes everything back in order; ``finished`` at end of input."""
 
-    def __init__(self, backend: Backend) -> None:
-        self.backend = backend
+    def __init__(self, router: Router, events: EventLog) -> None:
+        self._router = router
+        self._events = events
         self._loop = asyncio.get_running_loop()
-        self._framer = protocol.LineFramer(backend.max_line)
+        self._framer = protocol.LineFramer(router.max_line)
         self._out: list[bytes] = []
         self._flush_scheduled = False
         self._feeding = False
@@ -130,7 +130,7 @@ class StdioDoor:
         # Attached from the start: an event an app raises while the door is
         # still opening is held in ``_out`` and written once stdout is ready.
         self._opened = False
-        self._subscription = backend.events.subscribe(self._deliver)
+        self._subscription = events.subscribe(self._deliver)
 
     async def open(self, in_fd: int, out_fd: int) -> None:
         self._out_fd = out_fd
@@ -153,7 +153,7 @@ class StdioDoor:
         if self.finished.done():
             return
         self._feeding = True
-        dispatch, reply = self.backend.router.dispatch, self._reply
+        dispatch, reply = self._router.dispatch, self._reply
         try:
             for item in self._framer.feed(data):
                 dispatch(item, reply)
@@ -166,7 +166,7 @@ class StdioDoor:
         if self.finished.done():
             return
         for item in self._framer.close():
-            self.backend.router.dispatch(item, self._reply)
+            self._router.dispatch(item, self._reply)
         self._flush()
         self.finished.set_result(None)
 
@@ -191,11 +191,7 @@ class StdioDoor:
         self._flush_scheduled = False
         if not self._out or not self._opened:
             return
-        events = self.backend.events
-        if events.last_seq != events.committed_seq:
-            # A response never overtakes the events its command raised: once a
-            # client reads "done", those events survive a kill -9.
-            events.flush()
+        self._events.settle()
         self._out.append(b"")
         data = b"\n".join(self._out)
         self._out.clear()
@@ -214,7 +210,7 @@ class StdioDoor:
         self._update_input()
 
     def _update_input(self) -> None:
-        pending = self.backend.router.pending
+        pending = self._router.pending
         should_pause = self._output_blocked or pending >= MAX_PENDING
         if should_pause and not self._input_paused:
             self._input_paused = True
@@ -234,34 +230,3 @@ class StdioDoor:
             except TimeoutError:
                 self._writer.abort()
 
-
-def _watch_parent(stop: Callable[[], None], loop: asyncio.AbstractEventLoop) -> None:
-    parent = os.getppid()
-
-    def check() -> None:
-        if os.getppid() != parent:
-            stop()
-        else:
-            loop.call_later(1.0, check)
-
-    loop.call_later(1.0, check)
-
-
-async def serve(backend: Backend, in_fd: int, out_fd: int, *, on_ready: Callable[[], None]) -> None:
-    """Serve until EOF on stdin, SIGTERM or the parent's death; then shut down within 2 s."""
-    loop = asyncio.get_running_loop()
-    door = StdioDoor(backend)
-
-    def stop() -> None:
-        if not door.finished.done():
-            door.finished.set_result(None)
-
-    if sys.platform != "win32":
-        loop.add_signal_handler(signal.SIGTERM, stop)
-        loop.add_signal_handler(signal.SIGINT, stop)
-    _watch_parent(stop, loop)
-    on_ready()
-    await door.open(in_fd, out_fd)
-    await door.finished
-    await backend.aclose(timeout=1.2)
-    await door.close()

@@ -28,6 +28,7 @@ from deskbridge.operations import OperationCancelled
 from deskbridge.studio.downloads import audiocheck, framechain
 from deskbridge.studio.downloads.downloader import PROGRESS_INTERVAL, Downloader
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.suno.models import Clip
 from deskbridge.studio.suno.retry import RetryPolicy
 from deskbridge_standins.suno import StandinControl
@@ -488,7 +489,7 @@ async def test_the_cdn_403_then_200_quirk_is_retried_once(
     suno.faults({"path": f"/cdn/{clip.id}.mp3", "status": 403, "times": None})
     with pytest.raises(CommandError) as caught:
         await downloader.download(clip, out)
-    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.code is StudioError.DOWNLOAD_FAILED
     assert "403" in caught.value.message
     assert len(suno.requests(f"/cdn/{clip.id}.mp3")) == 2 + 2, "a second 403 is an answer, not a quirk"
 
@@ -525,7 +526,7 @@ async def test_a_connection_that_keeps_dropping_fails_and_leaves_nothing(
     suno.faults({"path": f"/cdn/{clip.id}.mp3", "kind": "cut", "after_bytes": 1_000, "times": None})
     with pytest.raises(CommandError) as caught:
         await downloader.download(clip, out)
-    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.code is StudioError.DOWNLOAD_FAILED
     assert "gave up after 4 tries" in caught.value.message
     assert files_in(out) == []
 
@@ -561,7 +562,7 @@ async def test_a_200_that_is_not_audio_is_refused(
     suno.faults({"path": f"/cdn/{clip.id}.mp3", "times": None, **fault})
     with pytest.raises(CommandError) as caught:
         await downloader.download(clip, out)
-    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.code is StudioError.DOWNLOAD_FAILED
     assert said in caught.value.message
     assert files_in(out) == []
 
@@ -602,7 +603,7 @@ async def test_a_clip_already_downloaded_is_never_authorized_again(
     assert (await downloader.download(authorized, out, already_downloaded=True)).file_name == "again (2).mp3"
     with pytest.raises(CommandError) as caught:
         await downloader.download(never, out, already_downloaded=True)
-    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.code is StudioError.DOWNLOAD_FAILED
     assert len(suno.requests("/api/download/authorize")) == 1, "only the first download authorized"
 
 
@@ -619,7 +620,7 @@ async def test_an_exhausted_quota_fails_with_suno_s_message(
     suno.settings(quota=0)
     with pytest.raises(CommandError) as caught:
         await downloader.download(clip, out)
-    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.code is StudioError.DOWNLOAD_FAILED
     assert "You have used all 0 downloads of this period." in caught.value.message
     assert files_in(out) == []
 
@@ -694,7 +695,7 @@ async def test_a_disk_with_no_room_even_for_the_tag_fails_the_clip_and_leaves_no
         with pytest.raises(CommandError) as caught:  # mutagen, writing the tag first, meets the full disk
             await downloader.download(clip, disk)
         assert files_in(disk) == ["filler"]
-    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.code is StudioError.DOWNLOAD_FAILED
     assert caught.value.message == "no space left on the disk for tagless.mp3"
 
 
@@ -761,7 +762,7 @@ async def test_a_dead_session_stops_the_batch(suno: StandinControl, downloader: 
     suno.revoke()
     with pytest.raises(CommandError) as caught:
         await downloader.download_batch(batch, out, parallel=1)
-    assert caught.value.code is ErrorCode.SESSION_NOT_FOUND
+    assert caught.value.code is StudioError.SESSION_NOT_FOUND
     assert files_in(out) == []
 
 
@@ -792,7 +793,7 @@ async def test_bad_input_is_refused_clearly(
     (unfinished,) = clips(suno, {"title": "soon", "status": "streaming"})
     with pytest.raises(CommandError) as caught:
         await downloader.download(unfinished, out)
-    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.code is StudioError.DOWNLOAD_FAILED
     assert "streaming" in caught.value.message
 
 
@@ -803,7 +804,7 @@ async def test_only_web_addresses_are_fetched(
     (clip,) = clips(suno, {"title": "odd", "audio_url": audio_url, "image_large_url": "javascript:alert(1)"})
     with pytest.raises(CommandError) as caught:
         await downloader.download(clip, out)
-    assert caught.value.code is ErrorCode.DOWNLOAD_FAILED
+    assert caught.value.code is StudioError.DOWNLOAD_FAILED
     assert "not a web address" in caught.value.message
     assert files_in(out) == []
 

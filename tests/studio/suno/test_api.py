@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.clerk import ClerkSession
 from deskbridge.studio.suno.endpoints import Endpoints
@@ -76,7 +77,7 @@ async def test_one_clip_or_clip_not_found(suno: StandinControl, http: httpx.Asyn
     assert (clip.title, clip.metadata.tags, clip.status) == ("Ünïcode ✓", "jazz", "complete")
     with pytest.raises(CommandError) as caught:
         await client.clip("no-such-clip")
-    assert caught.value.code is ErrorCode.CLIP_NOT_FOUND
+    assert caught.value.code is StudioError.CLIP_NOT_FOUND
 
 
 async def test_429_waits_as_long_as_retry_after_says(
@@ -135,14 +136,14 @@ async def test_a_second_401_means_the_session_is_gone(
     suno.faults({"path": "/api/billing/info/", "status": 401, "times": None})
     with pytest.raises(CommandError) as caught:
         await client.check_session()
-    assert caught.value.code is ErrorCode.SESSION_NOT_FOUND
+    assert caught.value.code is StudioError.SESSION_NOT_FOUND
     assert refresh.calls == 1
     assert token not in caught.value.message
 
     without_refresh = client_for(suno, http, sleep)
     with pytest.raises(CommandError) as caught:
         await without_refresh.check_session()
-    assert caught.value.code is ErrorCode.SESSION_NOT_FOUND
+    assert caught.value.code is StudioError.SESSION_NOT_FOUND
 
 
 async def test_concurrent_401s_share_one_refresh(
@@ -168,7 +169,7 @@ async def test_clerk_turns_the_client_cookie_into_fresh_tokens_until_the_session
     suno.revoke()
     with pytest.raises(CommandError) as caught:
         await clerk.token()
-    assert caught.value.code is ErrorCode.SESSION_NOT_FOUND
+    assert caught.value.code is StudioError.SESSION_NOT_FOUND
 
 
 async def test_authorize_is_never_retried_after_a_server_error_but_is_after_429(

@@ -30,8 +30,9 @@ from typing import TYPE_CHECKING, Final
 
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.studio.config import BrowserSettings
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import names
 from deskbridge.studio.library.accounts import AccountManager
 from deskbridge.studio.library.profiles import SINGLETON_LOCK, lock_holder
@@ -82,7 +83,7 @@ class Closed(msgspec.Struct):
 
 
 def _launch_failed(reason: str) -> CommandError:
-    return CommandError(ErrorCode.BROWSER_LAUNCH_FAILED, f"cannot start the browser: {reason}")
+    return CommandError(StudioError.BROWSER_LAUNCH_FAILED, f"cannot start the browser: {reason}")
 
 
 def find_executable(
@@ -200,7 +201,7 @@ class Browsers:
         current = self._open.get(names.name_key(name))
         if current is None:
             raise CommandError(
-                ErrorCode.SESSION_NOT_FOUND,
+                StudioError.SESSION_NOT_FOUND,
                 f"no browser is open for {name!r}: LAUNCH_BROWSER first",
                 {"account_name": name},
             )

@@ -14,9 +14,10 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.studio.browser.browsers import Browsers
 from deskbridge.studio.config import BrowserSettings
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.suno.endpoints import Endpoints
 from deskbridge.studio.suno.errors import SunoError
 from deskbridge.studio.suno.models import Clip
@@ -46,7 +47,7 @@ class RecentClips:
             body = await response.body() if status == 200 else b""  # Chrome keeps no body of some errors
         except PlaywrightError as exc:
             raise CommandError(
-                ErrorCode.SESSION_NOT_FOUND,
+                StudioError.SESSION_NOT_FOUND,
                 f"the create page in the browser of {name!r} listed no clips "
                 f"({exc.message.splitlines()[0]}): is someone signed in?",
                 {"account_name": name},
@@ -54,7 +55,7 @@ class RecentClips:
         finally:
             await page.close()
         if status == 401:
-            raise CommandError(ErrorCode.SESSION_NOT_FOUND, "Suno refused the create page's session: sign in again")
+            raise CommandError(StudioError.SESSION_NOT_FOUND, "Suno refused the create page's session: sign in again")
         if status != 200:
             raise SunoError(f"Suno answered HTTP {status} to the create page's list", status)
         try:

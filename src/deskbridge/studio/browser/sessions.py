@@ -24,9 +24,10 @@ import httpx
 import msgspec
 
 from deskbridge.clock import Clock
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.studio.browser.browsers import Browsers
 from deskbridge.studio.config import StudioSettings
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import names
 from deskbridge.studio.suno import tokens
 from deskbridge.studio.suno.api import SunoClient, TokenSource
@@ -91,11 +92,11 @@ class Sessions:
         try:
             name, cached = await self._token(account_name)
             if cached.expires is not None and cached.expires <= self._clock.time():
-                raise CommandError(ErrorCode.SESSION_NOT_FOUND, "the browser's session token has expired")
+                raise CommandError(StudioError.SESSION_NOT_FOUND, "the browser's session token has expired")
             billing = await self._client(cached.jwt, partial(self._refreshed, name)).check_session()
             _, cached = await self._token(name)  # the call may have refreshed it
         except CommandError as exc:
-            if exc.code is not ErrorCode.SESSION_NOT_FOUND:
+            if exc.code is not StudioError.SESSION_NOT_FOUND:
                 raise
             return SessionCheck(account_name=self._browsers.account_name(account_name), valid=False, reason=exc.message)
         expires_at, expires_in = self._expiry(cached.expires)
@@ -119,7 +120,7 @@ class Sessions:
             if token is None and self._browsers.is_open(name):
                 token = (await self._token(name))[1].jwt
         if token is None and required:
-            raise CommandError(ErrorCode.SESSION_NOT_FOUND, _NO_SESSION)
+            raise CommandError(StudioError.SESSION_NOT_FOUND, _NO_SESSION)
         return self._client(token or NO_TOKEN, refresh)
 
     # -- internals ------------------------------------------------------------------
@@ -170,7 +171,7 @@ class Sessions:
         except _NoSession as exc:
             reason = str(exc)
         raise CommandError(
-            ErrorCode.SESSION_NOT_FOUND,
+            StudioError.SESSION_NOT_FOUND,
             f"no one is signed in to Suno in the browser of {name!r} ({reason}): "
             "LAUNCH_BROWSER with headless false and sign in",
             {"account_name": name},
@@ -212,4 +213,6 @@ class Sessions:
 
 async def _no_refresh() -> str:
     """The refresher of a client without an account: nothing can replace a refused token."""
-    raise CommandError(ErrorCode.SESSION_NOT_FOUND, f"Suno refused the session token, or none was given; {_NO_SESSION}")
+    raise CommandError(
+        StudioError.SESSION_NOT_FOUND, f"Suno refused the session token, or none was given; {_NO_SESSION}"
+    )

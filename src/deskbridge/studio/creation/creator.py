@@ -22,9 +22,10 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.operations import Operation
 from deskbridge.studio.browser.browsers import Browsers
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.history import CreationHistory, RecordIn, RecordStatus
 from deskbridge.studio.library.prompts import PromptIn
 from deskbridge.studio.notices import Notices
@@ -121,7 +122,7 @@ class Creator:
         except (SongFailed, PageError) as exc:
             song = Song(prompt_index=index, title=prompt.title, status="failed", error=str(exc))
             self.notices.error(
-                op, ErrorCode.SONG_CREATION_FAILED, f"{prompt.title or 'song'}: {exc}", prompt_index=index
+                op, StudioError.SONG_CREATION_FAILED, f"{prompt.title or 'song'}: {exc}", prompt_index=index
             )
             records = [self._record(account, index, prompt, f"failed-{uuid.uuid4()}", "failed", queue_id, str(exc))]
         else:
@@ -293,7 +294,7 @@ async def _detail(response: Response) -> str:
 
 def batch_failed(songs: list[Song]) -> CommandError:
     return CommandError(
-        ErrorCode.BATCH_CREATION_FAILED,
+        StudioError.BATCH_CREATION_FAILED,
         f"none of the {len(songs)} songs could be made",
         {"songs": msgspec.to_builtins(songs)},
     )

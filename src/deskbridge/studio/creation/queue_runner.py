@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.creation.creator import AdvancedOptions, Creator, Song
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import names
 from deskbridge.studio.library.prompts import Prompt, PromptIn, PromptLibrary
 from deskbridge.studio.library.queues import Queue, QueueManager
@@ -57,11 +58,11 @@ class QueueRunner:
         known = {queue.queue_id: queue for queue in self.queues.all(None)}
         missing = [queue_id for queue_id in queue_ids if queue_id not in known]
         if missing:
-            raise CommandError(ErrorCode.QUEUE_NOT_FOUND, f"there is no queue {missing[0]!r}", {"queue_ids": missing})
+            raise CommandError(StudioError.QUEUE_NOT_FOUND, f"there is no queue {missing[0]!r}", {"queue_ids": missing})
         done = [queue_id for queue_id in queue_ids if known[queue_id].status not in RUNNABLE]
         if done:
             raise CommandError(
-                ErrorCode.INVALID_QUEUE_PARAMETERS,
+                StudioError.INVALID_QUEUE_PARAMETERS,
                 f"queue {done[0]!r} is {known[done[0]].status}: only pending or in_progress queues run",
                 {"queue_ids": done},
             )

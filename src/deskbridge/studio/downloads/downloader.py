@@ -74,7 +74,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.studio.downloads import audiocheck
 from deskbridge.studio.downloads.failures import failed, writing
 from deskbridge.studio.downloads.filenames import song_stem
@@ -82,6 +82,7 @@ from deskbridge.studio.downloads.folder import finished_file, prepare_output_dir
 from deskbridge.studio.downloads.part_file import CoverOutcome, PartFile
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
 from deskbridge.studio.downloads.tagging import Cover, write_tags
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.errors import SunoError
@@ -249,7 +250,7 @@ class Downloader:
                         files, clip, directory, with_thumbnail, append_uuid, True, on_file_progress, check
                     )
                 except CommandError as exc:
-                    if exc.code is ErrorCode.SESSION_NOT_FOUND:
+                    if exc.code is StudioError.SESSION_NOT_FOUND:
                         raise
                     result = DownloadResult(clip_id=clip.id, status="failed", message=exc.message)
                 if on_complete is not None and result.path is not None:

@@ -11,11 +11,12 @@ import errno
 from collections.abc import Iterator
 from pathlib import Path
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
+from deskbridge.studio.errors import StudioError
 
 
 def failed(message: str) -> CommandError:
-    return CommandError(ErrorCode.DOWNLOAD_FAILED, message)
+    return CommandError(StudioError.DOWNLOAD_FAILED, message)
 
 
 def disk_failure(exc: OSError, song: Path) -> CommandError:

@@ -31,7 +31,7 @@ from typing import Any, Final
 import httpx
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
@@ -39,6 +39,7 @@ from deskbridge.studio.config import StudioSettings
 from deskbridge.studio.downloads.downloader import Downloader
 from deskbridge.studio.downloads.folder import prepare_output_dir
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
 from deskbridge.studio.notices import Notices, current_operation
 from deskbridge.studio.suno.models import Clip
@@ -187,9 +188,11 @@ class _BatchReport:
             message = f"Downloading {position}: {label}"
         elif result.status == "failed":
             why = result.message or "the download failed"
-            fields.update(error_code=ErrorCode.DOWNLOAD_FAILED.value, error=why)
+            fields.update(error_code=StudioError.DOWNLOAD_FAILED.value, error=why)
             message = f"Failed {position}: {label}: {why}"
-            self._notices.error(self._op, ErrorCode.DOWNLOAD_FAILED, why, clip_id=outcome.clip_id, title=outcome.title)
+            self._notices.error(
+                self._op, StudioError.DOWNLOAD_FAILED, why, clip_id=outcome.clip_id, title=outcome.title
+            )
         elif result.status == "skipped":
             message = f"Skipped {position} (already downloaded): {label}"
         else:
@@ -217,7 +220,7 @@ class _BatchReport:
         tried = self._total - self._tally.skipped
         if tried and self._tally.failed == tried:
             raise CommandError(
-                ErrorCode.DOWNLOAD_FAILED, f"none of the {tried} clips could be downloaded", {"files": files}
+                StudioError.DOWNLOAD_FAILED, f"none of the {tried} clips could be downloaded", {"files": files}
             )
         return {"total": self._total, **msgspec.structs.asdict(self._tally), "files": files}
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlite3
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import names
 
 
@@ -18,5 +19,5 @@ def find_account(conn: sqlite3.Connection, name: str, field: str) -> str:
     valid = names.account_name(name, field)
     row = conn.execute("SELECT name FROM accounts WHERE key = ?", (names.name_key(valid),)).fetchone()
     if row is None:
-        raise CommandError(ErrorCode.ACCOUNT_NOT_FOUND, f"there is no account named {name!r}", {"name": name})
+        raise CommandError(StudioError.ACCOUNT_NOT_FOUND, f"there is no account named {name!r}", {"name": name})
     return str(row["name"])

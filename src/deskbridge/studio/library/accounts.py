@@ -20,8 +20,9 @@ from typing import Any, Final
 import msgspec
 
 from deskbridge.clock import Clock
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.store import Database
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import names, timestamps
 from deskbridge.studio.library.account_lookup import find_account
 from deskbridge.studio.library.history import CreationHistory
@@ -121,7 +122,7 @@ class AccountManager:
                 self._profiles.ensure(name)
             except OSError as exc:
                 raise CommandError(
-                    ErrorCode.ACCOUNT_CREATION_FAILED,
+                    StudioError.ACCOUNT_CREATION_FAILED,
                     f"cannot create the profile directory {self._profiles.path(name)}: {exc.strerror or exc}",
                 ) from None
         return self._get(name, "$.name")
@@ -154,7 +155,7 @@ class AccountManager:
             except OSError as exc:
                 self._forget_move(current)
                 raise CommandError(
-                    ErrorCode.PROFILE_LOCKED,
+                    StudioError.PROFILE_LOCKED,
                     f"cannot move the profile directory of {current!r}: {exc.strerror or exc}",
                     {"name": current},
                 ) from None
@@ -187,7 +188,7 @@ class AccountManager:
                     profile_deleted = self._profiles.delete(current)
                 except OSError as exc:
                     raise CommandError(
-                        ErrorCode.PROFILE_LOCKED,
+                        StudioError.PROFILE_LOCKED,
                         f"cannot delete the profile directory of {current!r}: {exc.strerror or exc}",
                         {"name": current},
                     ) from None
@@ -212,7 +213,7 @@ class AccountManager:
         _refuse_taken(conn, new_name, current)
         if self._profiles.occupied(new_name) and not self._profiles.same_entry(current, new_name):
             raise CommandError(
-                ErrorCode.ACCOUNT_ALREADY_EXISTS,
+                StudioError.ACCOUNT_ALREADY_EXISTS,
                 f"a profile directory {self._profiles.path(new_name)} already exists (left by a deleted account?); "
                 "delete it or choose another name",
                 {"name": new_name},
@@ -224,7 +225,7 @@ class AccountManager:
         holder = lock_holder(self._profiles.path(name))
         if holder is not None:
             raise CommandError(
-                ErrorCode.PROFILE_LOCKED,
+                StudioError.PROFILE_LOCKED,
                 f"the browser profile of {name!r} is open in {holder}; close that browser first",
                 {"name": name, "holder": holder},
             )
@@ -241,7 +242,7 @@ def _refuse_taken(conn: sqlite3.Connection, name: str, renaming: str | None = No
     ).fetchone()
     if clash is not None:
         raise CommandError(
-            ErrorCode.ACCOUNT_ALREADY_EXISTS,
+            StudioError.ACCOUNT_ALREADY_EXISTS,
             f"an account named {clash['name']!r} already exists (names ignore case)",
             {"name": clash["name"]},
         )

@@ -16,8 +16,9 @@ from typing import Any, Final, Literal
 import msgspec
 
 from deskbridge.clock import Clock
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
 from deskbridge.store import Database
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import timestamps
 from deskbridge.studio.library.account_lookup import find_account
 from deskbridge.studio.library.prompts import PromptIn, PromptLibrary
@@ -81,7 +82,7 @@ class QueueManager:
             available = self._library.available(conn)
             if available < needed:
                 raise CommandError(
-                    ErrorCode.INSUFFICIENT_PROMPTS,
+                    StudioError.INSUFFICIENT_PROMPTS,
                     f"{total_songs} songs need {needed} prompts from the library beyond the {len(given)} given, "
                     f"but only {available} are unused; add prompts with ADD_PROMPTS or IMPORT_PROMPTS",
                     {
@@ -174,7 +175,7 @@ class QueueManager:
     def _one(self, conn: sqlite3.Connection, queue_id: str) -> Queue:
         found = self._select(conn, "id = ?", [queue_id])
         if not found:
-            raise CommandError(ErrorCode.QUEUE_NOT_FOUND, f"there is no queue {queue_id!r}", {"queue_id": queue_id})
+            raise CommandError(StudioError.QUEUE_NOT_FOUND, f"there is no queue {queue_id!r}", {"queue_id": queue_id})
         return found[0]
 
     def _select(self, conn: sqlite3.Connection, where: str, params: list[Any]) -> list[Queue]:
@@ -220,7 +221,7 @@ def _check_sizes(total_songs: int, songs_per_batch: int, given: int) -> None:
         problems.append(("$.prompts", f"{given} prompts were given for {total_songs} songs"))
     if problems:
         raise CommandError(
-            ErrorCode.INVALID_QUEUE_PARAMETERS,
+            StudioError.INVALID_QUEUE_PARAMETERS,
             "; ".join(message for _, message in problems),
             {"fields": [field for field, _ in problems]},
         )
@@ -240,7 +241,7 @@ def _check_move(queue: Queue, completed: int, status: str) -> None:
     else:
         return
     raise CommandError(
-        ErrorCode.INVALID_QUEUE_PARAMETERS,
+        StudioError.INVALID_QUEUE_PARAMETERS,
         why,
         {"queue_id": queue.queue_id, "status": queue.status, "completed_count": queue.completed_count},
     )

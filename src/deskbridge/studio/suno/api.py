@@ -34,6 +34,7 @@ import httpx
 import msgspec
 
 from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.suno import tokens
 from deskbridge.studio.suno.endpoints import Endpoints
 from deskbridge.studio.suno.errors import SunoError
@@ -147,7 +148,7 @@ class SunoClient:
     async def clip(self, clip_id: str) -> Clip:
         response = await self._request("GET", self.endpoints.clip_path, ids={"id": clip_id})
         if response.status_code == 404:
-            raise CommandError(ErrorCode.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
+            raise CommandError(StudioError.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
         return self._decode(response, Clip)
 
     async def authorize_download(self, clip_id: str) -> DownloadAuthorization:
@@ -159,7 +160,7 @@ class SunoClient:
             metered=True,
         )
         if response.status_code == 404:
-            raise CommandError(ErrorCode.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
+            raise CommandError(StudioError.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
         return self._decode(response, DownloadAuthorization, accept=(200, 400, 402, 403))
 
     async def download_url(self, clip_id: str, file_format: str = "mp3") -> str:
@@ -171,7 +172,7 @@ class SunoClient:
                 "GET", self.endpoints.download_path, params={"format": file_format}, ids={"id": clip_id}
             )
             if response.status_code == 404:
-                raise CommandError(ErrorCode.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
+                raise CommandError(StudioError.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
             url = self._decode(response, _DownloadUrl).download_url
             if url:
                 return url
@@ -212,7 +213,7 @@ class SunoClient:
             if response.status_code == 401:
                 if refreshed or self._refresh is None:
                     raise CommandError(
-                        ErrorCode.SESSION_NOT_FOUND, "Suno refused the session token: sign in to Suno again"
+                        StudioError.SESSION_NOT_FOUND, "Suno refused the session token: sign in to Suno again"
                     )
                 await self._replace_token(token)
                 refreshed = True

@@ -16,7 +16,8 @@ from typing import TypeVar
 import httpx
 import msgspec
 
-from deskbridge.errors import CommandError, ErrorCode
+from deskbridge.errors import CommandError
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.suno.endpoints import Endpoints
 from deskbridge.studio.suno.errors import SunoError
 
@@ -47,7 +48,7 @@ class ClerkSession:
         if self._session_id is None:
             client = await self._call("GET", self._endpoints.clerk(self._endpoints.clerk_client_path), _Client)
             if client.response is None or not client.response.last_active_session_id:
-                raise CommandError(ErrorCode.SESSION_NOT_FOUND, "Suno has no signed-in session for this account")
+                raise CommandError(StudioError.SESSION_NOT_FOUND, "Suno has no signed-in session for this account")
             self._session_id = client.response.last_active_session_id
         url = self._endpoints.clerk(self._endpoints.clerk_token_path, sid=self._session_id)
         return (await self._call("POST", url, _Token)).jwt
@@ -64,7 +65,9 @@ class ClerkSession:
             raise SunoError(f"cannot reach Suno's sign-in service: {exc}") from None
         if response.status_code in (401, 403, 404):
             self._session_id = None
-            raise CommandError(ErrorCode.SESSION_NOT_FOUND, "Suno's sign-in service refused the session: sign in again")
+            raise CommandError(
+                StudioError.SESSION_NOT_FOUND, "Suno's sign-in service refused the session: sign in again"
+            )
         if response.status_code != 200:
             raise SunoError(f"Suno's sign-in service answered HTTP {response.status_code}", response.status_code)
         try:

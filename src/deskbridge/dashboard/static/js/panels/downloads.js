@@ -3,9 +3,9 @@
 import { fill, row } from "../dom.js";
 import { perform, say } from "../forms.js";
 import { reloader } from "../reload.js";
+import { FINISHED } from "../statuses.js";
 
 const DOWNLOAD_EVENTS = new Set(["DOWNLOAD_PROGRESS", "BATCH_DOWNLOAD_PROGRESS"]);
-const FINISHED = new Set(["completed", "failed", "cancelled"]);
 
 export function mount({ call, bus, onEvent }) {
   const select = document.querySelector("#downloads-filter select");

@@ -3,10 +3,10 @@
 import { fill, row } from "../dom.js";
 import { onSubmit, perform, say } from "../forms.js";
 import { reloader } from "../reload.js";
+import { FINISHED } from "../statuses.js";
 
 const PAGE = 50;
 const CREATION_EVENTS = new Set(["SONG_CREATION_PROGRESS", "SONG_PROGRESS", "BATCH_PROGRESS"]);
-const FINISHED = new Set(["completed", "failed", "cancelled"]);
 
 export function mount({ call, onEvent, onLive }) {
   const search = document.getElementById("history-search");

@@ -4,8 +4,8 @@
 
 import { bar, fill, h, setBar, short, showEmpty } from "../dom.js";
 import { perform } from "../forms.js";
+import { FINISHED } from "../statuses.js";
 
-const FINISHED = new Set(["completed", "failed", "cancelled"]);
 const KEEP_FINISHED = 10;
 
 function percent(state) {

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
-from deskbridge.transports.closecodes import CloseCode
+from deskbridge.closecodes import CloseCode
 
 TOKEN_FILE: Final = "token"
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -1,4 +1,4 @@
-"""WebSocket close codes of the web door, shared by the server and the clients.
+"""WebSocket close codes: part of the protocol, shared by the web door and every client.
 
 A client must be able to tell "reconnect and resume" from "do not retry":
 codes 4400-4499 mirror the HTTP status of a refusal and mean *do not retry*
@@ -15,6 +15,7 @@ import enum
 class CloseCode(enum.IntEnum):
     NORMAL = 1000
     GOING_AWAY = 1001
+    """The backend is ending: stopped by a signal, or the process that owns it over stdio exited."""
     UNSUPPORTED_DATA = 1003
     """A binary frame: the protocol is JSON text."""
     MESSAGE_TOO_BIG = 1009

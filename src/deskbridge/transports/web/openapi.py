@@ -12,10 +12,11 @@ import msgspec
 
 from deskbridge import __version__
 from deskbridge.backend import Backend
+from deskbridge.transports.web.http import DOOR_CODES
 
 _REF = "#/components/schemas/{name}"
 _ERROR = {"$ref": "#/components/schemas/ErrorResponse"}
-_ENVELOPE = {
+_ENVELOPE: dict[str, Any] = {
     "type": "object",
     "required": ["id", "type", "success", "timestamp"],
     "properties": {
@@ -114,7 +115,11 @@ def describe(backend: Backend) -> dict[str, Any]:
                 content = {"application/json": {"schema": schema}}
                 operation["requestBody"] = {"required": False, "content": content}
             paths.setdefault(endpoint.path, {})[endpoint.method.lower()] = operation
-    components.update({"Response": _ENVELOPE, "ErrorResponse": _ENVELOPE, "Events": _EVENTS})
+    codes = {**backend.error_codes.meanings(), **{info.code: info.meaning for info in DOOR_CODES}}
+    error_code = {"oneOf": [{"const": code, "description": meaning} for code, meaning in codes.items()]}
+    properties = {**_ENVELOPE["properties"], "error_code": {"$ref": _REF.format(name="ErrorCode")}}
+    error = {**_ENVELOPE, "properties": properties}
+    components.update({"Response": _ENVELOPE, "ErrorResponse": error, "Events": _EVENTS, "ErrorCode": error_code})
     return {
         "openapi": "3.1.0",
         "info": {"title": f"deskbridge {backend.name}", "version": __version__},

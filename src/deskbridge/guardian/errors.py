@@ -1,0 +1,19 @@
+"""The guardian's error codes (docs/guardian.md), with their meaning and HTTP status."""
+
+from __future__ import annotations
+
+import enum
+from typing import Final
+
+from deskbridge.errors import ErrorCodeInfo
+
+
+class GuardianError(enum.StrEnum):
+    CHILD_NOT_FOUND = "CHILD_NOT_FOUND"
+    PROCESS_CLOSE_FAILED = "PROCESS_CLOSE_FAILED"
+
+
+ERROR_CODES: Final = (
+    ErrorCodeInfo(GuardianError.CHILD_NOT_FOUND, "no child profile of that name", 404),
+    ErrorCodeInfo(GuardianError.PROCESS_CLOSE_FAILED, "the game could not be closed", 502),
+)
