@@ -46,6 +46,7 @@ from pathlib import Path
 import psutil
 
 from deskbridge.guardian.monitor import PsutilProcesses, Watcher
+from deskbridge.guardian.platforms import Detector
 
 PYTHON = sys.executable
 SLEEP = shutil.which("sleep") or "/bin/sleep"
@@ -225,7 +226,7 @@ def figures(cpu: float, samples: list[float | None]) -> Figures:
 
 def poll_cost(repeat: int = 200) -> tuple[float, float]:
     """Milliseconds for one poll in this process: the guardian's diff, and process_iter(['name'])."""
-    watcher = Watcher(PsutilProcesses(), ["no-such-game"])
+    watcher = Watcher(PsutilProcesses(), Detector(["no-such-game"]))
     watcher.poll()
     started = time.perf_counter()
     for _ in range(repeat):

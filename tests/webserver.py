@@ -22,20 +22,21 @@ from tests.support import DESKBRIDGE
 
 
 class WebServer:
-    def __init__(self, apps: list[str], data_dir: Path, *extra: str) -> None:
+    def __init__(self, apps: list[str], data_dir: Path, *extra: str, port: int | None = 0) -> None:
         self.apps = apps
         self.data_dir = data_dir
         self.extra = extra
         self.stderr_lines: list[str] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready: dict[str, Any] = {}
-        self.start()
+        self.start(port=port)
 
-    def start(self, timeout: float = 30, port: int = 0) -> None:
-        """Start (again) on the same data dir; a free port unless told which."""
+    def start(self, timeout: float = 30, port: int | None = 0) -> None:
+        """Start (again) on the same data dir; a free port unless told which (None: no --port at all)."""
         self.ready = {}
+        given = () if port is None else ("--port", str(port))
         self.proc = subprocess.Popen(
-            [*DESKBRIDGE, "serve", *self.apps, "--port", str(port), "--data-dir", str(self.data_dir), *self.extra],
+            [*DESKBRIDGE, "serve", *self.apps, *given, "--data-dir", str(self.data_dir), *self.extra],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -120,8 +121,8 @@ def serve(tmp_path: Path) -> Iterator[Callable[..., WebServer]]:
     """Start ``deskbridge serve <apps>`` on a fresh data dir (or one you pass); killed at the end."""
     started: list[WebServer] = []
 
-    def start(*apps: str, data_dir: Path | None = None, extra: tuple[str, ...] = ()) -> WebServer:
-        server = WebServer(list(apps) or ["diag"], data_dir or tmp_path / "data", *extra)
+    def start(*apps: str, data_dir: Path | None = None, extra: tuple[str, ...] = (), port: int | None = 0) -> WebServer:
+        server = WebServer(list(apps) or ["diag"], data_dir or tmp_path / "data", *extra, port=port)
         started.append(server)
         return server
 

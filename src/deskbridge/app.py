@@ -20,6 +20,8 @@ from typing import Any
 
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
+from deskbridge.cursors import ClientCursors
+from deskbridge.door_policy import DoorPolicy
 from deskbridge.errors import ErrorCodeInfo
 from deskbridge.events import EventSink
 from deskbridge.operations import Operations
@@ -51,9 +53,13 @@ class AppContext:
     clients: ClientRegistry
     call: Call
     """Run another command of this backend by type (:meth:`deskbridge.router.Router.call`)."""
+    cursors: ClientCursors
+    """Where each client that sends no cursor stands in the event log."""
     doors: dict[str, str] = field(default_factory=dict)
     """URLs of the doors serving this backend (``{"ws": "ws://127.0.0.1:8001/ws", ...}``), filled as they open."""
     closers: list[Callable[[], Any]] = field(default_factory=list)
+    door_policy: DoorPolicy = field(default_factory=DoorPolicy)
+    """What the app's contract asks of the web door (shared by every app of the backend)."""
 
     def on_close(self, closer: Callable[[], Any]) -> None:
         """Run ``closer`` at shutdown, after operations stopped (last registered, first run)."""

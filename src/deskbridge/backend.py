@@ -19,7 +19,9 @@ from deskbridge import __version__, builtin_commands, protocol
 from deskbridge.app import AppContext, AppSpec
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import SYSTEM_CLOCK, Clock
+from deskbridge.cursors import ClientCursors
 from deskbridge.dirlock import DirLock
+from deskbridge.door_policy import DoorPolicy
 from deskbridge.errors import ErrorCodes
 from deskbridge.events import EventLog, EventSink, Retention
 from deskbridge.operations import Journal, Operations
@@ -58,6 +60,7 @@ class Backend:
         self.error_codes = ErrorCodes((app.name, app.error_codes) for app in self.apps)
         self.clients = ClientRegistry()
         self.doors: dict[str, str] = {}
+        self.door_policy = DoorPolicy()
         self._contexts: list[AppContext] = []
         self._locks: list[DirLock] = []
 
@@ -79,6 +82,7 @@ class Backend:
                 retention=Retention.from_config(self.config),
             )
             self.sink = EventSink(self.events, loop)
+            self.cursors = ClientCursors(self.events)
             self._journal = Journal(root / "events" / f"{self.name}-operations.db")
             self.operations = Operations(
                 loop, self.sink.emit, self.executor, throttle=self._throttle, clock=self.clock, journal=self._journal
@@ -107,7 +111,9 @@ class Backend:
                     operations=self.operations,
                     clients=self.clients,
                     call=self.router.call,
+                    cursors=self.cursors,
                     doors=self.doors,
+                    door_policy=self.door_policy,
                 )
                 self._contexts.append(context)
                 commands.merge(app.build(context))

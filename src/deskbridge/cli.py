@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import os
@@ -16,10 +17,12 @@ from deskbridge import __version__, demo, logs, protocol, terminal
 from deskbridge.app import AppSpec, MissingExtra, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
+from deskbridge.door_policy import DoorPolicy, PolicyConflict
 from deskbridge.paths import default_data_dir
 
 if TYPE_CHECKING:
     from deskbridge.host import StdioPipes
+    from deskbridge.transports.web.config import WebConfig
 
 log = logging.getLogger("deskbridge.cli")
 
@@ -39,8 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="serve apps over WebSocket and HTTP on one port")
     serve.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
-    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8001, help="port (default 8001; 0 picks a free one)")
+    serve.add_argument("--host", help="address to bind (default: the app's config, else 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: the app's config, else 8001; 0 picks a free one)")
     serve.add_argument("--no-auth", action="store_true", help="accept requests without the token (not advised)")
     serve.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address (other machines can reach it)"
@@ -161,19 +164,21 @@ def _run_stdio(args: argparse.Namespace) -> int:
     parent = os.getppid()
     pipes = StdioPipes(*stdio.claim_stdio(), parent_pid=parent)
     web = args.web or args.web_port is not None
-    return _run_host(args, pipes, "127.0.0.1" if web else None, 8001 if args.web_port is None else args.web_port)
+    return _run_host(args, pipes, web, None, args.web_port)
 
 
 def _run_serve(args: argparse.Namespace) -> int:
     from deskbridge.transports.web import security
 
-    if not security.is_loopback(args.host) and not args.allow_remote:
+    if args.host is not None and not security.is_loopback(args.host) and not args.allow_remote:
         raise SystemExit(f"deskbridge: {args.host} is not a loopback address; add --allow-remote to bind it anyway")
-    return _run_host(args, None, args.host, args.port)
+    return _run_host(args, None, True, args.host, args.port)
 
 
-def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, host: str | None, port: int) -> int:
-    """Serve a backend behind stdio (``pipes``), the web door (``host``) or both, until the host stops."""
+def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, host: str | None, port: int | None) -> int:
+    """Serve a backend behind stdio (``pipes``), the web door (``web``) or both, until the host stops.
+
+    ``host`` and ``port`` are the flags'; the app's config may name them instead (:class:`DoorPolicy`)."""
     from deskbridge.host import Host
     from deskbridge.paths import ensure_dir
     from deskbridge.transports.web import security
@@ -188,19 +193,28 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, host: str | No
     token_file: Path | None = None
     token: str | None = None
     config: WebConfig | None = None
-    if host is not None:
+    if web:
         try:
             if not no_auth:
                 token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
-            config = WebConfig.from_config(backend.config, host=host, port=port, token=token)
+            config = WebConfig.from_config(backend.config, token=token)
         except (OSError, security.UnsafeTokenFile, ConfigError) as exc:
             return _start_failed(held, exc)
 
     async def run() -> int:
+        nonlocal config
         try:
             await backend.start()
         except Exception as exc:
             return _start_failed(held, exc)
+        if config is not None:
+            try:
+                port_flag = "--port" if pipes is None else "--web-port"
+                allow_remote = getattr(args, "allow_remote", False)
+                config = _listen(config, backend.door_policy, host, port, port_flag, allow_remote=allow_remote)
+            except PolicyConflict as exc:
+                await backend.aclose()
+                return _start_failed(held, exc)
 
         def ready(door: dict[str, Any]) -> None:
             message = backend.ready_message("stdio" if pipes is not None else "web")
@@ -225,6 +239,19 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, host: str | No
         return 0
 
     return _run_loop(run())
+
+
+def _listen(
+    config: WebConfig, policy: DoorPolicy, host: str | None, port: int | None, port_flag: str, *, allow_remote: bool
+) -> WebConfig:
+    """Where the web door listens: the flags, else what the app's config names, else 127.0.0.1:8001."""
+    from deskbridge.transports.web import security
+
+    host, port = policy.listen(host, port, port_flag=port_flag)
+    host = host or config.host
+    if not security.is_loopback(host) and not allow_remote:
+        raise PolicyConflict(f"{host} is not a loopback address; add --allow-remote to bind it anyway")
+    return dataclasses.replace(config, host=host, port=config.port if port is None else port)
 
 
 def _run_loop(main: Any) -> int:

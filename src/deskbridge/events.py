@@ -28,7 +28,7 @@ import logging
 import sqlite3
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -411,6 +411,18 @@ class EventLog:
     def _rows(self, after: int, limit: int) -> list[tuple[int, bytes]]:
         rows = self._db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
         return [(seq, body) for seq, body in rows]
+
+    def count_after(self, after: int, types: Iterable[str] = ()) -> dict[str, int]:
+        """Committed events with ``seq > after``: ``{"events": n, <type>: n for each of types}``."""
+        wanted = list(types)
+        counts = dict.fromkeys(wanted, 0)
+        rows = self._db.execute("SELECT type, COUNT(*) FROM events WHERE seq > ? GROUP BY type", (after,))
+        total = 0
+        for kind, count in rows:
+            total += count
+            if kind in counts:
+                counts[kind] = count
+        return {"events": total, **counts}
 
     @property
     def floor(self) -> int:

@@ -31,7 +31,6 @@ Emit = Callable[[dict[str, Any]], None]
 Work = Callable[["Operation"], Any] | Callable[["Operation"], Awaitable[Any]]
 
 
-
 class OperationCancelled(Exception):
     """Raised inside a blocking operation's work by :meth:`Operation.check`."""
 

@@ -242,7 +242,8 @@ def test_guardian_shows_the_game_and_acts_on_it(dashboard: Board, game: Callable
     board.call("SET_DAILY_LIMIT", {"minutes": 0, "child": "alice"})
     game()
     alerts = page.get_by_role("list", name="Warnings and notifications")
-    expect(alerts.get_by_role("listitem")).to_contain_text("alice has 15 min left today.")
+    expect(alerts.get_by_role("listitem").filter(has_text="alice has 15 min left today.")).to_be_visible()
+    expect(alerts.get_by_role("listitem").filter(has_text="force_close by")).to_be_visible()  # parents' acts too
     expect(meter).to_have_attribute("aria-valuemax", "15")
     board.shot("guardian")
 

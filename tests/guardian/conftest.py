@@ -25,8 +25,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def processes() -> FakeProcesses:
-    return FakeProcesses()
+def processes(clock: FakeClock) -> FakeProcesses:
+    return FakeProcesses(clock)
 
 
 @pytest.fixture

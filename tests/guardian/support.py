@@ -7,7 +7,7 @@ stand-ins let accounting and limits run hours of play in microseconds.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from deskbridge.guardian.config import load
-from deskbridge.guardian.monitor import ProcessInfo
+from deskbridge.guardian.monitor import ProcessInfo, ProcessTable
 from deskbridge.guardian.schema import MIGRATIONS
 from deskbridge.guardian.service import Guardian
 from deskbridge.store import Database
@@ -54,14 +54,17 @@ class FakeClock:
 class FakeProcesses:
     """A process table that holds what the test launches; ``close`` always succeeds."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
         self.table: dict[int, ProcessInfo] = {}
         self.closed: list[ProcessInfo] = []
         self._pids = itertools.count(4000)
 
-    def launch(self, name: str = GAME, exe_name: str = "", created: float = 0.0) -> ProcessInfo:
+    def launch(self, name: str = GAME, exe_name: str = "", created: float | None = None, user: str = "") -> ProcessInfo:
+        """A process born now (the clock's wall time) unless ``created`` says when."""
         pid = next(self._pids)
-        info = ProcessInfo(pid, name, exe_name or name, created)
+        born = self.clock.wall if created is None else created
+        info = ProcessInfo(pid, name, exe_name or name, born, user=user)
         self.table[pid] = info
         return info
 
@@ -86,14 +89,24 @@ class FakeProcesses:
 class Harness:
     """A guardian on a real database, driven tick by tick with a fake clock and process table."""
 
-    def __init__(self, path: Path, config: dict[str, Any], clock: FakeClock, processes: FakeProcesses) -> None:
+    def __init__(
+        self,
+        path: Path,
+        config: dict[str, Any],
+        clock: FakeClock,
+        processes: ProcessTable,
+        zone: Callable[[], str] = lambda: "Europe/Paris",
+    ) -> None:
         self.path = path
         self.config = {"timezone": "Europe/Paris", **config}
         self.clock = clock
         self.processes = processes
+        self.zone = zone
         self.events: list[dict[str, Any]] = []
         self.db = Database(path, MIGRATIONS)
-        self.guardian = Guardian(load(self.config), self.db, clock, processes, self.events.append)
+        self.guardian = Guardian(
+            load(self.config), self.db, clock, processes, self.events.append, zone_source=lambda: self.zone()
+        )
 
     def play(self, seconds: float, tick: float = 1.0) -> None:
         """Let ``seconds`` pass, ticking every ``tick`` seconds."""
@@ -104,7 +117,7 @@ class Harness:
     def restart(self) -> Harness:
         """A new guardian on the same database, clock and processes (the old one is simply dropped)."""
         self.db.close()
-        return Harness(self.path, self.config, self.clock, self.processes)
+        return Harness(self.path, self.config, self.clock, self.processes, self.zone)
 
     def of(self, kind: str) -> list[dict[str, Any]]:
         """Events of one kind: ``roblox_started``..., a notification's type, or ``firebase_sync_request``."""

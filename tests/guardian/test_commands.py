@@ -79,6 +79,26 @@ def test_bad_params_are_refused_with_their_path(backend: BackendProcess, params:
     assert error["error_code"] == "INVALID_PAYLOAD"
 
 
+@pytest.mark.parametrize(
+    ("command", "params", "field"),
+    [
+        ("force_close", {"until": "25:00"}, "$.params.until"),
+        ("force_close", {"until": "yesterday"}, "$.params.until"),
+        ("force_close", {"until": 7}, "$.params.until"),
+        ("take_time", {"minutes": 0}, "$.params.minutes"),
+        ("take_time", {"minutes": -30}, "$.params.minutes"),
+    ],
+)
+def test_a_bad_hold_or_a_bad_amount_to_take_is_refused_with_its_path(
+    backend: BackendProcess, command: str, params: dict[str, Any], field: str
+) -> None:
+    answer = remote(backend, command, **params)
+
+    assert answer["success"] is False
+    assert answer["details"] == {"fields": [field]}
+    assert backend.error(command.upper(), params)["error_code"] == "INVALID_PAYLOAD"
+
+
 def test_a_missing_command_name_is_an_invalid_payload(backend: BackendProcess) -> None:
     assert backend.error("DESKTOP_COMMAND", {"params": {}})["details"] == {"fields": ["$"]}
 
@@ -148,4 +168,13 @@ def test_get_config_is_the_whole_config_in_force(backend: BackendProcess) -> Non
 
 
 def test_force_close_with_nothing_running_closes_nothing(backend: BackendProcess) -> None:
-    assert backend.ok("FORCE_CLOSE") == {"closed": [], "count": 0}
+    assert backend.ok("FORCE_CLOSE") == {"closed": [], "count": 0, "closed_until": None}
+
+
+def test_take_time_shortens_today_only(backend: BackendProcess) -> None:
+    answer = remote(backend, "take_time", minutes=20, child="bob")
+
+    assert answer["result"]["taken_minutes"] == 20
+    assert answer["result"]["today"]["minutes_remaining"] == 10  # bob's 30 minus 20
+    assert answer["result"]["today"]["limit_minutes"] == 30  # the limit itself stays
+    assert backend.ok("GET_USAGE", {"child": "alice"})["children"]["alice"]["today"]["minutes_remaining"] == 60

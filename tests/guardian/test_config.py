@@ -34,7 +34,7 @@ def test_no_config_means_the_seeds_defaults_and_the_roblox_player() -> None:
     assert config.desktop_client.websocket.port == 8001
     assert config.desktop_client.http_polling.interval == 2
     assert config.monitor.poll_interval == 1
-    assert {"RobloxPlayerBeta.exe", "RobloxPlayer"} <= set(config.monitor.process_names)
+    assert config.monitor.process_names == ()  # the platform table names the player (test_platforms.py)
     assert config.active_child == "default_child"
     assert config.children["default_child"].daily_limit_minutes == 120
     assert config.zone() is None  # the system's local time
@@ -85,6 +85,10 @@ def test_profiles_limits_hours_and_warnings() -> None:
         ({"children": {"bob": {"daily_limit": 60}}}, "`daily_limit` - at `$.children.bob`"),
         ({"active_child": "carol"}, "active_child 'carol' is not one of children (default_child)"),
         ({"timezone": "Mars/Olympus"}, "timezone 'Mars/Olympus'"),
+        ({"users": {"kid": "carol"}}, "users maps 'kid' to 'carol', which is not one of children"),
+        ({"users": {"": "default_child"}}, "`$.users`"),
+        ({"desktop_client": {"require_token": "no"}}, "`$.desktop_client.require_token`"),
+        ({"monitor": {"install_dirs": "C:/Roblox"}}, "`$.monitor.install_dirs`"),
     ],
 )
 def test_a_mistake_is_refused_with_the_key_it_is_in(raw: dict[str, Any], named: str) -> None:

@@ -77,7 +77,11 @@ def test_queues_hold_what_is_not_yet_synced(guardian_backend: Start, games: Game
     assert sessions["sessions"][0]["data"]["is_active"] is False
     assert notifications["count"] == 1
     assert notifications["notifications"][0]["data"]["type"] == "time_limit_exceeded"
-    assert backend.ok("DESKTOP_STATUS")["queue_sizes"] == {"sessions": 1, "notifications": 1}
+    status = backend.ok("DESKTOP_STATUS")
+    assert status["unsynced"] == {"session": 1, "notification": 1}
+    # Nobody has polled: the desktop client has every event still to receive (session started and ended).
+    assert status["queue_sizes"]["sessions"] == 2
+    assert status["queue_sizes"]["notifications"] == 1
 
 
 def test_confirming_twice_or_an_unknown_id_is_harmless_and_says_so(guardian_backend: Start, games: Games) -> None:

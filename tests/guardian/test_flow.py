@@ -39,10 +39,11 @@ def test_the_seed_flow_start_event_force_close_stop_event(guardian_backend: Star
 
     answer = backend.ok("DESKTOP_COMMAND", {"command": "force_close", "params": {}})
 
-    assert answer == {"success": True, "result": {"closed": [started["data"]["process_info"]], "count": 1}}
+    closed = [started["data"]["process_info"]]
+    assert answer == {"success": True, "result": {"closed": closed, "count": 1, "closed_until": None}}
     stopped = backend.wait_event(roblox("roblox_stopped", game.pid), timeout=10)
     ended = backend.wait_event(session("session_ended"))
-    request = backend.wait_event(lambda e: e["type"] == "firebase_sync_request")
+    request = backend.wait_event(lambda e: e["type"] == "firebase_sync_request" and e["data"]["data_type"] == "session")
     assert ended["data"]["session_data"]["session_id"] == session_started["data"]["session_data"]["session_id"]
     assert request["data"]["data"] == ended["data"]["session_data"]
     seqs = [e["seq"] for e in (started, session_started, stopped, ended, request)]
@@ -81,7 +82,7 @@ def test_what_happens_while_the_desktop_is_away_waits_for_it(guardian_backend: S
 
     assert backend.ok("SYNC_CONFIRM", {"sync_id": sync_id})["status"] == "confirmed"
     assert backend.ok("DESKTOP_QUEUE_SESSIONS") == {"sessions": [], "count": 0}
-    assert backend.ok("DESKTOP_STATUS")["queue_sizes"] == {"sessions": 0, "notifications": 0}
+    assert backend.ok("DESKTOP_STATUS")["unsynced"] == {}
 
 
 def test_a_game_is_detected_within_one_poll(guardian_backend: Start, games: Games) -> None:

@@ -266,12 +266,18 @@ def test_a_lower_limit_set_remotely_applies_at_once(harness: Make, processes: Fa
 
 
 def test_remote_limits_replace_the_files_and_survive_a_restart(harness: Make) -> None:
-    run = harness(child(daily_limit_minutes=60, weekday_limits={"saturday": 180}))
+    run = harness(child(daily_limit_minutes=60, weekday_limits={"saturday": 180, "monday": 30}))
     allowances = run.guardian.allowances
+    today = date(2025, 8, 11)  # a Monday, with a limit of its own
 
-    allowances.set_limit("default_child", 90, None)
-    assert allowances.profile("default_child").limit_minutes(date(2025, 8, 16)) == 90  # Saturday too
-    allowances.set_limit("default_child", 120, "sunday")
+    run.guardian.set_daily_limit("default_child", 90, None)
+    assert run.guardian.today("default_child")["limit_minutes"] == 90  # today's, though Mondays have their own
+    assert allowances.profile("default_child").limit_minutes(date(2025, 8, 16)) == 180  # Saturday keeps its own
+    assert allowances.profile("default_child").limit_minutes(date(2025, 8, 18)) == 30  # so does next Monday
+    assert allowances.profile("default_child").limit_minutes(date(2025, 8, 12)) == 90  # the default moved
+    allowances.set_limit("default_child", 120, "sunday", today)
 
-    profile = run.restart().guardian.allowances.profile("default_child")
-    assert (profile.daily_limit_minutes, profile.weekday_limits) == (90, {"sunday": 120})
+    restarted = run.restart().guardian
+    profile = restarted.allowances.profile("default_child")
+    assert (profile.daily_limit_minutes, profile.weekday_limits) == (90, {"saturday": 180, "monday": 30, "sunday": 120})
+    assert restarted.today("default_child")["limit_minutes"] == 90

@@ -9,14 +9,15 @@ import psutil
 import pytest
 
 from deskbridge.guardian.monitor import ProcessInfo, PsutilProcesses, Watcher
+from deskbridge.guardian.platforms import Detector
 from tests.guardian.conftest import Games
-from tests.guardian.support import FakeProcesses
+from tests.guardian.support import FakeClock, FakeProcesses
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="names processes through Linux's exec rules")
 
 
 def watcher_for(*names: str) -> Watcher:
-    watcher = Watcher(PsutilProcesses(), names)
+    watcher = Watcher(PsutilProcesses(), Detector(names))
     watcher.poll()  # everything already running is the baseline
     return watcher
 
@@ -130,7 +131,7 @@ def test_games_running_before_the_watcher_are_reported_at_its_first_poll(games: 
     name = games.unique()
     game = games.start(name)
 
-    watcher = Watcher(PsutilProcesses(), [name])
+    watcher = Watcher(PsutilProcesses(), Detector([name]))
 
     assert pids(watcher.poll().started) == {game.pid}
 
@@ -140,20 +141,19 @@ def test_games_a_previous_run_knew_are_not_reported_again(games: Games) -> None:
     game = games.start(name)
     (known,) = watcher_for(name).running
 
-    watcher = Watcher(PsutilProcesses(), [name], known=[known])
+    watcher = Watcher(PsutilProcesses(), Detector([name]), known=[known])
 
     assert watcher.poll().started == []
     assert pids(watcher.running) == {game.pid}
 
 
-def test_find_looks_up_other_names_among_the_processes_seen(games: Games) -> None:
+def test_helpers_are_found_among_the_processes_seen_and_are_not_games(games: Games) -> None:
     helper = games.unique("Crash")
-    watcher = Watcher(PsutilProcesses(), [games.unique()])
+    watcher = Watcher(PsutilProcesses(), Detector([games.unique()], helpers=[helper.lower()]))
     process = games.start(helper)
 
-    watcher.poll()
-
-    assert pids(watcher.find([helper.lower()])) == {process.pid}
+    assert watcher.poll().started == []
+    assert pids(watcher.helpers()) == {process.pid}
 
 
 def test_close_terminates_the_whole_tree(games: Games) -> None:
@@ -188,7 +188,7 @@ def test_close_kills_a_game_that_ignores_terminate(games: Games) -> None:
     assert game.wait(timeout=2) == -9
 
 
-def test_close_of_a_process_already_gone_is_a_success(games: Games) -> None:
+def test_close_of_a_process_already_gone_counts_it_in_neither_list(games: Games) -> None:
     name = games.unique()
     game = games.start(name)
     table = PsutilProcesses()
@@ -196,14 +196,14 @@ def test_close_of_a_process_already_gone_is_a_success(games: Games) -> None:
     assert info is not None
     games.stop(game)
 
-    assert table.close([info], timeout=1) == ([info], [])
+    assert table.close([info], timeout=1) == ([], [])
 
 
 def test_a_reused_pid_is_noticed_at_the_next_audit() -> None:
     now = [1000.0]
-    table = FakeProcesses()
+    table = FakeProcesses(FakeClock(1000.0))
     other = table.launch("editor")
-    watcher = Watcher(table, ["game"], clock=lambda: now[0])
+    watcher = Watcher(table, Detector(["game"]), clock=lambda: now[0])
     watcher.poll()
     table.quit(other)
     reused = ProcessInfo(other.pid, "game", "game", 1000.5)  # same pid, between two polls
@@ -217,8 +217,8 @@ def test_a_reused_pid_is_noticed_at_the_next_audit() -> None:
 
 def test_a_young_process_is_named_again_after_it_execs() -> None:
     now = [1000.0]
-    table = FakeProcesses()
-    watcher = Watcher(table, ["game"], clock=lambda: now[0])
+    table = FakeProcesses(FakeClock(1000.0))
+    watcher = Watcher(table, Detector(["game"]), clock=lambda: now[0])
     forked = table.launch("python", created=999.9)  # caught between fork and exec
     watcher.poll()
     table.table[forked.pid] = ProcessInfo(forked.pid, "game", "game", forked.create_time)
@@ -229,8 +229,8 @@ def test_a_young_process_is_named_again_after_it_execs() -> None:
 
 def test_an_old_process_is_not_named_again() -> None:
     now = [1000.0]
-    table = FakeProcesses()
-    watcher = Watcher(table, ["game"], clock=lambda: now[0])
+    table = FakeProcesses(FakeClock(1000.0))
+    watcher = Watcher(table, Detector(["game"]), clock=lambda: now[0])
     old = table.launch("python", created=900.0)
     watcher.poll()
     table.table[old.pid] = ProcessInfo(old.pid, "game", "game", old.create_time)  # exec'd much later

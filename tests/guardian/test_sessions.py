@@ -46,7 +46,7 @@ def test_a_game_starting_and_stopping_is_a_session_with_its_events(harness: Make
     assert run.of("roblox_started")[0]["data"]["process_info"] == {
         "pid": game.pid,
         "name": "RobloxPlayerBeta.exe",
-        "started_at": "1970-01-01T00:00:00Z",  # the stand-in's create_time
+        "started_at": "2025-08-11T08:00:00Z",  # the stand-in's create_time: launched before the first tick
     }
 
 

@@ -679,7 +679,7 @@ def test_clock_jumps_during_accounting_neither_grant_nor_steal_time(
     drives arbitrary sequences through the whole guardian (database included).
     """
     clock = FakeClock(paris(2025, 8, 11, 10, 0))
-    processes = FakeProcesses()
+    processes = FakeProcesses(clock)
     run = Harness(tmp_path_factory.mktemp("clock") / "guardian.db", {}, clock, processes)
     processes.launch()
     run.play(1)  # the poll that sees the game start

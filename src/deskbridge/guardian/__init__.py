@@ -36,6 +36,7 @@ HTTP_ENDPOINTS = (
 
 def build(context: AppContext) -> Commands:
     config = load(context.config)
+    desktop.bind_doors(config.desktop_client, context.config, context.door_policy)
     db = Database(context.data_dir / "guardian.db", MIGRATIONS, name="guardian database")
     guardian = Guardian(config, db, sleep_counting(context.clock), PsutilProcesses(), context.events.emit)
     commands = Commands()

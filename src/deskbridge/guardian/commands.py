@@ -26,6 +26,7 @@ REMOTE_COMMANDS: Final = {
     "force_close": "FORCE_CLOSE",
     "set_daily_limit": "SET_DAILY_LIMIT",
     "grant_bonus_time": "GRANT_BONUS_TIME",
+    "take_time": "TAKE_TIME",
     "pause_monitoring": "PAUSE_MONITORING",
     "resume_monitoring": "RESUME_MONITORING",
     "get_usage": "GET_USAGE",
@@ -41,17 +42,29 @@ class NoParams(_Params):
     pass
 
 
+class ForceCloseParams(_Params):
+    child: ChildName | None = None
+    """Default: every child's games."""
+    until: Annotated[str, msgspec.Meta(pattern=r"^(tomorrow|([01][0-9]|2[0-3]):[0-5][0-9])$")] | None = None
+    """``"tomorrow"`` (local midnight) or ``"HH:MM"`` (its next occurrence): a relaunch before then is closed at
+    once. Default: close now only."""
+
+
 class SetDailyLimitParams(_Params):
     minutes: Minutes
     child: ChildName | None = None
     """Default: the active child."""
     weekday: Weekday | None = None
-    """Only this weekday; without it, every day (the config's weekday limits are dropped)."""
+    """Only this weekday; without it, today's and the default (other weekdays' own limits stay)."""
 
 
 class GrantBonusTimeParams(_Params):
     minutes: PositiveMinutes
     child: ChildName | None = None
+
+
+class TakeTimeParams(GrantBonusTimeParams):
+    """``minutes`` are taken from today's allowance."""
 
 
 class PauseMonitoringParams(_Params):
@@ -90,9 +103,11 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
         return child
 
     @commands.command("FORCE_CLOSE")
-    def force_close(params: NoParams) -> dict[str, Any]:
-        """Close the game now (the whole process tree); its roblox_stopped event follows."""
-        closed, failed = guardian.close_games()
+    def force_close(params: ForceCloseParams) -> dict[str, Any]:
+        """Close the games now (whole process trees), and with ``until`` keep them closed; roblox_stopped follows.
+        ``count`` is the games this call closed: one already gone is not counted."""
+        child = None if params.child is None else child_named(params.child)
+        closed, failed, held = guardian.force_close(child, params.until)
         infos = [events.process_info(info) for info in closed]
         if failed:
             raise CommandError(
@@ -100,7 +115,7 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
                 f"could not close {', '.join(f'{info.name} ({info.pid})' for info in failed)}",
                 {"closed": infos, "failed": [events.process_info(info) for info in failed]},
             )
-        return {"closed": infos, "count": len(infos)}
+        return {"closed": infos, "count": len(infos), "closed_until": None if held is None else events.iso(held)}
 
     @commands.command("SET_DAILY_LIMIT")
     def set_daily_limit(params: SetDailyLimitParams) -> dict[str, Any]:
@@ -114,15 +129,19 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
             "today": guardian.today(child),
         }
 
+    def change_today(name: str | None, minutes: int, said: str) -> dict[str, Any]:
+        child = child_named(name)
+        return {"child_profile": child, said: abs(minutes), "today": guardian.grant_bonus(child, minutes)}
+
     @commands.command("GRANT_BONUS_TIME")
     def grant_bonus_time(params: GrantBonusTimeParams) -> dict[str, Any]:
         """Add minutes to today's allowance; warnings re-arm and a closed game may start again."""
-        child = child_named(params.child)
-        return {
-            "child_profile": child,
-            "granted_minutes": params.minutes,
-            "today": guardian.grant_bonus(child, params.minutes),
-        }
+        return change_today(params.child, params.minutes, "granted_minutes")
+
+    @commands.command("TAKE_TIME")
+    def take_time(params: TakeTimeParams) -> dict[str, Any]:
+        """Take minutes away from today's allowance (the limit applies at once, with its notice and grace)."""
+        return change_today(params.child, -params.minutes, "taken_minutes")
 
     @commands.command("PAUSE_MONITORING")
     def pause_monitoring(params: PauseMonitoringParams) -> dict[str, Any]:

@@ -28,10 +28,6 @@ ChildName = Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
 ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
 ProcessName = Annotated[str, msgspec.Meta(min_length=1, max_length=260)]
 
-# Windows keeps ".exe" in names; macOS cuts names at 16 characters, Linux at 15
-# (psutil restores the full name from the command line).
-DEFAULT_PROCESS_NAMES: Final = ("RobloxPlayerBeta.exe", "RobloxPlayerBeta", "RobloxPlayer")
-DEFAULT_CLOSE_ALSO: Final = ("RobloxCrashHandler.exe", "RobloxCrashHandler")
 DEFAULT_CHILD: Final = "default_child"
 
 
@@ -55,14 +51,19 @@ class DesktopClientConfig(_Strict):
 
     websocket: WebSocketConfig = msgspec.field(default_factory=WebSocketConfig)
     http_polling: HttpPollingConfig = msgspec.field(default_factory=HttpPollingConfig)
+    require_token: bool = True
+    """False: a loopback client reaches the seed's desktop endpoints and the WebSocket at ``/`` without the
+    token, as the seed's client does; any local program then can too (docs/guardian.md says what it costs)."""
 
 
 class MonitorConfig(_Strict):
-    process_names: tuple[ProcessName, ...] = DEFAULT_PROCESS_NAMES
-    """Names that mean "the game is running", matched case-insensitively against a
-    process's name and its executable's base name."""
-    close_also: tuple[ProcessName, ...] = DEFAULT_CLOSE_ALSO
-    """Closed together with the game, never counted as playing."""
+    process_names: tuple[ProcessName, ...] = ()
+    """Names that mean "the game is running" besides the platform table's (:mod:`.platforms`), matched
+    case-insensitively against a process's name and its executable's base name."""
+    close_also: tuple[ProcessName, ...] = ()
+    """Closed together with the game, never counted as playing (besides the table's launchers and crash handlers)."""
+    install_dirs: tuple[ProcessName, ...] = ()
+    """Folders besides the table's where any executable is the game (a renamed copy of the player)."""
     poll_interval: Annotated[float, msgspec.Meta(ge=0.05, le=60)] = 1.0
 
 
@@ -117,6 +118,10 @@ class GuardianConfig(_Strict):
     monitor: MonitorConfig = msgspec.field(default_factory=MonitorConfig)
     children: dict[ChildName, ChildProfile] = msgspec.field(default_factory=_default_children)
     active_child: ChildName = DEFAULT_CHILD
+    """Whose games count when ``users`` is empty."""
+    users: dict[Annotated[str, msgspec.Meta(min_length=1, max_length=256)], ChildName] = {}
+    """OS user -> child profile: each game counts for, and is closed for, the child whose account runs it; a game
+    of an account not listed (a parent's) is neither. Empty: every game is ``active_child``'s."""
     timezone: str | None = None
     """IANA name (``Europe/Paris``) of the zone whose midnight ends a day; default: the system's."""
     sync: SyncConfig = msgspec.field(default_factory=SyncConfig)
@@ -125,6 +130,10 @@ class GuardianConfig(_Strict):
         if self.active_child not in self.children:
             known = ", ".join(sorted(self.children)) or "none"
             raise ValueError(f"active_child {self.active_child!r} is not one of children ({known})")
+        for user, child in self.users.items():
+            if child not in self.children:
+                known = ", ".join(sorted(self.children)) or "none"
+                raise ValueError(f"users maps {user!r} to {child!r}, which is not one of children ({known})")
         if self.timezone is not None:
             try:
                 zoneinfo.ZoneInfo(self.timezone)

@@ -10,12 +10,17 @@ fields of its own); what the guardian needs is validated.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Annotated, Any, Final
 
 import msgspec
 
+from deskbridge import protocol
 from deskbridge.app import AppContext
-from deskbridge.guardian import sync
+from deskbridge.clients import ClientInfo
+from deskbridge.door_policy import DoorPolicy
+from deskbridge.guardian import events, sync
+from deskbridge.guardian.config import DesktopClientConfig
 from deskbridge.guardian.service import Guardian
 from deskbridge.payloads import Payload
 from deskbridge.router import Commands
@@ -23,6 +28,8 @@ from deskbridge.router import Commands
 POLL_PATH: Final = "/desktop/events/poll"
 DOOR: Final = "desktop"
 """The door name of clients registered by POST /desktop/connect."""
+POLL_DOOR: Final = "poll"
+"""The door name the web door gives polling clients."""
 
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
@@ -41,11 +48,48 @@ class SyncConfirmPayload(Payload):
     sync_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
+AUTH_NONE: Final = "none: a loopback client needs no token here (desktop_client.require_token is false)"
+AUTH_TOKEN: Final = "the install's token: header 'Authorization: Bearer <token>' or query '?token=<token>'"
+TOKENLESS_PATHS: Final = ("/desktop/", "/sync/confirm")
+TOKENLESS_WEBSOCKET: Final = ("/",)
+"""The seed's client connects to ``ws://localhost:8001``: the root path."""
+
+
+def bind_doors(desktop: DesktopClientConfig, raw: Mapping[str, Any], policy: DoorPolicy) -> None:
+    """The config's ``desktop_client`` decides where and how the web door serves: what it names, it binds."""
+    said = raw.get("desktop_client", {}).get("websocket", {})
+    policy.source = "the config's desktop_client.websocket"
+    if "host" in said:
+        policy.host = desktop.websocket.host
+    if "port" in said:
+        policy.port = desktop.websocket.port
+    policy.websocket = desktop.websocket.enabled
+    policy.polling = desktop.http_polling.enabled
+    policy.cursorless = True
+    if not desktop.require_token:
+        policy.tokenless = TOKENLESS_PATHS
+        policy.tokenless_websocket = TOKENLESS_WEBSOCKET
+
+
+class StatusPayload(msgspec.Struct, kw_only=True):
+    client_id: ClientId | None = None
+    """Whose queue to count; default: the one desktop client that sends no id."""
+
+
 def register(commands: Commands, guardian: Guardian, context: AppContext) -> None:
     desktop = guardian.config.desktop_client
+    stale_ms = 2 * desktop.http_polling.interval * 1000
 
     def websocket_url() -> str | None:
-        return context.doors.get("ws") if desktop.websocket.enabled else None
+        url = context.doors.get("ws") if desktop.websocket.enabled else None
+        if url is not None and not desktop.require_token:
+            return url.removesuffix("/ws") + "/"  # the path a client without the token may open
+        return url
+
+    def connected(clients: list[ClientInfo]) -> bool:
+        """A WebSocket open, or a poll (or a connect) within two polling intervals."""
+        now = protocol.now_ms()
+        return any(c.door == "ws" or (c.door in (POLL_DOOR, DOOR) and now - c.last_seen <= stale_ms) for c in clients)
 
     @commands.command("DESKTOP_CONNECT")
     def connect(payload: ConnectPayload) -> dict[str, Any]:
@@ -59,6 +103,8 @@ def register(commands: Commands, guardian: Guardian, context: AppContext) -> Non
             "polling_enabled": desktop.http_polling.enabled,
             "polling_interval": desktop.http_polling.interval,
             "connected_at": client.connected_at,
+            "token_required": desktop.require_token,
+            "auth": AUTH_NONE if not desktop.require_token else AUTH_TOKEN,
         }
 
     @commands.command("DESKTOP_DISCONNECT")
@@ -72,16 +118,21 @@ def register(commands: Commands, guardian: Guardian, context: AppContext) -> Non
         return {"disconnected": gone, "unknown": [client_id for client_id in ids if client_id not in gone]}
 
     @commands.command("DESKTOP_STATUS")
-    def status() -> dict[str, Any]:
-        """GET /desktop/status: who is connected, what waits for the desktop, what the guardian sees."""
+    def status(payload: StatusPayload) -> dict[str, Any]:
+        """GET /desktop/status: whether the desktop client is connected, what it has not received yet."""
         clients = context.clients.list()
-        counts = guardian.sync.counts()
+        backlog = context.cursors.backlog(payload.client_id, (events.SESSION_EVENT, events.NOTIFICATION))
         return {
-            "connected": bool(clients),
+            "connected": connected(clients),
             "clients": [dataclasses.asdict(client) for client in clients],
             "websocket_url": websocket_url(),
             "polling_url": POLL_PATH,
-            "queue_sizes": {"sessions": counts.get(sync.SESSION, 0), "notifications": counts.get(sync.NOTIFICATION, 0)},
+            "queue_sizes": {
+                "sessions": backlog[events.SESSION_EVENT],
+                "notifications": backlog[events.NOTIFICATION],
+                "events": backlog["events"],
+            },
+            "unsynced": guardian.sync.counts(),
             "monitoring": guardian.monitoring(),
         }
 

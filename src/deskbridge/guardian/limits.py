@@ -70,12 +70,16 @@ class Allowances:
             profile, daily_limit_minutes=rows[0]["daily_limit_minutes"], weekday_limits=weekdays
         )
 
-    def set_limit(self, child: str, minutes: int, weekday: Weekday | None) -> ChildProfile:
-        """Every day's limit (config's weekday limits dropped), or one weekday's."""
+    def set_limit(self, child: str, minutes: int, weekday: Weekday | None, today: date) -> ChildProfile:
+        """One weekday's limit; without a weekday, the default and today's (other weekdays' limits stay)."""
         with self._db.transaction() as conn:
             profile = self.profile(child)
             if weekday is None:
-                daily, weekdays = minutes, {}
+                daily, weekdays = minutes, profile.weekday_limits
+                conn.execute(
+                    "INSERT OR REPLACE INTO day_limits (child, day, minutes) VALUES (?, ?, ?)",
+                    (child, today.isoformat(), minutes),
+                )
             else:
                 daily, weekdays = profile.daily_limit_minutes, {**profile.weekday_limits, weekday: minutes}
             conn.execute(
@@ -84,11 +88,17 @@ class Allowances:
             )
         return self.profile(child)
 
+    def limit_minutes(self, child: str, profile: ChildProfile, day: date) -> int:
+        """The day's limit: the parent's for that very day, else the profile's for its weekday."""
+        rows = self._db.query("SELECT minutes FROM day_limits WHERE child = ? AND day = ?", (child, day.isoformat()))
+        return int(rows[0]["minutes"]) if rows else profile.limit_minutes(day)
+
     def bonus_seconds(self, child: str, day: date) -> float:
         rows = self._db.query("SELECT seconds FROM bonus WHERE child = ? AND day = ?", (child, day.isoformat()))
         return float(rows[0]["seconds"]) if rows else 0.0
 
     def grant(self, child: str, day: date, minutes: int) -> None:
+        """Add (or, negative, take away) minutes for one day."""
         with self._db.transaction() as conn:
             conn.execute(
                 "INSERT INTO bonus (child, day, seconds) VALUES (?, ?, ?) "
@@ -99,7 +109,7 @@ class Allowances:
     def standing(self, child: str, profile: ChildProfile, used: float, moment: datetime) -> Standing:
         """``moment`` is local time: it picks the day's limit and the allowed hours."""
         day = moment.date()
-        allowed = profile.limit_minutes(day) * 60.0 + self.bonus_seconds(child, day)
+        allowed = max(0.0, self.limit_minutes(child, profile, day) * 60.0 + self.bonus_seconds(child, day))
         hours_left = profile.allowed_hours.seconds_left(moment) if profile.allowed_hours else None
         return Standing(used, allowed, hours_left)
 
@@ -126,60 +136,68 @@ Action = Warn | Notice | Close
 
 
 class _Block(msgspec.Struct, frozen=True):
-    child: str
     reason: str
+    day: str
+    window: str
+    """The allowed hours the block is outside of (``"21:00-07:00"``); empty for the daily limit."""
     deadline: float
     """Wall-clock time the grace ends."""
 
 
-_BLOCK_KEY = "block"
-_block_decoder = msgspec.json.Decoder(_Block)
+_BLOCKS_KEY = "blocks"
+_blocks_decoder = msgspec.json.Decoder(dict[str, _Block])
 
 
 class Enforcer:
-    """Decides, tick by tick while the game runs; not thread-safe (called under the guardian's lock).
+    """Decides, tick by tick while a child's game runs; not thread-safe (called under the guardian's lock).
 
-    The current block (its reason and when its grace ends) is on disk: a guardian restarted while a child is
-    blocked neither sends a second notice nor grants a second grace.
+    Each child's current block (its reason, day and window, and when its grace ends) is on disk: a guardian
+    restarted while a child is blocked neither sends a second notice nor grants a second grace. A block belongs
+    to its day and its window: last night's bedtime block is not this morning's, which gets its own notice and
+    grace.
     """
 
     def __init__(self, db: Database) -> None:
         self._db = db
-        stored = settings.load(db, _BLOCK_KEY)
-        self._block: _Block | None = None
+        stored = settings.load(db, _BLOCKS_KEY)
+        self._blocks: dict[str, _Block] = {}
         if stored is not None:
             try:
-                self._block = _block_decoder.decode(stored)
+                self._blocks = _blocks_decoder.decode(stored)
             except msgspec.DecodeError:  # a row of another version: start without it
-                self._block = None
+                self._blocks = {}
 
     def reset(self) -> None:
-        """Forget the current block (monitoring paused): a later block starts with a new grace."""
-        self._keep(None)
+        """Forget every block (monitoring paused): a later block starts with a new grace."""
+        if self._blocks:
+            self._blocks = {}
+            settings.delete(self._db, _BLOCKS_KEY)
 
     def check(self, child: str, day: date, standing: Standing, profile: ChildProfile, now: float) -> list[Action]:
         reason = standing.blocked
         if reason is None:
-            self._keep(None)
+            self._keep(child, None)
             return self._warnings(child, day, standing.remaining, profile)
+        hours = profile.allowed_hours
+        window = f"{hours.start}-{hours.end}" if reason == OUTSIDE_ALLOWED_HOURS and hours is not None else ""
         actions: list[Action] = []
-        block = self._block
-        if block is None or (block.child, block.reason) != (child, reason):
-            block = _Block(child, reason, now + profile.grace_seconds)
-            self._keep(block)
+        block = self._blocks.get(child)
+        if block is None or (block.reason, block.day, block.window) != (reason, day.isoformat(), window):
+            block = _Block(reason, day.isoformat(), window, now + profile.grace_seconds)
+            self._keep(child, block)
             actions.append(Notice(reason, profile.grace_seconds if profile.auto_close else None))
         if profile.auto_close and now >= block.deadline:
             actions.append(Close(reason))
         return actions
 
-    def _keep(self, block: _Block | None) -> None:
-        if block == self._block:
+    def _keep(self, child: str, block: _Block | None) -> None:
+        if self._blocks.get(child) == block:
             return
-        self._block = block
         if block is None:
-            settings.delete(self._db, _BLOCK_KEY)
+            del self._blocks[child]
         else:
-            settings.save(self._db, _BLOCK_KEY, block)
+            self._blocks[child] = block
+        settings.save(self._db, _BLOCKS_KEY, self._blocks)
 
     def _warnings(self, child: str, day: date, remaining: float, profile: ChildProfile) -> list[Action]:
         """The lowest threshold newly crossed, once per day; a threshold left behind by bonus time re-arms."""

@@ -24,6 +24,8 @@ from typing import Final, Protocol
 
 import psutil  # type: ignore[import-untyped, unused-ignore]  # typed with types-psutil
 
+from deskbridge.guardian.platforms import Detector, Role
+
 SETTLE: Final = 2.0
 """Seconds after its birth a process is named again each poll, in case it had not exec'd its program yet."""
 AUDIT_EVERY: Final = 60.0
@@ -37,6 +39,10 @@ class ProcessInfo:
     exe_name: str
     """Base name of the executable; empty when the system will not say."""
     create_time: float
+    exe: str = ""
+    """The executable's path; empty when the system will not say."""
+    user: str = ""
+    """The OS user running it; empty when the system will not say."""
 
 
 class ProcessTable(Protocol):
@@ -55,13 +61,20 @@ class ProcessTable(Protocol):
     def close(self, processes: Iterable[ProcessInfo], timeout: float) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
         """Terminate each process and its descendants, kill what is left after ``timeout``.
 
-        Returns (closed, still running).
+        Returns (closed, still running); a process already gone is in neither.
         """
         ...
 
 
+def _username(process: psutil.Process) -> str:
+    return str(process.username())
+
+
 class PsutilProcesses:
-    """The real process table."""
+    """The real process table; ``user_of`` names a process's OS user (tests inject one to play two users)."""
+
+    def __init__(self, user_of: Callable[[psutil.Process], str] = _username) -> None:
+        self._user_of = user_of
 
     def pids(self) -> Iterable[int]:
         return list(psutil.pids())
@@ -74,12 +87,16 @@ class PsutilProcesses:
                     return None
                 name, created = process.name(), process.create_time()
                 try:
-                    exe_name = os.path.basename(process.exe())
+                    exe = process.exe()
                 except (psutil.AccessDenied, psutil.ZombieProcess):
-                    exe_name = ""
+                    exe = ""
+                try:
+                    user = self._user_of(process)
+                except (psutil.AccessDenied, KeyError):
+                    user = ""
         except (psutil.NoSuchProcess, psutil.AccessDenied):
             return None
-        return ProcessInfo(pid, name, exe_name, created)
+        return ProcessInfo(pid, name, os.path.basename(exe), created, exe, user)
 
     def alive(self, process: ProcessInfo) -> bool:
         try:
@@ -89,19 +106,20 @@ class PsutilProcesses:
             return False
 
     def close(self, processes: Iterable[ProcessInfo], timeout: float) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
-        wanted = list(processes)
+        wanted: list[ProcessInfo] = []
         victims: list[psutil.Process] = []
         denied: set[int] = set()
-        for info in wanted:
+        for info in processes:
             try:
                 top = psutil.Process(info.pid)
-                if top.create_time() != info.create_time:
-                    continue  # already gone; the pid belongs to someone else now
+                if top.create_time() != info.create_time or _exited(top):
+                    continue  # already gone (the pid may be someone else's now): not ours to count
                 victims += [top, *top.children(recursive=True)]
             except psutil.NoSuchProcess:
                 continue
             except psutil.AccessDenied:
                 denied.add(info.pid)
+            wanted.append(info)
         for send in (psutil.Process.terminate, psutil.Process.kill):
             for victim in victims:
                 with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
@@ -133,11 +151,6 @@ def _wait_exited(processes: list[psutil.Process], timeout: float) -> list[psutil
         time.sleep(0.02)
 
 
-def _named(info: ProcessInfo, names: set[str]) -> bool:
-    """Matched by process name or executable base name, ignoring case (``names`` are casefolded)."""
-    return info.name.casefold() in names or info.exe_name.casefold() in names
-
-
 @dataclass(frozen=True)
 class Changes:
     started: list[ProcessInfo] = field(default_factory=list)
@@ -150,13 +163,13 @@ class Watcher:
     def __init__(
         self,
         table: ProcessTable,
-        names: Iterable[str],
+        detector: Detector,
         *,
         known: Iterable[ProcessInfo] = (),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._table = table
-        self._names = {name.casefold() for name in names}
+        self._detector = detector
         self._clock = clock
         self._games: dict[int, ProcessInfo] = {info.pid: info for info in known}
         self._seen: dict[int, ProcessInfo | None] = dict(self._games)
@@ -169,10 +182,12 @@ class Watcher:
         """The game processes seen at the last poll, oldest first."""
         return sorted(self._games.values(), key=lambda info: (info.create_time, info.pid))
 
-    def find(self, names: Iterable[str]) -> list[ProcessInfo]:
-        """Processes seen at the last poll with one of ``names`` (no system calls)."""
-        wanted = {name.casefold() for name in names}
-        return [info for info in self._seen.values() if info is not None and _named(info, wanted)]
+    def role(self, info: ProcessInfo) -> Role | None:
+        return self._detector.role(info.name, info.exe_name, info.exe)
+
+    def helpers(self) -> list[ProcessInfo]:
+        """Launchers and crash handlers seen at the last poll (no system calls)."""
+        return [info for info in self._seen.values() if info is not None and self.role(info) is Role.HELPER]
 
     def poll(self) -> Changes:
         now = self._clock()
@@ -196,7 +211,7 @@ class Watcher:
             self._seen[pid] = found
             if pid in fresh and found is not None and now - found.create_time < SETTLE:
                 self._young[pid] = found.create_time
-            if found is not None and pid not in self._games and _named(found, self._names):
+            if found is not None and pid not in self._games and self.role(found) is Role.GAME:
                 self._games[pid] = found
                 started.append(found)
         return Changes(started, stopped)

@@ -54,4 +54,12 @@ MIGRATIONS: Final = [
         value TEXT NOT NULL                 -- JSON
     );
     """,
+    """
+    CREATE TABLE day_limits (
+        child TEXT NOT NULL,
+        day TEXT NOT NULL,                  -- local date, ISO 8601
+        minutes INTEGER NOT NULL,           -- the parent's limit for that one day
+        PRIMARY KEY (child, day)
+    );
+    """,
 ]

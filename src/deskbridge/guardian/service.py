@@ -1,9 +1,14 @@
-"""The guardian at work: each tick, processes → sessions → usage → limits → events.
+"""The guardian at work: each tick, processes → sessions → usage → limits → events, per child.
 
 One daemon thread ticks every ``monitor.poll_interval``; commands run in the
 router's worker threads. Both go through one lock, so a command sees the state
 of a whole tick, never half of one. Tests drive :meth:`Guardian.tick` by hand
-with a fake clock and a stand-in process table.
+with a fake clock, a stand-in process table and a zone source of their own.
+
+Each game process belongs to the child whose OS account runs it (``users``);
+several children may play at once, each with a session, limits and blocks of
+their own. Play the guardian did not see (it was down while a game ran) is
+counted at start and reported; the day's time zone is fixed at the first run.
 """
 
 from __future__ import annotations
@@ -20,19 +25,24 @@ from typing import Any, Final
 
 import msgspec
 
+from deskbridge.caller import current as current_caller
 from deskbridge.clock import Clock
 from deskbridge.guardian import events, settings, sync
 from deskbridge.guardian.config import ChildProfile, GuardianConfig, Weekday
+from deskbridge.guardian.holds import Holds, until_instant
 from deskbridge.guardian.limits import OUTSIDE_ALLOWED_HOURS, Allowances, Close, Enforcer, Notice, Standing, Warn
 from deskbridge.guardian.monitor import ProcessInfo, ProcessTable, Watcher
+from deskbridge.guardian.platforms import Detector
 from deskbridge.guardian.sessions import Session, Sessions
 from deskbridge.guardian.timeline import Timeline
 from deskbridge.guardian.usage import Usage
+from deskbridge.guardian.zones import Zones, ZoneSource, system_zone
 from deskbridge.store import Database
 
 log = logging.getLogger("deskbridge.guardian")
 
 Emit = Callable[[dict[str, Any]], None]
+Processes = list[ProcessInfo]
 
 CLOSE_TIMEOUT: Final = 3.0
 """Seconds a terminated game gets to exit before it is killed."""
@@ -42,6 +52,13 @@ MIN_SLEEP_GAP: Final = 5.0
 HISTORY_DAYS: Final = 7
 PAUSED_UNTIL: Final = "paused_until"
 """The pause, on disk: its end (null: until resumed); no row when monitoring runs."""
+LAST_TICK: Final = "last_tick"
+"""When the guardian last looked (epoch seconds): play after it, while it was down, was not seen."""
+IDLE_SAVE_EVERY: Final = 30.0
+"""Seconds between saves of the last tick while no game runs."""
+ZONE_CHECK_EVERY: Final = 10.0
+"""Seconds between looks at the system's time zone."""
+CLOSED_BY_PARENT: Final = "closed_by_parent"
 
 
 class Guardian:
@@ -52,13 +69,16 @@ class Guardian:
         clock: Clock,
         processes: ProcessTable,
         emit: Emit,
+        *,
+        zone_source: ZoneSource = system_zone,
     ) -> None:
         self.config = config
         self.child = config.active_child
-        self.zone = config.zone()
         self._db = db
         self._processes = processes
         self._emit = emit
+        self.zones = Zones(db, config.timezone, zone_source)
+        self.zone = self.zones.day
         poll = config.monitor.poll_interval
         self.timeline = Timeline(clock, sleep_gap=max(SLEEP_POLLS * poll, MIN_SLEEP_GAP))
         self.usage = Usage(db, self.zone)
@@ -66,13 +86,22 @@ class Guardian:
         self.enforcer = Enforcer(db)
         self.sessions = Sessions(db)
         self.sync = sync.SyncRequests(db, emit, config.sync)
-        self._session: Session | None = self.sessions.restore()
+        self._sessions: dict[str, Session] = self.sessions.restore()
+        monitor = config.monitor
         self.watcher = Watcher(
-            processes, config.monitor.process_names, known=self._session.processes if self._session else ()
+            processes,
+            Detector(monitor.process_names, monitor.close_also, monitor.install_dirs),
+            known=[info for session in self._sessions.values() for info in session.processes],
         )
         paused_until = settings.load(db, PAUSED_UNTIL)
         self._paused = paused_until is not None
         self._paused_until: float | None = json.loads(paused_until) if paused_until is not None else None
+        last_tick = settings.load(db, LAST_TICK)
+        self._last_tick: float | None = json.loads(last_tick) if last_tick is not None else None
+        self.holds = Holds(db)
+        self._first_tick = True
+        self._started = self.timeline.now()
+        self._zone_checked = -math.inf
         self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -112,44 +141,95 @@ class Guardian:
             now = step.end
             if step.jump:
                 self._clock_changed(step.jump, now)
+            if now - self._zone_checked >= ZONE_CHECK_EVERY:
+                self._zone_checked = now
+                self._check_zone(now)
             if self._paused_until is not None and now >= self._paused_until:
                 self._set_pause(False, None)
-            if self._session is not None and step.awake and not self._paused:
-                self.usage.add(self.child, step.start, now)
+            if step.awake and not self._paused:
+                for child in self._sessions:
+                    self.usage.add(child, step.start, now)
             changes = self.watcher.poll()
             for info in changes.started:
-                self._emit(events.roblox_event("roblox_started", info, now))
+                self._emit(events.roblox_event("roblox_started", info, now, child_profile=self.owner(info)))
             for info in changes.stopped:
-                self._emit(events.roblox_event("roblox_stopped", info, now))
-            self._follow_session(bool(changes.started or changes.stopped), step.awake, now)
-            if self._session is not None and not self._paused:
-                self._enforce(now)
+                self._emit(events.roblox_event("roblox_stopped", info, now, child_profile=self.owner(info)))
+            playing = self._by_child(self.watcher.running)
+            self._follow_sessions(playing, bool(changes.started or changes.stopped), step.awake, now)
+            if self._first_tick:
+                self._first_tick = False
+                self._unseen_play(playing, now)
+            self._enforce_holds(playing, now)
+            if not self._paused:
+                for child in list(self._sessions):
+                    self._enforce(child, now)
             self.sync.resend_due(now)
+            # While a game runs, every tick (what follows it is unseen); idle, twice a minute is enough.
+            if playing or self._last_tick is None or now - self._last_tick >= IDLE_SAVE_EVERY:
+                self._last_tick = now
+                settings.save(self._db, LAST_TICK, now)
 
-    def _follow_session(self, changed: bool, played: float, now: float) -> None:
-        running = self.watcher.running
-        session = self._session
-        if session is None:
-            if running:
-                self._session = self.sessions.start(self.child, now, running)
-                self._emit(events.session_event("session_started", self._session_data(self._session, now), now))
-            return
-        self.sessions.update(session, now, played=played, processes=running if changed else None)
-        if not running:
-            self.sessions.end(session, now)
-            self._session = None
-            data = self._session_data(session, now, ended=True)
-            self._emit(events.session_event("session_ended", data, now))
-            self.sync.request(sync.SESSION, data, now)
+    def owner(self, info: ProcessInfo) -> str | None:
+        """The child whose game this is: its OS user's profile (``users``), or None for an account not listed."""
+        users = self.config.users
+        if not users:
+            return self.child
+        return users.get(info.user) or users.get(info.user.rpartition("\\")[2])  # DOMAIN\\user on Windows
 
-    def _enforce(self, now: float) -> None:
-        assert self._session is not None
+    def _by_child(self, processes: list[ProcessInfo]) -> dict[str, list[ProcessInfo]]:
+        playing: dict[str, list[ProcessInfo]] = {}
+        for info in processes:
+            child = self.owner(info)
+            if child is not None:
+                playing.setdefault(child, []).append(info)
+        return playing
+
+    def _unseen_play(self, playing: dict[str, list[ProcessInfo]], now: float) -> None:
+        """At start: a game that ran while the guardian was down counts from the later of its start and the last
+        tick the guardian saved, until the guardian started, and the parent is told."""
+        until = self._started
+        for child, processes in playing.items():
+            began = min(max(info.create_time, self._last_tick or info.create_time) for info in processes)
+            if until - began < 1:
+                continue
+            if not self._paused:
+                self.usage.add(child, began, until)
+            minutes = round((until - began) / 60)
+            data = {"child_profile": child, "from": events.iso(began), "to": events.iso(until),
+                    "seconds": round(until - began), "minutes": minutes, "counted": not self._paused}  # fmt: skip
+            self._emit(
+                events.session_event("unwatched_play", self._session_data(self._sessions[child], now), now, **data)
+            )
+            self._notify(
+                {"title": "Play While The Guardian Was Off",
+                 "message": f"{child} played about {minutes} minutes while the guardian was not running",
+                 "type": "unwatched_play", **data},
+                now,
+            )  # fmt: skip
+
+    def _follow_sessions(self, playing: dict[str, list[ProcessInfo]], changed: bool, played: float, now: float) -> None:
+        for child, session in list(self._sessions.items()):
+            running = playing.get(child, [])
+            self.sessions.update(session, now, played=played, processes=running if changed else None)
+            if not running:
+                self.sessions.end(session, now)
+                del self._sessions[child]
+                data = self._session_data(session, now, ended=True)
+                self._emit(events.session_event("session_ended", data, now))
+                self.sync.request(sync.SESSION, data, now)
+        for child, running in playing.items():
+            if child not in self._sessions:
+                session = self._sessions[child] = self.sessions.start(child, now, running)
+                self._emit(events.session_event("session_started", self._session_data(session, now), now))
+
+    def _enforce(self, child: str, now: float) -> None:
+        session = self._sessions[child]
         moment = datetime.fromtimestamp(now, self.zone)
-        profile = self.allowances.profile(self.child)
-        standing = self.allowances.standing(self.child, profile, self.usage.seconds(self.child, moment.date()), moment)
-        for action in self.enforcer.check(self.child, moment.date(), standing, profile, now):
+        profile = self.allowances.profile(child)
+        standing = self.allowances.standing(child, profile, self.usage.seconds(child, moment.date()), moment)
+        for action in self.enforcer.check(child, moment.date(), standing, profile, now):
             if isinstance(action, Warn):
-                data = self._session_data(self._session, now)
+                data = self._session_data(session, now)
                 self._emit(
                     events.session_event(
                         "time_limit_warning", data, now,
@@ -157,16 +237,43 @@ class Guardian:
                     )
                 )  # fmt: skip
             elif isinstance(action, Notice):
-                self._notify(_notice(self.child, profile, standing, action), now)
+                self._notify(_notice(child, profile, standing, action), now)
             elif isinstance(action, Close):
-                self._close(action.reason, now)
+                self._close(child, action.reason, now)
 
-    def _close(self, reason: str, now: float) -> None:
-        closed, failed = self.close_games()
+    def _enforce_holds(self, playing: dict[str, list[ProcessInfo]], now: float) -> None:
+        """A game a parent closed "until" a time is closed again at once, without grace, until then."""
+        for child in self.holds.held(now):
+            if child in playing:
+                self._close(child, CLOSED_BY_PARENT, now)
+
+    def _close(self, child: str, reason: str, now: float) -> None:
+        closed, failed = self._close_games(child)
         for info in closed:
-            self._emit(events.roblox_event("roblox_auto_closed", info, now, reason=reason))
+            self._emit(events.roblox_event("roblox_auto_closed", info, now, reason=reason, child_profile=child))
         if failed:
             log.warning("could not close %s", ", ".join(f"{info.name} ({info.pid})" for info in failed))
+
+    def _check_zone(self, now: float) -> None:
+        """A change of the system's zone is told like a clock jump; the day's zone stays what it was."""
+        change = self.zones.changed()
+        if change is None:
+            return
+        before, current = change
+        log.warning("the system's time zone moved from %s to %s; days still end at midnight in %s",
+                    before or "local", current or "local", self.zone or "local time")  # fmt: skip
+        self._notify(
+            {
+                "title": "Clock Changed",
+                "message": f"The system's time zone was changed from {before or 'local'} to {current or 'local'}; "
+                "days still end as before",
+                "type": "clock_changed",
+                "seconds": 0,
+                "zone_from": before,
+                "zone_to": current,
+            },
+            now,
+        )
 
     def _clock_changed(self, jump: float, now: float) -> None:
         minutes = round(jump / 60)
@@ -200,37 +307,68 @@ class Guardian:
 
     # -- what commands ask ----------------------------------------------------
 
-    def close_games(self) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
-        """Close every game process and ``close_also`` now: (games closed, processes still running).
+    def _close_games(self, child: str | None) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
+        """Close ``child``'s games (None: every child's) and the helpers of their accounts."""
+        games = [info for info in self.watcher.running if child is None or self.owner(info) == child]
+        users = {info.user for info in games}
+        helpers = [info for info in self.watcher.helpers() if not self.config.users or info.user in users]
+        if not games and not helpers:
+            return [], []
+        closed, failed = self._processes.close([*games, *helpers], CLOSE_TIMEOUT)
+        return [info for info in closed if info in games], failed
 
-        Their ``roblox_stopped`` events follow from the next poll.
-        """
+    def force_close(self, child: str | None, until: str | None) -> tuple[Processes, Processes, float | None]:
+        """Close games now: (closed, still running, held until). With ``until`` (``tomorrow`` or ``HH:MM``, local),
+        a relaunch before then is closed again at once."""
         with self._lock:
-            games = self.watcher.running
-            closed, failed = self._processes.close(
-                [*games, *self.watcher.find(self.config.monitor.close_also)], CLOSE_TIMEOUT
-            )
-            return [info for info in closed if info in games], failed
+            held = None
+            if until is not None:
+                held = until_instant(until, self.timeline.now(), self.zone)
+                self.holds.hold([child] if child is not None else self.allowances.children(), held)
+            closed, failed = self._close_games(child)
+            self.parent_action("force_close", {"child": child, "until": until, "closed": len(closed)})
+            return closed, failed, held
 
     def set_daily_limit(self, child: str, minutes: int, weekday: Weekday | None) -> ChildProfile:
         with self._lock:
-            return self.allowances.set_limit(child, minutes, weekday)
+            today = self.usage.day(self.timeline.now())
+            profile = self.allowances.set_limit(child, minutes, weekday, today)
+            self.parent_action("set_daily_limit", {"child": child, "minutes": minutes, "weekday": weekday})
+            return profile
 
     def grant_bonus(self, child: str, minutes: int) -> dict[str, Any]:
+        """Add minutes to today (negative: take them away)."""
         with self._lock:
             self.allowances.grant(child, self.usage.day(self.timeline.now()), minutes)
+            action = "grant_bonus_time" if minutes > 0 else "take_time"
+            self.parent_action(action, {"child": child, "minutes": abs(minutes)})
             return self.today(child)
 
     def pause(self, minutes: int | None) -> dict[str, Any]:
         with self._lock:
             until = None if minutes is None else self.timeline.now() + minutes * 60
             self._set_pause(True, until)
+            self.parent_action("pause_monitoring", {"minutes": minutes})
             return self.monitoring()
 
     def resume(self) -> dict[str, Any]:
         with self._lock:
             self._set_pause(False, None)
+            self.parent_action("resume_monitoring", {})
             return self.monitoring()
+
+    def parent_action(self, action: str, params: dict[str, Any]) -> None:
+        """Every change a parent (or someone posing as one) makes leaves an event and a notification: who, what,
+        through which door, so the parent's phone sees it and tampering shows."""
+        with self._lock:
+            caller = current_caller()
+            now = self.timeline.now()
+            self._notify(
+                {"title": "Guardian Settings Changed", "message": f"{action} by {caller.client_id or caller.door}",
+                 "type": "parent_action", "action": action, "params": params,
+                 "door": caller.door, "client_id": caller.client_id},
+                now,
+            )  # fmt: skip
 
     def _set_pause(self, paused: bool, until: float | None) -> None:
         self._paused, self._paused_until = paused, until
@@ -244,13 +382,16 @@ class Guardian:
         with self._lock:
             now = self.timeline.now()
             running = self.watcher.running
+            session = self._sessions.get(self.child) or next(iter(self._sessions.values()), None)
             return {
                 "active": not self._paused,
                 "paused_until": events.iso(self._paused_until) if self._paused_until is not None else None,
                 "active_child": self.child,
                 "playing": bool(running),
-                "processes": [events.process_info(info) for info in running],
-                "session": self._session_data(self._session, now) if self._session else None,
+                "processes": [{**events.process_info(info), "child_profile": self.owner(info)} for info in running],
+                "session": self._session_data(session, now) if session else None,
+                "sessions": [self._session_data(s, now) for s in self._sessions.values()],
+                "closed_until": {child: events.iso(until) for child, until in self.holds.until.items()},
             }
 
     def today(self, child: str) -> dict[str, Any]:
@@ -259,13 +400,13 @@ class Guardian:
             moment = datetime.fromtimestamp(self.timeline.now(), self.zone)
             profile = self.allowances.profile(child)
             standing = self.allowances.standing(child, profile, self.usage.seconds(child, moment.date()), moment)
-            limit = profile.limit_minutes(moment.date())
+            limit = self.allowances.limit_minutes(child, profile, moment.date())
             return {
                 "date": moment.date().isoformat(),
                 "minutes_used": int(standing.used // 60),
                 "seconds_used": round(standing.used),
                 "limit_minutes": limit,
-                "bonus_minutes": round(standing.allowed / 60) - limit,
+                "bonus_minutes": round(self.allowances.bonus_seconds(child, moment.date()) / 60),
                 "minutes_remaining": max(0, math.ceil(standing.remaining / 60)),
                 "blocked": standing.blocked,
             }
@@ -283,7 +424,8 @@ class Guardian:
                         for day, seconds in days
                     ],
                 }
-            return {"date": today.isoformat(), "timezone": self.config.timezone or "local", "children": report}
+            zone = self.config.timezone or (str(self.zone) if self.zone else "local")
+            return {"date": today.isoformat(), "timezone": zone, "children": report}
 
     def effective_config(self) -> dict[str, Any]:
         """The config as it applies now: the file, with the parent's remote limit changes."""

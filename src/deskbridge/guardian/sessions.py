@@ -1,4 +1,4 @@
-"""A playing session: from the first game process to the last one, however many run in between.
+"""A playing session: from a child's first game process to its last one, however many run in between.
 
 The open session and its processes are on disk, so a guardian restarted while
 the game runs carries on with the same session (and does not announce the
@@ -28,23 +28,21 @@ class Session:
 
 
 class Sessions:
-    """The one open session, if any, and its record in the database."""
+    """The open sessions, one per child at most, and their records in the database."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def restore(self) -> Session | None:
-        rows = self._db.query("SELECT * FROM sessions WHERE ended_ms IS NULL ORDER BY started_ms DESC LIMIT 1")
-        if not rows:
-            return None
-        row = rows[0]
-        return Session(
-            row["session_id"],
-            row["child"],
-            row["started_ms"] / 1000,
-            row["seconds"],
-            _processes.decode(row["processes"]),
-        )
+    def restore(self) -> dict[str, Session]:
+        """The open session of each child (several children may play at once)."""
+        rows = self._db.query("SELECT * FROM sessions WHERE ended_ms IS NULL ORDER BY started_ms")
+        return {
+            row["child"]: Session(
+                row["session_id"], row["child"], row["started_ms"] / 1000, row["seconds"],
+                _processes.decode(row["processes"]),
+            )
+            for row in rows
+        }  # fmt: skip
 
     def start(self, child: str, now: float, processes: list[ProcessInfo]) -> Session:
         started_ms = int(now * 1000)

@@ -18,11 +18,13 @@ import threading
 from typing import Any
 
 from deskbridge import protocol
+from deskbridge.caller import CALLER, Caller
 from deskbridge.events import EventLog
 from deskbridge.router import Router
 
 READ_CHUNK = 256 * 1024
 WRITE_HIGH_WATER = 8 * 1024 * 1024
+STDIO_CALLER = Caller("stdio")
 MAX_PENDING = 1024
 
 
@@ -153,6 +155,7 @@ class StdioDoor:
         if self.finished.done():
             return
         self._feeding = True
+        CALLER.set(STDIO_CALLER)  # the router copies it into each command's context
         dispatch, reply = self._router.dispatch, self._reply
         try:
             for item in self._framer.feed(data):
@@ -165,6 +168,7 @@ class StdioDoor:
     def end_of_input(self) -> None:
         if self.finished.done():
             return
+        CALLER.set(STDIO_CALLER)
         for item in self._framer.close():
             self._router.dispatch(item, self._reply)
         self._flush()
@@ -229,4 +233,3 @@ class StdioDoor:
                 await asyncio.wait_for(asyncio.shield(self._write_side.closed), timeout)
             except TimeoutError:
                 self._writer.abort()
-

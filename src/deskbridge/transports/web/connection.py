@@ -13,14 +13,16 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import msgspec
 from starlette.types import Receive, Scope, Send
 
 from deskbridge import payloads, protocol
+from deskbridge.caller import CALLER, Caller
 from deskbridge.clients import ClientRegistry
 from deskbridge.closecodes import CloseCode
+from deskbridge.cursors import ClientCursors
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, EventLog, Resumed
 from deskbridge.transports.web.http import int_param
@@ -30,6 +32,7 @@ from deskbridge.transports.web.security import query_params
 log = logging.getLogger("deskbridge.web")
 
 Dispatch = Callable[[bytes, Callable[[bytes], None]], None]
+KEEP_CURSOR_EVERY: Final = 0.2
 
 
 class SubscribePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -56,8 +59,11 @@ class Connection:
         clients: ClientRegistry,
         outbox_bytes: int,
         subscribe_grace: float,
+        cursors: ClientCursors | None = None,
     ) -> None:
         self.events = events
+        self._cursors = cursors
+        """For a client that neither resumes nor subscribes: the cursor the server keeps for it (None: live)."""
         self._dispatch = dispatch
         self._clients = clients
         self._subscribe_grace = subscribe_grace
@@ -125,7 +131,10 @@ class Connection:
         self._started = True
         if self._grace is not None:
             self._grace.cancel()
-        if after is None:
+        if after is None and command_id is None and self._cursors is not None:
+            after = self._cursors.position(self._params.get("client_id") or None)
+            self._spawn(self._keep_cursor(self._cursors))
+        elif after is None:
             acked = self.events.acknowledged(self.client_id)
             after = acked if acked is not None else self._connected_seq
         else:
@@ -190,7 +199,18 @@ class Connection:
         if transport is not None:
             transport.abort()
 
+    async def _keep_cursor(self, cursors: ClientCursors) -> None:
+        """Move the server's cursor of a client that sends none to what was written to it (a few times a second)."""
+        consumer, kept = self._params.get("client_id") or None, self._sent_seq
+        while not self._closing:
+            await self.outbox.wait_empty()
+            if self._sent_seq > kept and not self.outbox.pending:
+                kept = self._sent_seq
+                cursors.handed(consumer, kept)
+            await asyncio.sleep(KEEP_CURSOR_EVERY)
+
     async def run(self) -> None:
+        CALLER.set(Caller("ws", self.client_id))
         await self._asgi_send({"type": "websocket.accept"})
         subscription = self.events.subscribe(self._deliver)
         self._connected_seq = self.events.committed_seq  # a client without a cursor: live from here

@@ -19,6 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from deskbridge import payloads, protocol
 from deskbridge.app import AppSpec, HttpEndpoint
+from deskbridge.caller import CALLER, Caller
 from deskbridge.errors import ErrorCode, ErrorCodes
 from deskbridge.events import EventLog
 from deskbridge.router import Router
@@ -71,6 +72,7 @@ class HttpCommands:
     async def run_line(self, line: bytes) -> tuple[bytes, str | None]:
         """Dispatch one command; its response and, when it failed, the error code."""
         answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        CALLER.set(Caller("http"))
         self._router.dispatch(line, answer.set_result)
         body = answer.result() if answer.done() else await answer
         self._events.settle()

@@ -53,13 +53,18 @@ class WebDoor:
             bound_host=config.host,
             allowed_origins=config.allowed_origins,
             allowed_hosts=config.allowed_hosts,
+            tokenless=backend.door_policy.is_tokenless,
         )
+        self.policy = backend.door_policy
         self.closing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._connections: set[Connection] = set()
         self.commands = HttpCommands(backend.router, backend.events, backend.error_codes, backend.max_line)
         self._fast: dict[str, Handler] = {
             COMMAND_PATH: self.commands,
-            **dict.fromkeys(EVENTS_PATHS, Polling(backend.events, backend.clients, self.closing)),
+            **dict.fromkeys(
+                EVENTS_PATHS,
+                Polling(backend.events, backend.clients, self.closing, backend.cursors, enabled=self.policy.polling),
+            ),
         }
         routes: list[BaseRoute] = [
             Route("/", self.home, methods=["GET"]),
@@ -108,6 +113,8 @@ class WebDoor:
         refusal = self.guard.check(scope)
         if refusal is None and scope["path"] not in WEBSOCKET_PATHS:
             refusal = Refusal(404, CloseCode.BAD_REQUEST, f"no WebSocket at {scope['path']}; use /ws")
+        if refusal is None and not self.policy.websocket:
+            refusal = Refusal(403, CloseCode.BAD_REQUEST, "WebSocket is turned off here (config); poll for events")
         if refusal is None and self.closing.done():
             refusal = Refusal(503, CloseCode.GOING_AWAY, "the backend is shutting down")
         if refusal is not None:
@@ -124,6 +131,7 @@ class WebDoor:
             clients=backend.clients,
             outbox_bytes=config.outbox_bytes,
             subscribe_grace=config.subscribe_grace,
+            cursors=backend.cursors if self.policy.cursorless else None,
         )
         self._connections.add(connection)
         try:
@@ -185,4 +193,3 @@ class WebDoor:
 
     async def openapi(self, request: Request) -> Response:
         return Response(protocol.encode(describe(self.backend)), media_type="application/json")
-

@@ -64,7 +64,7 @@ def _query(name: str, kind: str, description: str) -> dict[str, Any]:
 
 
 _POLL_PARAMS = [
-    _query("after", "integer", "the last seq you saw (also acknowledges it)"),
+    _query("after", "integer", "the last seq you saw (also acknowledges it); none: the server keeps your cursor"),
     _query("epoch", "string", "the epoch that seq belongs to"),
     _query("limit", "integer", "at most this many events (1-10000, default 1000)"),
     _query("wait", "number", "long-poll: wait up to this many seconds (max 60) for an event"),

@@ -1,7 +1,9 @@
 """``GET /api/events`` (and seed 004's ``/desktop/events/poll``): polling, and long-polling with ``wait``.
 
 A poller is a client while it polls: it appears in the client registry, its
-``after`` is its acknowledgement, and it leaves after a minute of silence.
+``after`` is its acknowledgement, and it leaves after a minute of silence. A
+poll without ``after`` (seed 004's client sends none) reads from the cursor
+the server keeps for that client (:mod:`deskbridge.cursors`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from starlette.types import Receive, Scope, Send
 
 from deskbridge import protocol
 from deskbridge.clients import ClientRegistry
+from deskbridge.cursors import ClientCursors
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, EventLog, Resumed
 from deskbridge.transports.web.http import disconnected, error_body, int_param, respond
@@ -47,19 +50,32 @@ def events_answer(resumed: Resumed) -> bytes:
 class Polling:
     """Answers polls from the event log; a long poll ends early when the door closes (``closing``)."""
 
-    def __init__(self, events: EventLog, clients: ClientRegistry, closing: asyncio.Future[None]) -> None:
+    def __init__(
+        self,
+        events: EventLog,
+        clients: ClientRegistry,
+        closing: asyncio.Future[None],
+        cursors: ClientCursors,
+        *,
+        enabled: bool = True,
+    ) -> None:
         self._events = events
         self._clients = clients
         self._closing = closing
+        self._cursors = cursors
+        self._enabled = enabled
         self._pollers: dict[str, float] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "GET":
             await respond(send, 405, error_body("METHOD_NOT_ALLOWED", "use GET"), [(b"allow", b"GET")])
             return
+        if not self._enabled:
+            await respond(send, 403, error_body("POLLING_DISABLED", "polling is turned off here (config)"))
+            return
         params = query_params(scope)
         try:
-            after = int_param(params, "after", 0, 0, 2**62)
+            after = int_param(params, "after", -1, 0, 2**62)
             limit = int_param(params, "limit", DEFAULT_PAGE, 1, MAX_PAGE)
             wait = float(params.get("wait") or 0)
             if not 0 <= wait <= MAX_WAIT:
@@ -68,19 +84,28 @@ class Polling:
             await respond(send, 400, protocol.failure(None, ErrorCode.INVALID_PAYLOAD, f"bad query: {exc}"))
             return
         epoch = params.get("epoch") or None
-        self._track_poller(params.get("client_id") or None, after)
+        client_id = params.get("client_id") or None
+        cursorless = after < 0
+        if cursorless:
+            after = self._cursors.position(client_id)
+        self._track_poller(client_id, after)
         resumed = self._events.resume(epoch, after, limit)
+        stayed = True
         if wait > 0 and resumed.recovered and not resumed.events:
-            await self._wait_for_events(resumed.last_seq + 1, wait, receive)
+            stayed = await self._wait_for_events(resumed.last_seq + 1, wait, receive)
             resumed = self._events.resume(epoch, after, limit)
         await respond(send, 200, events_answer(resumed))
+        if cursorless and stayed:  # the next poll starts after this answer: coming back acknowledges it
+            self._cursors.handed(client_id, resumed.last_seq)
 
-    async def _wait_for_events(self, seq: int, wait: float, receive: Receive) -> None:
-        """Until event ``seq`` is on disk, ``wait`` runs out, the client leaves or the server stops."""
+    async def _wait_for_events(self, seq: int, wait: float, receive: Receive) -> bool:
+        """Until event ``seq`` is on disk, ``wait`` runs out, the client leaves or the server stops; False if
+        the client left."""
         arrived = asyncio.ensure_future(self._events.wait_committed(seq))
         left = asyncio.ensure_future(disconnected(receive))
         try:
             await asyncio.wait([arrived, left, self._closing], timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            return not left.done()
         finally:
             arrived.cancel()
             left.cancel()
