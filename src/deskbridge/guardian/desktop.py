@@ -71,7 +71,7 @@ def bind_doors(desktop: DesktopClientConfig, raw: Mapping[str, Any], policy: Doo
         policy.tokenless_websocket = TOKENLESS_WEBSOCKET
 
 
-class StatusPayload(msgspec.Struct, kw_only=True):
+class StatusPayload(Payload):
     client_id: ClientId | None = None
     """Whose queue to count; default: the one desktop client that sends no id."""
 

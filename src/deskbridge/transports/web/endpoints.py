@@ -100,7 +100,9 @@ class HttpCommands:
             payload: Any
             if request.method == "GET":
                 try:
-                    payload = msgspec.convert(dict(request.query_params), route.payload_type, strict=False)
+                    # ``token`` is the door's credential (security.py), not a field of the command
+                    query = {k: v for k, v in request.query_params.items() if k != "token"}
+                    payload = msgspec.convert(query, route.payload_type, strict=False)
                 except msgspec.ValidationError as exc:
                     message, details = payloads.invalid(exc, route.payload_type)
                     return _json(protocol.failure(None, ErrorCode.INVALID_PAYLOAD, message, details), 400)
