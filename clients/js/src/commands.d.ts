@@ -144,9 +144,9 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** GET /desktop/status: who is connected, what waits for the desktop, what the guardian sees. */
+  /** GET /desktop/status: whether the desktop client is connected, what it has not received yet. */
   DESKTOP_STATUS: {
-    payload: { [key: string]: unknown };
+    payload: StatusPayload;
     data: { [key: string]: unknown };
     operation: false;
   };
@@ -185,9 +185,12 @@ export interface Commands {
     data: FetchedClips;
     operation: false;
   };
-  /** Close the game now (the whole process tree); its roblox_stopped event follows. */
+  /**
+   * Close the games now (whole process trees), and with `until` keep them closed; roblox_stopped follows.
+   * `count` is the games this call closed: one already gone is not counted.
+   */
   FORCE_CLOSE: {
-    payload: NoParams;
+    payload: ForceCloseParams;
     data: { [key: string]: unknown };
     operation: false;
   };
@@ -385,6 +388,12 @@ export interface Commands {
   /** POST /sync/confirm: stop raising a sync request; twice, or an unknown id, is harmless. */
   SYNC_CONFIRM: {
     payload: SyncConfirmPayload;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
+  /** Take minutes away from today's allowance (the limit applies at once, with its notice and grace). */
+  TAKE_TIME: {
+    payload: TakeTimeParams;
     data: { [key: string]: unknown };
     operation: false;
   };
@@ -874,6 +883,11 @@ export interface DisconnectPayload {
   client_id?: string | null;
 }
 
+export interface StatusPayload {
+  /** @default null */
+  client_id?: string | null;
+}
+
 export interface DownloadClipPayload {
   clip: Clip;
   output_dir: string;
@@ -940,7 +954,12 @@ export interface FetchedClips {
   profile_name?: string | null;
 }
 
-export interface NoParams { [key: string]: never }
+export interface ForceCloseParams {
+  /** @default null */
+  child?: string | null;
+  /** @default null */
+  until?: string | null;
+}
 
 export interface AccountRef {
   name: string;
@@ -952,6 +971,8 @@ export interface ProfilePath {
   exists: boolean;
   locked: boolean;
 }
+
+export interface NoParams { [key: string]: never }
 
 export interface CreationHistoryPayload {
   /** @default null */
@@ -1194,6 +1215,13 @@ export interface StrayPayload {
 
 export interface SyncConfirmPayload {
   sync_id: string;
+}
+
+/** `minutes` are taken from today's allowance. */
+export interface TakeTimeParams {
+  minutes: number;
+  /** @default null */
+  child?: string | null;
 }
 
 export interface UpdateAccountPayload {
