@@ -6,6 +6,11 @@ prints the dashboard's address (with its token); ``run --demo`` does so offline
 on made-up data (``deskbridge demo``); ``run ARGS...`` runs ``deskbridge ARGS...``
 instead.
 
+``freeze [apps...]`` builds the backend as desktop apps ship it: a one-folder
+PyInstaller bundle, ``dist/deskbridge/deskbridge`` (``.exe`` on Windows), that
+needs no Python on the machine; ``--dist DIR`` puts it elsewhere (DIR/deskbridge).
+See docs/freezing.md.
+
 Both commands first make sure ``.venv/`` exists and holds this checkout
 installed with its development tools (redone only when ``pyproject.toml``
 changes), then do their job. Needs only Python 3.11+, git, and the package
@@ -19,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -50,7 +56,7 @@ def setup() -> None:
         return
     say("installing deskbridge and its tools into .venv")
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
-    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[studio,guardian,dev,bench]")
+    run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[studio,guardian,dev,bench,freeze]")
     say("installing the JavaScript client's packages (ws, typescript) into clients/js/node_modules")
     npm = BIN / ("npm.cmd" if os.name == "nt" else "npm")
     subprocess.run(
@@ -96,6 +102,25 @@ def test(extra: list[str]) -> int:
     return code or js_code
 
 
+def freeze(argv: list[str]) -> int:
+    """PyInstaller's one-folder build of the named apps (default all), from the spec and hooks in packaging/."""
+    dist = ROOT / "dist"
+    if argv[:1] == ["--dist"] and len(argv) > 1:
+        dist, argv = Path(argv[1]).resolve(), argv[2:]
+    work = ROOT / "build" / "pyinstaller" if dist == ROOT / "dist" else dist / "build"
+    spec = ROOT / "packaging" / "pyinstaller" / "deskbridge.spec"
+    say(f"freezing {', '.join(argv) or 'every app'} into {dist / 'deskbridge'}")
+    began = time.monotonic()
+    code = run(PYTHON, "-m", "PyInstaller", "--noconfirm", "--clean", "--log-level", "WARN",
+               "--distpath", dist, "--workpath", work, spec, "--", *argv, check=False)  # fmt: skip
+    if code == 0:
+        folder = dist / "deskbridge"
+        size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file() and not f.is_symlink())
+        executable = folder / ("deskbridge.exe" if os.name == "nt" else "deskbridge")
+        say(f"built {executable} in {time.monotonic() - began:.0f} s ({size / 1e6:.0f} MB)")
+    return code
+
+
 def serve(argv: list[str]) -> int:
     """Run deskbridge until it stops; Ctrl+C reaches it too, and it gets the time to stop cleanly."""
     process = subprocess.Popen([str(BIN / "deskbridge"), *argv], cwd=ROOT)
@@ -107,13 +132,15 @@ def serve(argv: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"run", "test", "setup"}:
+    if not argv or argv[0] not in {"run", "test", "setup", "freeze"}:
         print(__doc__)
         return 2
     command, extra = argv[0], argv[1:]
     setup()
     if command == "setup":
         return 0
+    if command == "freeze":
+        return freeze(extra)
     if command == "test":
         ensure_chromium()
         try:

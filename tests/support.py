@@ -10,31 +10,66 @@ import itertools
 import json
 import os
 import queue
+import shutil
 import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 DESKBRIDGE = [sys.executable, "-m", "deskbridge"]
+SEED_JS = Path(__file__).parent / "seed" / "backend_service.js"
+NODE = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
+
+
+def run_seed_backend_service(command: Sequence[str], env: Mapping[str, str]) -> None:
+    """Seed 000's Electron ``BackendService`` (Node's ``child_process``) spawning ``command``: its account steps.
+
+    The script creates an account, is refused the same one again, and lists them; every step is checked.
+    """
+    assert NODE is not None
+    result = subprocess.run(
+        [NODE, str(SEED_JS)],
+        env={**env, "DESKBRIDGE_COMMAND": json.dumps(list(command))},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    steps = [json.loads(line) for line in result.stdout.splitlines()]
+    assert steps[0] == {"step": "ready", "value": True}, result.stdout + result.stderr
+    assert steps[1] == {"step": "accounts", "value": []}
+    assert steps[2]["step"] == "created"
+    assert steps[2]["value"]["name"] == "test_account"
+    assert steps[3]["step"] == "duplicate"
+    assert "test_account" in steps[3]["value"]
+    assert [a["name"] for a in steps[4]["value"]] == ["test_account"]
 
 
 class BackendProcess:
-    """``deskbridge stdio <apps>`` with threads pumping stdout and stderr into queues."""
+    """``deskbridge stdio <apps>`` with threads pumping stdout and stderr into queues.
+
+    ``command`` runs another ``deskbridge`` (another venv's ``python -m deskbridge``, the frozen
+    bundle); ``environ`` replaces this process's environment, which ``env`` otherwise extends.
+    """
 
     def __init__(
-        self, apps: list[str], data_dir: Path, *extra: str, env: dict[str, str] | None = None, python: str | None = None
+        self,
+        apps: list[str],
+        data_dir: Path,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        command: Sequence[str] = DESKBRIDGE,
+        environ: Mapping[str, str] = os.environ,
     ) -> None:
         self.data_dir = data_dir
-        deskbridge = DESKBRIDGE if python is None else [python, "-m", "deskbridge"]
         self.proc = subprocess.Popen(
-            [*deskbridge, "stdio", *apps, "--data-dir", str(data_dir), *extra],
+            [*command, "stdio", *apps, "--data-dir", str(data_dir), *extra],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            env={**os.environ, **(env or {})},
+            env={**environ, **(env or {})},
         )
         self.lines: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.stderr_lines: list[bytes] = []

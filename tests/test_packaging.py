@@ -53,7 +53,7 @@ def test_the_bare_layer_has_none_of_the_apps_weight(bare: str, tmp_path: Path) -
 
 
 def test_the_example_app_over_both_doors_with_diag(bare: str, tmp_path: Path) -> None:
-    backend = BackendProcess(["notes", "diag"], tmp_path, "--web-port", "0", python=bare)
+    backend = BackendProcess(["notes", "diag"], tmp_path, "--web-port", "0", command=[bare, "-m", "deskbridge"])
     try:
         ready = backend.ready
         assert ready["error_codes"]["NOTE_NOT_FOUND"] == "no note has this id"

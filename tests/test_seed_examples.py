@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support import DESKBRIDGE
-
-SEED_JS = Path(__file__).parent / "seed" / "backend_service.js"
+from tests.support import DESKBRIDGE, NODE, run_seed_backend_service
 
 
 def test_the_seed_python_usage_example(tmp_path: Path) -> None:
@@ -52,24 +49,7 @@ def test_the_seed_python_usage_example(tmp_path: Path) -> None:
         assert process.wait(5) == 0, "SIGTERM is a graceful shutdown"
 
 
-NODE = shutil.which("node", path=str(Path(sys.executable).parent)) or shutil.which("node")
-
-
 @pytest.mark.skipif(NODE is None, reason="needs Node.js (the dev extra installs it)")
 def test_the_seed_electron_backend_service(tmp_path: Path) -> None:
     command = [*DESKBRIDGE, "stdio", "studio", "--data-dir", str(tmp_path)]
-    result = subprocess.run(
-        [str(NODE), str(SEED_JS)],
-        env={**os.environ, "DESKBRIDGE_COMMAND": json.dumps(command), "PYTHONPATH": os.pathsep.join(sys.path)},
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    steps = [json.loads(line) for line in result.stdout.splitlines()]
-    assert steps[0] == {"step": "ready", "value": True}, result.stdout + result.stderr
-    assert steps[1] == {"step": "accounts", "value": []}
-    assert steps[2]["step"] == "created"
-    assert steps[2]["value"]["name"] == "test_account"
-    assert steps[3]["step"] == "duplicate"
-    assert "test_account" in steps[3]["value"]
-    assert [a["name"] for a in steps[4]["value"]] == ["test_account"]
+    run_seed_backend_service(command, {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,10 +23,22 @@ from tests.support import DESKBRIDGE
 
 
 class WebServer:
-    def __init__(self, apps: list[str], data_dir: Path, *extra: str, port: int | None = 0) -> None:
+    """``deskbridge serve <apps>``, or ``command serve <apps>`` (the frozen bundle) in the environment ``environ``."""
+
+    def __init__(
+        self,
+        apps: list[str],
+        data_dir: Path,
+        *extra: str,
+        port: int | None = 0,
+        command: Sequence[str] = DESKBRIDGE,
+        environ: Mapping[str, str] = os.environ,
+    ) -> None:
         self.apps = apps
         self.data_dir = data_dir
         self.extra = extra
+        self.command = list(command)
+        self.environ = dict(environ)
         self.stderr_lines: list[str] = []
         self.proc: subprocess.Popen[bytes] | None = None
         self.ready: dict[str, Any] = {}
@@ -36,10 +49,11 @@ class WebServer:
         self.ready = {}
         given = () if port is None else ("--port", str(port))
         self.proc = subprocess.Popen(
-            [*DESKBRIDGE, "serve", *self.apps, *given, "--data-dir", str(self.data_dir), *self.extra],
+            [*self.command, "serve", *self.apps, *given, "--data-dir", str(self.data_dir), *self.extra],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            env=self.environ,
         )
         got_ready = threading.Event()
         proc = self.proc

@@ -14,10 +14,10 @@ import importlib
 import importlib.util
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from deskbridge.changes import Changed, Changes
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import Clock
 from deskbridge.cursors import ClientCursors
@@ -26,6 +26,9 @@ from deskbridge.errors import ErrorCodeInfo
 from deskbridge.events import EventSink
 from deskbridge.operations import Operations
 from deskbridge.router import Commands
+
+if TYPE_CHECKING:
+    from importlib.metadata import EntryPoint
 
 BUILTIN_APPS: dict[str, str] = {
     "studio": "deskbridge.studio:app",
@@ -60,6 +63,11 @@ class AppContext:
     closers: list[Callable[[], Any]] = field(default_factory=list)
     door_policy: DoorPolicy = field(default_factory=DoorPolicy)
     """What the app's contract asks of the web door (shared by every app of the backend)."""
+    changed: Changed = field(init=False)
+    """``changed(resource, change, **fields)``: raise this app's ``STATE_CHANGED`` event (deskbridge.changes)."""
+
+    def __post_init__(self) -> None:
+        self.changed = Changes(self.name, self.events)
 
     def on_close(self, closer: Callable[[], Any]) -> None:
         """Run ``closer`` at shutdown, after operations stopped (last registered, first run)."""
@@ -101,23 +109,37 @@ class MissingExtra(UnknownApp):
     """The app is known, but what it needs is not installed."""
 
 
+def _entry_points() -> list[EntryPoint]:
+    """Installed apps of other packages; reading every distribution's metadata costs ~20 ms, so only on demand."""
+    from importlib.metadata import entry_points
+
+    return list(entry_points(group=ENTRY_POINT_GROUP))
+
+
+def _builtin_present(name: str) -> bool:
+    """A frozen bundle holds only the built-in apps it was built with (``dev.py freeze guardian diag``)."""
+    return importlib.util.find_spec(BUILTIN_APPS[name].partition(":")[0]) is not None
+
+
 def available_apps() -> list[str]:
-    names = set(BUILTIN_APPS)
-    names.update(ep.name for ep in entry_points(group=ENTRY_POINT_GROUP))
+    names = {name for name in BUILTIN_APPS if _builtin_present(name)}
+    names.update(ep.name for ep in _entry_points())
     return sorted(names)
 
 
 def load_app(name: str) -> AppSpec:
     """Import an app by name, only when it is asked for."""
+    target = BUILTIN_APPS.get(name)
+    if target is not None and not _builtin_present(name):
+        raise UnknownApp(f"the app {name!r} is not part of this build; available: {', '.join(available_apps())}")
     missing = [module for module in EXTRAS.get(name, ()) if importlib.util.find_spec(module) is None]
     if missing:
         raise MissingExtra(
             f"app {name!r} needs the {name!r} extra, not installed here (missing: {', '.join(missing)}): "
             f"pip install 'deskbridge[{name}]'"
         )
-    target = BUILTIN_APPS.get(name)
     if target is None:
-        found = [ep for ep in entry_points(group=ENTRY_POINT_GROUP) if ep.name == name]
+        found = [ep for ep in _entry_points() if ep.name == name]
         if not found:
             raise UnknownApp(f"no app named {name!r}; available: {', '.join(available_apps())}")
         target = found[0].value

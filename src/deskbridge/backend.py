@@ -17,6 +17,7 @@ from typing import Any
 
 from deskbridge import __version__, builtin_commands, protocol
 from deskbridge.app import AppContext, AppSpec
+from deskbridge.changes import STATE_CHANGED
 from deskbridge.clients import ClientRegistry
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.cursors import ClientCursors
@@ -122,9 +123,11 @@ class Backend:
             raise
 
     def schema(self) -> dict[str, Any]:
-        return backend_schema(
-            self.router.routes, (t for app in self.apps for t in app.event_types), self.error_codes.describe()
-        )
+        return backend_schema(self.router.routes, self.event_types(), self.error_codes.describe())
+
+    def event_types(self) -> list[str]:
+        """The apps' event types and the core's own (``STATE_CHANGED``, raised through any app's context)."""
+        return sorted({STATE_CHANGED, *(t for app in self.apps for t in app.event_types)})
 
     def ready_message(self, transport: str) -> dict[str, Any]:
         return {
@@ -139,7 +142,7 @@ class Backend:
             "epoch": self.events.epoch,
             "last_seq": self.events.last_seq,
             "commands": sorted(self.router.routes),
-            "events": sorted({t for app in self.apps for t in app.event_types}),
+            "events": self.event_types(),
             "error_codes": self.error_codes.meanings(),
             "timestamp": protocol.now_ms(),
             **({"demo": True} if self.demo else {}),

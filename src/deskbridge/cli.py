@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from deskbridge import __version__, demo, logs, protocol, terminal
-from deskbridge.app import AppSpec, MissingExtra, UnknownApp, available_apps, load_app
+from deskbridge.app import BUILTIN_APPS, AppSpec, MissingExtra, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
 from deskbridge.door_policy import DoorPolicy, PolicyConflict
@@ -27,13 +27,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("deskbridge.cli")
 
 
+APPS_HELP = f"one or more of: {', '.join(BUILTIN_APPS)}, or an installed app (see `deskbridge apps`)"
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="deskbridge", description=__doc__)
     parser.add_argument("--version", action="version", version=f"deskbridge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     stdio = sub.add_parser("stdio", help="serve apps over stdin/stdout (NDJSON), as a desktop app spawns it")
-    stdio.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    stdio.add_argument("apps", nargs="+", metavar="app", help=APPS_HELP)
     stdio.add_argument(
         "--web", action="store_true", help="also serve the web door (dashboard, WebSocket, HTTP) on the same backend"
     )
@@ -41,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     _backend_options(stdio)
 
     serve = sub.add_parser("serve", help="serve apps over WebSocket and HTTP on one port")
-    serve.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    serve.add_argument("apps", nargs="+", metavar="app", help=APPS_HELP)
     serve.add_argument("--host", help="address to bind (default: the app's config, else 127.0.0.1)")
     serve.add_argument("--port", type=int, help="port (default: the app's config, else 8001; 0 picks a free one)")
     serve.add_argument("--no-auth", action="store_true", help="accept requests without the token (not advised)")
@@ -74,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
         help="print JSON Schemas of these apps' commands (payload, data; an operation's result and progress) "
         "and the names of their events",
     )
-    schema.add_argument("apps", nargs="+", metavar="app", help=f"one or more of: {', '.join(available_apps())}")
+    schema.add_argument("apps", nargs="+", metavar="app", help=APPS_HELP)
 
     demo.add_parser(sub)
     return parser
@@ -180,9 +183,6 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
 
     ``host`` and ``port`` are the flags'; the app's config may name them instead (:class:`DoorPolicy`)."""
     from deskbridge.host import Host
-    from deskbridge.paths import ensure_dir
-    from deskbridge.transports.web import security
-    from deskbridge.transports.web.config import WebConfig
 
     held = logs.setup(args.log_level)
     try:
@@ -194,6 +194,10 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
     token: str | None = None
     config: WebConfig | None = None
     if web:
+        from deskbridge.paths import ensure_dir
+        from deskbridge.transports.web import security
+        from deskbridge.transports.web.config import WebConfig
+
         try:
             if not no_auth:
                 token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))

@@ -233,7 +233,8 @@ class EventLog:
     # -- appending ----------------------------------------------------------
 
     def append(self, message: dict[str, Any]) -> int:
-        """Give ``message`` the next ``seq``; it is committed, then delivered, at the end of this turn."""
+        """Give ``message`` the next ``seq`` (and a ``timestamp`` in ms if it has none); it is committed, then
+        delivered, at the end of this turn."""
         if self._closed:
             raise RuntimeError("event log is closed")
         terminal = _is_terminal(message)
@@ -247,8 +248,10 @@ class EventLog:
         self.last_seq += 1
         seq = self.last_seq
         message["seq"] = seq
+        time_ms = int(self._clock.time() * 1000)
+        message.setdefault("timestamp", time_ms)  # every event says when, whether its app did or not
         body = protocol.encode(message)
-        row = (seq, str(message.get("type", "")), int(self._clock.time() * 1000), body, int(terminal))
+        row = (seq, str(message.get("type", "")), time_ms, body, int(terminal))
         self._pending.append(row)
         self._schedule_flush()
         return seq

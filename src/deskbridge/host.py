@@ -18,13 +18,14 @@ import signal
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskbridge.backend import Backend
 from deskbridge.closecodes import CloseCode
 from deskbridge.transports.stdio import StdioDoor
-from deskbridge.transports.web.config import WebConfig
-from deskbridge.transports.web.server import WebServer
+
+if TYPE_CHECKING:
+    from deskbridge.transports.web.config import WebConfig
 
 PARENT_CHECK = 1.0
 
@@ -64,7 +65,11 @@ class Host:
             return done
 
         stdio = StdioDoor(backend.router, backend.events) if self._pipes is not None else None
-        web = WebServer(backend, self._web_config) if self._web_config is not None else None
+        web = None
+        if self._web_config is not None:
+            from deskbridge.transports.web.server import WebServer  # the web stack: only for a web door
+
+            web = WebServer(backend, self._web_config)
         web_info: dict[str, Any] = {}
         if web is not None:
             try:

@@ -8,6 +8,7 @@ import subprocess
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
@@ -53,7 +54,8 @@ def game(tmp_path: Path, game_name: str) -> Iterator[Callable[[], subprocess.Pop
 
 @pytest.fixture
 def dashboard(tmp_path: Path, browser: Browser, game_name: str) -> Iterator[Callable[..., Dashboard]]:
-    """``dashboard(width, height, *serve_options)``: a fresh server and a page (not opened yet) of that size."""
+    """``dashboard(width, height, *serve_options, studio=section)``: a fresh server (with that ``studio`` config)
+    and a page (not opened yet) of that size."""
     config = tmp_path / "config.json"
     config.write_text(
         json.dumps(
@@ -66,7 +68,9 @@ def dashboard(tmp_path: Path, browser: Browser, game_name: str) -> Iterator[Call
     )
     made: list[Dashboard] = []
 
-    def make(width: int = 1280, height: int = 800, *options: str) -> Dashboard:
+    def make(width: int = 1280, height: int = 800, *options: str, studio: dict[str, Any] | None = None) -> Dashboard:
+        if studio is not None:
+            config.write_text(json.dumps({**json.loads(config.read_text()), "studio": studio}))
         server = WebServer(["studio", "guardian", "diag"], tmp_path / "data", "--config", str(config), *options)
         context = browser.new_context(viewport={"width": width, "height": height})
         made.append(Dashboard(server, context.new_page()))

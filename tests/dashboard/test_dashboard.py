@@ -13,7 +13,9 @@ from pathlib import Path
 import httpx
 from playwright.sync_api import expect
 
-from tests.dashboard.support import Dashboard
+from deskbridge_standins.suno import StandinControl, StandinServer
+from tests.dashboard.support import CHROMIUM, Dashboard
+from tests.studio.standin_studio import config_for
 from tests.support import DESKBRIDGE
 
 Board = Callable[..., Dashboard]
@@ -156,6 +158,29 @@ def test_creating_an_account_shows_it(dashboard: Board) -> None:
     page.get_by_role("button", name="Delete Alicia").click()  # the dialog is accepted
     expect(page.get_by_text("No account yet")).to_be_visible()
     assert board.call("GET_ACCOUNTS") == []
+
+
+def test_the_create_page_card_shows_which_control_moved(dashboard: Board) -> None:
+    with StandinServer() as suno:
+        standin = StandinControl(suno.base_url)
+        standin.create(drop=["weirdness"])
+        studio = config_for(standin)["studio"]
+        studio["browser"] = {"executable": CHROMIUM, "headless": True, "session_wait": 1.0}
+        studio["suno"]["create_page"] = {"control_wait": 2}
+        board = dashboard(1280, 900, studio=studio)
+        board.call("CREATE_ACCOUNT", {"name": "ada"})
+        page = board.page
+        board.open("studio")
+        card = page.get_by_role("region", name="Create page")
+        card.get_by_role("combobox", name="Account").select_option("ada")
+        card.get_by_role("button", name="Check the create page").click()
+
+        expect(card.get_by_role("status")).to_contain_text("Missing on", timeout=60_000)
+        controls = card.get_by_role("table", name="Create page controls")
+        expect(controls.get_by_role("row", name=re.compile(r"^weirdness missing"))).to_be_visible()
+        expect(controls.get_by_role("row", name=re.compile(r"^create found"))).to_be_visible()
+        board.shot("create-page-check")
+        standin.close()
 
 
 def test_a_long_operation_bar_moves_and_completes(dashboard: Board) -> None:

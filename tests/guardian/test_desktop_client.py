@@ -42,7 +42,8 @@ def desk(serve: Serve, tmp_path: Path) -> WebServer:
 
 
 def parent_action(server: WebServer, minutes: int) -> None:
-    """A command as the desktop relays it from the phone (step 8): each leaves events (docs/guardian.md, rule 9)."""
+    """A command as the desktop relays it from the phone (step 8): each leaves events (docs/guardian.md, rule 9):
+    a notification, its sync request, and the STATE_CHANGED of the bonus."""
     body = {"command": "grant_bonus_time", "params": {"minutes": minutes}}
     answer = httpx.post(f"{server.url}/desktop/command", json=body, timeout=10).json()
     assert answer["success"] is True
@@ -88,7 +89,7 @@ def test_the_seed_client_gets_every_event_once_across_a_server_kill_and_its_own_
 
     received = client.events + restarted.events
     assert [event["seq"] for event in received] == [event["seq"] for event in everything]  # once each, in order
-    granted = [e["data"]["params"]["minutes"] for e in received if e["data"].get("type") == "parent_action"]
+    granted = [e["data"]["params"]["minutes"] for e in received if e.get("data", {}).get("type") == "parent_action"]
     assert granted == [1, 2, 3, 4, 5, 6, 7]
 
 
@@ -98,7 +99,7 @@ def test_a_poll_without_a_cursor_reads_the_clients_own_queue_and_after_still_ove
     parent_action(server, 1)
 
     first = httpx.get(poll).json()
-    assert len(first["events"]) == 2  # the notification and its sync request
+    assert len(first["events"]) == 3  # the notification, its sync request, the STATE_CHANGED
     assert httpx.get(poll).json()["events"] == []  # coming back acknowledged them
     assert httpx.get(poll, params={"client_id": "phone-relay"}).json()["events"] == first["events"]  # its own cursor
     assert httpx.get(poll, params={"after": 0}).json()["events"] == first["events"]  # an explicit cursor wins
@@ -163,7 +164,7 @@ def test_status_says_connected_while_the_client_polls_and_counts_what_it_has_not
     status = f"{server.url}/desktop/status"
     parent_action(server, 1)
     assert httpx.get(status).json()["connected"] is False  # nobody has polled
-    assert httpx.get(status).json()["queue_sizes"] == {"sessions": 0, "notifications": 1, "events": 2}
+    assert httpx.get(status).json()["queue_sizes"] == {"sessions": 0, "notifications": 1, "events": 3}
 
     httpx.get(f"{server.url}/desktop/events/poll")
     answer = httpx.get(status).json()

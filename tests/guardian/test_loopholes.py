@@ -183,7 +183,7 @@ def test_every_parent_action_is_an_event_saying_what_and_through_which_door(
     backend.ok("GRANT_BONUS_TIME", {"minutes": 15})
 
     actions = ("pause_monitoring", "set_daily_limit", "grant_bonus_time")
-    traced = [backend.wait_event(lambda e, a=action: e["data"].get("action") == a) for action in actions]
+    traced = [backend.wait_event(lambda e, a=action: e.get("data", {}).get("action") == a) for action in actions]
     assert all(t["type"] == "notification" for t in traced)
     assert [(t["data"]["action"], t["data"]["door"]) for t in traced] == [
         ("pause_monitoring", "stdio"),

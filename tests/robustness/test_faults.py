@@ -167,7 +167,8 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
         operation = first.ok("BATCH_DOWNLOAD", batch)["operation_id"]
 
         def told() -> set[str]:
-            return {e["payload"]["clip_id"] for e in first.events if e["payload"].get("clip_status") == "downloaded"}
+            downloaded = [e for e in first.events if e.get("payload", {}).get("clip_status") == "downloaded"]
+            return {e["payload"]["clip_id"] for e in downloaded}
 
         while len(told()) < 3:
             first.next_message()
@@ -180,7 +181,8 @@ def test_sigkill_during_a_batch_download_keeps_every_file_the_client_was_told_of
     with studio_on(standin, tmp_path / "studio") as second:
         history = {item["clip_id"]: Path(item["file_path"]) for item in second.ok(
             "GET_DOWNLOAD_HISTORY", {"account_name": "ada"})["items"]}  # fmt: skip
-        interrupted = [e["payload"] for e in events_on_disk(second) if e["payload"].get("operation_id") == operation]
+        on_disk = [e.get("payload", {}) for e in events_on_disk(second)]
+        interrupted = [payload for payload in on_disk if payload.get("operation_id") == operation]
         broken = [name for name, path in history.items() if not path.exists() or audio_of(path) != served[name]]
         finals = sorted(out.glob("*.mp3"))
         partial_finals = [p.name for p in finals if audio_of(p) not in served.values()]
@@ -388,7 +390,7 @@ def test_sigkill_of_a_stdio_client_mid_operation_stops_its_backend_cleanly(spawn
             os.kill(told["backend_pid"], signal.SIGKILL)
 
     again = spawn("diag", data_dir=data)
-    mine = [e for e in events_on_disk(again) if e["payload"].get("operation_id") == told["operation_id"]]
+    mine = [e for e in events_on_disk(again) if e.get("payload", {}).get("operation_id") == told["operation_id"]]
     record(
         "fault.kill-client-stdio",
         backend_stopped_after_s=round(stopped_after, 2),
@@ -438,7 +440,7 @@ def test_sigkill_of_a_websocket_client_mid_operation_loses_it_nothing(serve: Ser
 
         def finished() -> list[dict[str, Any]]:
             events = http.get("/api/events", params={"after": 0, "limit": 1000}).json()["events"]
-            return [e["payload"] for e in events if e["payload"].get("operation_id") == operation]
+            return [e["payload"] for e in events if e.get("payload", {}).get("operation_id") == operation]
 
         wait_until(lambda: finished() and finished()[-1]["status"] != "in_progress", 15, "the operation's end", 0.1)
         ends = finished()
@@ -470,7 +472,7 @@ class FullDiskDownload:
             studio.ok("CREATE_ACCOUNT", {"name": "ada"})
             operation = studio.ok("BATCH_DOWNLOAD", batch)["operation_id"]
             self.end = terminal(studio, operation, timeout=60)
-            mine = [e["payload"] for e in studio.events if e["payload"].get("operation_id") == operation]
+            mine = [e["payload"] for e in studio.events if e.get("payload", {}).get("operation_id") == operation]
             self.told = {e["clip_id"] for e in mine if e.get("clip_status") == "downloaded"}
             self.clip_errors = [e for e in mine if e.get("clip_status") == "failed"]
             history = studio.ok("GET_DOWNLOAD_HISTORY", {"account_name": "ada"})["items"]

@@ -75,7 +75,7 @@ def terminal(backend: BackendProcess, operation_id: str, timeout: float = 30) ->
     """The payload of the operation's terminal event."""
     event = backend.wait_event(
         lambda e: (
-            e["payload"].get("operation_id") == operation_id
+            e.get("payload", {}).get("operation_id") == operation_id
             and e["payload"].get("status") in ("completed", "failed", "cancelled")
         ),
         timeout,
@@ -89,7 +89,7 @@ def events_of(backend: BackendProcess, operation_id: str, event_type: str | None
     return [
         e["payload"]
         for e in backend.events
-        if e["payload"].get("operation_id") == operation_id and event_type in (None, e["type"])
+        if e.get("payload", {}).get("operation_id") == operation_id and event_type in (None, e["type"])
     ]
 
 

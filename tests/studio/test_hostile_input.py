@@ -62,9 +62,10 @@ FIELDS: list[tuple[str, dict[str, Any], list[tuple[Any, ...]]]] = [
     ("GET_QUEUES", {"account_name": "main"}, [("account_name",)]),
     (
         "CREATE_QUEUE",
-        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "prompts": [PROMPT]},
+        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "prompts": [PROMPT], "workspace": "w"},
         [
             ("account_name",),
+            ("workspace",),
             ("prompts", 0, "title"),
             ("prompts", 0, "lyrics"),
             ("prompts", 0, "style"),

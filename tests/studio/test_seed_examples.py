@@ -79,7 +79,7 @@ SEED_EXAMPLES: list[tuple[str, dict[str, Any], str | None]] = [
             "advanced_options": {"weirdness": 50, "creativity": 75, "model": "v4"},
             "auto_submit": False,
         },
-        "ACCOUNT_NOT_FOUND",
+        "INVALID_PAYLOAD",  # Suno retired v4 (every model before v6) on 2026-09-09
     ),
     ("START_QUEUE_EXECUTION", {"queue_ids": ["queue-uuid-1", "queue-uuid-2"]}, "QUEUE_NOT_FOUND"),
     ("GET_CREATION_HISTORY", {"account_name": "account_name"}, None),

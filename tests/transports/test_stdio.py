@@ -281,15 +281,16 @@ class TestShutdown:
         argv = [*DESKBRIDGE, "stdio", "diag", "--data-dir", str(tmp_path)]
         launcher = (
             "import subprocess, sys, time\n"
-            f"p = subprocess.Popen({argv!r}, stderr=subprocess.DEVNULL)\n"
+            f"log = open({str(tmp_path / 'stderr.log')!r}, 'w+b')\n"
+            f"p = subprocess.Popen({argv!r}, stderr=log)\n"
+            f"while b'BACKEND_READY' not in open({str(tmp_path / 'stderr.log')!r}, 'rb').read(): time.sleep(0.02)\n"
             "print(p.pid, flush=True)\n"
             "time.sleep(60)\n"
         )
         parent = subprocess.Popen([sys.executable, "-c", launcher], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
         try:
             assert parent.stdout is not None
-            child = psutil.Process(int(parent.stdout.readline()))
-            time.sleep(1.0)
+            child = psutil.Process(int(parent.stdout.readline()))  # printed once the backend is ready
             parent.kill()
             parent.wait()
             child.wait(timeout=5)  # stdin is still open (we hold it): only the parent watch can stop it

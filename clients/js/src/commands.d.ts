@@ -44,6 +44,12 @@ export interface Commands {
     data: CancelResult;
     operation: false;
   };
+  /** Open the account's create page and find every control the studio needs, submitting nothing. */
+  CHECK_CREATE_PAGE: {
+    payload: CheckCreatePagePayload;
+    data: PageCheck;
+    operation: false;
+  };
   /** Forget every download of an account. */
   CLEAR_DOWNLOAD_HISTORY: {
     payload: AccountNamePayload;
@@ -434,6 +440,7 @@ export type EventType =
   | "QUEUE_PROGRESS"
   | "SONG_CREATION_PROGRESS"
   | "SONG_PROGRESS"
+  | "STATE_CHANGED"
   | "WARNING_UPDATE"
   | "firebase_sync_request"
   | "notification"
@@ -687,6 +694,30 @@ export interface CancelResult {
   status: string;
 }
 
+export interface CheckCreatePagePayload {
+  account_name: string;
+  /** @default null */
+  workspace?: string | null;
+}
+
+export interface PageCheck {
+  account_name: string;
+  url: string;
+  ok: boolean;
+  missing: string[];
+  controls: ControlCheck[];
+  captcha_required: boolean | null;
+  /** @default null */
+  error?: string | null;
+}
+
+export interface ControlCheck {
+  control: string;
+  found: boolean;
+  selector: string | null;
+  tried: string[];
+}
+
 export interface AccountNamePayload {
   account_name: string;
 }
@@ -759,6 +790,8 @@ export interface CreateQueuePayload {
   songs_per_batch: number;
   /** @default null */
   prompts?: PromptIn[] | null;
+  /** @default null */
+  workspace?: string | null;
 }
 
 export interface Queue {
@@ -773,6 +806,8 @@ export interface Queue {
   created_at: string;
   updated_at: string;
   prompt_ids: number[];
+  /** @default null */
+  workspace?: string | null;
 }
 
 export interface CreateSongsBatchPayload {
@@ -783,6 +818,8 @@ export interface CreateSongsBatchPayload {
   advanced_options?: AdvancedOptions;
   /** @default false */
   auto_submit?: boolean;
+  /** @default null */
+  workspace?: string | null;
 }
 
 /** The create page's advanced options; what is left out keeps the page's own setting. */
@@ -795,6 +832,8 @@ export interface AdvancedOptions {
   model?: string | null;
   /** @default null */
   exclude_styles?: string | null;
+  /** @default null */
+  vocal_gender?: "female" | "male" | null;
 }
 
 /** `CREATE_SONGS_BATCH`'s result: the songs made, or (`auto_submit` false) the form left filled. */

@@ -43,6 +43,13 @@ class BackendStartError(ClientError):
     """The backend died or failed before it was ready; the message holds its stderr tail."""
 
 
+def this_deskbridge() -> list[str]:
+    """The ``deskbridge`` this code runs in: a frozen bundle's own executable, else ``python -m deskbridge``."""
+    if getattr(sys, "frozen", False):
+        return [sys.executable]
+    return [sys.executable, "-m", "deskbridge"]
+
+
 class StdioClient:
     """A backend child process and the session that speaks to it.
 
@@ -115,7 +122,7 @@ class StdioClient:
             if not isinstance(epoch, str) or not isinstance(last_seq, int) or last_seq < 0:
                 raise ValueError(f"resume must be (epoch: str, last_seq: int >= 0), not {resume!r}")
         names = [apps] if isinstance(apps, str) else list(apps)
-        argv = [*list(command or [sys.executable, "-m", "deskbridge"]), "stdio", *names, *args]
+        argv = [*list(command or this_deskbridge()), "stdio", *names, *args]
         if data_dir is not None:
             argv += ["--data-dir", str(data_dir)]
         process = await asyncio.create_subprocess_exec(

@@ -40,7 +40,7 @@ def build(context: AppContext) -> Commands:
     db = Database(context.data_dir / "guardian.db", MIGRATIONS, name="guardian database")
     guardian = Guardian(config, db, sleep_counting(context.clock), PsutilProcesses(), context.events.emit)
     commands = Commands()
-    remote.register(commands, guardian, context.call)
+    remote.register(commands, guardian, context.call, context.changed)
     desktop.register(commands, guardian, context)
     guardian.start()
     context.on_close(guardian.aclose)

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Final
 import msgspec
 
 from deskbridge.app import Call
+from deskbridge.changes import Changed
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.guardian import events
 from deskbridge.guardian.config import ChildName, Minutes, PositiveMinutes, Weekday
@@ -92,7 +93,7 @@ class DesktopCommandAnswer(msgspec.Struct, omit_defaults=True):
     details: Any = None
 
 
-def register(commands: Commands, guardian: Guardian, call: Call) -> None:
+def register(commands: Commands, guardian: Guardian, call: Call, changed: Changed) -> None:
     def child_named(name: str | None) -> str:
         child = guardian.child if name is None else name
         if child not in guardian.allowances:
@@ -108,6 +109,8 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
         ``count`` is the games this call closed: one already gone is not counted."""
         child = None if params.child is None else child_named(params.child)
         closed, failed, held = guardian.force_close(child, params.until)
+        if held is not None:
+            changed("hold", "set", id=child, until=events.iso(held))
         infos = [events.process_info(info) for info in closed]
         if failed:
             raise CommandError(
@@ -122,6 +125,7 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
         """Change a child's daily limit (kept across restarts; wins over the config file)."""
         child = child_named(params.child)
         profile = guardian.set_daily_limit(child, params.minutes, params.weekday)
+        changed("limit", "set", id=child, minutes=params.minutes, weekday=params.weekday)
         return {
             "child_profile": child,
             "daily_limit_minutes": profile.daily_limit_minutes,
@@ -131,7 +135,9 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
 
     def change_today(name: str | None, minutes: int, said: str) -> dict[str, Any]:
         child = child_named(name)
-        return {"child_profile": child, said: abs(minutes), "today": guardian.grant_bonus(child, minutes)}
+        today = guardian.grant_bonus(child, minutes)
+        changed("bonus", "granted" if minutes > 0 else "taken", id=child, minutes=abs(minutes))
+        return {"child_profile": child, said: abs(minutes), "today": today}
 
     @commands.command("GRANT_BONUS_TIME")
     def grant_bonus_time(params: GrantBonusTimeParams) -> dict[str, Any]:
@@ -146,12 +152,16 @@ def register(commands: Commands, guardian: Guardian, call: Call) -> None:
     @commands.command("PAUSE_MONITORING")
     def pause_monitoring(params: PauseMonitoringParams) -> dict[str, Any]:
         """Stop counting time and enforcing limits (process events still flow)."""
-        return guardian.pause(params.minutes)
+        paused = guardian.pause(params.minutes)
+        changed("monitoring", "paused", minutes=params.minutes)
+        return paused
 
     @commands.command("RESUME_MONITORING")
     def resume_monitoring(params: NoParams) -> dict[str, Any]:
         """Count and enforce again."""
-        return guardian.resume()
+        resumed = guardian.resume()
+        changed("monitoring", "resumed")
+        return resumed
 
     @commands.command("GET_USAGE")
     def get_usage(params: GetUsageParams) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 Listing every process's name each poll costs ~10 ms at 400 processes; listing
 pids and naming only the new ones costs ~0.2 ms (``reference/guardian.md``).
 The :class:`Watcher` does the diff; :class:`PsutilProcesses` is the outside
-world (psutil), injected so accounting tests can use a stand-in.
+world (psutil), injected so accounting tests can use a stand-in. psutil is
+imported by the first watch, not before ``BACKEND_READY``.
 
 Three traps the diff avoids: a pid caught between ``fork`` and ``exec`` still
 carries its parent's name (processes born less than ``SETTLE`` seconds ago are
@@ -20,9 +21,10 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
-import psutil  # type: ignore[import-untyped, unused-ignore]  # typed with types-psutil
+if TYPE_CHECKING:
+    import psutil
 
 from deskbridge.guardian.platforms import Detector, Role
 
@@ -77,9 +79,13 @@ class PsutilProcesses:
         self._user_of = user_of
 
     def pids(self) -> Iterable[int]:
+        import psutil  # each method imports it: the first one called loads it, the rest find it loaded
+
         return list(psutil.pids())
 
     def describe(self, pid: int) -> ProcessInfo | None:
+        import psutil
+
         try:
             process = psutil.Process(pid)
             with process.oneshot():
@@ -99,6 +105,8 @@ class PsutilProcesses:
         return ProcessInfo(pid, name, os.path.basename(exe), created, exe, user)
 
     def alive(self, process: ProcessInfo) -> bool:
+        import psutil
+
         try:
             current = psutil.Process(process.pid)
             return bool(current.create_time() == process.create_time and current.status() != psutil.STATUS_ZOMBIE)
@@ -106,6 +114,8 @@ class PsutilProcesses:
             return False
 
     def close(self, processes: Iterable[ProcessInfo], timeout: float) -> tuple[list[ProcessInfo], list[ProcessInfo]]:
+        import psutil
+
         wanted: list[ProcessInfo] = []
         victims: list[psutil.Process] = []
         denied: set[int] = set()
@@ -133,6 +143,8 @@ class PsutilProcesses:
 
 
 def _exited(process: psutil.Process) -> bool:
+    import psutil
+
     try:
         return bool(process.status() == psutil.STATUS_ZOMBIE)
     except psutil.NoSuchProcess:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
-import httpx
-
 from deskbridge.app import AppContext, AppSpec
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands
 from deskbridge.store import Database
+from deskbridge.studio.api_http import ApiHttp
 from deskbridge.studio.browser import commands as browser_commands
 from deskbridge.studio.browser.browsers import Browsers
 from deskbridge.studio.browser.recent_clips import RecentClips
@@ -18,6 +15,7 @@ from deskbridge.studio.config import settings_from_config
 from deskbridge.studio.creation import commands as creation_commands
 from deskbridge.studio.creation.batch import SongBatches
 from deskbridge.studio.creation.creator import Creator
+from deskbridge.studio.creation.page_check import PageChecker
 from deskbridge.studio.creation.queue_runner import QueueRunner
 from deskbridge.studio.downloads import commands as download_commands
 from deskbridge.studio.downloads.manager import Downloads
@@ -31,11 +29,6 @@ from deskbridge.studio.library.prompts import PromptLibrary
 from deskbridge.studio.library.queues import QueueManager
 from deskbridge.studio.library.schema import MIGRATIONS
 from deskbridge.studio.notices import Notices
-from deskbridge.studio.suno.slowdowns import Slowdowns
-
-HTTP_TIMEOUT = httpx.Timeout(30.0, connect=10.0)
-QUIET_LOGGERS = ("httpx", "httpcore")
-"""They log every request's URL at INFO; a signed download URL is a credential and stays out of the log."""
 
 EVENT_TYPES = (
     "QUEUE_PROGRESS", "BATCH_PROGRESS", "SONG_PROGRESS", "DOWNLOAD_PROGRESS",
@@ -62,27 +55,23 @@ def build(context: AppContext) -> Commands:
     accounts.recover()
     downloads = DownloadHistory(db, clock)
     notices = Notices(context.events)
-    http = httpx.AsyncClient(
-        timeout=HTTP_TIMEOUT,
-        follow_redirects=True,
-        event_hooks={"response": [Slowdowns(notices).on_response]},
-    )
+    http = ApiHttp(notices)
     context.on_close(http.aclose)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
     browsers = Browsers(settings.browser, accounts, settings.endpoints.site(settings.endpoints.sign_in_path))
     context.on_close(browsers.close_all)
     sessions = Sessions(browsers, settings, http, clock)
     commands = Commands()
-    library_commands.register(commands, library_commands.Studio(accounts, library, queues, history, downloads))
+    library_commands.register(
+        commands, library_commands.Studio(accounts, library, queues, history, downloads), context.changed
+    )
     recent_clips = RecentClips(browsers, settings.endpoints, settings.browser)
-    browser_commands.register(commands, browser_commands.Online(browsers, sessions, recent_clips))
+    browser_commands.register(commands, browser_commands.Online(browsers, sessions, recent_clips), context.changed)
     download_commands.register(
         commands, Downloads(context.operations, context.events, notices, sessions, downloads, settings, http)
     )
     creator = Creator(browsers, settings.endpoints, notices, history)
     runner = QueueRunner(context.operations, context.events, queues, library, creator, sessions)
-    creation_commands.register(commands, SongBatches(context.operations, creator), runner)
+    creation_commands.register(commands, SongBatches(context.operations, creator), runner, PageChecker(creator))
     return commands
 
 

@@ -36,6 +36,8 @@ Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
 Message = Annotated[str, msgspec.Meta(max_length=1_000, pattern=SINGLE_LINE)]
 Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
 """Ids that come from outside: queue ids, song ids, clip ids."""
+Workspace = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+\Z")]
+"""A Suno workspace (its ``project_id``, as in ``/create?wid=``): a UUID, or ``default``."""
 FilePath = Annotated[str, msgspec.Meta(min_length=1, max_length=4_096, pattern=SINGLE_LINE)]
 Timestamp = Annotated[str, msgspec.Meta(min_length=10, max_length=40, pattern=SINGLE_LINE)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=1_000)]

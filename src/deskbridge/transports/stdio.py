@@ -112,7 +112,8 @@ class _ThreadReader:
 
 
 class StdioDoor:
-    """Feeds framed lines to the router and writes everything back in order; ``finished`` at end of input."""
+    """Feeds framed lines to the router and writes everything back (events in order, each write's answers before
+    its events); ``finished`` at end of input."""
 
     def __init__(self, router: Router, events: EventLog) -> None:
         self._router = router
@@ -120,6 +121,9 @@ class StdioDoor:
         self._loop = asyncio.get_running_loop()
         self._framer = protocol.LineFramer(router.max_line)
         self._out: list[bytes] = []
+        self._answers: list[bytes] = []
+        """Responses, written before the events of the same write: a command's answer comes before the events
+        it raised (they are stored already), as the seed's clients read it (send, then readline the answer)."""
         self._flush_scheduled = False
         self._feeding = False
         self._output_blocked = False
@@ -177,7 +181,7 @@ class StdioDoor:
     # -- output -------------------------------------------------------------
 
     def _reply(self, body: bytes) -> None:
-        self._out.append(body)
+        self._answers.append(body)
         if not self._feeding:
             self._schedule_flush()
             self._update_input()
@@ -193,12 +197,14 @@ class StdioDoor:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        if not self._out or not self._opened:
+        if not (self._out or self._answers) or not self._opened:
             return
         self._events.settle()
-        self._out.append(b"")
-        data = b"\n".join(self._out)
+        self._answers.extend(self._out)
+        self._answers.append(b"")
+        data = b"\n".join(self._answers)
         self._out.clear()
+        self._answers.clear()
         if self._writer is not None:
             if not self._writer.is_closing():
                 self._writer.write(data)

@@ -1,39 +1,68 @@
-"""The stand-in's create page and its ``POST /api/generate/v2-web/``, shaped like suno.com's (Aug 2026).
+"""The stand-in's create page, ``c/check`` and ``POST /api/generate/v2-web/``, shaped like suno.com's (Dec 2026).
 
-The page is what the studio's browser automation must cope with: a
-contenteditable lyrics editor (no ``.value``), sliders that move only with
-trusted pointer input, a model picker, a queue-full dialog and, when a test
-asks for one, a captcha iframe that only a person (the test, through
-``/_control/create``) clears. Each accepted generation puts two
-``submitted`` clips in the feed at once (as Suno does), answers them, and
-completes them after :attr:`CreateSettings.delay` seconds; every request
-body is kept for tests.
+The page (``create_page.html``) has the structure the studio must cope with
+today: controls known by roles and accessible names, a hidden duplicate of
+the title input, a Lexical-like lyrics editor that merges a bulk multi-line
+insert into one paragraph, More Options collapsed and not rendered until
+opened (``more_options.html``, fetched on demand), sliders that move only
+under trusted keys or pointer, a model menu, a queue-full dialog, and a
+challenge widget that stays unseen unless a test wants a person to act.
+
+The generate route checks what the real one would refuse (no token while a
+captcha is required, a retired model, a field over its limit); each accepted
+generation puts two ``submitted`` clips in the feed at once (as Suno does),
+answers them, and completes them after :attr:`CreateSettings.delay` seconds.
+Every request body is kept for tests. The switches ``drop``, ``relabel`` and
+``stubborn`` make the page drift the way Suno's does, for the page check and
+the form's read-back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
-from typing import Any
+from importlib import resources
+from typing import Any, Final, Literal
 
 import msgspec
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from deskbridge_standins.suno.responses import json_response, session, unauthorized
+from deskbridge_standins.suno.responses import detail, json_response, session, unauthorized
 from deskbridge_standins.suno.state import SunoState
+
+MODELS: Final = {"v6": "chirp-hawk", "v6-wild": "chirp-hawk-wild", "v6-mini": "chirp-goose"}
+"""What the model menu offers: every model before v6 was retired on 2026-09-09."""
+LIMITS: Final = {"title": 100, "prompt": 5_000, "tags": 1_000, "negative_tags": 1_000}
+NO_STORE: Final = {"Cache-Control": "no-store"}
+
+INVISIBLE_PASS: Final = """<!doctype html><title>Turnstile</title>
+<script>setTimeout(function () { parent.postMessage("passed", "*"); }, 150);</script>"""
+SHOWN_BRIEFLY: Final = """<!doctype html><title>Turnstile</title><p>Verifying...</p>
+<script>parent.postMessage("shown", "*");
+setTimeout(function () { parent.postMessage("passed", "*"); }, 200);</script>"""
+PERSON_NEEDED: Final = """<!doctype html><title>Turnstile</title><p>Verify you are human</p>
+<script>parent.postMessage("interactive", "*");</script>"""
 
 
 class CreateSettings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     delay: float = 0.3
     """Seconds before a generation's clips are complete."""
-    captcha: bool = False
-    """The next Create shows a captcha that waits for ``captcha: false``."""
+    captcha: Literal["off", "invisible", "brief", "visible"] = "off"
+    """``c/check`` requires a captcha: passed unseen, passed after showing itself a moment, or shown until the
+    test sets ``off`` (a person solved it)."""
     queue_full: int = 0
     """How many of the next generations are refused as "generation in progress"."""
     fail_titles: list[str] = []
     """Titles whose generation is refused with a 500."""
+    drop: list[str] = []
+    """Controls the page leaves out (``data-standin`` names: ``create_button``, ``lyrics``, ``weirdness``...)."""
+    relabel: dict[str, str] = {}
+    """Controls whose accessible name (``aria-label``) changes."""
+    stubborn: list[str] = []
+    """Controls that drop what is typed into them (the lyrics: their line breaks)."""
 
 
 class Creations:
@@ -53,9 +82,30 @@ class Creations:
         self.settings = msgspec.convert(merged, CreateSettings)
         return self.settings
 
+    def page(self) -> str:
+        """The create page as this load of it should be (the drift switches in)."""
+        switches = {"drop": self.settings.drop, "relabel": self.settings.relabel, "stubborn": self.settings.stubborn}
+        html = _asset("create_page.html")
+        return html.replace("/*STANDIN*/{}", json.dumps(switches)).replace("/*MODELS*/{}", json.dumps(MODELS))
+
+    def refusal(self, body: dict[str, Any]) -> tuple[int, str] | None:
+        """Why Suno would refuse this request before generating anything, if it would."""
+        if self.settings.captcha != "off" and not body.get("token"):
+            return 422, "Token validation failed"
+        if body.get("mv") not in MODELS.values():
+            return 422, f"Model {body.get('mv')!r} is not available"
+        for field, limit in LIMITS.items():
+            value = body.get(field)
+            if isinstance(value, str) and len(value) > limit:
+                return 422, f"{field} is longer than {limit} characters"
+        return None
+
     def generate(self, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         """Suno's answer to a generate request: two submitted clips, or why there are none."""
         self.requests.append(body)
+        refused = self.refusal(body)
+        if refused is not None:
+            return refused[0], {"detail": refused[1]}
         if self.settings.queue_full > 0:
             self.settings.queue_full -= 1
             return 429, {"detail": "Too many generations in progress. Wait until one finishes."}
@@ -67,170 +117,54 @@ class Creations:
             "tags": body.get("tags", ""),
             "negative_tags": body.get("negative_tags", ""),
         }
+        partial = {"title": body.get("title", ""), "model_name": body.get("mv"), "major_model_version": "v6"}
         made = self.state.add_clips(
-            [
-                {
-                    "title": body.get("title", ""),
-                    "model_name": body.get("mv"),
-                    "metadata": metadata,
-                    "status": "submitted",
-                }
-                for _ in range(2)
-            ],
-            replace=False,
+            [{**partial, "metadata": metadata, "status": "submitted"} for _ in range(2)], replace=False
         )
         asyncio.get_running_loop().call_later(self.settings.delay, _complete, made)
-        submitted = [{**clip, "batch_id": batch} for clip in made]
+        submitted = [{**clip, "batch_id": batch, "batch_index": index} for index, clip in enumerate(made)]
         return 200, {"id": batch, "clips": submitted, "status": "running", "batch_size": 2}
 
 
 def routes(state: SunoState, creations: Creations) -> list[Route]:
     async def create(request: Request) -> Response:
-        return HTMLResponse(CREATE_PAGE)
+        return HTMLResponse(creations.page(), headers=NO_STORE)
 
-    async def captcha_page(request: Request) -> Response:
-        return HTMLResponse(CAPTCHA_PAGE)
+    async def more_options(request: Request) -> Response:
+        return HTMLResponse(_asset("more_options.html"), headers=NO_STORE)
+
+    async def challenge(request: Request) -> Response:
+        widget = {"visible": PERSON_NEEDED, "brief": SHOWN_BRIEFLY}.get(creations.settings.captcha, INVISIBLE_PASS)
+        return HTMLResponse(widget, headers=NO_STORE)
 
     async def captcha_check(request: Request) -> Response:
         if session(state, request) is None:
             return unauthorized()
-        return json_response({"required": creations.settings.captcha})
+        return json_response({"required": creations.settings.captcha != "off", "captcha_version": 2})
 
     async def generate(request: Request) -> Response:
         if session(state, request) is None:
             return unauthorized()
-        status, answer = creations.generate(msgspec.convert(await request.json(), dict[str, Any]))
+        try:
+            body = msgspec.convert(await request.json(), dict[str, Any])
+        except (ValueError, msgspec.ValidationError):
+            return detail(422, "the body must be a JSON object")
+        status, answer = creations.generate(body)
         return json_response(answer, status)
 
     return [
         Route("/create", create),
-        Route("/captcha/hcaptcha.html", captcha_page),
+        Route("/create/more-options", more_options),
+        Route("/captcha/turnstile", challenge),
         Route("/api/c/check", captcha_check, methods=["POST"]),
         Route("/api/generate/v2-web/", generate, methods=["POST"]),
     ]
 
 
+def _asset(name: str) -> str:
+    return resources.files("deskbridge_standins.suno").joinpath(name).read_text(encoding="utf-8")
+
+
 def _complete(clips: list[dict[str, Any]]) -> None:
     for clip in clips:
         clip["status"] = "complete"
-
-
-CREATE_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Create | Suno</title>
-<style>
-  .slider { position: relative; width: 200px; height: 16px; background: #ccc; margin: 8px 0; touch-action: none; }
-  .slider span { position: absolute; top: 0; height: 16px; width: 4px; background: #333; }
-  [hidden] { display: none !important; }
-  .lyrics-editor-content { min-height: 60px; border: 1px solid #999; white-space: pre-wrap; }
-</style></head>
-<body>
-<div role="tablist">
-  <button role="tab" id="simple">Simple</button><button role="tab" id="advanced">Advanced</button>
-</div>
-<form id="form" onsubmit="return false">
-  <div id="simple-pane" hidden><textarea placeholder="Describe your song"></textarea></div>
-  <div id="advanced-pane">
-    <div class="lyrics-editor-content" contenteditable="true" aria-label="Lyrics"></div>
-    <div data-testid="create-form-styles-wrapper"><textarea id="styles" placeholder="Enter style"></textarea></div>
-    <input id="title" placeholder="Enter Song Title (Optional)">
-    <details id="more" open><summary>More options</summary>
-      <input id="exclude" placeholder="Exclude styles">
-      <label>Weirdness</label>
-      <div class="slider" role="slider" aria-label="Weirdness" aria-valuemin="0" aria-valuemax="100"
-           aria-valuenow="50"><span></span></div>
-      <label>Style influence</label>
-      <div class="slider" role="slider" aria-label="Style influence" aria-valuemin="0" aria-valuemax="100"
-           aria-valuenow="50"><span></span></div>
-    </details>
-    <select id="model" aria-label="Model">
-      <option value="chirp-v3-5">v3.5</option><option value="chirp-v4">v4</option>
-      <option value="chirp-auk" selected>v4.5</option><option value="chirp-bluejay">v4.5+</option>
-      <option value="chirp-crow">v5</option><option value="chirp-fenix">v5.5</option>
-    </select>
-  </div>
-  <button type="button" id="create">Create</button>
-</form>
-<div id="full" role="dialog" hidden><p>You have a generation in progress. Please wait.</p>
-  <button type="button" id="full-close">Close</button></div>
-<ul id="feed"></ul>
-<script>
-window.Clerk = null;
-(async function () {
-  const client = await (await fetch("/clerk/v1/client", {credentials: "include"})).json();
-  const sid = client.response && client.response.last_active_session_id;
-  if (!sid) { return; }
-  window.Clerk = {session: {id: sid, getToken: async function () {
-    const answer = await fetch("/clerk/v1/client/sessions/" + sid + "/tokens",
-                               {method: "POST", credentials: "include"});
-    return (await answer.json()).jwt;
-  }}};
-})();
-
-const $ = (id) => document.getElementById(id);
-$("simple").onclick = () => { $("simple-pane").hidden = false; $("advanced-pane").hidden = true; };
-$("advanced").onclick = () => { $("simple-pane").hidden = true; $("advanced-pane").hidden = false; };
-$("full-close").onclick = () => { $("full").hidden = true; };
-
-// Sliders follow real pointer input only; a script setting aria-valuenow changes nothing that is sent.
-const sliders = {};
-document.querySelectorAll('[role="slider"]').forEach(function (el) {
-  sliders[el.getAttribute("aria-label")] = 50;
-  let dragging = false;
-  const place = function (event) {
-    const box = el.getBoundingClientRect();
-    const value = Math.round(Math.min(1, Math.max(0, (event.clientX - box.left) / box.width)) * 100);
-    sliders[el.getAttribute("aria-label")] = value;
-    el.setAttribute("aria-valuenow", String(value));
-    el.firstElementChild.style.left = value * 2 + "px";
-  };
-  el.addEventListener("pointerdown", function (e) { if (e.isTrusted) { dragging = true; place(e); } });
-  window.addEventListener("pointermove", function (e) { if (e.isTrusted && dragging) { place(e); } });
-  window.addEventListener("pointerup", function (e) { if (e.isTrusted && dragging) { dragging = false; place(e); } });
-});
-
-async function bearer() { return {"Authorization": "Bearer " + await window.Clerk.session.getToken()}; }
-
-async function captchaCleared() {
-  for (;;) {
-    const answer = await fetch("/api/c/check", {method: "POST", headers: await bearer(),
-                                                 body: JSON.stringify({ctype: "generation"})});
-    if (!(await answer.json()).required) { return; }
-    if (!document.getElementById("captcha")) {
-      const frame = document.createElement("iframe");
-      frame.id = "captcha"; frame.title = "hCaptcha challenge"; frame.src = "/captcha/hcaptcha.html";
-      document.body.appendChild(frame);
-    }
-    await new Promise((done) => setTimeout(done, 200));
-  }
-}
-
-$("create").onclick = async function () {
-  await captchaCleared();
-  const frame = document.getElementById("captcha");
-  if (frame) { frame.remove(); }
-  const body = {
-    prompt: document.querySelector(".lyrics-editor-content").innerText,
-    tags: $("styles").value, title: $("title").value, negative_tags: $("exclude").value,
-    mv: $("model").value, make_instrumental: false, generation_type: "TEXT",
-    metadata: {control_sliders: {weirdness_constraint: sliders["Weirdness"] / 100,
-                                 style_weight: sliders["Style influence"] / 100}},
-  };
-  const answer = await fetch("/api/generate/v2-web/", {method: "POST",
-    headers: {...(await bearer()), "Content-Type": "application/json"}, body: JSON.stringify(body)});
-  if (answer.status === 429) { $("full").hidden = false; }
-};
-
-// Like the real page, the library beside the form refreshes itself from the feed.
-setInterval(async function () {
-  if (!window.Clerk) { return; }
-  const answer = await fetch("/api/feed/v2?page=0", {headers: await bearer()});
-  if (!answer.ok) { return; }
-  $("feed").replaceChildren(...(await answer.json()).clips.map(function (clip) {
-    const item = document.createElement("li"); item.textContent = clip.title; return item;
-  }));
-}, 250);
-</script>
-</body></html>
-"""
-
-CAPTCHA_PAGE = "<!doctype html><title>hCaptcha</title><p>Please prove you are human.</p>"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from deskbridge_standins.suno import StandinControl
 
@@ -13,7 +14,7 @@ BODY = {
     "tags": "pop",
     "title": "Raw",
     "negative_tags": "metal",
-    "mv": "chirp-crow",
+    "mv": "chirp-hawk",
     "make_instrumental": False,
     "metadata": {"control_sliders": {"weirdness_constraint": 0.3, "style_weight": 0.7}},
 }
@@ -35,6 +36,7 @@ def test_a_generation_answers_two_submitted_clips_that_are_in_the_feed_at_once_a
     assert answer.status_code == 200
     clips = answer.json()["clips"]
     assert [clip["status"] for clip in clips] == ["submitted", "submitted"]
+    assert [clip["batch_index"] for clip in clips] == [0, 1]
     assert {clip["title"] for clip in clips} == {"Raw"}
     assert suno.generated() == [BODY]
     feed = httpx.get(f"{suno.base_url}/api/feed/v2", headers={"Authorization": f"Bearer {token}"}).json()["clips"]
@@ -50,7 +52,7 @@ def test_refusals_no_token_a_full_queue_a_failing_title_and_the_captcha_check(su
     token = suno.session()["jwt"]
     assert generate(suno, None).status_code == 401
 
-    suno.create(queue_full=1, fail_titles=["Raw"], captcha=True)
+    suno.create(queue_full=1, fail_titles=["Raw"])
     full = generate(suno, token)
     assert full.status_code == 429
     assert "generations in progress" in full.json()["detail"]
@@ -58,7 +60,34 @@ def test_refusals_no_token_a_full_queue_a_failing_title_and_the_captcha_check(su
     check = httpx.post(
         f"{suno.base_url}/api/c/check", json={"ctype": "generation"}, headers={"Authorization": f"Bearer {token}"}
     )
-    assert check.json() == {"required": True}
-    assert len(suno.generated()) == 2
+    assert check.json() == {"required": False, "captcha_version": 2}
+    suno.create(captcha="invisible")
+    check = httpx.post(
+        f"{suno.base_url}/api/c/check", json={"ctype": "generation"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert check.json() == {"required": True, "captcha_version": 2}
+    assert generate(suno, token).json() == {"detail": "Token validation failed"}, "a required captcha needs a token"
+    assert len(suno.generated()) == 3
     suno.reset()
     assert suno.generated() == []
+
+
+@pytest.mark.parametrize(
+    ("change", "detail"),
+    [
+        ({"mv": "chirp-crow"}, "Model 'chirp-crow' is not available"),
+        ({"title": "t" * 101}, "title is longer than 100 characters"),
+        ({"prompt": "p" * 5_001}, "prompt is longer than 5000 characters"),
+        ({"tags": "s" * 1_001}, "tags is longer than 1000 characters"),
+        ({"negative_tags": "n" * 1_001}, "negative_tags is longer than 1000 characters"),
+    ],
+)
+def test_what_suno_refuses_since_v6_a_retired_model_and_fields_over_their_limits(
+    suno: StandinControl, change: dict[str, str], detail: str
+) -> None:
+    answer = httpx.post(
+        f"{suno.base_url}/api/generate/v2-web/",
+        json={**BODY, **change},
+        headers={"Authorization": f"Bearer {suno.session()['jwt']}"},
+    )
+    assert (answer.status_code, answer.json()) == (422, {"detail": detail})

@@ -35,15 +35,15 @@ def studio(standin: StandinControl, tmp_path_factory: pytest.TempPathFactory) ->
 
 @pytest.fixture
 def page(standin: StandinControl) -> StandinControl:
-    standin.create(delay=0.3, captcha=False, queue_full=0, fail_titles=[])
+    standin.create(delay=0.3, captcha="off", queue_full=0, fail_titles=[])
     return standin
 
 
-def make_queue(studio: BackendProcess, account: str, titles: list[str], per_batch: int) -> str:
+def make_queue(studio: BackendProcess, account: str, titles: list[str], per_batch: int, **extra: str) -> str:
     prompts = [{"title": title, "lyrics": f"words of {title}", "style": "folk"} for title in titles]
     queue = studio.ok(
         "CREATE_QUEUE",
-        {"account_name": account, "total_songs": len(titles), "songs_per_batch": per_batch, "prompts": prompts},
+        {"account_name": account, "total_songs": len(titles), "songs_per_batch": per_batch, "prompts": prompts} | extra,
     )
     queue_id: str = queue["queue_id"]
     return queue_id
@@ -145,3 +145,35 @@ def test_a_backend_killed_mid_song_resumes_without_making_any_song_twice_or_skip
     assert (queue["status"], queue["completed_count"]) == ("completed", 3)
     made = sorted(item["title"] for item in history if item["status"] == "completed")
     assert made == ["kill-1", "kill-1", "kill-2", "kill-2", "kill-3", "kill-3"]
+
+
+def test_a_queue_files_its_songs_in_its_workspace(studio: BackendProcess, page: StandinControl) -> None:
+    queue_id = make_queue(studio, "ada", ["ws-song-1", "ws-song-2"], per_batch=1, workspace="ws-queue-9")
+    assert queue_of(studio, queue_id)["workspace"] == "ws-queue-9"
+
+    done = terminal(studio, studio.ok("START_QUEUE_EXECUTION", {"queue_ids": [queue_id]})["operation_id"], timeout=60)
+
+    assert done["status"] == "completed", done.get("error")
+    sent = [body for body in page.generated() if body["title"].startswith("ws-song-")]
+    assert [(body["title"], body["project_id"]) for body in sent] == [
+        ("ws-song-1", "ws-queue-9"),
+        ("ws-song-2", "ws-queue-9"),
+    ]
+
+
+def test_a_queued_prompt_over_sunos_limit_fails_its_song_and_nothing_is_cut(
+    studio: BackendProcess, page: StandinControl
+) -> None:
+    prompts = [{"title": "too-long-1", "lyrics": "la\n" * 2_000, "style": "folk"}]
+    queue = studio.ok(
+        "CREATE_QUEUE", {"account_name": "bob", "total_songs": 1, "songs_per_batch": 1, "prompts": prompts}
+    )
+    before = len(page.generated())
+
+    started = studio.ok("START_QUEUE_EXECUTION", {"queue_ids": [queue["queue_id"]]})
+    done = terminal(studio, started["operation_id"], timeout=60)
+
+    assert done["status"] == "completed", done.get("error")
+    (error,) = events_of(studio, started["operation_id"], "ERROR_UPDATE")
+    assert "the lyrics: 6000 characters, more than the 5000 Suno takes, and nothing is cut" in error["error"]
+    assert page.generated()[before:] == []

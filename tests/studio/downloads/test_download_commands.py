@@ -394,7 +394,7 @@ def test_a_cancelled_batch_stops_and_leaves_no_partial_file(
     started = studio.ok(
         "BATCH_DOWNLOAD", {"account_name": ada, "session_token": token, "clips": clips, "output_dir": str(out)}
     )
-    studio.wait_event(lambda e: e["payload"].get("clip_status") == "downloading")
+    studio.wait_event(lambda e: e.get("payload", {}).get("clip_status") == "downloading")
 
     assert studio.ok("CANCEL_OPERATION", {"operation_id": started["operation_id"]})["cancelled"] is True
     done = terminal(studio, started["operation_id"])

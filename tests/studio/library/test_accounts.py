@@ -201,7 +201,7 @@ def test_rename_moves_the_profile_and_every_record_naming_the_account(studio: Ba
     assert studio.ok("GET_CREATION_HISTORY", {"account_name": "Новый"})["items"][0]["account_name"] == "Новый"
     assert studio.ok("GET_CREATION_HISTORY", {"account_name": "old"})["total"] == 0
     assert studio.error("GET_DOWNLOAD_HISTORY", {"account_name": "old"})["error_code"] == "ACCOUNT_NOT_FOUND"
-    event = studio.wait_event(lambda e: e["payload"].get("change") == "updated")
+    event = studio.wait_event(lambda e: e["type"] == "QUEUE_PROGRESS" and e["payload"]["change"] == "updated")
     assert event["payload"]["queue_id"] == queue["queue_id"]
     assert event["payload"]["account_name"] == "Новый"
 
@@ -315,7 +315,7 @@ def test_delete_removes_the_accounts_queues_and_downloads_but_keeps_creation_his
     )
 
     assert studio.ok("DELETE_ACCOUNT", {"name": "main"})["removed_queues"] == 1
-    removed = studio.wait_event(lambda e: e["payload"].get("change") == "removed")
+    removed = studio.wait_event(lambda e: e["type"] == "QUEUE_PROGRESS" and e["payload"]["change"] == "removed")
     assert removed["payload"]["queue_id"] == queue["queue_id"]
     assert studio.ok("GET_QUEUES") == []
     assert studio.ok("VALIDATE_PROMPTS", {"requested_total": 2})["valid"] is True, "its prompts went back"

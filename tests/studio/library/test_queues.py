@@ -19,7 +19,7 @@ def main(studio: BackendProcess) -> BackendProcess:
 
 def queue_events(backend: BackendProcess, queue_id: str, count: int) -> list[dict[str, Any]]:
     """The first ``count`` QUEUE_PROGRESS payloads of one queue, waiting for them if needed."""
-    while len(found := [e for e in backend.events if e["payload"].get("queue_id") == queue_id]) < count:
+    while len(found := [e for e in backend.events if e.get("payload", {}).get("queue_id") == queue_id]) < count:
         backend.next_message(timeout=10)
     assert all(e["type"] == "QUEUE_PROGRESS" and e["id"] == "progress-event" for e in found)
     return [e["payload"] for e in found[:count]]
@@ -100,6 +100,9 @@ def test_queue_parameters_and_account_are_checked(main: BackendProcess) -> None:
         {"account_name": "main", "total_songs": True, "songs_per_batch": 1},
         {"account_name": "main", "songs_per_batch": 1},
         {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "prompts": [{"title": "no body"}]},
+        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "workspace": "../other"},
+        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "workspace": ""},
+        {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "workspace": 7},
     ]:
         assert main.error("CREATE_QUEUE", payload)["error_code"] == "INVALID_PAYLOAD", payload
     assert main.error("GET_QUEUES", {"account_name": "ghost"})["error_code"] == "ACCOUNT_NOT_FOUND"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deskbridge.studio.suno.create_page import Locate
 from deskbridge.studio.suno.endpoints import Endpoints, endpoints_from_config
 
 
@@ -15,16 +16,22 @@ def test_the_defaults_are_the_public_suno_hosts_and_paths() -> None:
         "https://auth.suno.com/v1/client/sessions/sess_1/tokens"
     )
     assert endpoints.song_url("abc") == "https://suno.com/song/abc"
-    assert endpoints.selectors.weirdness_labels == ("Weirdness", "Bizarreness")
+    assert endpoints.create_page.models["v6"] == "chirp-hawk"
 
 
-def test_a_config_section_overrides_hosts_and_single_selectors() -> None:
+def test_a_config_section_overrides_hosts_and_single_controls() -> None:
     endpoints = endpoints_from_config(
-        {"api_base": "https://studio-api-prod.suno.com", "selectors": {"submit_text": "Créer"}}
+        {
+            "api_base": "https://studio-api-prod.suno.com",
+            "create_page": {"controls": {"create": [{"role": "button", "name": "Créer"}]}, "limits": {"title": 80}},
+        }
     )
     assert endpoints.api_base == "https://studio-api-prod.suno.com"
-    assert endpoints.selectors.submit_text == "Créer"
-    assert endpoints.selectors.styles == Endpoints().selectors.styles, "other selectors keep their default"
+    assert endpoints.create_page.controls.create == (Locate(role="button", name="Créer"),)
+    defaults = Endpoints().create_page
+    assert endpoints.create_page.controls.lyrics == defaults.controls.lyrics, "other controls keep their default"
+    assert endpoints.create_page.limits.title == 80
+    assert endpoints.create_page.limits.lyrics == defaults.limits.lyrics, "other limits keep theirs"
     assert endpoints.clerk_base == "https://auth.suno.com"
 
 
@@ -37,10 +44,13 @@ def test_maps_are_replaced_whole_so_a_parameter_can_be_dropped() -> None:
     ("section", "named"),
     [
         ({"api_bse": "https://x.example"}, "`api_bse`"),
-        ({"selectors": {"sumbit_text": "Go"}}, "`sumbit_text`"),
+        ({"selectors": {"clerk_redy": "x"}}, "`clerk_redy`"),
+        ({"create_page": {"controls": {"craete": []}}}, "`craete`"),
+        ({"create_page": {"controls": {"create": []}}}, "studio.suno.create_page.controls.create"),
+        ({"create_page": {"controls": {"create": [{"role": "button", "css": "b"}]}}}, "exactly one of"),
         ({"api_base": "https://x.example/"}, "studio.suno.api_base"),
         ({"clip_path": "api/clip/{id}"}, "studio.suno.clip_path"),
-        ({"selectors": {"lyrics": "div.editor"}}, "studio.suno.selectors.lyrics"),
+        ({"create_page": {"controls": {"lyrics": "div.editor"}}}, "studio.suno.create_page.controls.lyrics"),
     ],
 )
 def test_unknown_keys_and_bad_values_are_refused_by_name(section: dict[str, object], named: str) -> None:

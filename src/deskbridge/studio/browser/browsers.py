@@ -215,6 +215,11 @@ class Browsers:
         """Whether the studio has a browser open for the account (any spelling of its name)."""
         return names.name_key(account_name) in self._open
 
+    def is_headless(self, account_name: str) -> bool:
+        """Whether the account's open browser has no window, so no person can act in it."""
+        current = self._open.get(names.name_key(account_name))
+        return current is not None and current.headless
+
     async def close_all(self) -> None:
         """Close every browser, then Playwright (at shutdown)."""
         for current in list(self._open.values()):

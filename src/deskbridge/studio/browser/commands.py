@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from deskbridge.changes import Changed
 from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.browser.browsers import Browsers, Closed, Launched
@@ -56,21 +57,26 @@ class Online:
     recent_clips: RecentClips
 
 
-def register(commands: Commands, online: Online) -> None:
-    _sessions(commands, online.browsers, online.sessions)
+def register(commands: Commands, online: Online, changed: Changed) -> None:
+    _sessions(commands, online.browsers, online.sessions, changed)
     _clips(commands, online.sessions, online.recent_clips)
 
 
-def _sessions(commands: Commands, browsers: Browsers, sessions: Sessions) -> None:
+def _sessions(commands: Commands, browsers: Browsers, sessions: Sessions, changed: Changed) -> None:
     @commands.command("LAUNCH_BROWSER")
     async def launch_browser(payload: LaunchBrowserPayload) -> Launched:
         """Open the account's browser profile in Chrome or Chromium (headless or not) on Suno's sign-in page."""
-        return await browsers.launch(payload.account_name, payload.headless)
+        launched = await browsers.launch(payload.account_name, payload.headless)
+        changed("browser", "opened", id=launched.account_name)
+        return launched
 
     @commands.command("CLOSE_BROWSER")
     async def close_browser(payload: AccountPayload) -> Closed:
         """Close the account's browser if the studio has it open."""
-        return await browsers.close(payload.account_name)
+        closed = await browsers.close(payload.account_name)
+        if closed.closed:
+            changed("browser", "closed", id=closed.account_name)
+        return closed
 
     @commands.command("GET_SESSION_TOKEN")
     async def get_session_token(payload: AccountPayload) -> SessionToken:
@@ -80,7 +86,9 @@ def _sessions(commands: Commands, browsers: Browsers, sessions: Sessions) -> Non
     @commands.command("VERIFY_SESSION")
     async def verify_session(payload: AccountPayload) -> SessionCheck:
         """Whether the account's session is valid: an unexpired token that Suno accepts."""
-        return await sessions.verify(payload.account_name)
+        check = await sessions.verify(payload.account_name)
+        changed("session", "verified", id=check.account_name, valid=check.valid, reason=check.reason)
+        return check
 
 
 def _clips(commands: Commands, sessions: Sessions, recent_clips: RecentClips) -> None:

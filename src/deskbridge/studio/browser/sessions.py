@@ -20,7 +20,6 @@ from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
 
-import httpx
 import msgspec
 
 from deskbridge.clock import Clock
@@ -30,10 +29,12 @@ from deskbridge.studio.config import StudioSettings
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import names
 from deskbridge.studio.suno import tokens
-from deskbridge.studio.suno.api import SunoClient, TokenSource
 
 if TYPE_CHECKING:
     from playwright.async_api import BrowserContext, Page
+
+    from deskbridge.studio.api_http import ApiHttp
+    from deskbridge.studio.suno.api import SunoClient, TokenSource
 
 NO_TOKEN: Final = "eyJhbGciOiJub25lIn0.eyJleHAiOjB9."
 """Stands for "no token yet": a JWT that expired in 1970, so a client asks its refresher before any call
@@ -72,7 +73,7 @@ class _NoSession(Exception):
 
 
 class Sessions:
-    def __init__(self, browsers: Browsers, settings: StudioSettings, http: httpx.AsyncClient, clock: Clock) -> None:
+    def __init__(self, browsers: Browsers, settings: StudioSettings, http: ApiHttp, clock: Clock) -> None:
         self._browsers = browsers
         self._settings = settings
         self._endpoints = settings.endpoints
@@ -126,8 +127,10 @@ class Sessions:
     # -- internals ------------------------------------------------------------------
 
     def _client(self, token: str, refresh: TokenSource) -> SunoClient:
+        from deskbridge.studio.suno.api import SunoClient  # with httpx: at the first call to Suno, not at start
+
         return SunoClient(
-            self._http,
+            self._http(),
             self._endpoints,
             token,
             refresh_token=refresh,

@@ -15,8 +15,12 @@ from typing import Any
 
 import msgspec
 
+from deskbridge.errors import CommandError
 from deskbridge.operations import Operation, Operations
-from deskbridge.studio.creation.creator import AdvancedOptions, Creator, batch_failed
+from deskbridge.studio.creation.create_form import SongFailed
+from deskbridge.studio.creation.creator import Creator, batch_failed
+from deskbridge.studio.creation.options import AdvancedOptions, check_request
+from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.prompts import PromptIn
 
 
@@ -33,23 +37,28 @@ class SongBatches:
         songs_per_session: int,
         advanced_options: AdvancedOptions,
         auto_submit: bool,
+        workspace: str | None = None,
     ) -> Operation:
-        """``CREATE_SONGS_BATCH``: the account checked now, the songs made once the answer is out."""
+        """``CREATE_SONGS_BATCH``: the account, limits and model checked now, the songs made once the answer is out."""
+        check_request(self.creator.endpoints.create_page, prompts, advanced_options)
         account = await asyncio.to_thread(self.creator.browsers.account_name, account_name)
         total = len(prompts)
 
         async def work(op: Operation) -> dict[str, Any]:
-            page = await self.creator.page(account)
+            page = await self.creator.page(account, workspace)
             if not auto_submit:
                 first = prompts[0]
-                await self.creator.fill(page, first, advanced_options)
+                try:
+                    await self.creator.fill(page, first, advanced_options)
+                except SongFailed as exc:
+                    raise CommandError(StudioError.SONG_CREATION_FAILED, f"{first.title or 'song'}: {exc}") from None
                 message = "The form is filled: press Create in the browser (auto_submit is false)"
                 op.progress(title=first.title, status="processing", song_status="filled", message=message, progress=100)
                 return {"submitted": False, "title": first.title, "message": message}
             songs = []
             for index, prompt in enumerate(prompts):
                 if index and index % songs_per_session == 0:
-                    page = await self.creator.page(account)
+                    page = await self.creator.page(account, workspace)
                 op.progress(
                     title=prompt.title, prompt_index=index, status="processing", total=total,
                     message=f"Creating song {index + 1}/{total}", progress=index * 100 // total,

@@ -4,7 +4,9 @@ The command answers at once with an ``operation_id``; ``SONG_CREATION_PROGRESS``
 follows each song, ``WARNING_UPDATE`` tells of a captcha or a full queue,
 ``ERROR_UPDATE`` of a song that failed (the others go on). The operation
 fails with ``BATCH_CREATION_FAILED`` only when no song could be made.
-The work is :mod:`.batch`'s and :mod:`.queue_runner`'s.
+The work is :mod:`.batch`'s and :mod:`.queue_runner`'s. CHECK_CREATE_PAGE
+answers which controls of the create page the studio can still find
+(:mod:`.page_check`).
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from deskbridge.operations import Operation
 from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.creation.batch import SongBatches
-from deskbridge.studio.creation.creator import AdvancedOptions, Song
+from deskbridge.studio.creation.creator import Song
+from deskbridge.studio.creation.options import AdvancedOptions
+from deskbridge.studio.creation.page_check import PageCheck, PageChecker
 from deskbridge.studio.creation.queue_runner import QueueRunner
-from deskbridge.studio.fields import AccountNameField, Identifier
+from deskbridge.studio.fields import AccountNameField, Identifier, Workspace
 from deskbridge.studio.library.prompts import PromptIn
 
 Prompts = Annotated[list[PromptIn], msgspec.Meta(min_length=1, max_length=1_000)]
@@ -35,6 +39,8 @@ class CreateSongsBatchPayload(Payload):
     advanced_options: AdvancedOptions = msgspec.field(default_factory=AdvancedOptions)
     auto_submit: bool = False
     """False: fill the form with the first prompt and leave it for the user to press Create."""
+    workspace: Workspace | None = None
+    """The Suno workspace (``project_id``) the songs are filed in; the account's current one if left out."""
 
 
 class StartQueueExecutionPayload(Payload):
@@ -88,7 +94,12 @@ class QueueRunProgress(TypedDict):
     message: str
 
 
-def register(commands: Commands, batches: SongBatches, runner: QueueRunner) -> None:
+class CheckCreatePagePayload(Payload):
+    account_name: AccountNameField
+    workspace: Workspace | None = None
+
+
+def register(commands: Commands, batches: SongBatches, runner: QueueRunner, checker: PageChecker) -> None:
     @commands.command("CREATE_SONGS_BATCH", result=SongsCreated, progress=SongCreationProgress)
     async def create_songs_batch(payload: CreateSongsBatchPayload) -> Operation:
         """Make songs from prompts on the account's create page (submitting only with auto_submit); an operation."""
@@ -98,9 +109,15 @@ def register(commands: Commands, batches: SongBatches, runner: QueueRunner) -> N
             songs_per_session=payload.songs_per_session,
             advanced_options=payload.advanced_options,
             auto_submit=payload.auto_submit,
+            workspace=payload.workspace,
         )
 
     @commands.command("START_QUEUE_EXECUTION", result=QueuesRun, progress=QueueRunProgress)
     async def start_queue_execution(payload: StartQueueExecutionPayload) -> Operation:
         """Run queues: each account's in its own browser, all accounts at once; resumable; an operation."""
         return await runner.start(payload.queue_ids)
+
+    @commands.command("CHECK_CREATE_PAGE")
+    async def check_create_page(payload: CheckCreatePagePayload) -> PageCheck:
+        """Open the account's create page and find every control the studio needs, submitting nothing."""
+        return await checker.check(payload.account_name, payload.workspace)

@@ -1,30 +1,36 @@
 """Making songs on Suno's create page, in the account's own browser, as a person would.
 
-Suno guards generation with captchas, so songs are made through the page:
-the lyrics editor is contenteditable (typed into, never given a ``.value``),
-the sliders move only under a real mouse drag, and the Create button posts
-``/api/generate/v2-web/``. That request's answer names the new clips, and
-the page's own feed requests say when they are done: both are read from the
-network, not the DOM. A captcha or a full generation queue is reported as a
-``WARNING_UPDATE`` and waited out; only a refused or broken generation makes
-a song fail. Every selector and path comes from :mod:`.suno.endpoints`.
+Suno guards generation with captchas, so songs are made through the page.
+:class:`~.create_form.CreateForm` fills the form and reads it back; only a
+form that holds what was asked is submitted. Before Create, ``c/check`` says
+whether Suno wants a captcha: usually it passes unseen in a signed-in
+browser, and only a challenge a person can see is reported
+(``WARNING_UPDATE``) and waited for, or, in a headless browser that no
+person can see, fails the song with what to do instead. The Create button
+posts ``/api/generate/v2-web/``; that answer names the new clips, and the
+page's own feed requests say when they are done: both are read from the
+network, not the DOM. A full generation queue is waited out; only a refused
+or broken generation makes a song fail.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Final
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote, urlsplit
 
 import msgspec
 
 from deskbridge.errors import CommandError
 from deskbridge.operations import Operation
 from deskbridge.studio.browser.browsers import Browsers
+from deskbridge.studio.creation.create_form import CreateForm, SongFailed, Wanted
+from deskbridge.studio.creation.options import AdvancedOptions, over_limits
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.history import CreationHistory, RecordIn, RecordStatus
 from deskbridge.studio.library.prompts import PromptIn
@@ -32,21 +38,12 @@ from deskbridge.studio.notices import Notices
 from deskbridge.studio.suno.endpoints import Endpoints
 
 if TYPE_CHECKING:
-    from playwright.async_api import Page, Response
+    from playwright.async_api import Locator, Page, Response
 
-MODELS: Final = {
-    "v3.5": "chirp-v3-5",
-    "v4": "chirp-v4",
-    "v4.5": "chirp-auk",
-    "v4.5+": "chirp-bluejay",
-    "v5": "chirp-crow",
-    "v5.5": "chirp-fenix",
-}
-"""The names people use for Suno's models, and the keys the page sends as ``mv``."""
 CAPTCHA_WAIT: Final = 900.0
 """How long a person has to clear a captcha."""
 SUBMIT_WAIT: Final = 60.0
-"""How long the page may take to send the generate request when no captcha shows (a signed-out page never does)."""
+"""How long the page may take to send the generate request when no challenge shows (an unseen one included)."""
 QUEUE_FULL_WAITS: Final = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
 """Pauses before pressing Create again while Suno says a generation is in progress (the last repeats)."""
 QUEUE_FULL_MAX: Final = 30
@@ -54,23 +51,19 @@ CLIPS_WAIT: Final = 600.0
 """How long a generation may take before its song counts as failed."""
 POLL: Final = 0.1
 PAGE_TIMEOUT_MS: Final = 30_000
-
-Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
-ModelName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-
-
-class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
-    """The create page's advanced options; what is left out keeps the page's own setting."""
-
-    weirdness: Percent | None = None
-    creativity: Percent | None = None
-    """Shown by Suno as "Style influence"."""
-    model: ModelName | None = None
-    """A name (``v4.5``) or a key (``chirp-auk``)."""
-    exclude_styles: str | None = None
-
-    def model_key(self) -> str | None:
-        return None if self.model is None else MODELS.get(self.model.lower(), self.model)
+CLERK_WAIT_MS: Final = 10_000
+"""How long a loaded page may take to show its Clerk session before ``c/check`` is left to the page."""
+HEADLESS_CAPTCHA: Final = (
+    "Suno shows a captcha, and this account's browser is headless, so nobody can solve it: "
+    "sign in to Suno in the account's browser and run it headed (LAUNCH_BROWSER with headless false)"
+)
+CAPTCHA_CHECK: Final = """async ([url]) => {
+  const token = await window.Clerk.session.getToken();
+  const answer = await fetch(url, {method: "POST", body: JSON.stringify({ctype: "generation"}),
+    headers: {"Authorization": "Bearer " + token, "Content-Type": "application/json"}});
+  return answer.ok ? await answer.json() : {status: answer.status};
+}"""
+"""``c/check`` asked by the page itself, with its own session, as the create page does before Create."""
 
 
 class Song(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -82,10 +75,6 @@ class Song(msgspec.Struct, kw_only=True, omit_defaults=True):
     """``created`` or ``failed``."""
     clip_ids: list[str] = []
     error: str | None = None
-
-
-class SongFailed(Exception):
-    """This prompt could not be made; the others may still be."""
 
 
 @dataclass
@@ -110,14 +99,15 @@ class Creator:
     ) -> Song:
         """Make one prompt's song (or await ``clip_ids``, made earlier) and record it in the creation history.
 
-        A page that does not behave (a selector Suno renamed, a closed tab) fails this song, not the batch.
+        A page that does not behave (a control Suno moved, a field that did not take, a closed tab)
+        fails this song, not the batch.
         """
         from playwright.async_api import Error as PageError  # Playwright loads with the first browser
 
         try:
             if clip_ids is None:
                 await self.fill(page, prompt, options)
-                clip_ids = await self.submit(op, page, prompt.title)
+                clip_ids = await self.submit(op, page, account, prompt.title)
             await self.finished(page, clip_ids)
         except (SongFailed, PageError) as exc:
             song = Song(prompt_index=index, title=prompt.title, status="failed", error=str(exc))
@@ -125,6 +115,7 @@ class Creator:
                 op, StudioError.SONG_CREATION_FAILED, f"{prompt.title or 'song'}: {exc}", prompt_index=index
             )
             records = [self._record(account, index, prompt, f"failed-{uuid.uuid4()}", "failed", queue_id, str(exc))]
+            await _start_over(page)
         else:
             song = Song(prompt_index=index, title=prompt.title, status="created", clip_ids=clip_ids)
             records = [self._record(account, index, prompt, clip_id, "completed", queue_id) for clip_id in clip_ids]
@@ -132,43 +123,42 @@ class Creator:
             await asyncio.to_thread(self.history.add, record)
         return song
 
-    async def page(self, account_name: str) -> Page:
-        """The account's create page, opening the account's browser (headless by config) if it is closed."""
+    async def page(self, account_name: str, workspace: str | None = None) -> Page:
+        """The account's create page (in ``workspace`` if given), opening its browser (headless by config) if closed."""
         if not self.browsers.is_open(account_name):
             await self.browsers.launch(account_name, None)
         _, context = self.browsers.context(account_name)
         page = context.pages[0] if context.pages else await context.new_page()
-        await page.goto(self.endpoints.site(self.endpoints.create_path), timeout=PAGE_TIMEOUT_MS)
+        await page.goto(self.create_url(workspace), timeout=PAGE_TIMEOUT_MS)
         return page
 
-    async def fill(self, page: Page, prompt: PromptIn, options: AdvancedOptions) -> None:
-        """Put the prompt and the options in the form, each the way the page accepts input."""
-        chosen = self.endpoints.selectors
-        await page.get_by_text(chosen.advanced_tab, exact=True).first.click()
-        lyrics = page.locator(", ".join(chosen.lyrics)).first
-        await lyrics.click()
-        await page.keyboard.press("ControlOrMeta+a")
-        await page.keyboard.press("Delete")
-        if prompt.lyrics:
-            await page.keyboard.insert_text(prompt.lyrics)
-        await page.locator(chosen.styles).locator("textarea, input, [contenteditable]").first.fill(prompt.style)
-        await page.locator(f'input[placeholder*="{chosen.title_placeholder}"]').first.fill(prompt.title)
-        if options.exclude_styles is not None:
-            field = f'input[placeholder*="{chosen.exclude_styles}"], textarea[placeholder*="{chosen.exclude_styles}"]'
-            await page.locator(field).first.fill(options.exclude_styles)
-        if options.weirdness is not None:
-            await self._drag(page, chosen.weirdness_labels, options.weirdness)
-        if options.creativity is not None:
-            await self._drag(page, chosen.style_influence_labels, options.creativity)
-        if (model := options.model_key()) is not None:
-            await page.locator(chosen.model_picker).first.select_option(value=model)
+    def create_url(self, workspace: str | None) -> str:
+        """The create page; Suno files what it makes in the workspace its ``wid`` names."""
+        url = self.endpoints.site(self.endpoints.create_path)
+        return url if workspace is None else f"{url}?wid={quote(workspace, safe='')}"
 
-    async def submit(self, op: Operation, page: Page, title: str) -> list[str]:
-        """Press Create until Suno accepts the generation (waiting out captchas and a full queue); its clips' ids."""
+    async def fill(self, page: Page, prompt: PromptIn, options: AdvancedOptions) -> Wanted:
+        """Fill the form and read it back: :class:`SongFailed` naming a field that did not take."""
+        config = self.endpoints.create_page
+        if too_long := over_limits(config, prompt):  # a queue's prompt, checked only now
+            raise SongFailed(f"{too_long[0][1]}, and nothing is cut")
+        model = None if options.model is None else config.model_key(options.model)
+        form = CreateForm(page, config)
+        wanted = await form.fill(prompt, options, model)
+        await form.check(wanted)
+        return wanted
+
+    async def submit(self, op: Operation, page: Page, account: str, title: str) -> list[str]:
+        """Press Create until Suno accepts the generation (waiting out a captcha and a full queue); its clips' ids."""
+        form = CreateForm(page, self.endpoints.create_page)
+        headless = self.browsers.is_headless(account)
         for attempt in range(QUEUE_FULL_MAX):
+            required = await self.captcha_required(page)
+            create = await form.need("create")
+            await _until_enabled(create, self.endpoints.create_page.control_wait)
             async with page.expect_response(self._is_generate, timeout=0) as answer:
-                await page.get_by_role("button", name=self.endpoints.selectors.submit_text, exact=True).click()
-                full = await self._until_sent(op, page, answer.is_done, title)
+                await create.click()
+                full = await self._until_sent(op, page, answer.is_done, title, headless=headless, required=required)
             response = await answer.value if answer.is_done() else None
             if full or response is None or response.status == 429:
                 wait = QUEUE_FULL_WAITS[min(attempt, len(QUEUE_FULL_WAITS) - 1)]
@@ -187,6 +177,17 @@ class Creator:
                 raise SongFailed("Suno accepted the generation but named no clips")
             return ids
         raise SongFailed(f"Suno's generation queue stayed full after {QUEUE_FULL_MAX} tries")
+
+    async def captcha_required(self, page: Page) -> bool | None:
+        """What ``c/check`` says of the next generation: None when it cannot be asked (the page will ask itself)."""
+        url = self.endpoints.api(self.endpoints.captcha_check_path)
+        try:
+            await page.wait_for_function(self.endpoints.selectors.clerk_ready, timeout=CLERK_WAIT_MS)
+            answer = await page.evaluate(CAPTCHA_CHECK, [url])
+        except Exception:  # a preflight only: Create still runs the page's own check
+            return None
+        required = answer.get("required") if isinstance(answer, dict) else None
+        return required if isinstance(required, bool) else None
 
     async def finished(self, page: Page, clip_ids: list[str]) -> None:
         """Wait until the page's feed requests show every clip complete; a clip in error fails the song."""
@@ -230,48 +231,83 @@ class Creator:
         feeds = (self.endpoints.feed_path, self.endpoints.feed_v3_path, self.endpoints.feed_ids_path)
         return response.ok and path in feeds
 
-    async def _drag(self, page: Page, labels: tuple[str, ...], percent: int) -> None:
-        """A real mouse drag from the slider's middle to ``percent`` of its width (the page ignores scripted values)."""
-        chosen = self.endpoints.selectors
-        slider = page.locator(", ".join(f'{chosen.slider}[aria-label*="{label}" i]' for label in labels)).first
-        await slider.scroll_into_view_if_needed()
-        box = await slider.bounding_box()
-        if box is None:
-            raise SongFailed(f"the {labels[0]} slider is not on the page")
-        middle = box["y"] + box["height"] / 2
-        await page.mouse.move(box["x"] + box["width"] / 2, middle)
-        await page.mouse.down()
-        await page.mouse.move(box["x"] + box["width"] * percent / 100, middle, steps=5)
-        await page.mouse.up()
+    async def _until_sent(
+        self,
+        op: Operation,
+        page: Page,
+        answered: Callable[[], bool],
+        title: str,
+        *,
+        headless: bool,
+        required: bool | None,
+    ) -> bool:
+        """Wait for the generate answer, or the queue-full dialog (True).
 
-    async def _until_sent(self, op: Operation, page: Page, answered: Callable[[], bool], title: str) -> bool:
-        """Wait for the generate answer, or the queue-full dialog (True); a captcha meanwhile waits for a person."""
-        markers = self.endpoints.selectors.captcha_markers
-        frames = page.locator(", ".join(f'iframe[src*="{m}" i], iframe[title*="{m}" i]' for m in markers))
-        warned, deadline = False, time.monotonic() + SUBMIT_WAIT
+        A challenge a person can see, once it has stayed in sight ``challenge_grace`` seconds (a widget
+        that checks and passes by itself shows only briefly), is a ``WARNING_UPDATE`` and a wait in a
+        headed browser, and fails the song in a headless one; an unseen one (hidden, no size) is Suno
+        checking quietly, and is waited out.
+        """
+        config = self.endpoints.create_page
+        frames = page.locator(
+            ", ".join(f'iframe[src*="{m}" i], iframe[title*="{m}" i]' for m in config.captcha_markers)
+        )
+        warned, deadline, seen = False, time.monotonic() + SUBMIT_WAIT, None
         while not answered():
             if await self._queue_full(page):
                 return True
-            if not warned and await frames.count():
+            if not warned:
+                shown = await frames.filter(visible=True).count()
+                seen = (seen or time.monotonic()) if shown else None
+            if seen is not None and not warned and time.monotonic() - seen >= config.challenge_grace:
+                if headless:
+                    raise SongFailed(HEADLESS_CAPTCHA)
                 warned, deadline = True, time.monotonic() + CAPTCHA_WAIT
                 self.notices.warning(
                     op, "CAPTCHA_REQUIRED", f"Suno asks for a captcha before creating {title!r}: "
-                    "solve it in the account's browser (LAUNCH_BROWSER with headless false)", title=title,
+                    "solve it in the account's browser", title=title,
                 )  # fmt: skip
             if time.monotonic() > deadline:
-                late = f"nobody cleared the captcha within {CAPTCHA_WAIT:g} s"
-                raise SongFailed(late if warned else f"the page sent nothing within {SUBMIT_WAIT:g} s of Create")
+                raise SongFailed(self._nothing_sent(warned, headless=headless, required=required))
             await asyncio.sleep(POLL)
         return await self._queue_full(page)
 
+    @staticmethod
+    def _nothing_sent(warned: bool, *, headless: bool, required: bool | None) -> str:
+        if warned:
+            return f"nobody cleared the captcha within {CAPTCHA_WAIT:g} s"
+        late = f"the page sent nothing within {SUBMIT_WAIT:g} s of Create"
+        if required is None:
+            return f"{late}, and it showed no Suno session to ask c/check with: is the account signed in?"
+        return f"{late}; Suno asked for a captcha: {HEADLESS_CAPTCHA}" if required and headless else late
+
     async def _queue_full(self, page: Page) -> bool:
-        chosen = self.endpoints.selectors
-        return await page.locator(chosen.dialog).filter(has_text=chosen.queue_full_text).first.is_visible()
+        config = self.endpoints.create_page
+        return await page.locator(config.dialog).filter(has_text=config.queue_full_text).first.is_visible()
 
     async def _close_dialog(self, page: Page) -> None:
-        dialog = page.locator(self.endpoints.selectors.dialog).filter(has_text=self.endpoints.selectors.queue_full_text)
+        config = self.endpoints.create_page
+        dialog = page.locator(config.dialog).filter(has_text=config.queue_full_text)
         if await dialog.first.is_visible():
             await dialog.first.get_by_role("button").first.click()
+
+
+async def _until_enabled(button: Locator, wait: float) -> None:
+    """Wait for the page to enable its Create button for the form it now holds (it may take a moment)."""
+    deadline = time.monotonic() + wait
+    while not await button.is_enabled():
+        if time.monotonic() > deadline:
+            raise SongFailed("the Create button stays disabled: the page does not accept the form")
+        await asyncio.sleep(POLL)
+
+
+async def _start_over(page: Page) -> None:
+    """Load the page afresh after a failed song, so nothing it left behind (a half-filled form, a challenge
+    still waiting to submit) can reach Suno later."""
+    from playwright.async_api import Error as PageError
+
+    with contextlib.suppress(PageError):  # a closed tab: the next song reports it
+        await page.reload(timeout=PAGE_TIMEOUT_MS)
 
 
 def _clips_in(body: Any) -> list[dict[str, Any]]:

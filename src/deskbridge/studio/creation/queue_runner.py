@@ -21,7 +21,8 @@ from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
-from deskbridge.studio.creation.creator import AdvancedOptions, Creator, Song
+from deskbridge.studio.creation.creator import Creator, Song
+from deskbridge.studio.creation.options import AdvancedOptions
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import names
 from deskbridge.studio.library.prompts import Prompt, PromptIn, PromptLibrary
@@ -76,7 +77,7 @@ class QueueRunner:
         account, total, per_batch = queue.account_name, queue.total_songs, queue.songs_per_batch
         prompts = (await asyncio.to_thread(self.library.page, "all", queue.queue_id, total, 0)).items
         resuming = queue.status == "in_progress"
-        page = await self.creator.page(account)
+        page = await self.creator.page(account, queue.workspace)
         failed = 0
         for index in range(queue.completed_count, total):
             batch, batches = index // per_batch + 1, -(-total // per_batch)

@@ -26,9 +26,8 @@ import asyncio
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-import httpx
 import msgspec
 
 from deskbridge.errors import CommandError
@@ -36,13 +35,15 @@ from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.config import StudioSettings
-from deskbridge.studio.downloads.downloader import Downloader
-from deskbridge.studio.downloads.folder import prepare_output_dir
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
 from deskbridge.studio.notices import Notices, current_operation
 from deskbridge.studio.suno.models import Clip
+
+if TYPE_CHECKING:
+    from deskbridge.studio.api_http import ApiHttp
+    from deskbridge.studio.downloads.downloader import Downloader
 
 BATCH_DOWNLOAD_PROGRESS: Final = "BATCH_DOWNLOAD_PROGRESS"
 DOWNLOAD_PROGRESS: Final = "DOWNLOAD_PROGRESS"
@@ -57,7 +58,7 @@ class Downloads:
         sessions: Sessions,
         history: DownloadHistory,
         settings: StudioSettings,
-        http: httpx.AsyncClient,
+        http: ApiHttp,
     ) -> None:
         self._operations = operations
         self._events = events
@@ -146,11 +147,15 @@ class Downloads:
         if account_name is not None:  # first: an unknown account creates no folder
             new = {clip["id"] for clip in self._history.new_clips(account_name, [{"id": clip.id} for clip in clips])}
             known = frozenset(clip.id for clip in clips if clip.id not in new)
+        from deskbridge.studio.downloads.folder import prepare_output_dir
+
         return prepare_output_dir(output_dir), known
 
     async def _downloader(self, session_token: str | None, account: str | None) -> Downloader:
         suno = await self._sessions.client(session_token, account, required=False)
-        return Downloader(self._http, suno, retry=self._settings.retry)
+        from deskbridge.studio.downloads.downloader import Downloader
+
+        return Downloader(self._http(), suno, retry=self._settings.retry)
 
     def _record(self, account: str, clip: Clip, path: Path) -> None:
         self._history.record(account, [DownloadedClip(id=clip.id, title=clip.title or "", file_path=str(path))])
@@ -183,7 +188,7 @@ class _BatchReport:
         if result is not None:
             fields.update(_file_fields(result))
         label = outcome.title or outcome.clip_id
-        position = f"{outcome.index} of {self._total}"
+        position = f"#{outcome.index} of {self._total}"  # the clip's place in the batch; "completed" counts
         if result is None:
             message = f"Downloading {position}: {label}"
         elif result.status == "failed":

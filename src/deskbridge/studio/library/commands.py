@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 
+from deskbridge.changes import Changed
 from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.fields import (
@@ -26,6 +27,7 @@ from deskbridge.studio.fields import (
     Offset,
     Page,
     Timestamp,
+    Workspace,
 )
 from deskbridge.studio.library import prompt_files
 from deskbridge.studio.library.accounts import Account, AccountManager, DeletedAccount, ProfilePath
@@ -86,6 +88,8 @@ class CreateQueuePayload(Payload):
     total_songs: int
     songs_per_batch: int
     prompts: Prompts | None = None
+    workspace: Workspace | None = None
+    """The Suno workspace (``project_id``) the queue's songs are filed in."""
 
 
 class QueueRef(Payload):
@@ -179,16 +183,16 @@ class Studio:
     downloads: DownloadHistory
 
 
-def register(commands: Commands, studio: Studio) -> None:
-    """Add every command of this issue to ``commands``."""
-    _accounts(commands, studio.accounts)
-    _prompts(commands, studio.prompts)
-    _queues(commands, studio.queues)
-    _history(commands, studio.history)
-    _downloads(commands, studio.downloads)
+def register(commands: Commands, studio: Studio, changed: Changed) -> None:
+    """Add the library's commands to ``commands``; each one that changes state says so through ``changed``."""
+    _accounts(commands, studio.accounts, changed)
+    _prompts(commands, studio.prompts, changed)
+    _queues(commands, studio.queues, changed)
+    _history(commands, studio.history, changed)
+    _downloads(commands, studio.downloads, changed)
 
 
-def _accounts(commands: Commands, accounts: AccountManager) -> None:
+def _accounts(commands: Commands, accounts: AccountManager, changed: Changed) -> None:
     @commands.command("GET_ACCOUNTS")
     def get_accounts() -> list[Account]:
         """Every account, by name."""
@@ -197,22 +201,30 @@ def _accounts(commands: Commands, accounts: AccountManager) -> None:
     @commands.command("CREATE_ACCOUNT")
     def create_account(payload: CreateAccountPayload) -> Account:
         """Create an account and its browser profile directory."""
-        return accounts.create(payload.name, payload.email)
+        account = accounts.create(payload.name, payload.email)
+        changed("account", "created", id=account.name)
+        return account
 
     @commands.command("UPDATE_ACCOUNT")
     def update_account(payload: UpdateAccountPayload) -> Account:
         """Set an account's last_used (now when omitted) and optionally its email."""
-        return accounts.update(payload.name, payload.last_used, payload.email)
+        account = accounts.update(payload.name, payload.last_used, payload.email)
+        changed("account", "updated", id=account.name)
+        return account
 
     @commands.command("RENAME_ACCOUNT")
     def rename_account(payload: RenameAccountPayload) -> Account:
         """Rename an account, its profile directory and every record naming it, all or nothing."""
-        return accounts.rename(payload.old_name, payload.new_name)
+        account = accounts.rename(payload.old_name, payload.new_name)
+        changed("account", "renamed", id=account.name, old_id=payload.old_name)
+        return account
 
     @commands.command("DELETE_ACCOUNT")
     def delete_account(payload: DeleteAccountPayload) -> DeletedAccount:
         """Delete an account, its queues and download history; delete_profile also removes its profile."""
-        return accounts.delete(payload.name, payload.delete_profile)
+        deleted = accounts.delete(payload.name, payload.delete_profile)
+        changed("account", "deleted", id=deleted.name, removed_queues=deleted.removed_queues)
+        return deleted
 
     @commands.command("GET_ACCOUNT_PROFILE_PATH")
     def get_account_profile_path(payload: AccountRef) -> ProfilePath:
@@ -220,7 +232,7 @@ def _accounts(commands: Commands, accounts: AccountManager) -> None:
         return accounts.profile(payload.name)
 
 
-def _prompts(commands: Commands, prompts: PromptLibrary) -> None:
+def _prompts(commands: Commands, prompts: PromptLibrary, changed: Changed) -> None:
     @commands.command("VALIDATE_PROMPTS")
     def validate_prompts(payload: ValidatePromptsPayload) -> PromptCheck:
         """Whether requested_total unused prompts are in the library, and how many are."""
@@ -229,12 +241,16 @@ def _prompts(commands: Commands, prompts: PromptLibrary) -> None:
     @commands.command("ADD_PROMPTS")
     def add_prompts(payload: AddPromptsPayload) -> AddedPrompts:
         """Add prompts to the library."""
-        return prompts.add(payload.prompts)
+        added = prompts.add(payload.prompts)
+        changed("prompts", "added", count=added.added, available=added.available)
+        return added
 
     @commands.command("IMPORT_PROMPTS")
     def import_prompts(payload: ImportPromptsPayload) -> AddedPrompts:
         """Add the prompts of a JSON, CSV or text file to the library (all or none)."""
-        return prompts.add(prompt_files.read(payload.path, payload.format))
+        added = prompts.add(prompt_files.read(payload.path, payload.format))
+        changed("prompts", "added", count=added.added, available=added.available)
+        return added
 
     @commands.command("GET_PROMPTS")
     def get_prompts(payload: GetPromptsPayload) -> Page[Prompt]:
@@ -244,10 +260,12 @@ def _prompts(commands: Commands, prompts: PromptLibrary) -> None:
     @commands.command("DELETE_PROMPT")
     def delete_prompt(payload: PromptRef) -> DeletedPrompt:
         """Delete a prompt that no queue holds."""
-        return prompts.delete(payload.prompt_id)
+        deleted = prompts.delete(payload.prompt_id)
+        changed("prompts", "deleted", id=deleted.prompt_id)
+        return deleted
 
 
-def _queues(commands: Commands, queues: QueueManager) -> None:
+def _queues(commands: Commands, queues: QueueManager, changed: Changed) -> None:
     @commands.command("GET_QUEUES")
     def get_queues(payload: GetQueuesPayload) -> list[Queue]:
         """Every queue (of one account when account_name is given), oldest first."""
@@ -256,25 +274,35 @@ def _queues(commands: Commands, queues: QueueManager) -> None:
     @commands.command("CREATE_QUEUE")
     def create_queue(payload: CreateQueuePayload) -> Queue:
         """Create a pending queue from the given prompts, then unused prompts of the library."""
-        return queues.create(payload.account_name, payload.total_songs, payload.songs_per_batch, payload.prompts)
+        queue = queues.create(
+            payload.account_name, payload.total_songs, payload.songs_per_batch, payload.prompts, payload.workspace
+        )
+        changed("queue", "created", id=queue.queue_id, account_name=queue.account_name)
+        return queue
 
     @commands.command("REMOVE_QUEUE")
     def remove_queue(payload: QueueRef) -> RemovedQueue:
         """Remove a queue; its unused prompts go back to the library."""
-        return queues.remove(payload.queue_id)
+        removed = queues.remove(payload.queue_id)
+        changed("queue", "removed", id=removed.queue_id, released_prompts=removed.released_prompts)
+        return removed
 
     @commands.command("UPDATE_QUEUE_PROGRESS")
     def update_queue_progress(payload: UpdateQueueProgressPayload) -> Queue:
         """Record a queue's completed count and status, refusing impossible moves."""
-        return queues.update_progress(payload.queue_id, payload.completed_count, payload.status, payload.message)
+        queue = queues.update_progress(payload.queue_id, payload.completed_count, payload.status, payload.message)
+        changed("queue", "updated", id=queue.queue_id, status=queue.status, completed_count=queue.completed_count)
+        return queue
 
     @commands.command("CLEAR_QUEUES")
     def clear_queues() -> ClearedQueues:
         """Remove every queue; unused prompts go back to the library."""
-        return queues.clear()
+        cleared = queues.clear()
+        changed("queue", "cleared", ids=cleared.queue_ids, released_prompts=cleared.released_prompts)
+        return cleared
 
 
-def _history(commands: Commands, history: CreationHistory) -> None:
+def _history(commands: Commands, history: CreationHistory, changed: Changed) -> None:
     @commands.command("GET_CREATION_HISTORY")
     def get_creation_history(payload: CreationHistoryPayload) -> Page[Record]:
         """Creation records newest first, of one account or all, a page at a time."""
@@ -283,7 +311,9 @@ def _history(commands: Commands, history: CreationHistory) -> None:
     @commands.command("ADD_CREATION_RECORD")
     def add_creation_record(payload: AddCreationRecordPayload) -> Record:
         """Record a song made for an account (a known song_id is updated)."""
-        return history.add(payload.record)
+        record = history.add(payload.record)
+        changed("creation_history", "recorded", id=record.song_id, account_name=record.account_name)
+        return record
 
     @commands.command("EXPORT_HISTORY_TO_CSV")
     def export_history_to_csv(payload: ExportHistoryPayload) -> Exported:
@@ -296,7 +326,7 @@ def _history(commands: Commands, history: CreationHistory) -> None:
         return history.search(payload.keyword, payload.account_name, payload.limit, payload.offset)
 
 
-def _downloads(commands: Commands, downloads: DownloadHistory) -> None:
+def _downloads(commands: Commands, downloads: DownloadHistory, changed: Changed) -> None:
     @commands.command("GET_DOWNLOAD_HISTORY")
     def get_download_history(payload: DownloadHistoryPayload) -> Page[Download]:
         """An account's downloaded clips, newest first, a page at a time."""
@@ -310,9 +340,13 @@ def _downloads(commands: Commands, downloads: DownloadHistory) -> None:
     @commands.command("RECORD_DOWNLOADS")
     def record_downloads(payload: RecordDownloadsPayload) -> RecordedDownloads:
         """Remember clips as downloaded for an account."""
-        return downloads.record(payload.account_name, payload.clips)
+        recorded = downloads.record(payload.account_name, payload.clips)
+        changed("download_history", "recorded", id=recorded.account_name, count=recorded.recorded)
+        return recorded
 
     @commands.command("CLEAR_DOWNLOAD_HISTORY")
     def clear_download_history(payload: AccountNamePayload) -> ClearedDownloads:
         """Forget every download of an account."""
-        return downloads.clear(payload.account_name)
+        cleared = downloads.clear(payload.account_name)
+        changed("download_history", "cleared", id=cleared.account_name, count=cleared.cleared)
+        return cleared

@@ -49,6 +49,8 @@ class Queue(msgspec.Struct):
     created_at: str
     updated_at: str
     prompt_ids: list[int]
+    workspace: str | None = None
+    """The Suno workspace (``project_id``) its songs are filed in; None: the account's current one."""
 
 
 class RemovedQueue(msgspec.Struct):
@@ -71,7 +73,12 @@ class QueueManager:
         self._emit = emit
 
     def create(
-        self, account_name: str, total_songs: int, songs_per_batch: int, prompts: Sequence[PromptIn] | None
+        self,
+        account_name: str,
+        total_songs: int,
+        songs_per_batch: int,
+        prompts: Sequence[PromptIn] | None,
+        workspace: str | None = None,
     ) -> Queue:
         """A pending queue holding the given prompts first, then the oldest available ones."""
         given = list(prompts or [])
@@ -95,9 +102,9 @@ class QueueManager:
             queue_id = str(uuid.uuid4())
             created = timestamps.now(self._clock)
             conn.execute(
-                "INSERT INTO queues (id, account_name, total_songs, songs_per_batch, status, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, 'pending', ?, ?)",
-                (queue_id, account, total_songs, songs_per_batch, created, created),
+                "INSERT INTO queues (id, account_name, total_songs, songs_per_batch, status, created_at, updated_at,"
+                " workspace) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)",
+                (queue_id, account, total_songs, songs_per_batch, created, created, workspace),
             )
             self._library.insert(conn, given, queue_id)
             self._library.reserve(conn, queue_id, needed, len(given))
@@ -194,6 +201,7 @@ class QueueManager:
                 row["created_at"],
                 row["updated_at"],
                 prompt_ids.get(row["id"], []),
+                row["workspace"],
             )
             for row in rows
         ]

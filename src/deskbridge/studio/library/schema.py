@@ -102,4 +102,8 @@ MIGRATIONS: Final = [
     );
     CREATE INDEX downloads_by_time ON downloads(account_name, downloaded_at);
     """,
+    # Queues name the Suno workspace their songs are filed in (None: the account's current one).
+    """
+    ALTER TABLE queues ADD COLUMN workspace TEXT;
+    """,
 ]

@@ -1,4 +1,4 @@
-"""Every Suno host, path, cookie name and create-page selector, in one place.
+"""Every Suno host, path and cookie name, and the create page (:mod:`.create_page`), in one place.
 
 Suno moves things often (a new Clerk host in 2026, a new download route in
 August 2026), so nothing else in the studio spells a Suno URL. The defaults
@@ -6,7 +6,7 @@ follow ``reference/suno.md``; the ``studio.suno`` section of the JSON config
 overrides any of them::
 
     {"studio": {"suno": {"api_base": "https://studio-api-prod.suno.com",
-                         "selectors": {"submit_text": "Create"}}}}
+                         "create_page": {"controls": {"create": [{"role": "button", "name": "Create"}]}}}}}
 
 :func:`endpoints_from_config` merges such a section over the defaults and
 refuses a key it does not know, naming it, so a typo never silently keeps the
@@ -22,7 +22,10 @@ from urllib.parse import quote
 
 import msgspec
 
+from deskbridge.studio.suno.create_page import CreatePage
+
 SECTION: Final = "studio.suno"
+_SECTIONS: Final = frozenset({"selectors", "create_page", "controls", "limits"})
 
 BaseUrl = Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/]+(/[^\s]*[^\s/])?$")]
 """An ``http(s)`` URL without a trailing slash: paths are appended to it."""
@@ -31,22 +34,8 @@ Text = Annotated[str, msgspec.Meta(min_length=1)]
 
 
 class Selectors(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    """The create page (Aug 2026). Placeholders and labels are localised: match them as substrings."""
+    """Scripts run in Suno's pages to get a session token from Clerk."""
 
-    simple_tab: Text = "Simple"
-    advanced_tab: Text = "Advanced"
-    lyrics: tuple[Text, ...] = ("div.lyrics-editor-content[contenteditable]", '[data-testid="lyrics-textarea"]')
-    styles: Text = '[data-testid="create-form-styles-wrapper"]'
-    title_placeholder: Text = "Song Title"
-    exclude_styles: Text = "Exclude"
-    slider: Text = '[role="slider"]'
-    weirdness_labels: tuple[Text, ...] = ("Weirdness", "Bizarreness")
-    style_influence_labels: tuple[Text, ...] = ("Style influence",)
-    model_picker: Text = '[aria-label="Model"]'
-    submit_text: Text = "Create"
-    dialog: Text = '[role="dialog"]'
-    queue_full_text: Text = "generation in progress"
-    captcha_markers: tuple[Text, ...] = ("hcaptcha", "turnstile", "challenges.cloudflare.com")
     clerk_ready: Text = "() => Boolean(window.Clerk && window.Clerk.session)"
     clerk_token: Text = "() => window.Clerk.session.getToken()"
 
@@ -89,6 +78,7 @@ class Endpoints(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     device_cookies: tuple[Text, ...] = ("ajs_anonymous_id", "suno_device_id")
 
     selectors: Selectors = Selectors()
+    create_page: CreatePage = CreatePage()
 
     def api(self, path: str, **params: str) -> str:
         return self.api_base + _fill(path, params)
@@ -123,11 +113,12 @@ def endpoints_from_config(section: Mapping[str, Any] | None, base: Endpoints | N
 
 
 def _merge(defaults: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """Top-level keys replace; ``selectors`` is merged key by key (the maps, like ``feed_params``, replace)."""
+    """Sections (``selectors``, ``create_page`` and its ``controls`` and ``limits``) merge key by key;
+    everything else replaces, the maps (``feed_params``, ``models``) and a control's list of ways included."""
     merged = {**defaults, **overrides}
-    selectors = overrides.get("selectors")
-    if isinstance(selectors, Mapping):
-        merged["selectors"] = {**defaults["selectors"], **selectors}
+    for key, value in overrides.items():
+        if key in _SECTIONS and isinstance(value, Mapping) and isinstance(defaults.get(key), dict):
+            merged[key] = _merge(defaults[key], dict(value))
     return merged
 
 

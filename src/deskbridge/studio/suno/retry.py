@@ -8,7 +8,6 @@ so tests run at full speed and still see every delay that was asked for.
 
 from __future__ import annotations
 
-import email.utils
 import time
 from typing import Annotated, Final
 
@@ -36,6 +35,8 @@ def parse_retry_after(value: str, now: float | None = None) -> float | None:
     value = value.strip()
     if value.isdigit():
         return float(value)
+    import email.utils  # an HTTP date is rare; the email package is not loaded at start for it
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -11,12 +11,13 @@ never a query (signed download URLs) nor a header (tokens).
 from __future__ import annotations
 
 import logging
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from deskbridge.studio.notices import RATE_LIMITED, SUNO_UNAVAILABLE, Notices, current_operation
 from deskbridge.studio.suno.retry import RETRY_STATUSES
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger("deskbridge.studio.suno")
 

@@ -14,6 +14,8 @@ import * as prompts from "./panels/prompts.js";
 import * as queues from "./panels/queues.js";
 import * as history from "./panels/history.js";
 import * as downloads from "./panels/downloads.js";
+import * as clips from "./panels/clips.js";
+import * as pageCheck from "./panels/pagecheck.js";
 import * as game from "./panels/game.js";
 import * as usage from "./panels/usage.js";
 import * as alerts from "./panels/alerts.js";
@@ -25,7 +27,8 @@ const BACKLOG = 200;
 /** Each panel, and the app it needs (null: every backend has it). */
 const PANELS = [
   [null, status], [null, events], [null, operations], [null, commandConsole],
-  ["studio", accounts], ["studio", prompts], ["studio", queues], ["studio", history], ["studio", downloads],
+  ["studio", accounts], ["studio", prompts], ["studio", queues], ["studio", history], ["studio", clips],
+  ["studio", pageCheck], ["studio", downloads],
   ["guardian", game], ["guardian", usage], ["guardian", alerts],
   ["diag", diag],
 ];
@@ -47,6 +50,11 @@ async function boot() {
   ]);
   const apps = Object.keys(version.apps);
   const connection = new Connection(token, { epoch: head.epoch, after: Math.max(0, head.head - BACKLOG) });
+  const onEvent = (fn, { catchUp = false } = {}) => {
+    connection.addEventListener("event", (event) => {
+      if (catchUp || connection.state === "live") report(fn(event.detail));
+    });
+  };
   const context = {
     call,
     send,
@@ -60,10 +68,15 @@ async function boot() {
       connection.addEventListener("live", (event) => report(fn(event.detail)));
     },
     /** `fn(event)` for events that arrive live; with `catchUp`, for missed ones too. */
-    onEvent(fn, { catchUp = false } = {}) {
-      connection.addEventListener("event", (event) => {
-        if (catchUp || connection.state === "live") report(fn(event.detail));
-      });
+    onEvent,
+    /**
+     * `fn(event)` for each live STATE_CHANGED event about one of `resources` (docs/protocol.md): another
+     * client (a second page, the CLI, an Electron window) changed what a panel shows. Missed ones need
+     * nothing: the panels reload everything once the stream is caught up.
+     */
+    onChange(resources, fn) {
+      const wanted = new Set(resources);
+      onEvent((event) => (event.type === "STATE_CHANGED" && wanted.has(event.resource) ? fn(event) : null));
     },
     /** `fn()` every `ms` while the stream is live (for what changes without events). */
     every(ms, fn) {

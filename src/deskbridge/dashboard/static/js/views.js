@@ -23,5 +23,9 @@ export function route(apps) {
   };
   for (const view of views) view.tabIndex = -1;
   show();
-  window.addEventListener("hashchange", () => show().focus());
+  window.addEventListener("hashchange", () => {
+    // The view starts at the top of the page, its heading below the sticky header, not under it.
+    window.scrollTo(0, 0);
+    show().focus({ preventScroll: true });
+  });
 }

@@ -1,16 +1,17 @@
-// Accounts: create, rename, delete, open (and close) the browser of one.
+// Accounts: create, rename, delete, open (and close) the browser of one, check its Suno session.
 // The list is shared: every <select data-accounts> on the page offers the account names.
 
 import { fill, fillSelect, h, row, showEmpty } from "../dom.js";
 import { onSubmit, perform } from "../forms.js";
 import { reloader } from "../reload.js";
 
-export function mount({ call, schema, bus, onLive }) {
+export function mount({ call, schema, bus, onLive, onChange }) {
   const form = document.getElementById("account-create");
   const feedback = document.getElementById("accounts-feedback");
   const body = document.querySelector("#accounts tbody");
   const empty = document.getElementById("accounts-empty");
   const can = (command) => command in schema.commands;
+  const sessions = new Map(); // account name -> the last VERIFY_SESSION answer, from any client
 
   const load = reloader(async () => {
     const accounts = await call("GET_ACCOUNTS");
@@ -79,7 +80,15 @@ export function mount({ call, schema, bus, onLive }) {
         });
       }, { class: "danger" }),
     ); // prettier-ignore
-    return row(nameCell, account.email ?? "", account.last_used ?? "never", account.profile_locked ? "open" : "closed", actions);
+    const check = can("VERIFY_SESSION") && button("Check session", "Check the session of", (event) =>
+      act(event.currentTarget, async () => {
+        const checked = await call("VERIFY_SESSION", { account_name: name });
+        sessions.set(name, checked);
+        return `${name}: ${sessionText(checked)}.`;
+      })); // prettier-ignore
+    actions.prepend(...[check].filter(Boolean));
+    return row(nameCell, account.email ?? "", account.last_used ?? "never", account.profile_locked ? "open" : "closed",
+               sessionText(sessions.get(name)), actions); // prettier-ignore
   };
 
   onSubmit(form, feedback, async ({ name, email }) => {
@@ -88,5 +97,19 @@ export function mount({ call, schema, bus, onLive }) {
     await load();
     return `Created ${account.name}.`;
   });
+  onChange(["account", "browser", "session"], (event) => {
+    if (event.resource === "session") sessions.set(event.id, event);
+    if (event.resource === "account" && event.change === "renamed" && sessions.has(event.old_id)) {
+      sessions.set(event.id, sessions.get(event.old_id));
+      sessions.delete(event.old_id);
+    }
+    return load();
+  });
   onLive(load);
+}
+
+/** "signed in", "not signed in: why", or "not checked" (a VERIFY_SESSION answer or its event). */
+function sessionText(check) {
+  if (!check) return "not checked";
+  return check.valid ? "signed in" : `not signed in${check.reason ? `: ${check.reason}` : ""}`;
 }

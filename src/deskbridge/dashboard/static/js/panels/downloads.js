@@ -7,7 +7,7 @@ import { FINISHED } from "../statuses.js";
 
 const DOWNLOAD_EVENTS = new Set(["DOWNLOAD_PROGRESS", "BATCH_DOWNLOAD_PROGRESS"]);
 
-export function mount({ call, bus, onEvent }) {
+export function mount({ call, bus, onEvent, onChange }) {
   const select = document.querySelector("#downloads-filter select");
   const clear = document.getElementById("downloads-clear");
   const feedback = document.getElementById("downloads-feedback");
@@ -38,4 +38,5 @@ export function mount({ call, bus, onEvent }) {
   select.addEventListener("change", load);
   bus.addEventListener("accounts", load); // the accounts panel filled the select (after each reload)
   onEvent((event) => DOWNLOAD_EVENTS.has(event.type) && FINISHED.has(event.payload?.status) && load());
+  onChange(["download_history"], (event) => event.id === select.value && load());
 }

@@ -1,4 +1,4 @@
-// The game right now: running or not, which processes, the session; force close.
+// The game right now: running or not, which processes, the session; force close, or lock until tomorrow.
 
 import { clock, fill, h, minutes } from "../dom.js";
 import { perform } from "../forms.js";
@@ -6,7 +6,10 @@ import { reloader } from "../reload.js";
 
 const WHILE_PLAYING_MS = 15_000; // the session's length grows without events
 
-export function mount({ call, onEvent, onLive, every }) {
+export function mount({ call, onEvent, onLive, onChange, every }) {
+  const lock = document.getElementById("lock-tomorrow");
+  const locks = document.getElementById("game-locks");
+
   const state = document.getElementById("game-state");
   const processes = document.getElementById("game-processes");
   const sessionLine = document.getElementById("game-session");
@@ -26,6 +29,8 @@ export function mount({ call, onEvent, onLive, every }) {
     monitoring.textContent = status.active
       ? `Watching for ${status.active_child}.`
       : `Monitoring is paused${status.paused_until ? ` until ${new Date(status.paused_until).toLocaleString()}` : ""}: time is not counted.`;
+    const held = Object.entries(status.closed_until ?? {});
+    locks.textContent = held.map(([child, until]) => `${child}: locked until ${new Date(until).toLocaleString()}`).join("; ");
   });
 
   close.addEventListener("click", () => {
@@ -37,6 +42,15 @@ export function mount({ call, onEvent, onLive, every }) {
     });
   });
   onEvent((event) => (event.type === "roblox_event" || event.type === "session_event") && load());
+  lock.addEventListener("click", () => {
+    if (!confirm("Close the game and keep it closed until tomorrow?")) return;
+    perform(lock, feedback, async () => {
+      const result = await call("FORCE_CLOSE", { until: "tomorrow" });
+      await load();
+      return `Locked until ${new Date(result.closed_until).toLocaleString()}.`;
+    });
+  });
+  onChange(["monitoring", "hold"], load);
   onLive(load);
   every(WHILE_PLAYING_MS, () => playing && load());
 }

@@ -8,7 +8,7 @@ import { FINISHED } from "../statuses.js";
 const PAGE = 50;
 const CREATION_EVENTS = new Set(["SONG_CREATION_PROGRESS", "SONG_PROGRESS", "BATCH_PROGRESS"]);
 
-export function mount({ call, onEvent, onLive }) {
+export function mount({ call, onEvent, onLive, onChange }) {
   const search = document.getElementById("history-search");
   const feedback = document.getElementById("history-feedback");
   const body = document.querySelector("#history tbody");
@@ -54,5 +54,6 @@ export function mount({ call, onEvent, onLive }) {
   });
 
   onEvent((event) => CREATION_EVENTS.has(event.type) && FINISHED.has(event.payload?.status) && load());
+  onChange(["creation_history", "account"], load);
   onLive(load);
 }

@@ -8,6 +8,11 @@ import { FINISHED } from "../statuses.js";
 
 const KEEP_FINISHED = 10;
 
+/** "4 of 6" from the counters an operation reports (completed and total), never from a clip's position. */
+function counted(state) {
+  return typeof state.completed === "number" && typeof state.total === "number" ? `${state.completed} of ${state.total}` : "";
+}
+
 function percent(state) {
   if (typeof state.progress === "number") return state.progress;
   if (typeof state.current === "number" && state.total > 0) return (100 * state.current) / state.total;
@@ -20,7 +25,7 @@ export function mount({ call, onEvent, onLive }) {
   const empty = document.getElementById("operations-empty");
   const noneFinished = document.getElementById("operations-none-finished");
   const shown = new Map(); // operation_id -> {element, bar, status, message, cancel}
-  const lookups = new Set();
+  const lookups = new Map(); // operation_id -> the last event that came while GET_OPERATION was asked (or null)
   const notOperations = new Set();
 
   const noteEmpty = () => {
@@ -46,10 +51,12 @@ export function mount({ call, onEvent, onLive }) {
   const update = (id, status, state, error) => {
     const view = shown.get(id);
     const value = status === "completed" ? 100 : percent(state);
-    const words = value === null ? status : `${Math.round(value)}%`;
+    const count = counted(state);
+    const words = [value === null ? status : `${Math.round(value)}%`, count && `${count} done`].filter(Boolean).join(", ");
     setBar(view.bar, value, 100, state.message ? `${words}, ${state.message}` : words);
     view.element.dataset.status = status;
     view.status.textContent = status.replace("_", " ");
+    view.count.textContent = count && `${count} done`;
     view.message.textContent = error ? `${error.error} (${error.error_code})` : state.message || "";
     place(id, status);
   };
@@ -60,6 +67,7 @@ export function mount({ call, onEvent, onLive }) {
     const view = {
       bar: bar(`${name} progress`),
       status: h("span", { class: "status" }),
+      count: h("span", { class: "count" }),
       message: h("p", { class: "message" }),
     };
     view.cancel = h("button", {
@@ -69,7 +77,7 @@ export function mount({ call, onEvent, onLive }) {
       onclick: () => perform(view.cancel, view.message, () => call("CANCEL_OPERATION", { operation_id: id })),
     }, "Cancel"); // prettier-ignore
     view.element = h("li", { class: "operation", "data-operation": id },
-      h("div", { class: "line" }, h("strong", {}, operation.command), h("code", {}, short(id)), view.status, view.cancel),
+      h("div", { class: "line" }, h("strong", {}, operation.command), h("code", {}, short(id)), view.status, view.count, view.cancel),
       view.bar,
       view.message,
     ); // prettier-ignore
@@ -78,9 +86,13 @@ export function mount({ call, onEvent, onLive }) {
   };
 
   const learn = async (id) => {
-    lookups.add(id);
+    lookups.set(id, null);
     try {
-      show(await call("GET_OPERATION", { operation_id: id }));
+      const operation = await call("GET_OPERATION", { operation_id: id });
+      show(operation);
+      // An event that came meanwhile may be newer than the answer (its end, most of all): never older than an end.
+      const later = lookups.get(id);
+      if (later && !FINISHED.has(shown.get(id).element.dataset.status)) update(id, later.status, later, later.error ? later : null);
     } catch (error) {
       if (error.code !== "OPERATION_NOT_FOUND") throw error;
       notOperations.add(id);
@@ -92,7 +104,11 @@ export function mount({ call, onEvent, onLive }) {
   onEvent((event) => {
     const payload = event.payload;
     const id = payload?.operation_id;
-    if (event.id !== "progress-event" || !id || notOperations.has(id) || lookups.has(id)) return null;
+    if (event.id !== "progress-event" || !id || notOperations.has(id)) return null;
+    if (lookups.has(id)) {
+      lookups.set(id, payload);
+      return null;
+    }
     if (!shown.has(id)) return learn(id);
     update(id, payload.status, payload, payload.error ? payload : null);
     return null;

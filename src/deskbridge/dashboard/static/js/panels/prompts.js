@@ -1,4 +1,5 @@
-// The prompt library: how many prompts are available, reserved by queues, used; import a file.
+// The prompt library: how many prompts are available, reserved by queues, used; add prompts typed or
+// pasted (one a line), or import a file.
 
 import { fill, h, row } from "../dom.js";
 import { onSubmit, perform } from "../forms.js";
@@ -7,7 +8,8 @@ import { reloader } from "../reload.js";
 const STATUSES = ["available", "reserved", "used"];
 const NEXT = 5;
 
-export function mount({ call, onEvent, onLive }) {
+export function mount({ call, onEvent, onLive, onChange }) {
+  const adder = document.getElementById("prompts-add");
   const counts = document.getElementById("prompt-counts");
   const form = document.getElementById("prompts-import");
   const feedback = document.getElementById("prompts-feedback");
@@ -41,6 +43,28 @@ export function mount({ call, onEvent, onLive }) {
     await load();
     return `Imported ${added.added} prompts; ${added.available} are available.`;
   });
+  onSubmit(adder, feedback, async ({ text }) => {
+    const prompts = parsePrompts(text);
+    if (prompts.length === 0) throw new Error("Write one prompt a line: a style, or title | style | tags.");
+    const added = await call("ADD_PROMPTS", { prompts });
+    adder.reset();
+    await load();
+    return `Added ${added.added} prompt${added.added === 1 ? "" : "s"}; ${added.available} are available.`;
+  });
   onEvent((event) => event.type === "QUEUE_PROGRESS" && load());
+  onChange(["prompts", "queue", "account"], load);
   onLive(load);
+}
+
+/** One prompt a line: "style", or "title | style", or "title | style | tag, tag" (blank lines skipped). */
+export function parsePrompts(text) {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.split("|").map((part) => part.trim()))
+    .filter((parts) => parts.some(Boolean))
+    .map((parts) => {
+      if (parts.length === 1) return { style: parts[0] };
+      const [title, style, tags = ""] = parts;
+      return { title, style, tags: tags.split(",").map((tag) => tag.trim()).filter(Boolean) };
+    });
 }

@@ -1,8 +1,8 @@
-// Play time per child: today against the day's limit (a meter), the last 7 days (a small chart);
-// grant bonus time.
+// Play time per child: today against the day's limit (a meter), the week up to today (a small chart);
+// grant bonus time, set the daily limit.
 
 import { bar, fill, fillSelect, h, minutes, setBar } from "../dom.js";
-import { onSubmit } from "../forms.js";
+import { onSubmit, perform } from "../forms.js";
 import { reloader } from "../reload.js";
 
 const REFRESH_MS = 30_000; // minutes played grow without events
@@ -28,6 +28,13 @@ function today(child, day) {
   ); // prettier-ignore
 }
 
+/** The 6 days before today and today, oldest first: GET_USAGE's last_7_days are the days before today. */
+function weekOf(data) {
+  const before = data.last_7_days.filter((day) => day.date < data.today.date);
+  before.sort((a, b) => (a.date < b.date ? -1 : 1));
+  return [...before.slice(-6), { date: data.today.date, minutes_used: data.today.minutes_used, today: true }];
+}
+
 function week(child, days, limit) {
   const top = Math.max(limit, ...days.map((day) => day.minutes_used), 1);
   const described = days.map((day) => `${weekday(day.date)} ${minutes(day.minutes_used)}`).join(", ");
@@ -37,20 +44,23 @@ function week(child, days, limit) {
       days.map((day) => {
         const column = h("div", { class: "column" });
         column.style.height = `${(100 * day.minutes_used) / top}%`;
+        column.hidden = day.minutes_used <= 0; // an empty day is empty: no sliver, no full track
         column.classList.toggle("over", day.minutes_used > limit);
         const line = h("div", { class: "limit" });
         line.style.bottom = `${(100 * limit) / top}%`;
-        return h("div", { class: "day", title: `${day.date}: ${minutes(day.minutes_used)}` },
+        return h("div", { class: day.today ? "day today" : "day", title: `${day.date}: ${minutes(day.minutes_used)}` },
           h("span", { class: "value" }, String(Math.round(day.minutes_used))),
           h("div", { class: "track" }, column, line),
-          h("span", { class: "label" }, weekday(day.date)),
+          h("span", { class: "label" }, day.today ? "Today" : weekday(day.date)),
         ); // prettier-ignore
       }),
     ),
   ); // prettier-ignore
 }
 
-export function mount({ call, onEvent, onLive, every }) {
+export function mount({ call, schema, onEvent, onLive, onChange, every }) {
+  const limitForm = document.getElementById("limit");
+  const limitFeedback = document.getElementById("limit-feedback");
   const usage = document.getElementById("usage");
   const chart = document.getElementById("week");
   const form = document.getElementById("bonus");
@@ -59,8 +69,9 @@ export function mount({ call, onEvent, onLive, every }) {
   const load = reloader(async () => {
     const children = Object.entries((await call("GET_USAGE")).children);
     fill(usage, children.map(([child, data]) => today(child, data.today)));
-    fill(chart, children.map(([child, data]) => week(child, data.last_7_days, data.today.limit_minutes)));
+    fill(chart, children.map(([child, data]) => week(child, weekOf(data), data.today.limit_minutes)));
     fillSelect(form.elements.child, children.map(([child]) => child));
+    fillSelect(limitForm.elements.child, children.map(([child]) => child));
   });
 
   onSubmit(form, feedback, async ({ child, minutes: given }) => {
@@ -68,7 +79,24 @@ export function mount({ call, onEvent, onLive, every }) {
     await load();
     return `Granted ${minutes(granted.granted_minutes)} to ${granted.child_profile}: ${minutes(granted.today.minutes_remaining)} left today.`;
   });
+  onSubmit(limitForm, limitFeedback, async ({ child, minutes: limit }) => {
+    const set = await call("SET_DAILY_LIMIT", { child, minutes: Number(limit) });
+    await load();
+    return `${set.child_profile} may play ${minutes(set.daily_limit_minutes)} a day.`;
+  });
+  const take = document.getElementById("take-time");
+  take.hidden = !("TAKE_TIME" in schema.commands);
+  take.addEventListener("click", () => {
+    if (!form.reportValidity()) return;
+    const { child, minutes: taken } = Object.fromEntries(new FormData(form));
+    perform(take, feedback, async () => {
+      const result = await call("TAKE_TIME", { child, minutes: Number(taken) });
+      await load();
+      return `Took ${minutes(result.taken_minutes)} from ${result.child_profile}: ${minutes(result.today.minutes_remaining)} left today.`;
+    });
+  });
   onEvent((event) => GUARDIAN_EVENTS.has(event.type) && load());
+  onChange(["limit", "bonus", "monitoring"], load);
   onLive(load);
   every(REFRESH_MS, load);
 }

@@ -1,0 +1,81 @@
+"""The studio's online half by clicks, against the stand-in Suno: open an account's browser (it signs in),
+check its session, fetch its clips, pick what to download, and find the downloads in its history."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from deskbridge_standins.suno import StandinControl
+from tests.dashboard.support import Dashboard
+from tests.studio.standin_studio import config_for, needs_chromium
+from tests.studio.suno import support
+from tests.webserver import WebServer
+
+standin = support.standin
+pytestmark = needs_chromium
+
+
+@pytest.fixture(scope="module")
+def server(standin: StandinControl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
+    root = tmp_path_factory.mktemp("clips")
+    config = config_for(standin)
+    config["studio"]["browser"]["headless"] = True  # the page's "Open browser" on a machine with no display
+    (root / "config.json").write_text(json.dumps(config))
+    web = WebServer(["studio"], root / "data", "--config", str(root / "config.json"))
+    yield web
+    web.kill()
+
+
+def test_fetch_clips_pick_and_download(
+    browser: Browser, server: WebServer, standin: StandinControl, tmp_path: Path
+) -> None:
+    standin.reset()
+    clips = standin.seed({"title": "Keep Me"}, {"title": "Skip Me"}, {"title": "Old One"})
+    assert server.call("CREATE_ACCOUNT", {"name": "ada"})["success"]
+    old = next(clip for clip in clips if clip["title"] == "Old One")
+    earlier = [{"id": old["id"], "title": "Old One"}]
+    recorded = server.call("RECORD_DOWNLOADS", {"account_name": "ada", "clips": earlier})
+    assert recorded["success"], recorded
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    board = Dashboard(server, context.new_page())
+    try:
+        board.open("studio")
+        page = board.page
+        page.get_by_role("button", name="Open the browser for ada").click()
+        expect(page.locator("#accounts-feedback")).to_contain_text("Opened a browser for ada", timeout=30_000)
+        page.get_by_role("button", name="Check the session of ada").click()
+        accounts = page.get_by_role("table", name="Accounts")
+        expect(accounts.get_by_role("row", name=re.compile("ada"))).to_contain_text("signed in", timeout=30_000)
+
+        page.locator("#clips-fetch select[name=account_name]").select_option("ada")
+        page.get_by_role("button", name="Fetch clips").click()
+        expect(page.locator("#clips-feedback")).to_have_text("3 clips of ada, 2 not downloaded yet.")
+        expect(page.get_by_role("checkbox", name="Download Old One")).not_to_be_checked()
+        expect(page.get_by_role("checkbox", name="Download Keep Me")).to_be_checked()
+        page.get_by_role("checkbox", name="Download Skip Me").uncheck()
+        out = tmp_path / "music"
+        page.get_by_role("textbox", name="Folder").fill(str(out))
+        page.get_by_role("button", name="Download selected").click()
+        expect(page.locator("#clips-feedback")).to_contain_text("Downloading 1 clip to")
+
+        downloads = page.get_by_role("table", name="Downloaded clips")
+        page.locator("#downloads-filter select").select_option("ada")
+        expect(downloads).to_contain_text("Keep Me", timeout=30_000)
+        expect(downloads).not_to_contain_text("Skip Me")
+        assert [path.suffix for path in out.iterdir() if path.suffix == ".mp3"] == [".mp3"]
+        board.go("Operations")  # the batch counts what is done, not the place of the last clip
+        finished = page.get_by_role("list", name="Finished").get_by_role("listitem").filter(has_text="BATCH_DOWNLOAD")
+        expect(finished).to_contain_text("1 of 1 done")
+        expect(finished).to_contain_text("completed")
+        board.go("Studio")
+        board.shot("clips")
+    finally:
+        context.close()
+        server.call("CLOSE_BROWSER", {"account_name": "ada"})
+    assert board.errors == []
