@@ -68,16 +68,27 @@ def setup() -> None:
     STAMP.write_text(wanted)
 
 
-def ensure_chromium() -> None:
-    """Browser tests use the system's Chromium; install Debian's package when it is missing."""
-    if shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome"):
+def ensure_program(names: tuple[str, ...], packages: tuple[str, ...], used_by: str) -> None:
+    """Install Debian's ``packages`` when none of ``names`` is on the PATH (tests that need it skip without it)."""
+    if any(shutil.which(name) for name in names):
         return
     if shutil.which("apt-get") and hasattr(os, "geteuid") and os.geteuid() == 0:
-        say("installing chromium (Debian package) for the browser tests")
+        say(f"installing {' '.join(packages)} (Debian packages) for {used_by}")
         run("apt-get", "update", "-qq", check=False)
-        run("apt-get", "install", "-y", "-qq", "chromium", "chromium-driver", check=False)
+        run("apt-get", "install", "-y", "-qq", "--no-install-recommends", *packages, check=False)
     else:
-        say("no Chromium found: browser tests will be skipped")
+        say(f"no {names[0]} found: {used_by} will be skipped")
+
+
+def ensure_chromium() -> None:
+    """Browser tests use the system's Chromium."""
+    browsers = ("chromium", "chromium-browser", "google-chrome")
+    ensure_program(browsers, ("chromium", "chromium-driver"), "the browser tests")
+
+
+def ensure_systemd_analyze() -> None:
+    """The guardian's Linux unit is checked with ``systemd-analyze verify`` (it needs no running systemd)."""
+    ensure_program(("systemd-analyze",), ("systemd",), "the guardian's service unit check")
 
 
 def test(extra: list[str]) -> int:
@@ -143,6 +154,8 @@ def main(argv: list[str]) -> int:
         return freeze(extra)
     if command == "test":
         ensure_chromium()
+        if sys.platform.startswith("linux"):
+            ensure_systemd_analyze()
         try:
             return test(extra)
         except subprocess.CalledProcessError as exc:

@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     if bundle is not None:
         pairs += [(f"frozen {app} <= 1.5x the venv's", f"frozen stdio {app}", f"deskbridge stdio {app}", 1.5)
                   for app in APPS]  # fmt: skip
+
     def at(table: dict[str, float], subject: str) -> float:
         """A deskbridge subject on the data dir its first run made; the floor as it is."""
         return table.get(f"{subject}, its data dir", table.get(subject, 0.0))

@@ -157,6 +157,34 @@ def test_unacknowledged_events_are_kept_until_the_consumer_acknowledges(tmp_path
     log.close()
 
 
+def test_retention_defaults_are_the_documented_ones() -> None:
+    assert Retention.from_config({}) == Retention() == Retention(max_age=7 * 86400, max_count=100_000)
+    assert Retention.from_config({"events": {"max_age_days": None, "max_count": None}}) == Retention(None, None)
+
+
+def test_under_retention_the_file_stops_growing(tmp_path: Path) -> None:
+    """Trimmed pages are reused: disk use is bounded by the policy, not by how long the log has run."""
+    path = tmp_path / "e.db"
+    log, _ = open_log(path, retention=Retention(max_count=500, max_age=None, trim_every=100))
+
+    def pages() -> int:
+        with sqlite3.connect(path) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            (count,) = db.execute("PRAGMA page_count").fetchone()
+        db.close()
+        return int(count)
+
+    body = {"data": {"session_id": "0" * 36, "child_profile": "child", "duration_seconds": 3300}}
+    for _ in range(6):
+        emit(log, 100, **body)
+    full = pages()
+    for _ in range(60):
+        emit(log, 100, **body)
+    assert len(log.read(0, 10_000)) <= 600
+    assert pages() <= full * 1.2, "6,000 more events, the same file"
+    log.close()
+
+
 def test_wait_committed_wakes_after_the_commit(tmp_path: Path) -> None:
     async def main() -> None:
         loop = asyncio.get_running_loop()

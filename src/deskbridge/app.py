@@ -99,6 +99,11 @@ class AppSpec:
     http_endpoints: tuple[HttpEndpoint, ...] = ()
     error_codes: tuple[ErrorCodeInfo, ...] = ()
     """The codes its commands raise besides the framework's (:class:`~deskbridge.errors.ErrorCode`)."""
+    command_line: Callable[[list[str]], int] | None = None
+    """``deskbridge <name> ...``: the app's own command line (the guardian's ``install``), given the words after
+    its name; returns the exit code."""
+    owner_only: tuple[str, ...] = ()
+    """Command types a caller with a client's token may not run (:mod:`deskbridge.roles`)."""
 
 
 class UnknownApp(LookupError):

@@ -27,6 +27,7 @@ from deskbridge.errors import ErrorCodes
 from deskbridge.events import EventLog, EventSink, Retention
 from deskbridge.operations import Journal, Operations
 from deskbridge.paths import ensure_dir
+from deskbridge.roles import AccessPolicy
 from deskbridge.router import Commands, Router
 from deskbridge.schema import backend_schema
 
@@ -62,6 +63,7 @@ class Backend:
         self.clients = ClientRegistry()
         self.doors: dict[str, str] = {}
         self.door_policy = DoorPolicy()
+        self.access = AccessPolicy.of(app.owner_only for app in self.apps)
         self._contexts: list[AppContext] = []
         self._locks: list[DirLock] = []
 
@@ -90,7 +92,9 @@ class Backend:
             )
             self.operations.end_interrupted()
             commands = Commands()
-            self.router = Router(commands, loop, self.executor, self.events, max_line=self.max_line)
+            self.router = Router(
+                commands, loop, self.executor, self.events, max_line=self.max_line, access=self.access
+            )
             commands.merge(
                 builtin_commands.build(
                     app_versions={app.name: app.version for app in self.apps},

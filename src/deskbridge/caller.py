@@ -9,12 +9,16 @@ from __future__ import annotations
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+from deskbridge.roles import Role
+
 
 @dataclass(frozen=True)
 class Caller:
     door: str
     """``stdio``, ``ws`` or ``http``."""
     client_id: str | None = None
+    role: Role = Role.OWNER
+    """What this caller may run (:mod:`deskbridge.roles`)."""
 
 
 CALLER: ContextVar[Caller | None] = ContextVar("deskbridge_caller", default=None)

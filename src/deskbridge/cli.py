@@ -31,7 +31,9 @@ APPS_HELP = f"one or more of: {', '.join(BUILTIN_APPS)}, or an installed app (se
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="deskbridge", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="deskbridge", description=__doc__, epilog="An app's own commands: deskbridge guardian --help"
+    )
     parser.add_argument("--version", action="version", version=f"deskbridge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -199,9 +201,12 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
         from deskbridge.transports.web.config import WebConfig
 
         try:
+            client_token = None
             if not no_auth:
                 token, token_file = security.load_or_create_token(ensure_dir(backend.data_dir))
-            config = WebConfig.from_config(backend.config, token=token)
+                if backend.access.owner_only:  # a second role: its own token, readable by the client's account
+                    client_token, _ = security.load_or_create_token(backend.data_dir, security.CLIENT_TOKEN_FILE, 0o644)
+            config = WebConfig.from_config(backend.config, token=token, client_token=client_token)
         except (OSError, security.UnsafeTokenFile, ConfigError) as exc:
             return _start_failed(held, exc)
 
@@ -271,6 +276,10 @@ def _run_loop(main: Any) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
+    if words and words[0] in BUILTIN_APPS:  # an app's own command line: ``deskbridge guardian install``
+        spec = load_app(words[0])
+        if spec.command_line is not None:
+            return spec.command_line(words[1:])
     args = _parser().parse_args(words)
     if args.command == "stdio":
         return _run_stdio(args)

@@ -33,6 +33,7 @@ class ErrorCode(enum.StrEnum):
     OPERATION_INTERRUPTED = "OPERATION_INTERRUPTED"
     SHUTTING_DOWN = "SHUTTING_DOWN"
     EVENTS_NOT_STORED = "EVENTS_NOT_STORED"
+    PERMISSION_DENIED = "PERMISSION_DENIED"
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ FRAMEWORK_CODES: Final = (
     ErrorCodeInfo(
         ErrorCode.EVENTS_NOT_STORED, "the command ran, but the events it raised wait in memory for room on disk", 507
     ),
+    ErrorCodeInfo(ErrorCode.PERMISSION_DENIED, "the command is the owner's; this caller holds a client's token", 403),
 )
 
 

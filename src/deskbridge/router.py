@@ -29,9 +29,11 @@ from typing import Any, TypeVar, get_type_hints
 import msgspec
 
 from deskbridge import payloads, protocol
+from deskbridge.caller import current as current_caller
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.events import RAISED, EventLog, Raised
 from deskbridge.operations import Operation
+from deskbridge.roles import EVERYONE, AccessPolicy
 
 log = logging.getLogger("deskbridge.router")
 
@@ -171,8 +173,11 @@ class Router:
         events: EventLog,
         *,
         max_line: int = protocol.DEFAULT_MAX_LINE,
+        access: AccessPolicy = EVERYONE,
     ) -> None:
         self.routes = commands.routes()
+        self.access = access
+        """Which commands a caller's role may run, asked before every handler."""
         self._events = events
         self.max_line = max_line
         self._loop = loop
@@ -206,6 +211,11 @@ class Router:
         if route is None:
             unknown = self._unknown(command.type)
             reply(protocol.failure(command.id, unknown.code, unknown.message, unknown.details))
+            return
+        try:
+            self.access.check(command.type, current_caller().role)
+        except CommandError as exc:
+            reply(protocol.failure(command.id, exc.code, exc.message, exc.details))
             return
         try:
             payload = route.decoder.decode(command.payload)
@@ -265,6 +275,7 @@ class Router:
         route = self.routes.get(command_type)
         if route is None:
             raise self._unknown(command_type)
+        self.access.check(command_type, current_caller().role)
         try:
             value = msgspec.convert({} if payload is None else payload, route.payload_type)
         except msgspec.ValidationError as exc:

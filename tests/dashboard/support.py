@@ -38,8 +38,9 @@ class Dashboard:
         page.on("pageerror", lambda error: self.errors.append(str(error)))
         page.on("dialog", lambda dialog: dialog.accept())  # "Delete alice?": yes
 
-    def open(self, view: str = "") -> None:
-        self.page.goto(f"{self.server.url}/?token={self.server.token}#{view}")
+    def open(self, view: str = "", token: str | None = None) -> None:
+        """The page with the parent's token, or ``token`` (the child's client token)."""
+        self.page.goto(f"{self.server.url}/?token={token or self.server.token}#{view}")
         expect(self.connection).to_have_text("Live")
 
     @property

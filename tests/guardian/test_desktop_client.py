@@ -43,9 +43,10 @@ def desk(serve: Serve, tmp_path: Path) -> WebServer:
 
 def parent_action(server: WebServer, minutes: int) -> None:
     """A command as the desktop relays it from the phone (step 8): each leaves events (docs/guardian.md, rule 9):
-    a notification, its sync request, and the STATE_CHANGED of the bonus."""
+    a notification, its sync request, and the STATE_CHANGED of the bonus. It is the parent's, so it carries the
+    parent's token (the seed's tokenless client holds the child's role)."""
     body = {"command": "grant_bonus_time", "params": {"minutes": minutes}}
-    answer = httpx.post(f"{server.url}/desktop/command", json=body, timeout=10).json()
+    answer = httpx.post(f"{server.url}/desktop/command", json=body, headers=server.headers, timeout=10).json()
     assert answer["success"] is True
 
 

@@ -55,7 +55,7 @@ def test_a_game_that_ran_while_the_guardian_was_down_is_counted_from_the_last_sa
     assert run.used() == minutes(11)
     (told,) = [e for e in run.of("unwatched_play") if e["type"] == "session_event"]
     assert told["data"]["seconds"] == pytest.approx(600, abs=2)
-    (notice,) = [e for e in run.events if e["type"] == "notification"]
+    (notice,) = [e for e in run.of("unwatched_play") if e["type"] == "notification"]
     assert notice["data"]["type"] == "unwatched_play"
     assert alive(game)
 
@@ -121,7 +121,7 @@ def test_this_mornings_block_is_not_last_nights(tmp_path: Path, games: Games) ->
 
     assert alive(morning)  # not closed at once: a notice and a grace of its own
     notices = [e for e in run.events if e["type"] == "notification"]
-    assert [n["data"]["type"] for n in notices] == ["outside_allowed_hours", "outside_allowed_hours"]
+    assert [n["data"]["type"] for n in notices] == ["outside_allowed_hours", "final_countdown", "outside_allowed_hours"]
     run.play(40)
     assert morning.wait(timeout=10) is not None
 

@@ -275,7 +275,12 @@ def test_sigkill_during_a_history_export_leaves_the_previous_file_whole(spawn: S
     intact = target.read_bytes() == before
 
     again = spawn("studio", data_dir=tmp_path / "data")
-    total = again.ok("GET_CREATION_HISTORY", {"limit": 1})["total"]
+    total, cursor = 0, None
+    while True:  # ~9 kB records: a page holds about a hundred (1 MiB)
+        page = again.ok("GET_CREATION_HISTORY", {"cursor": cursor} if cursor else {})
+        total += len(page["items"])
+        if not (cursor := page["next_cursor"]):
+            break
     rows = again.ok("EXPORT_HISTORY_TO_CSV", {"output_path": str(target), "overwrite": True})["rows"]
     after_rerun = sorted(p.name for p in out.iterdir())
     record(

@@ -35,6 +35,8 @@ needs_chromium = pytest.mark.skipif(
 )
 
 FAST_RETRY = {"attempts": 4, "first_delay": 0.05, "max_delay": 2.0}
+FAST_PREPARATION = {"prepare_interval": 0.05, "prepare_timeout": 10.0}
+"""Suno's preparation of a file polled every 50 ms: the stand-in answers at once."""
 
 
 def config_for(standin: StandinControl, **studio: Any) -> dict[str, Any]:

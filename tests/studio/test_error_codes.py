@@ -19,7 +19,9 @@ def test_every_seed_error_code_is_answered_by_a_studio_backend() -> None:
     assert len(SEED) == 16
     assert set(described) >= SEED
     assert {code for code, info in described.items() if info["app"] == "studio"} == SEED - {
-        "UNKNOWN_COMMAND", "INVALID_PAYLOAD", "INTERNAL_ERROR"
+        "UNKNOWN_COMMAND",
+        "INVALID_PAYLOAD",
+        "INTERNAL_ERROR",
     }
     statuses = {code: codes.http_status(code) for code in ("INSUFFICIENT_PROMPTS", "PROFILE_LOCKED", "CLIP_NOT_FOUND")}
     assert statuses == {"INSUFFICIENT_PROMPTS": 400, "PROFILE_LOCKED": 409, "CLIP_NOT_FOUND": 404}

@@ -129,7 +129,7 @@ def test_every_seed_example_in_order_then_a_restart(spawn: Callable[..., Backend
         "removed_queues": 0,
     }
     assert answers["VALIDATE_PROMPTS"] == {"valid": False, "requested_total": 10, "available": 0, "missing": 10}
-    assert answers["GET_CREATION_HISTORY"] == {"items": [], "total": 0, "limit": 100, "offset": 0}
+    assert answers["GET_CREATION_HISTORY"] == {"items": [], "limit": 1000, "has_more": False, "next_cursor": None}
     assert backend.close() == 0
 
     again = spawn("studio")
@@ -171,7 +171,7 @@ def test_the_seed_flow_succeeds_when_the_account_and_prompts_exist(studio: Backe
             }
         },
     )
-    assert studio.ok("GET_CREATION_HISTORY", {"account_name": "account_name"})["total"] == 1
+    assert len(studio.ok("GET_CREATION_HISTORY", {"account_name": "account_name"})["items"]) == 1
     assert studio.ok("SEARCH_HISTORY", {"keyword": "song"})["items"][0]["song_id"] == "song-uuid"
     assert studio.ok("GET_NEW_CLIPS", {"account_name": "account_name", "all_clips": [CLIP]}) == [CLIP]
     assert studio.ok("GET_DOWNLOAD_HISTORY", {"account_name": "account_name"})["items"] == []

@@ -21,7 +21,22 @@ export interface Commands {
     data: AddedPrompts;
     operation: false;
   };
-  /** Download many clips, several at once, skipping those the account already has; an operation. */
+  /** Grant (all the asked minutes, or `minutes`) or refuse a child's request, once. */
+  ANSWER_TIME_REQUEST: {
+    payload: AnswerTimeRequestParams;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
+  /** The child asks for more minutes today; the parent answers with ANSWER_TIME_REQUEST. */
+  ASK_FOR_TIME: {
+    payload: AskForTimeParams;
+    data: { [key: string]: unknown };
+    operation: false;
+  };
+  /**
+   * Download many clips, several at once, skipping those the account already has in this format; locked
+   * ones only with authorize, within Suno's allowance; an operation.
+   */
   BATCH_DOWNLOAD: {
     payload: BatchDownloadPayload;
     data: {
@@ -29,8 +44,8 @@ export interface Commands {
       status: "pending";
     };
     operation: true;
-    result: BatchDownloaded;
-    progress: BatchDownloadProgress;
+    result: unknown;
+    progress: unknown;
   };
   /** Blocks a worker thread, then answers: the loop keeps serving meanwhile. */
   BLOCKING_SLEEP: {
@@ -156,7 +171,10 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Download one clip into output_dir, tagged (and with its cover if with_thumbnail); an operation. */
+  /**
+   * Download one clip into output_dir in a format, checked and tagged (with its cover if with_thumbnail);
+   * a locked clip only with authorize; an operation.
+   */
   DOWNLOAD_CLIP: {
     payload: DownloadClipPayload;
     data: {
@@ -164,8 +182,8 @@ export interface Commands {
       status: "pending";
     };
     operation: true;
-    result: DownloadResult;
-    progress: FileProgress;
+    result: unknown;
+    progress: unknown;
   };
   /** Answers with the payload it was sent (inline: on the loop, no thread, no coroutine). */
   ECHO: {
@@ -185,7 +203,10 @@ export interface Commands {
     data: Exported;
     operation: false;
   };
-  /** The clips on the account's create page, its library (use_my_songs), or a profile's public clips. */
+  /**
+   * The clips of a source: the account's create page, its songs (use_my_songs, library), a workspace, a
+   * playlist, or a profile's public clips; with a backup's filters (dates, liked, disliked, trashed).
+   */
   FETCH_CLIPS: {
     payload: FetchClipsPayload;
     data: FetchedClips;
@@ -200,10 +221,10 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Every account, by name. */
+  /** Every account by name (a list), or a page of them when paged or past the bound (docs/studio.md). */
   GET_ACCOUNTS: {
-    payload: { [key: string]: unknown };
-    data: Account[];
+    payload: GetAccountsPayload;
+    data: Account[] | Page_Account_;
     operation: false;
   };
   /** Where an account's browser profile lives, and whether a browser has it open. */
@@ -257,13 +278,13 @@ export interface Commands {
   /** A page of the library, filtered by status and queue. */
   GET_PROMPTS: {
     payload: GetPromptsPayload;
-    data: Page_Prompt_;
+    data: OffsetPage_Prompt_;
     operation: false;
   };
-  /** Every queue (of one account when account_name is given), oldest first. */
+  /** Every queue (of one account when account_name is given) oldest first, or a page of them (docs/studio.md). */
   GET_QUEUES: {
     payload: GetQueuesPayload;
-    data: Queue[];
+    data: Queue[] | Page_Queue_;
     operation: false;
   };
   /** A JSON Schema of every command's payload and data, and the event types: clients generate types from it. */
@@ -471,6 +492,8 @@ export type ErrorCode =
   | "SHUTTING_DOWN"
   /** the command ran, but the events it raised wait in memory for room on disk */
   | "EVENTS_NOT_STORED"
+  /** the command is the owner's; this caller holds a client's token */
+  | "PERMISSION_DENIED"
   /** the account does not exist */
   | "ACCOUNT_NOT_FOUND"
   /** the account name is in use */
@@ -500,7 +523,11 @@ export type ErrorCode =
   /** no child profile of that name */
   | "CHILD_NOT_FOUND"
   /** the game could not be closed */
-  | "PROCESS_CLOSE_FAILED";
+  | "PROCESS_CLOSE_FAILED"
+  /** no request for more time with that id */
+  | "TIME_REQUEST_NOT_FOUND"
+  /** that request for more time was answered already */
+  | "TIME_REQUEST_ANSWERED";
 
 /** The whole schema, for `Client<Schema>`. */
 export interface Schema {
@@ -576,8 +603,23 @@ export interface AddedPrompts {
   available: number;
 }
 
+export interface AnswerTimeRequestParams {
+  request_id: string;
+  grant: boolean;
+  /** @default null */
+  minutes?: number | null;
+}
+
+export interface AskForTimeParams {
+  minutes: number;
+  /** @default "" */
+  reason?: string;
+  /** @default null */
+  child?: string | null;
+}
+
 export interface BatchDownloadPayload {
-  clips: Clip[];
+  clips: { [key: string]: unknown }[];
   output_dir: string;
   /** @default null */
   account_name?: string | null;
@@ -591,93 +633,14 @@ export interface BatchDownloadPayload {
   delay?: number;
   /** @default null */
   parallel?: number | null;
-}
-
-export interface Clip {
-  id: string;
   /** @default null */
-  title?: string | null;
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
   /** @default null */
-  status?: string | null;
+  authorize?: boolean | null;
   /** @default null */
-  audio_url?: string | null;
+  sidecar?: boolean | null;
   /** @default null */
-  video_url?: string | null;
-  /** @default null */
-  image_url?: string | null;
-  /** @default null */
-  image_large_url?: string | null;
-  /** @default null */
-  model_name?: string | null;
-  /** @default null */
-  major_model_version?: string | null;
-  /** @default null */
-  created_at?: string | null;
-  /** @default null */
-  display_name?: string | null;
-  /** @default null */
-  handle?: string | null;
-  /** @default null */
-  is_liked?: boolean | null;
-  /** @default null */
-  is_public?: boolean | null;
-  /** @default null */
-  is_download_unlocked?: boolean | null;
-  metadata?: ClipMetadata;
-}
-
-export interface ClipMetadata {
-  /** @default null */
-  prompt?: string | null;
-  /** @default null */
-  tags?: string | null;
-  /** @default null */
-  negative_tags?: string | null;
-  /** @default null */
-  duration?: number | null;
-  /** @default null */
-  type?: string | null;
-  /** @default null */
-  stem_from_id?: string | null;
-}
-
-/** `BATCH_DOWNLOAD`'s result. */
-export interface BatchDownloaded {
-  downloaded: number;
-  failed: number;
-  files: DownloadResult[];
-  skipped: number;
-  total: number;
-}
-
-export interface DownloadResult {
-  clip_id: string;
-  status: "downloaded" | "failed" | "skipped";
-  /** @default null */
-  file_name?: string | null;
-  /** @default null */
-  path?: string | null;
-  /** @default 0 */
-  bytes?: number;
-  /** @default false */
-  cover?: boolean;
-  /** @default null */
-  message?: string | null;
-  /** @default false */
-  adopted?: boolean;
-}
-
-/** `BATCH_DOWNLOAD`'s progress fields (the latest of each). */
-export interface BatchDownloadProgress {
-  bytes: number;
-  completed: number;
-  downloaded: number;
-  failed: number;
-  message: string;
-  progress: number;
-  skipped: number;
-  speed: number;
-  total: number;
+  file_times?: boolean | null;
 }
 
 export interface SleepPayload {
@@ -928,7 +891,7 @@ export interface StatusPayload {
 }
 
 export interface DownloadClipPayload {
-  clip: Clip;
+  clip: { [key: string]: unknown };
   output_dir: string;
   /** @default null */
   session_token?: string | null;
@@ -938,16 +901,14 @@ export interface DownloadClipPayload {
   with_thumbnail?: boolean;
   /** @default false */
   append_uuid?: boolean;
-}
-
-/** One file's bytes so far: the fields of a `DOWNLOAD_PROGRESS`. */
-export interface FileProgress {
-  clip_id: string;
-  file_name: string;
-  downloaded: number;
-  total: number;
-  progress: number;
-  speed: number;
+  /** @default null */
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
+  /** @default null */
+  authorize?: boolean | null;
+  /** @default null */
+  sidecar?: boolean | null;
+  /** @default null */
+  file_times?: boolean | null;
 }
 
 export interface EmitPayload {
@@ -983,14 +944,40 @@ export interface FetchClipsPayload {
   use_create_page?: boolean;
   /** @default null */
   account_name?: string | null;
+  /** @default null */
+  source?: "library" | "my_songs" | "playlist" | "profile" | "workspace" | "create_page" | null;
+  /** @default null */
+  workspace_id?: string | null;
+  /** @default null */
+  playlist_id?: string | null;
+  /** @default null */
+  created_after?: string | null;
+  /** @default null */
+  created_before?: string | null;
+  /** @default false */
+  liked_only?: boolean;
+  /** @default false */
+  include_disliked?: boolean;
+  /** @default false */
+  include_trashed?: boolean;
 }
 
 export interface FetchedClips {
-  clips: Clip[];
+  clips: { [key: string]: unknown }[];
   total: number;
-  source: "create_page" | "my_songs" | "profile";
+  source: "library" | "my_songs" | "playlist" | "profile" | "workspace" | "create_page";
   /** @default null */
   profile_name?: string | null;
+  /** @default null */
+  workspace_id?: string | null;
+  /** @default null */
+  playlist_id?: string | null;
+  /** @default 0 */
+  foreign?: number;
+  /** @default 0 */
+  filtered?: number;
+  /** @default true */
+  owner_checked?: boolean;
 }
 
 export interface ForceCloseParams {
@@ -998,6 +985,21 @@ export interface ForceCloseParams {
   child?: string | null;
   /** @default null */
   until?: string | null;
+}
+
+export interface GetAccountsPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+}
+
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
+export interface Page_Account_ {
+  items: Account[];
+  limit: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface AccountRef {
@@ -1015,37 +1017,37 @@ export interface NoParams { [key: string]: never }
 
 export interface CreationHistoryPayload {
   /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+  /** @default null */
   account_name?: string | null;
   /** @default null */
   status?: "cancelled" | "completed" | "failed" | "pending" | "processing" | "queued" | "submitted" | null;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
 export interface Page_Record_ {
   items: Record[];
-  total: number;
   limit: number;
-  offset: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface DownloadHistoryPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
   account_name: string;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
 export interface Page_Download_ {
   items: Download[];
-  total: number;
   limit: number;
-  offset: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface Download {
@@ -1053,6 +1055,7 @@ export interface Download {
   title: string;
   file_path: string | null;
   downloaded_at: string;
+  format: string;
 }
 
 /** A resume cursor: the epoch and the last `seq` the client saw (`epoch` omitted: trust the cursor). */
@@ -1068,6 +1071,8 @@ export interface GetEventsPayload {
 export interface GetNewClipsPayload {
   account_name: string;
   all_clips: { [key: string]: unknown }[];
+  /** @default null */
+  format?: "m4a" | "mp3" | "mp4" | "wav" | null;
 }
 
 export interface GetPromptsPayload {
@@ -1081,8 +1086,8 @@ export interface GetPromptsPayload {
   offset?: number;
 }
 
-/** One page of a longer list: `items` and the `total` across all pages. */
-export interface Page_Prompt_ {
+/** One page of a short list by offset (the prompt library), with the `total` across all pages. */
+export interface OffsetPage_Prompt_ {
   items: Prompt[];
   total: number;
   limit: number;
@@ -1104,7 +1109,19 @@ export interface Prompt {
 
 export interface GetQueuesPayload {
   /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
+  /** @default null */
   account_name?: string | null;
+}
+
+/** One page of a listing; `has_more` says whether `next_cursor` leads to another. */
+export interface Page_Queue_ {
+  items: Queue[];
+  limit: number;
+  has_more: boolean;
+  next_cursor: string | null;
 }
 
 export interface SessionToken {
@@ -1182,6 +1199,8 @@ export interface DownloadedClip {
   title?: string;
   /** @default null */
   file_path?: string | null;
+  /** @default "mp3" */
+  format?: "m4a" | "mp3" | "mp4" | "wav";
 }
 
 export interface RecordedDownloads {
@@ -1206,13 +1225,13 @@ export interface RenameAccountPayload {
 }
 
 export interface SearchHistoryPayload {
+  /** @default null */
+  limit?: number | null;
+  /** @default null */
+  cursor?: string | null;
   keyword: string;
   /** @default null */
   account_name?: string | null;
-  /** @default 100 */
-  limit?: number;
-  /** @default 0 */
-  offset?: number;
 }
 
 export interface SetDailyLimitParams {

@@ -10,8 +10,8 @@ theirs. commands (remote commands) and desktop (the seed's endpoints) are the wi
 from __future__ import annotations
 
 from deskbridge.app import AppContext, AppSpec, HttpEndpoint
+from deskbridge.guardian import command_line, data_access, desktop
 from deskbridge.guardian import commands as remote
-from deskbridge.guardian import desktop
 from deskbridge.guardian.config import load
 from deskbridge.guardian.errors import ERROR_CODES
 from deskbridge.guardian.events import TYPES
@@ -36,6 +36,8 @@ HTTP_ENDPOINTS = (
 
 def build(context: AppContext) -> Commands:
     config = load(context.config)
+    root = context.data_dir.parent
+    data_access.check((root, context.data_dir, root / "events"))
     desktop.bind_doors(config.desktop_client, context.config, context.door_policy)
     db = Database(context.data_dir / "guardian.db", MIGRATIONS, name="guardian database")
     guardian = Guardian(config, db, sleep_counting(context.clock), PsutilProcesses(), context.events.emit)
@@ -55,4 +57,6 @@ app = AppSpec(
     event_types=TYPES,
     http_endpoints=HTTP_ENDPOINTS,
     error_codes=ERROR_CODES,
+    owner_only=remote.PARENT_ONLY,
+    command_line=command_line.main,
 )

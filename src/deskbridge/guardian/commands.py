@@ -20,7 +20,6 @@ from deskbridge.guardian import events
 from deskbridge.guardian.config import ChildName, Minutes, PositiveMinutes, Weekday
 from deskbridge.guardian.errors import GuardianError
 from deskbridge.guardian.service import Guardian
-from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 REMOTE_COMMANDS: Final = {
@@ -32,10 +31,25 @@ REMOTE_COMMANDS: Final = {
     "resume_monitoring": "RESUME_MONITORING",
     "get_usage": "GET_USAGE",
     "get_config": "GET_CONFIG",
+    "ask_for_time": "ASK_FOR_TIME",
+    "answer_time_request": "ANSWER_TIME_REQUEST",
 }
 
+PARENT_ONLY: Final = (
+    "FORCE_CLOSE",
+    "SET_DAILY_LIMIT",
+    "GRANT_BONUS_TIME",
+    "TAKE_TIME",
+    "PAUSE_MONITORING",
+    "RESUME_MONITORING",
+    "GET_CONFIG",
+    "ANSWER_TIME_REQUEST",
+)
+"""Refused to the desktop client's token (:mod:`deskbridge.roles`): only the parent's runs them, through any door,
+``POST /desktop/command`` included. The child's client keeps status, events, usage and ASK_FOR_TIME."""
 
-class _Params(Payload):
+
+class _Params(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     pass
 
 
@@ -78,9 +92,23 @@ class GetUsageParams(_Params):
     """Default: every child."""
 
 
-class DesktopCommandPayload(Payload):
+class AskForTimeParams(_Params):
+    minutes: PositiveMinutes
+    reason: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    child: ChildName | None = None
+    """Default: the active child."""
+
+
+class AnswerTimeRequestParams(_Params):
+    request_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    grant: bool
+    minutes: PositiveMinutes | None = None
+    """With ``grant``: how many of the asked minutes (default all of them)."""
+
+
+class DesktopCommandPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     command: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    params: dict[str, Any] = {}
 
 
 class DesktopCommandAnswer(msgspec.Struct, omit_defaults=True):
@@ -173,6 +201,23 @@ def register(commands: Commands, guardian: Guardian, call: Call, changed: Change
     def get_config(params: NoParams) -> dict[str, Any]:
         """The configuration in force: the file, with the parent's remote limit changes."""
         return guardian.effective_config()
+
+    @commands.command("ASK_FOR_TIME")
+    def ask_for_time(params: AskForTimeParams) -> dict[str, Any]:
+        """The child asks for more minutes today; the parent answers with ANSWER_TIME_REQUEST."""
+        request = guardian.ask_for_time(child_named(params.child), params.minutes, params.reason)
+        changed("time_request", "asked", id=request.request_id, child=request.child, minutes=request.minutes)
+        return request.data()
+
+    @commands.command("ANSWER_TIME_REQUEST")
+    def answer_time_request(params: AnswerTimeRequestParams) -> dict[str, Any]:
+        """Grant (all the asked minutes, or ``minutes``) or refuse a child's request, once."""
+        minutes = 0
+        if params.grant:
+            minutes = params.minutes or guardian.time_requests.get(params.request_id).minutes
+        request = guardian.answer_time_request(params.request_id, minutes)
+        changed("time_request", "granted" if minutes else "refused", id=request.request_id, minutes=minutes)
+        return request.data()
 
     @commands.command("DESKTOP_COMMAND")
     async def desktop_command(payload: DesktopCommandPayload) -> DesktopCommandAnswer:

@@ -29,6 +29,7 @@ ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 ProcessName = Annotated[str, msgspec.Meta(min_length=1, max_length=260)]
 
 DEFAULT_CHILD: Final = "default_child"
+DEFAULT_BREAK_MINUTES: Final = 15
 
 
 class _Strict(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
@@ -56,6 +57,17 @@ class DesktopClientConfig(_Strict):
     token, as the seed's client does; any local program then can too (docs/guardian.md says what it costs)."""
 
 
+class RobloxLogsConfig(_Strict):
+    """Following Roblox's own log (:mod:`.roblox_logs`): which game, and in-game time apart from the home screen."""
+
+    enabled: bool = True
+    folders: tuple[Annotated[str, msgspec.Meta(min_length=1, max_length=1024)], ...] = ()
+    """Log folders to follow; empty: this account's, where the platform has one (``~`` and variables expanded)."""
+    count_home_screen: bool = True
+    """False: while the log says the child is in the app's home screen (no game joined), time is not counted. The
+    log is the child's to write, so this trusts it (docs/guardian.md)."""
+
+
 class MonitorConfig(_Strict):
     process_names: tuple[ProcessName, ...] = ()
     """Names that mean "the game is running" besides the platform table's (:mod:`.platforms`), matched
@@ -65,6 +77,9 @@ class MonitorConfig(_Strict):
     install_dirs: tuple[ProcessName, ...] = ()
     """Folders besides the table's where any executable is the game (a renamed copy of the player)."""
     poll_interval: Annotated[float, msgspec.Meta(ge=0.05, le=60)] = 1.0
+    roblox_logs: RobloxLogsConfig = msgspec.field(default_factory=RobloxLogsConfig)
+    max_stops_per_day: Annotated[int, msgspec.Meta(ge=0, le=1000)] = 3
+    """More stops of the guardian than this in a day (killed, crashed, or stopped cleanly) are told to the parent."""
 
 
 class AllowedHours(_Strict):
@@ -79,28 +94,57 @@ class AllowedHours(_Strict):
 
     def seconds_left(self, moment: datetime) -> float:
         """Seconds until the window closes, or 0 when ``moment`` is outside it."""
-        start, end = _minute_of_day(self.start), _minute_of_day(self.end)
+        start, end = minute_of_day(self.start), minute_of_day(self.end)
         now = moment.hour * 60 + moment.minute + moment.second / 60 + moment.microsecond / 60e6
         inside = start <= now < end if start < end else now >= start or now < end
         return ((end - now) % 1440) * 60 if inside else 0.0
 
 
-def _minute_of_day(clock_time: str) -> int:
+def minute_of_day(clock_time: str) -> int:
     hours, minutes = clock_time.split(":")
     return int(hours) * 60 + int(minutes)
+
+
+Windows = Annotated[tuple[AllowedHours, ...], msgspec.Meta(min_length=1, max_length=24)]
 
 
 class ChildProfile(_Strict):
     daily_limit_minutes: Minutes = 120
     weekday_limits: dict[Weekday, Minutes] = {}
     """Limits for particular days (``{"saturday": 180}``); other days use ``daily_limit_minutes``."""
-    allowed_hours: AllowedHours | None = None
+    allowed_hours: AllowedHours | Windows | None = None
+    """One window (``{"start": "16:00", "end": "20:00"}``) or several (``[{...}, {...}]``); none: any time."""
+    weekday_allowed_hours: dict[Weekday, Windows] = {}
+    """Windows for particular days; other days use ``allowed_hours``."""
+    weekly_limit_minutes: Annotated[int, msgspec.Meta(ge=0, le=7 * 1440)] | None = None
+    """Play from Monday to Sunday (the day's zone); none: no weekly limit."""
+    max_session_minutes: PositiveMinutes | None = None
+    """Longest play without a break: then the game closes until ``break_minutes`` passed without playing."""
+    break_minutes: PositiveMinutes | None = None
+    """The required break (default 15 with ``max_session_minutes``); a pause in play this long also starts a new
+    count of the longest session."""
     warning_minutes: tuple[PositiveMinutes, ...] = (15, 5)
+    countdown_seconds: tuple[Annotated[int, msgspec.Meta(ge=1, le=3600)], ...] = (30, 10)
+    """The final countdown: a notification this many seconds before a blocked game is closed (within the grace)."""
     auto_close: bool = True
     grace_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 60.0
 
+    def __post_init__(self) -> None:
+        if self.max_session_minutes is None and self.break_minutes is not None:
+            raise ValueError("break_minutes needs max_session_minutes (the longest play before the break)")
+
+    def break_seconds(self) -> float:
+        return (self.break_minutes or DEFAULT_BREAK_MINUTES) * 60.0
+
     def limit_minutes(self, day: date) -> int:
         return self.weekday_limits.get(WEEKDAYS[day.weekday()], self.daily_limit_minutes)
+
+    def windows(self, day: date) -> tuple[AllowedHours, ...]:
+        """The day's allowed hours; empty: any time."""
+        found = self.weekday_allowed_hours.get(WEEKDAYS[day.weekday()], self.allowed_hours)
+        if found is None:
+            return ()
+        return found if isinstance(found, tuple) else (found,)
 
 
 class SyncConfig(_Strict):

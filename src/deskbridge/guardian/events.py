@@ -42,6 +42,11 @@ def roblox_event(event_type: str, process: ProcessInfo, at: float, **extra: Any)
     return _event(ROBLOX_EVENT, event_type, {"process_info": process_info(process), **extra}, at)
 
 
+def game_event(event_type: str, data: dict[str, Any], at: float) -> dict[str, Any]:
+    """``game_joined`` / ``game_left``, from Roblox's log (``place_id``, ``job_id`` when joining)."""
+    return _event(ROBLOX_EVENT, event_type, data, at)
+
+
 def session_event(event_type: str, session_data: dict[str, Any], at: float, **extra: Any) -> dict[str, Any]:
     """``session_started`` / ``session_ended`` / ``time_limit_warning``."""
     return _event(SESSION_EVENT, event_type, {"session_data": session_data, **extra}, at)

@@ -16,11 +16,14 @@ from datetime import date, datetime
 import msgspec
 
 from deskbridge.guardian import settings
-from deskbridge.guardian.config import ChildProfile, Weekday
+from deskbridge.guardian.config import AllowedHours, ChildProfile, Weekday, minute_of_day
+from deskbridge.guardian.stretches import SessionStanding
 from deskbridge.store import Database
 
 TIME_LIMIT_EXCEEDED = "time_limit_exceeded"
 OUTSIDE_ALLOWED_HOURS = "outside_allowed_hours"
+WEEKLY_LIMIT_EXCEEDED = "weekly_limit_exceeded"
+BREAK_REQUIRED = "break_required"
 
 
 @dataclass(frozen=True)
@@ -32,18 +35,49 @@ class Standing:
     """The day's limit plus bonus time."""
     hours_left: float | None
     """Seconds until the allowed hours close; None when the profile has none."""
+    week_left: float | None = None
+    """Seconds left this week (with today's bonus); None: no weekly limit."""
+    session: SessionStanding | None = None
+    """The longest session and its break; None: no such rule."""
+    window: str = ""
+    """Which allowed hours the child is outside of (``"07:00-08:00,16:00-20:00 after 08:00"``)."""
 
     @property
     def remaining(self) -> float:
-        left = self.allowed - self.used
-        return left if self.hours_left is None else min(left, self.hours_left)
+        session_left = None if self.session is None else self.session.left
+        return min(left for left in (self.allowed - self.used, self.hours_left, self.week_left, session_left)
+                   if left is not None)  # fmt: skip
 
     @property
     def blocked(self) -> str | None:
         """Why the child may not play now, or None."""
         if self.hours_left == 0:
             return OUTSIDE_ALLOWED_HOURS
-        return TIME_LIMIT_EXCEEDED if self.used >= self.allowed else None
+        if self.session is not None and self.session.break_left > 0:
+            return BREAK_REQUIRED
+        if self.used >= self.allowed:
+            return TIME_LIMIT_EXCEEDED
+        return WEEKLY_LIMIT_EXCEEDED if self.week_left is not None and self.week_left <= 0 else None
+
+    def block_key(self) -> str:
+        """Tells one block of a reason from another the same day: another gap between windows, another session."""
+        if self.blocked == OUTSIDE_ALLOWED_HOURS:
+            return self.window
+        if self.blocked == BREAK_REQUIRED and self.session is not None:
+            return f"session from {self.session.started:.0f}"
+        return ""
+
+
+def outside_window(windows: tuple[AllowedHours, ...], moment: datetime) -> tuple[float | None, str]:
+    """Seconds left in the window ``moment`` is in (0: in none; None: no windows) and, outside, which gap."""
+    if not windows:
+        return None, ""
+    left = max(window.seconds_left(moment) for window in windows)
+    if left > 0:
+        return left, ""
+    now = moment.hour * 60 + moment.minute
+    closed = min(windows, key=lambda window: (now - minute_of_day(window.end)) % 1440)
+    return 0.0, f"{','.join(f'{w.start}-{w.end}' for w in windows)} after {closed.end}"
 
 
 class Allowances:
@@ -106,12 +140,23 @@ class Allowances:
                 (child, day.isoformat(), minutes * 60.0),
             )
 
-    def standing(self, child: str, profile: ChildProfile, used: float, moment: datetime) -> Standing:
-        """``moment`` is local time: it picks the day's limit and the allowed hours."""
+    def standing(
+        self,
+        child: str,
+        profile: ChildProfile,
+        used: float,
+        moment: datetime,
+        week_used: float = 0.0,
+        session: SessionStanding | None = None,
+    ) -> Standing:
+        """``moment`` is local time: it picks the day's limit and the allowed hours; ``week_used`` counts today."""
         day = moment.date()
-        allowed = max(0.0, self.limit_minutes(child, profile, day) * 60.0 + self.bonus_seconds(child, day))
-        hours_left = profile.allowed_hours.seconds_left(moment) if profile.allowed_hours else None
-        return Standing(used, allowed, hours_left)
+        bonus = self.bonus_seconds(child, day)
+        allowed = max(0.0, self.limit_minutes(child, profile, day) * 60.0 + bonus)
+        hours_left, window = outside_window(profile.windows(day), moment)
+        weekly = profile.weekly_limit_minutes
+        week_left = None if weekly is None else max(0.0, weekly * 60.0 + bonus - week_used)
+        return Standing(used, allowed, hours_left, week_left, session, window)
 
 
 @dataclass(frozen=True)
@@ -128,11 +173,17 @@ class Notice:
 
 
 @dataclass(frozen=True)
+class Countdown:
+    seconds: float
+    """Seconds until the game is closed (the configured mark crossed, or less)."""
+
+
+@dataclass(frozen=True)
 class Close:
     reason: str
 
 
-Action = Warn | Notice | Close
+Action = Warn | Notice | Countdown | Close
 
 
 class _Block(msgspec.Struct, frozen=True):
@@ -142,6 +193,8 @@ class _Block(msgspec.Struct, frozen=True):
     """The allowed hours the block is outside of (``"21:00-07:00"``); empty for the daily limit."""
     deadline: float
     """Wall-clock time the grace ends."""
+    counted: tuple[int, ...] = ()
+    """The final countdown's marks already told."""
 
 
 _BLOCKS_KEY = "blocks"
@@ -178,16 +231,23 @@ class Enforcer:
         if reason is None:
             self._keep(child, None)
             return self._warnings(child, day, standing.remaining, profile)
-        hours = profile.allowed_hours
-        window = f"{hours.start}-{hours.end}" if reason == OUTSIDE_ALLOWED_HOURS and hours is not None else ""
+        window = standing.block_key()
         actions: list[Action] = []
         block = self._blocks.get(child)
         if block is None or (block.reason, block.day, block.window) != (reason, day.isoformat(), window):
             block = _Block(reason, day.isoformat(), window, now + profile.grace_seconds)
             self._keep(child, block)
             actions.append(Notice(reason, profile.grace_seconds if profile.auto_close else None))
-        if profile.auto_close and now >= block.deadline:
+        if not profile.auto_close:
+            return actions
+        if now >= block.deadline:
             actions.append(Close(reason))
+            return actions
+        due = [mark for mark in profile.countdown_seconds if block.deadline - now <= mark and mark not in block.counted]
+        if due and len(actions) == 0:  # the notice itself says when the game closes
+            actions.append(Countdown(block.deadline - now))
+        if due:
+            self._keep(child, msgspec.structs.replace(block, counted=(*block.counted, *due)))
         return actions
 
     def _keep(self, child: str, block: _Block | None) -> None:

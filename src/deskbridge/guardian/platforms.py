@@ -15,9 +15,12 @@ turn up by accident elsewhere, and tests on one system exercise every row.
 from __future__ import annotations
 
 import enum
+import os
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Final
+from pathlib import Path
+from typing import Final, Literal
 
 
 class Role(enum.Enum):
@@ -51,6 +54,12 @@ TABLE: Final = (
     Rule("macos", "RobloxStudio", Role.OTHER),
     Rule("linux", "RobloxPlayerBeta", Role.GAME),  # a wine-hosted player, named as on Windows without ".exe"
 )
+LOG_DIRS: Final = {
+    "windows": "%LOCALAPPDATA%\\Roblox\\logs",
+    "macos": "~/Library/Logs/Roblox",
+}
+"""The player's log folder of the account running the guardian (:mod:`.roblox_logs`); a service running as its own
+account names the children's folders in ``monitor.roblox_logs.folders`` instead."""
 INSTALL_DIRS: Final = (
     "/appdata/local/roblox/versions/",  # Windows, per user
     "/program files (x86)/roblox/versions/",  # Windows, for all users
@@ -94,3 +103,18 @@ class Detector:
         if path and any(folder in path for folder in self._dirs):
             return Role.GAME  # a renamed copy of the player
         return None
+
+
+PlatformName = Literal["linux", "macos", "windows"]
+
+
+def this_platform() -> PlatformName:
+    if sys.platform == "win32":
+        return "windows"
+    return "macos" if sys.platform == "darwin" else "linux"
+
+
+def log_dirs(platform: str) -> list[Path]:
+    """This account's Roblox log folder on ``platform`` (none on Linux), its variables expanded."""
+    found = LOG_DIRS.get(platform)
+    return [] if found is None else [Path(os.path.expanduser(os.path.expandvars(found)))]

@@ -62,4 +62,24 @@ MIGRATIONS: Final = [
         PRIMARY KEY (child, day)
     );
     """,
+    """
+    CREATE TABLE time_requests (
+        request_id TEXT PRIMARY KEY,
+        child TEXT NOT NULL,
+        minutes INTEGER NOT NULL,
+        reason TEXT NOT NULL,
+        asked_ms INTEGER NOT NULL,
+        answered_ms INTEGER,
+        granted_minutes INTEGER             -- 0: refused; NULL: not answered yet
+    );
+    """,
+    """
+    CREATE TABLE stops (
+        day TEXT NOT NULL,                  -- local date of the start that found the stop
+        last_seen_ms INTEGER NOT NULL,      -- the stopped run's last saved tick
+        started_ms INTEGER NOT NULL,
+        clean INTEGER NOT NULL              -- 1: a clean shutdown; 0: killed, crashed, power cut
+    );
+    CREATE INDEX stops_day ON stops (day);
+    """,
 ]

@@ -17,10 +17,12 @@ import asyncio
 import json
 import logging
 import math
+import os
 import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any, Final
 
 import msgspec
@@ -29,11 +31,26 @@ from deskbridge.caller import current as current_caller
 from deskbridge.clock import Clock
 from deskbridge.guardian import events, settings, sync
 from deskbridge.guardian.config import ChildProfile, GuardianConfig, Weekday
+from deskbridge.guardian.downtime import Downtime
 from deskbridge.guardian.holds import Holds, until_instant
-from deskbridge.guardian.limits import OUTSIDE_ALLOWED_HOURS, Allowances, Close, Enforcer, Notice, Standing, Warn
+from deskbridge.guardian.limits import (
+    BREAK_REQUIRED,
+    OUTSIDE_ALLOWED_HOURS,
+    WEEKLY_LIMIT_EXCEEDED,
+    Allowances,
+    Close,
+    Countdown,
+    Enforcer,
+    Notice,
+    Standing,
+    Warn,
+)
 from deskbridge.guardian.monitor import ProcessInfo, ProcessTable, Watcher
-from deskbridge.guardian.platforms import Detector
+from deskbridge.guardian.platforms import Detector, log_dirs, this_platform
+from deskbridge.guardian.roblox_logs import Joined, LogFollower
 from deskbridge.guardian.sessions import Session, Sessions
+from deskbridge.guardian.stretches import Stretches
+from deskbridge.guardian.time_requests import TimeRequest, TimeRequests
 from deskbridge.guardian.timeline import Timeline
 from deskbridge.guardian.usage import Usage
 from deskbridge.guardian.zones import Zones, ZoneSource, system_zone
@@ -99,6 +116,12 @@ class Guardian:
         last_tick = settings.load(db, LAST_TICK)
         self._last_tick: float | None = json.loads(last_tick) if last_tick is not None else None
         self.holds = Holds(db)
+        self.time_requests = TimeRequests(db)
+        self.downtime = Downtime(db)
+        self.stretches = Stretches(db)
+        logs = config.monitor.roblox_logs
+        folders = [Path(os.path.expanduser(os.path.expandvars(f))) for f in logs.folders] or log_dirs(this_platform())
+        self.logs = [LogFollower(folder) for folder in folders] if logs.enabled else []
         self._first_tick = True
         self._started = self.timeline.now()
         self._zone_checked = -math.inf
@@ -120,6 +143,7 @@ class Guardian:
             if self._thread.is_alive():
                 log.warning("the guardian's watcher did not stop in time; leaving its database open")
                 return
+        self.downtime.stopping(self.timeline.now())
         self._db.close()
 
     def _run(self) -> None:
@@ -146,9 +170,10 @@ class Guardian:
                 self._check_zone(now)
             if self._paused_until is not None and now >= self._paused_until:
                 self._set_pause(False, None)
-            if step.awake and not self._paused:
+            if step.awake and not self._paused and self._in_game_or_counted():
                 for child in self._sessions:
                     self.usage.add(child, step.start, now)
+            self._follow_logs(now)
             changes = self.watcher.poll()
             for info in changes.started:
                 self._emit(events.roblox_event("roblox_started", info, now, child_profile=self.owner(info)))
@@ -156,9 +181,13 @@ class Guardian:
                 self._emit(events.roblox_event("roblox_stopped", info, now, child_profile=self.owner(info)))
             playing = self._by_child(self.watcher.running)
             self._follow_sessions(playing, bool(changes.started or changes.stopped), step.awake, now)
+            for child, profile in self.config.children.items():  # the parent's remote changes are limits only
+                counted = step.awake if child in playing and not self._paused else 0.0
+                self.stretches.update(child, child in playing, counted, now, profile)
             if self._first_tick:
                 self._first_tick = False
                 self._unseen_play(playing, now)
+                self._report_stop(now)
             self._enforce_holds(playing, now)
             if not self._paused:
                 for child in list(self._sessions):
@@ -168,6 +197,23 @@ class Guardian:
             if playing or self._last_tick is None or now - self._last_tick >= IDLE_SAVE_EVERY:
                 self._last_tick = now
                 settings.save(self._db, LAST_TICK, now)
+
+    def _follow_logs(self, now: float) -> None:
+        for follower in self.logs:
+            for found in follower.poll():
+                kind = "game_joined" if isinstance(found, Joined) else "game_left"
+                data = {"place_id": found.place_id, "log_file": str(follower.following), "child_profile": self.child}
+                if isinstance(found, Joined):
+                    data["job_id"] = found.job_id
+                self._emit(events.game_event(kind, data, now))
+
+    def _in_game_or_counted(self) -> bool:
+        """Whether time counts now: always, unless the config counts only games and a followed log says the home
+        screen."""
+        if self.config.monitor.roblox_logs.count_home_screen:
+            return True
+        followed = [follower for follower in self.logs if follower.following is not None]
+        return not followed or any(follower.place is not None for follower in followed)
 
     def owner(self, info: ProcessInfo) -> str | None:
         """The child whose game this is: its OS user's profile (``users``), or None for an account not listed."""
@@ -207,6 +253,30 @@ class Guardian:
                 now,
             )  # fmt: skip
 
+    def _report_stop(self, now: float) -> None:
+        """At start: the run before this one stopped; a cut one, or one stop too many today, is told."""
+        if self._last_tick is None:
+            return  # the first run ever
+        stop = self.downtime.found(self._last_tick, self._started, self.usage.day(self._started))
+        limit = self.config.monitor.max_stops_per_day
+        data = {"from": events.iso(stop.last_seen), "to": events.iso(stop.started), "seconds": round(stop.seconds),
+                "clean": stop.clean, "stops_today": stop.today, "max_stops_per_day": limit}  # fmt: skip
+        if not stop.clean:
+            self._notify(
+                {"title": "Guardian Was Stopped",
+                 "message": f"the guardian was stopped without shutting down (killed or crashed) and was off for "
+                            f"{round(stop.seconds / 60)} minutes",
+                 "type": "guardian_stopped", **data},
+                now,
+            )  # fmt: skip
+        if stop.today > limit:
+            self._notify(
+                {"title": "Guardian Stopped Often",
+                 "message": f"the guardian has been stopped {stop.today} times today (more than {limit})",
+                 "type": "guardian_stopped_often", **data},
+                now,
+            )  # fmt: skip
+
     def _follow_sessions(self, playing: dict[str, list[ProcessInfo]], changed: bool, played: float, now: float) -> None:
         for child, session in list(self._sessions.items()):
             running = playing.get(child, [])
@@ -226,7 +296,7 @@ class Guardian:
         session = self._sessions[child]
         moment = datetime.fromtimestamp(now, self.zone)
         profile = self.allowances.profile(child)
-        standing = self.allowances.standing(child, profile, self.usage.seconds(child, moment.date()), moment)
+        standing = self._standing(child, profile, moment, now)
         for action in self.enforcer.check(child, moment.date(), standing, profile, now):
             if isinstance(action, Warn):
                 data = self._session_data(session, now)
@@ -237,9 +307,23 @@ class Guardian:
                     )
                 )  # fmt: skip
             elif isinstance(action, Notice):
-                self._notify(_notice(child, profile, standing, action), now)
+                self._notify(_notice(child, profile, standing, action, moment), now)
+            elif isinstance(action, Countdown):
+                seconds = math.ceil(action.seconds)
+                self._notify(
+                    {"title": "Closing Soon", "message": f"the game closes in {seconds} seconds",
+                     "type": "final_countdown", "child_profile": child, "closes_in_seconds": seconds,
+                     "reason": standing.blocked},
+                    now,
+                )  # fmt: skip
             elif isinstance(action, Close):
                 self._close(child, action.reason, now)
+
+    def _standing(self, child: str, profile: ChildProfile, moment: datetime, now: float) -> Standing:
+        day = moment.date()
+        session = self.stretches.standing(child, now, profile) if profile.max_session_minutes else None
+        used, week = self.usage.seconds(child, day), self.usage.week_seconds(child, day)
+        return self.allowances.standing(child, profile, used, moment, week, session)
 
     def _enforce_holds(self, playing: dict[str, list[ProcessInfo]], now: float) -> None:
         """A game a parent closed "until" a time is closed again at once, without grace, until then."""
@@ -344,6 +428,34 @@ class Guardian:
             self.parent_action(action, {"child": child, "minutes": abs(minutes)})
             return self.today(child)
 
+    def ask_for_time(self, child: str, minutes: int, reason: str) -> TimeRequest:
+        """The child's request: a notification the parent's phone shows, answered by :meth:`answer_time_request`."""
+        with self._lock:
+            now = self.timeline.now()
+            request = self.time_requests.ask(child, minutes, reason, now)
+            self._notify(
+                {"title": "More Time Asked", "message": f"{child} asks for {minutes} more minutes"
+                 + (f": {reason}" if reason else ""), "type": "time_request", "request": request.data()},
+                now,
+            )  # fmt: skip
+            return request
+
+    def answer_time_request(self, request_id: str, minutes: int) -> TimeRequest:
+        """Grant ``minutes`` of a request (0 refuses it); the child's client sees the answer as a notification."""
+        with self._lock:
+            now = self.timeline.now()
+            request = self.time_requests.answer(request_id, minutes, now)
+            if minutes:
+                self.allowances.grant(request.child, self.usage.day(now), minutes)
+            self.parent_action("answer_time_request", {"request_id": request_id, "granted_minutes": minutes})
+            verdict = f"{minutes} more minutes granted" if minutes else "refused"
+            self._notify(
+                {"title": "Time Request Answered", "message": f"{request.child}'s request: {verdict}",
+                 "type": "time_request_answered", "request": request.data()},
+                now,
+            )  # fmt: skip
+            return request
+
     def pause(self, minutes: int | None) -> dict[str, Any]:
         with self._lock:
             until = None if minutes is None else self.timeline.now() + minutes * 60
@@ -399,7 +511,7 @@ class Guardian:
         with self._lock:
             moment = datetime.fromtimestamp(self.timeline.now(), self.zone)
             profile = self.allowances.profile(child)
-            standing = self.allowances.standing(child, profile, self.usage.seconds(child, moment.date()), moment)
+            standing = self._standing(child, profile, moment, self.timeline.now())
             limit = self.allowances.limit_minutes(child, profile, moment.date())
             return {
                 "date": moment.date().isoformat(),
@@ -439,16 +551,20 @@ class Guardian:
             return self.timeline.now()
 
 
-def _notice(child: str, profile: ChildProfile, standing: Standing, notice: Notice) -> dict[str, Any]:
+def _notice(child: str, profile: ChildProfile, standing: Standing, notice: Notice, moment: datetime) -> dict[str, Any]:
     """The notification for a block, worded as seed 004 words it ("Child has exceeded 2 hour limit")."""
     if notice.reason == OUTSIDE_ALLOWED_HOURS:
-        assert profile.allowed_hours is not None
-        hours = profile.allowed_hours
-        data = {
-            "title": "Outside Allowed Hours",
-            "message": f"{child} may play from {hours.start} to {hours.end} only",
-            "type": notice.reason,
-        }
+        hours = " or ".join(f"from {window.start} to {window.end}" for window in profile.windows(moment.date()))
+        data = {"title": "Outside Allowed Hours", "message": f"{child} may play {hours} only", "type": notice.reason}
+    elif notice.reason == BREAK_REQUIRED:
+        rest = math.ceil(standing.session.break_left / 60) if standing.session is not None else 0
+        data = {"title": "Time For A Break",
+                "message": f"{child} played {profile.max_session_minutes} minutes in a row: a {rest} minute break now",
+                "type": notice.reason}  # fmt: skip
+    elif notice.reason == WEEKLY_LIMIT_EXCEEDED:
+        data = {"title": "Weekly Limit Exceeded",
+                "message": f"{child} has used this week's {profile.weekly_limit_minutes} minutes",
+                "type": notice.reason}  # fmt: skip
     else:
         minutes = round(standing.allowed / 60)
         limit = f"{minutes // 60} hour" if minutes >= 60 and minutes % 60 == 0 else f"{minutes} minute"

@@ -54,6 +54,15 @@ class Usage:
         rows = self._db.query("SELECT seconds FROM usage WHERE child = ? AND day = ?", (child, day.isoformat()))
         return float(rows[0]["seconds"]) if rows else 0.0
 
+    def week_seconds(self, child: str, day: date) -> float:
+        """Seconds played from the Monday of ``day``'s week to ``day``."""
+        monday = day - timedelta(days=day.weekday())
+        rows = self._db.query(
+            "SELECT SUM(seconds) AS total FROM usage WHERE child = ? AND day BETWEEN ? AND ?",
+            (child, monday.isoformat(), day.isoformat()),
+        )
+        return float(rows[0]["total"] or 0.0)
+
     def history(self, child: str, last: date, days: int) -> list[tuple[date, float]]:
         """Seconds played on each of the ``days`` days ending with ``last``, oldest first."""
         first = last - timedelta(days=days - 1)

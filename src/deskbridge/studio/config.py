@@ -7,7 +7,9 @@
         "browser": {"executable": "/usr/bin/chromium", "headless": false, "args": []},
         "retry": {"attempts": 5, "first_delay": 2.0, "max_delay": 60.0},  # 429 / 5xx backoff
         "page_delay": 1.0,                                               # seconds between feed pages
-        "downloads": {"parallel": 4}}}
+        "downloads": {"parallel": 4, "authorize": false, "format": "mp3",
+                      "prepare_interval": 2.0, "prepare_timeout": 180.0,
+                      "sidecar": false, "file_times": false}}}
 
 Everything has a default; a key the studio does not know, or a value of the
 wrong shape, stops the backend at start with a message naming it, so a typo
@@ -23,6 +25,7 @@ import msgspec
 
 from deskbridge.config import convert
 from deskbridge.studio.suno.endpoints import Endpoints, endpoints_from_config
+from deskbridge.studio.suno.models import Format
 from deskbridge.studio.suno.retry import RetryPolicy
 
 SECTION: Final = "studio"
@@ -46,6 +49,18 @@ class BrowserSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_
 class DownloadSettings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     parallel: Annotated[int, msgspec.Meta(ge=1, le=16)] = 4
     """Files a ``BATCH_DOWNLOAD`` fetches at once unless its payload says otherwise."""
+    authorize: bool = False
+    """Spend Suno's download allowance on locked clips when a command does not say (never past what remains)."""
+    format: Format = "mp3"
+    """The file a download makes when its payload does not say: ``mp3``, ``m4a``, ``wav`` or ``mp4``."""
+    prepare_interval: Annotated[float, msgspec.Meta(ge=0, le=600)] = 2.0
+    """Seconds between two polls while Suno prepares a file (its web app's)."""
+    prepare_timeout: Annotated[float, msgspec.Meta(ge=0, le=86_400)] = 180.0
+    """How long Suno may take to prepare a file before the clip fails (its web app's 90 polls)."""
+    sidecar: bool = False
+    """Write ``<file>.json`` next to each song, with the clip as Suno gave it."""
+    file_times: bool = False
+    """Give each file the song's creation time as its modification time."""
 
 
 class _Section(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):

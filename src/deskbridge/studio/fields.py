@@ -46,8 +46,8 @@ Offset = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]  # SQLite INTEGER
 T = TypeVar("T")
 
 
-class Page(msgspec.Struct, Generic[T]):
-    """One page of a longer list: ``items`` and the ``total`` across all pages."""
+class OffsetPage(msgspec.Struct, Generic[T]):
+    """One page of a short list by offset (the prompt library), with the ``total`` across all pages."""
 
     items: list[T]
     total: int

@@ -6,8 +6,10 @@ One Starlette app serves every Suno host under one base URL
 ``reference/suno.md``, so the studio's real code, pointed at these base
 URLs, cannot tell it from Suno. The routes: :mod:`.sign_in` (the site and
 Clerk), :mod:`.feed` (clip lists), :mod:`.downloads` (billing, authorizing,
-the CDN), :mod:`.create_page` (creating songs) and :mod:`.control_api`
-(tests only), all wrapped in the fault table and request log of :mod:`.faults`.
+preparing, the CDN; its rules in :mod:`.allowance`), :mod:`.playlists`
+(and workspaces), :mod:`.create_page` (creating songs) and
+:mod:`.control_api` (tests only), all wrapped in the fault table and request
+log of :mod:`.faults`.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from __future__ import annotations
 from starlette.applications import Starlette
 
 from deskbridge.studio.suno.endpoints import Endpoints
-from deskbridge_standins.suno import control_api, create_page, downloads, feed, sign_in
+from deskbridge_standins.suno import control_api, create_page, downloads, feed, playlists, sign_in
 from deskbridge_standins.suno.create_page import Creations
 from deskbridge_standins.suno.faults import Faults
 from deskbridge_standins.suno.state import SunoState
@@ -37,7 +39,8 @@ def create_app(state: SunoState) -> Faults:
         [
             *sign_in.routes(state),
             *feed.routes(state),
-            *downloads.routes(state),
+            *downloads.routes(state, state.allowance),
+            *playlists.routes(state, state.playlists),
             *create_page.routes(state, creations),
             *control_api.routes(state, creations, faults),
         ]

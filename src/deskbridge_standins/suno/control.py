@@ -41,9 +41,20 @@ class StandinControl:
         return made
 
     def settings(self, **changes: Any) -> dict[str, Any]:
-        """Change settings (``token_lifetime``, ``quota``, ``audio_bytes``, ``download_polls``...)."""
+        """Change settings (``token_lifetime``, ``audio_bytes``, ``page_size``...)."""
         current: dict[str, Any] = self._post("settings", changes)
         return current
+
+    def downloads(self, **changes: Any) -> dict[str, Any]:
+        """Change the download allowance and preparation (``limit``, ``used``, ``additional``, ``processing``
+        per format, ``rate_limited``, ``error``, ``sizes``); answers them with ``unlocked`` clips and ``usage``."""
+        answer: dict[str, Any] = self._post("downloads", changes)
+        return answer
+
+    def playlists(self, *playlists: dict[str, Any], replace: bool = True) -> list[dict[str, Any]]:
+        """Add playlists (``name``, ``clip_ids``, ``is_public``, ``owner_handle``, ``id``); their ids and names."""
+        made: list[dict[str, Any]] = self._post("playlists", {"playlists": list(playlists), "replace": replace})
+        return made
 
     def faults(self, *rules: dict[str, Any]) -> None:
         """Replace the fault rules (see :mod:`deskbridge_standins.suno.faults`)."""

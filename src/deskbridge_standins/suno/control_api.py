@@ -25,6 +25,8 @@ def routes(state: SunoState, creations: Creations, faults: Faults) -> list[Route
         state.settings = state.defaults
         state.sessions.clear()
         state.add_clips([], replace=True)
+        state.allowance.reset()
+        state.playlists.playlists.clear()
         creations.reset()
         return json_response({"ok": True})
 

@@ -1,13 +1,64 @@
-"""The studio API's clip lists: the library feeds (v2 pages, v3 cursors, by ids), public profiles, one clip."""
+"""The studio API's clip lists: the library feeds (v2 pages, v3 cursors, by ids), public profiles, one clip.
+
+The v2 feed pages everything the account's library shows, the sources of
+its covers and remixes too, whoever made them: a clip's owner is its
+``user_id``/``handle``. The v3 feed (the web app's since 2026) takes a body
+``{cursor, limit, filters}`` as public captures show it: ``user`` or
+``workspace`` (``{"presence": "True", "userId"|"workspaceId": ...}``),
+``disliked`` and ``trashed`` (``"False"`` leaves those out), and answers
+``{clips, next_cursor, has_more}`` with an opaque cursor. Filters the
+stand-in does not know are ignored, as Suno's are by an older server.
+"""
 
 from __future__ import annotations
 
+import base64
+from typing import Any, Final
+
+import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from deskbridge_standins.suno.playlists import DEFAULT_WORKSPACE
 from deskbridge_standins.suno.responses import detail, json_response, page_number, session, unauthorized
 from deskbridge_standins.suno.state import SunoState
+
+MAX_LIMIT: Final = 100
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"offset:{offset}".encode()).decode()
+
+
+def _offset(cursor: object) -> int | None:
+    if cursor is None:
+        return 0
+    try:
+        kind, _, value = base64.urlsafe_b64decode(str(cursor).encode()).decode().partition(":")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return int(value) if kind == "offset" and value.isdigit() else None
+
+
+def _presence(filters: dict[str, Any], name: str, key: str) -> str | None:
+    value = filters.get(name)
+    if isinstance(value, dict) and value.get("presence") == "True":
+        found = value.get(key)
+        return found if isinstance(found, str) else ""
+    return None
+
+
+def _kept(clip: dict[str, Any], filters: dict[str, Any]) -> bool:
+    user = _presence(filters, "user", "userId")
+    if user is not None and clip.get("user_id") != user:
+        return False
+    workspace = _presence(filters, "workspace", "workspaceId")
+    if workspace is not None and (clip.get("project") or {}).get("id", DEFAULT_WORKSPACE) != workspace:
+        return False
+    if filters.get("disliked") == "False" and clip.get("is_disliked"):
+        return False
+    return not (filters.get("trashed") == "False" and clip.get("is_trashed"))
 
 
 def routes(state: SunoState) -> list[Route]:
@@ -17,7 +68,7 @@ def routes(state: SunoState) -> list[Route]:
         page = page_number(request, "page", 0)
         if page is None:
             return detail(422, "page must be a number from 0")
-        clips, size = state.library(), state.settings.page_size
+        clips, size = [clip for clip in state.clips if not clip.get("is_trashed")], state.settings.page_size
         chunk = clips[page * size : (page + 1) * size]
         return json_response(
             {
@@ -31,15 +82,22 @@ def routes(state: SunoState) -> list[Route]:
     async def feed_v3(request: Request) -> Response:
         if session(state, request) is None:
             return unauthorized()
-        body = await request.json()
-        cursor, limit = body.get("cursor"), int(body.get("limit") or state.settings.page_size)
-        start = int(cursor) if isinstance(cursor, str) and cursor.isdigit() else 0
-        clips = state.library()
+        try:
+            body = msgspec.json.decode(await request.body(), type=dict[str, Any])
+        except msgspec.DecodeError:
+            return detail(422, "the body must be a JSON object")
+        start = _offset(body.get("cursor"))
+        limit = body.get("limit", state.settings.page_size)
+        if start is None or not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:
+            return detail(422, "invalid cursor or limit")
+        asked = body.get("filters")
+        filters: dict[str, Any] = asked if isinstance(asked, dict) else {}
+        clips = [clip for clip in state.clips if _kept(clip, filters)]
         more = start + limit < len(clips)
         return json_response(
             {
                 "clips": clips[start : start + limit],
-                "next_cursor": str(start + limit) if more else None,
+                "next_cursor": _cursor(start + limit) if more else None,
                 "has_more": more,
             }
         )
@@ -60,7 +118,7 @@ def routes(state: SunoState) -> list[Route]:
         clips, size = state.public_clips(handle), state.settings.page_size
         return json_response(
             {
-                "user_id": state.user_id,
+                "user_id": clips[0]["user_id"] if clips else state.user_id,
                 "handle": handle,
                 "display_name": clips[0]["display_name"] if clips else state.settings.display_name,
                 "profile_description": "",

@@ -20,6 +20,7 @@ from types import TracebackType
 import msgspec
 import uvicorn
 
+from deskbridge_standins.suno.allowance import AllowanceSettings
 from deskbridge_standins.suno.app import create_app, standin_endpoints
 from deskbridge_standins.suno.state import Settings, SunoState
 
@@ -83,13 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--audio-bytes", type=int, default=defaults.audio_bytes)
     parser.add_argument("--image-bytes", type=int, default=defaults.image_bytes)
     parser.add_argument("--token-lifetime", type=float, default=defaults.token_lifetime)
-    parser.add_argument("--quota", type=int, default=defaults.quota)
+    parser.add_argument("--downloads-limit", type=int, default=AllowanceSettings().limit, help="per period")
     parser.add_argument("--log-level", default="warning")
     args = parser.parse_args(argv)
-    settings = Settings(
-        audio_bytes=args.audio_bytes, image_bytes=args.image_bytes, token_lifetime=args.token_lifetime, quota=args.quota
-    )
+    settings = Settings(audio_bytes=args.audio_bytes, image_bytes=args.image_bytes, token_lifetime=args.token_lifetime)
     server = StandinServer(settings, clips=args.clips, host=args.host, port=args.port, log_level=args.log_level)
+    server.state.allowance.defaults = server.state.allowance.configure({"limit": args.downloads_limit})
     line = {"base_url": server.base_url, "endpoints": msgspec.to_builtins(server.endpoints)}
     print(json.dumps(line), flush=True)
     server.serve_forever()

@@ -1,4 +1,4 @@
-"""What the stand-in Suno remembers: one account, its clips, sessions, download quota and files.
+"""What the stand-in Suno remembers: one account, its clips, sessions, files, allowance and playlists.
 
 Kept apart from the HTTP routes so the rules (who may download what, how a
 clip looks, when a token is valid) read in one place. Clips are plain dicts
@@ -9,8 +9,6 @@ so the stand-in cannot agree with the client by construction.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import time
 import uuid
@@ -20,22 +18,19 @@ from typing import Any, Final
 import msgspec
 
 from deskbridge_standins.suno import jwt
+from deskbridge_standins.suno.allowance import Allowance
 from deskbridge_standins.suno.media import MP3_FRAME_BYTES, MP3_FRAME_SECONDS, flat_jpeg, silent_mp3
+from deskbridge_standins.suno.playlist_store import Playlists
 
 _IDS: Final = uuid.UUID("5a1e5a1e-0000-4000-8000-000000000000")
 _EPOCH: Final = 1_780_000_000
-FORMATS: Final = frozenset({"mp3", "m4a", "wav", "mp4"})
 
 
 class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     token_lifetime: float = 60.0
     """Seconds a JWT lives."""
-    quota: int = 1_000
-    """Distinct clips the account may authorize per period; repeats of a clip are free."""
     audio_bytes: int = 48_000
     image_bytes: int = 2_000
-    download_polls: int = 0
-    """How many times ``download/clip`` says "still preparing" before giving the URL."""
     page_size: int = 20
     handle: str = "standin"
     display_name: str = "Stand-in Artist"
@@ -49,12 +44,14 @@ class SunoState:
         self.settings = self.defaults
         self.secret = secrets.token_bytes(32)
         self.user_id = str(uuid.uuid5(_IDS, "user"))
+        """Suno's id of the account (its clips' ``user_id``); Clerk's is :attr:`clerk_id`, the token's ``sub``."""
+        self.clerk_id = "user_" + uuid.uuid5(_IDS, "clerk").hex[:24]
         self.clips: list[dict[str, Any]] = []
         """Newest first."""
         self.sessions: dict[str, str] = {}
         """``__client`` cookie value → session id."""
-        self.authorized: set[str] = set()
-        self.polls: dict[str, int] = {}
+        self.allowance = Allowance(self.secret)
+        self.playlists = Playlists()
         self._serial = 0
         self._audio: tuple[int, bytes] = (0, b"")
         self._covers: dict[str, bytes] = {}
@@ -65,8 +62,7 @@ class SunoState:
         """Put clips (given newest first; missing fields made up) on top of the feed."""
         if replace:
             self.clips = []
-            self.authorized.clear()
-            self.polls.clear()
+            self.allowance.forget_clips()
         first = self._serial + 1
         self._serial += len(partials)
         made = [self._clip(first + len(partials) - 1 - n, partial) for n, partial in enumerate(partials)]
@@ -88,6 +84,11 @@ class SunoState:
     def is_forbidden(self, clip: dict[str, Any]) -> bool:
         """A clip only the authorized route serves (``audio_url`` is the placeholder)."""
         return bool(clip["audio_url"] == self.forbidden_url())
+
+    def _owner(self, partial: dict[str, Any]) -> str:
+        """A seeded clip of another handle belongs to someone else: its own user id."""
+        handle = partial.get("handle", self.settings.handle)
+        return self.user_id if handle == self.settings.handle else str(uuid.uuid5(_IDS, f"user:{handle}"))
 
     def _clip(self, serial: int, partial: dict[str, Any]) -> dict[str, Any]:
         clip_id = str(partial.get("id") or uuid.uuid5(_IDS, f"clip-{serial}"))
@@ -119,7 +120,7 @@ class SunoState:
             "major_model_version": "v4.5",
             "model_name": "chirp-auk",
             "is_liked": False,
-            "user_id": self.user_id,
+            "user_id": self._owner(partial),
             "display_name": self.settings.display_name,
             "handle": self.settings.handle,
             "is_handle_updated": False,
@@ -151,9 +152,6 @@ class SunoState:
             self._covers[key] = flat_jpeg(f"cover {key}", self.settings.image_bytes * (2 if large else 1))
         return self._covers[key]
 
-    def file_signature(self, clip_id: str) -> str:
-        return hmac.new(self.secret, f"file:{clip_id}".encode(), hashlib.sha256).hexdigest()[:32]
-
     # -- sessions and downloads -------------------------------------------------
 
     def sign_in(self) -> tuple[str, str]:
@@ -165,36 +163,17 @@ class SunoState:
     def mint(self, session_id: str, lifetime: float | None = None) -> str:
         now = time.time()
         life = self.settings.token_lifetime if lifetime is None else lifetime
-        claims = {"sub": self.user_id, "sid": session_id, "iat": int(now), "exp": int(now + life)}
+        claims = {
+            "sub": self.clerk_id,
+            "suno.com/claims/user_id": self.user_id,
+            "suno/handle": self.settings.handle,
+            "sid": session_id,
+            "iat": int(now),
+            "exp": int(now + life),
+        }
         return jwt.encode(claims, self.secret)
 
     def session_of(self, token: str) -> str | None:
         claims = jwt.decode(token, self.secret, time.time())
         session_id = claims.get("sid") if claims else None
         return session_id if session_id in self.sessions.values() else None
-
-    def authorize(self, clip: dict[str, Any]) -> dict[str, Any]:
-        """Suno's answer to ``download/authorize``: repeats and unlocked clips are free, others count."""
-        if clip["id"] in self.authorized or clip["is_download_unlocked"]:
-            return {"ok": True, "reason": "already_authorized", "message": None, "credit_deducted": False}
-        if len(self.authorized) >= self.settings.quota:
-            return {
-                "ok": False,
-                "reason": "download_limit_reached",
-                "message": f"You have used all {self.settings.quota} downloads of this period.",
-                "credit_deducted": False,
-            }
-        self.authorized.add(clip["id"])
-        return {"ok": True, "reason": None, "message": None, "credit_deducted": False}
-
-    def billing(self) -> dict[str, Any]:
-        used = len(self.authorized)
-        return {
-            "credits": self.settings.credits,
-            "total_credits_left": self.settings.credits,
-            "subscription_type": "pro",
-            "is_active": True,
-            "plan": {"id": "pro", "name": "Pro Plan", "level": 2},
-            "period": "month",
-            "download_usage": {"used": used, "limit": self.settings.quota, "remaining": self.settings.quota - used},
-        }

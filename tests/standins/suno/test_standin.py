@@ -113,28 +113,86 @@ def test_files_are_served_whole_or_by_range(suno: StandinControl) -> None:
     assert cover.content.startswith(b"\xff\xd8")
 
 
-def test_forbidden_clips_are_served_only_after_authorization_within_the_quota(suno: StandinControl) -> None:
+def test_locked_clips_are_unlocked_within_the_allowance_then_prepared_in_every_format(suno: StandinControl) -> None:
     first, second = suno.seed({"audio_url": suno.forbidden_url}, {"audio_url": suno.forbidden_url})
-    suno.settings(quota=1)
+    suno.downloads(limit=2, used=1, processing={"wav": 1})
     auth = {"Authorization": f"Bearer {suno.session()['jwt']}"}
+    api = httpx.Client(base_url=suno.base_url, headers=auth)
     assert httpx.get(first["audio_url"]).status_code == 403
-    assert httpx.get(f"{suno.base_url}/api/download/clip/{first['id']}", headers=auth).status_code == 403
+    assert api.get(f"/api/download/clip/{first['id']}").json()["reason"] == "not_authorized"
 
     def authorize(clip_id: str) -> dict[str, object]:
-        body = {"item_id": clip_id, "item_type": "clip"}
-        answer: dict[str, object] = httpx.post(
-            f"{suno.base_url}/api/download/authorize", json=body, headers=auth
+        answer: dict[str, object] = api.post(
+            "/api/download/authorize", json={"item_id": clip_id, "item_type": "clip"}
         ).json()
         return answer
 
-    assert authorize(first["id"])["ok"] is True
-    assert authorize(first["id"])["ok"] is True, "a repeat is free"
+    usage = api.get("/api/billing/info/").json()["download_usage"]
+    assert (usage["current_period_downloads_used"], usage["current_period_downloads_limit"]) == (1, 2)
+    assert authorize(first["id"]) == {"ok": True, "already_unlocked": False, "credit_deducted": True}
+    assert authorize(first["id"]) == {"ok": True, "already_unlocked": True, "credit_deducted": False}
     refused = authorize(second["id"])
-    assert refused["ok"] is False
-    assert "1 downloads" in str(refused["message"])
-    url = httpx.get(f"{suno.base_url}/api/download/clip/{first['id']}?format=mp3", headers=auth).json()["download_url"]
-    assert httpx.get(url).headers["content-type"] == "audio/mpeg"
-    assert httpx.get(url.replace("sig=", "sig=x")).status_code == 403
+    assert (refused["ok"], refused["credit_deducted"]) == (False, False)
+    assert api.get("/api/billing/info/").json()["download_usage"]["current_period_downloads_used"] == 2
+    heads = {"mp3": b"\xff\xfb", "m4a": b"\x00\x00\x00\x1cftypM4A ", "wav": b"RIFF", "mp4": b"\x00\x00\x00\x1cftypisom"}
+    types = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "wav": "audio/wav", "mp4": "video/mp4"}
+    for fmt, head in heads.items():
+        poll = api.get(f"/api/download/clip/{first['id']}", params={"format": fmt}).json()
+        if fmt == "wav":
+            assert poll == {"ok": True, "status": "processing"}
+            poll = api.get(f"/api/download/clip/{first['id']}", params={"format": fmt}).json()
+        assert poll["status"] == "ready"
+        file = httpx.get(poll["download_url"])
+        assert file.headers["content-type"] == types[fmt]
+        assert file.content.startswith(head)
+        assert httpx.get(poll["download_url"].replace("sig=", "sig=x")).status_code == 403
+
+
+def test_feed_v3_pages_by_cursor_with_the_web_app_s_filters_and_v2_holds_foreign_clips(suno: StandinControl) -> None:
+    suno.settings(page_size=2)
+    seeded = suno.seed(
+        {"title": "mine 1", "project": {"id": "w1", "name": "Demos"}},
+        {"title": "a cover's source", "handle": "someone"},
+        {"title": "mine 2", "is_trashed": True},
+        {"title": "mine 3"},
+    )
+    api = httpx.Client(base_url=suno.base_url, headers={"Authorization": f"Bearer {suno.session()['jwt']}"})
+    assert [clip["title"] for clip in api.get("/api/feed/v2").json()["clips"]] == ["mine 1", "a cover's source"]
+    mine = {"presence": "True", "userId": seeded[0]["user_id"]}
+    titles, cursor = [], None
+    while True:
+        page = api.post(
+            "/api/feed/v3", json={"cursor": cursor, "limit": 2, "filters": {"user": mine, "trashed": "False"}}
+        )
+        titles += [clip["title"] for clip in page.json()["clips"]]
+        cursor = page.json()["next_cursor"]
+        if not page.json()["has_more"]:
+            break
+    assert titles == ["mine 1", "mine 3"]
+    assert seeded[1]["user_id"] != seeded[0]["user_id"]
+    workspace = {"workspace": {"presence": "True", "workspaceId": "w1"}}
+    assert [
+        c["title"] for c in api.post("/api/feed/v3", json={"cursor": None, "filters": workspace}).json()["clips"]
+    ] == ["mine 1"]
+    assert api.post("/api/feed/v3", json={"cursor": "nonsense", "limit": 2}).status_code == 422
+    projects = api.get("/api/project/me", params={"page": 1}).json()["projects"]
+    assert {project["id"] for project in projects} == {"default", "w1"}
+
+
+def test_playlists_page_from_one_and_a_private_one_is_its_owner_s(suno: StandinControl) -> None:
+    clips = suno.seed(*({"title": f"song {n}"} for n in range(25)))
+    (public, private) = suno.playlists(
+        {"name": "Theirs", "clip_ids": [clip["id"] for clip in clips], "owner_handle": "someone"},
+        {"name": "Mine", "clip_ids": [clips[0]["id"]], "is_public": False},
+    )
+    pages = [httpx.get(f"{suno.base_url}/api/playlist/{public['id']}", params={"page": n}).json() for n in (0, 1, 2)]
+    assert pages[0]["playlist_clips"] == pages[1]["playlist_clips"], "page 0 repeats page 1"
+    assert [len(page["playlist_clips"]) for page in pages] == [20, 20, 5]
+    assert pages[2]["playlist_clips"][0]["relative_index"] == 20
+    assert httpx.get(f"{suno.base_url}/api/playlist/{private['id']}").status_code == 401
+    auth = {"Authorization": f"Bearer {suno.session()['jwt']}"}
+    mine = httpx.get(f"{suno.base_url}/api/playlist/{private['id']}", headers=auth).json()
+    assert [entry["clip"]["id"] for entry in mine["playlist_clips"]] == [clips[0]["id"]]
 
 
 def test_fault_rules_count_their_matches(suno: StandinControl) -> None:

@@ -123,7 +123,8 @@ def test_verify_session_makes_one_authenticated_call(studio: BackendProcess, sun
 
     assert checked["valid"] is True
     assert checked["account_name"] == "ada"
-    assert checked["billing"]["download_usage"] == {"used": 0, "limit": 1000, "remaining": 1000}
+    usage = checked["billing"]["download_usage"]
+    assert (usage["current_period_downloads_used"], usage["current_period_downloads_limit"]) == (0, 1000)
     assert checked["expires_in"] > 20
     assert [r["path"] for r in suno.requests()[before:]] == ["/api/billing/info/"]
 
@@ -207,7 +208,8 @@ def test_downloads_without_a_token_use_the_accounts_browser_and_refresh_through_
     fresh_session(studio, suno)
     suno.faults({"path": "/api/download/authorize", "status": 401})
 
-    started = studio.ok("BATCH_DOWNLOAD", {"account_name": "ada", "clips": [clip], "output_dir": str(tmp_path)})
+    payload = {"account_name": "ada", "clips": [clip], "output_dir": str(tmp_path), "authorize": True}
+    started = studio.ok("BATCH_DOWNLOAD", payload)
     done = terminal(studio, started["operation_id"])
 
     assert done["status"] == "completed"

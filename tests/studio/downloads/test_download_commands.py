@@ -9,7 +9,6 @@ quota, slow answers. The stand-in's request log shows what the studio asked.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,26 +16,12 @@ import pytest
 from mutagen.id3 import ID3
 
 from deskbridge_standins.suno import StandinControl
-from tests.studio.standin_studio import events_of, stderr_text, studio_on, terminal
+from tests.studio.standin_studio import events_of, stderr_text, terminal
 from tests.studio.suno import support
 from tests.studio.writers import killed_writer
 from tests.support import BackendProcess
 
 standin, suno = support.standin, support.suno
-
-
-@pytest.fixture(scope="module")
-def studio(standin: StandinControl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[BackendProcess]:
-    with studio_on(standin, tmp_path_factory.mktemp("downloads")) as backend:
-        backend.ok("CREATE_ACCOUNT", {"name": "ada"})
-        yield backend
-
-
-@pytest.fixture
-def ada(studio: BackendProcess) -> str:
-    """The account, with an empty download history."""
-    studio.ok("CLEAR_DOWNLOAD_HISTORY", {"account_name": "ada"})
-    return "ada"
 
 
 TOKENS: set[str] = set()
@@ -94,6 +79,7 @@ def test_download_clip_reports_bytes_and_speed_and_ends_with_the_tagged_file(
         "path": str(path),
         "bytes": path.stat().st_size,
         "cover": True,
+        "allowance": {"needed": 0, "authorized": 0, "remaining": None, "limit": None, "used": None, "additional": None},
     }
     assert audio_of(path) == suno.fetch(clip["audio_url"])
     assert str(ID3(path)["TIT2"]) == "Night Drive"
@@ -125,7 +111,7 @@ def test_a_clip_in_the_history_is_never_authorized_again(
     studio: BackendProcess, suno: StandinControl, token: str, ada: str, out: Path
 ) -> None:
     (clip,) = suno.seed(forbidden(suno, title="Metered"))
-    payload = {"session_token": token, "clip": clip, "output_dir": str(out), "account_name": ada}
+    payload = {"session_token": token, "clip": clip, "output_dir": str(out), "account_name": ada, "authorize": True}
 
     assert run(studio, "DOWNLOAD_CLIP", payload)[1]["status"] == "completed"
     assert len(suno.requests("/api/download/authorize")) == 1
@@ -144,9 +130,8 @@ def test_a_batch_skips_downloaded_clips_without_a_request_and_records_the_others
     clips = suno.seed(forbidden(suno, title="a"), forbidden(suno, title="b"), {"title": "c"}, {"title": "d"})
     studio.ok("RECORD_DOWNLOADS", {"account_name": ada, "clips": [{"id": clips[0]["id"]}, {"id": clips[2]["id"]}]})
 
-    started = studio.ok(
-        "BATCH_DOWNLOAD", {"account_name": ada, "session_token": token, "clips": clips, "output_dir": str(out)}
-    )
+    payload = {"account_name": ada, "session_token": token, "clips": clips, "output_dir": str(out), "authorize": True}
+    started = studio.ok("BATCH_DOWNLOAD", payload)
     assert started["total"] == 4
     assert started["already_downloaded"] == 2
     done = terminal(studio, started["operation_id"])
@@ -179,7 +164,9 @@ def test_a_batch_adopts_a_finished_file_the_history_lacks_and_fetches_it_no_more
     """A file finished but never recorded (a backend killed between the two) is recorded as it is; another
     clip of the same title still gets a file of its own."""
     kept, twin = suno.seed(forbidden(suno, title="Kept"), {"title": "Kept"})
-    earlier = run(studio, "DOWNLOAD_CLIP", {"session_token": token, "clip": kept, "output_dir": str(out)})[1]
+    earlier = run(
+        studio, "DOWNLOAD_CLIP", {"session_token": token, "clip": kept, "output_dir": str(out), "authorize": True}
+    )[1]
     assert earlier["result"]["file_name"] == "Kept.mp3"
     assert history(studio) == []
     before, asked = (out / "Kept.mp3").read_bytes(), len(suno.requests())
@@ -217,30 +204,6 @@ def test_a_batch_adopts_a_finished_file_the_history_lacks_and_fetches_it_no_more
     assert "already in the folder" in ends[0]["message"]
 
 
-def test_an_exhausted_quota_fails_those_clips_and_the_rest_go_on(
-    studio: BackendProcess, suno: StandinControl, token: str, ada: str, out: Path
-) -> None:
-    suno.settings(quota=1)
-    clips = suno.seed(*(forbidden(suno, title=f"metered {n}") for n in range(3)), {"title": "free"})
-
-    operation, done = run(
-        studio, "BATCH_DOWNLOAD", {"account_name": ada, "session_token": token, "clips": clips, "output_dir": str(out)}
-    )
-
-    assert done["status"] == "completed"
-    assert (done["result"]["downloaded"], done["result"]["failed"]) == (2, 2)
-    failed = [f for f in done["result"]["files"] if f["status"] == "failed"]
-    assert all("used all 1 downloads" in f["message"] for f in failed)
-    ended = [e for e in events_of(studio, operation, "BATCH_DOWNLOAD_PROGRESS") if e.get("clip_status") == "failed"]
-    assert {e["clip_id"] for e in ended} == {f["clip_id"] for f in failed}
-    assert all(e["error_code"] == "DOWNLOAD_FAILED" and "used all 1" in e["error"] for e in ended)
-    errors = events_of(studio, operation, "ERROR_UPDATE")
-    assert {e["clip_id"] for e in errors} == {f["clip_id"] for f in failed}
-    assert all(e["error_code"] == "DOWNLOAD_FAILED" for e in errors)
-    downloaded = {f["clip_id"] for f in done["result"]["files"] if f["status"] == "downloaded"}
-    assert set(history(studio)) == downloaded
-
-
 def test_a_connection_cut_mid_file_is_resumed_where_it_stopped(
     studio: BackendProcess, suno: StandinControl, token: str, out: Path
 ) -> None:
@@ -276,7 +239,7 @@ def test_a_truncated_file_is_a_failed_download_that_leaves_nothing_behind(
 @pytest.mark.parametrize(
     ("body", "content_type", "reason"),
     [
-        ("<html><body>Access denied</body></html>", "text/html", "text/html, not audio"),
+        ("<html><body>Access denied</body></html>", "text/html", "text/html, not an MP3"),
         ('{"detail": "Forbidden"}', "audio/mpeg", "not an MP3"),
     ],
 )
@@ -316,7 +279,9 @@ def test_suno_asking_to_slow_down_is_a_warning_of_the_operation(
     (clip,) = suno.seed(forbidden(suno, title="throttled"))
     suno.faults({"path": "/api/download/authorize", "status": 429, "headers": {"Retry-After": "0"}})
 
-    operation, done = run(studio, "DOWNLOAD_CLIP", {"session_token": token, "clip": clip, "output_dir": str(out)})
+    operation, done = run(
+        studio, "DOWNLOAD_CLIP", {"session_token": token, "clip": clip, "output_dir": str(out), "authorize": True}
+    )
 
     assert done["status"] == "completed"
     (warning,) = events_of(studio, operation, "WARNING_UPDATE")
@@ -346,13 +311,13 @@ def test_a_refused_session_ends_the_batch(studio: BackendProcess, suno: StandinC
     clips = suno.seed(forbidden(suno, title="needs a session"), {"title": "would be free"})
     suno.revoke()
 
-    done = run(
-        studio, "BATCH_DOWNLOAD", {"session_token": token, "clips": clips, "output_dir": str(out), "parallel": 1}
-    )[1]
+    payload = {"session_token": token, "clips": clips, "output_dir": str(out), "parallel": 1, "authorize": True}
+    done = run(studio, "BATCH_DOWNLOAD", payload)[1]
 
     assert done["status"] == "failed"
     assert done["error_code"] == "SESSION_NOT_FOUND"
-    assert len(suno.requests("/api/download/authorize")) == 1  # refused once; no account to refresh from
+    assert len(suno.requests("/api/billing/info/")) == 1  # refused once; no account to refresh from
+    assert suno.requests("/api/download/*") == [], "nothing asked, nothing spent"
 
 
 def test_every_clip_failing_fails_the_batch(

@@ -26,9 +26,11 @@ from mutagen.mp3 import MP3
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.operations import OperationCancelled
 from deskbridge.studio.downloads import audiocheck, framechain
-from deskbridge.studio.downloads.downloader import PROGRESS_INTERVAL, Downloader
+from deskbridge.studio.downloads.allowance import AllowanceGate
+from deskbridge.studio.downloads.downloader import PROGRESS_INTERVAL, Downloader, DownloadOptions, Unlocking
 from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress
 from deskbridge.studio.errors import StudioError
+from deskbridge.studio.suno.api import DownloadUsage
 from deskbridge.studio.suno.models import Clip
 from deskbridge.studio.suno.retry import RetryPolicy
 from deskbridge_standins.suno import StandinControl
@@ -85,7 +87,7 @@ async def test_a_clip_is_fetched_checked_tagged_and_renamed(
         },
     )
     events: list[FileProgress] = []
-    result = await downloader.download(clip, out, with_thumbnail=True, on_progress=events.append)
+    result = await downloader.download(clip, out, **made(with_thumbnail=True), on_progress=events.append)
 
     assert sorted(r["path"] for r in suno.requests()) == [f"/cdn/{clip.id}.mp3", f"/cdn/image_large_{clip.id}.jpeg"]
     path = out / "Night Drive.mp3"
@@ -130,7 +132,7 @@ async def test_the_small_cover_is_used_when_there_is_no_large_one_and_none_witho
     small, plain = clips(suno, {"title": "small", "image_large_url": None}, {"title": "plain"})
     await downloader.download(small, out)
     assert ID3(out / "small.mp3").getall("APIC")[0].data == suno.fetch(str(small.image_url))
-    result = await downloader.download(plain, out, with_thumbnail=False)
+    result = await downloader.download(plain, out, **made(with_thumbnail=False))
     assert not result.cover
     assert ID3(out / "plain.mp3").getall("APIC") == []
     assert str(ID3(out / "plain.mp3")["TIT2"]) == "plain", "the other tags are written anyway"
@@ -143,7 +145,7 @@ async def test_names_untitled_short_ids_and_clashes(suno: StandinControl, downlo
     assert str(ID3(out / f"Untitled {untitled.id}.mp3")["TIT2"]) == f"Untitled {untitled.id}"
     assert (await downloader.download(titled, out)).file_name == "Same.mp3"
     assert (await downloader.download(titled, out)).file_name == "Same (2).mp3"
-    with_id = await downloader.download(titled, out, append_uuid=True)
+    with_id = await downloader.download(titled, out, **made(append_uuid=True))
     assert with_id.file_name == f"Same [{titled.id[:8]}].mp3"
 
 
@@ -295,9 +297,22 @@ async def test_a_stale_part_beside_its_finished_song_leaves_the_song_alone(
 # -- a finished song found where it goes: a run killed between its rename and its record ------------
 
 
+def allowed() -> Unlocking:
+    """Leave to spend Suno's allowance, with plenty of it left."""
+    usage = DownloadUsage(current_period_downloads_limit=1_000)
+    return Unlocking(gate=AllowanceGate(usage, authorize=True, needed=1_000))
+
+
+def made(**options: Any) -> dict[str, Any]:
+    """``with_thumbnail`` and ``append_uuid`` as the downloader takes them (:class:`DownloadOptions`), other
+    arguments as they are."""
+    fields = {name: options.pop(name) for name in ("with_thumbnail", "append_uuid") if name in options}
+    return {"options": DownloadOptions(**fields), "unlocking": allowed(), **options}
+
+
 async def finished_earlier(downloader: Downloader, clip: Clip, directory: Path, **options: Any) -> Path:
     """The clip's file as a backend killed before ``on_complete`` leaves it: whole, renamed, recorded nowhere."""
-    result = await downloader.download(clip, directory, **options)
+    result = await downloader.download(clip, directory, **made(**options))
     return Path(str(result.path))
 
 
@@ -312,7 +327,7 @@ async def batch_of(
         out,
         on_progress=events.append,
         on_complete=lambda clip, path: completed.append((clip.id, path.name)),
-        **options,
+        **made(**options),
     )
     return results, completed, events
 
@@ -583,7 +598,7 @@ async def test_a_forbidden_audio_url_goes_through_authorize_and_the_download_rou
     suno: StandinControl, downloader: Downloader, out: Path
 ) -> None:
     (clip,) = clips(suno, {"title": "new style", "audio_url": suno.forbidden_url})
-    result = await downloader.download(clip, out)
+    result = await downloader.download(clip, out, unlocking=allowed())
     assert result.status == "downloaded"
     assert [r["path"] for r in suno.requests() if not r["path"].startswith("/cdn/image")] == [
         "/api/download/authorize",
@@ -599,11 +614,15 @@ async def test_a_clip_already_downloaded_is_never_authorized_again(
     authorized, never = clips(
         suno, {"title": "again", "audio_url": suno.forbidden_url}, {"title": "never", "audio_url": suno.forbidden_url}
     )
-    await downloader.download(authorized, out)
-    assert (await downloader.download(authorized, out, already_downloaded=True)).file_name == "again (2).mp3"
+    await downloader.download(authorized, out, unlocking=allowed())
+    known = {authorized.id}.__contains__
+    again = await downloader.download(authorized, out, unlocking=Unlocking(gate=allowed().gate, known=known))
+    assert again.file_name == "again (2).mp3"
+    assert not again.authorized
     with pytest.raises(CommandError) as caught:
-        await downloader.download(never, out, already_downloaded=True)
+        await downloader.download(never, out)
     assert caught.value.code is StudioError.DOWNLOAD_FAILED
+    assert caught.value.details["reason"] == "authorization_required"
     assert len(suno.requests("/api/download/authorize")) == 1, "only the first download authorized"
 
 
@@ -613,15 +632,16 @@ async def test_an_unlocked_clip_needs_no_authorization(suno: StandinControl, dow
     assert suno.requests("/api/download/authorize") == []
 
 
-async def test_an_exhausted_quota_fails_with_suno_s_message(
+async def test_an_exhausted_allowance_fails_with_suno_s_message(
     suno: StandinControl, downloader: Downloader, out: Path
 ) -> None:
     (clip,) = clips(suno, {"title": "over quota", "audio_url": suno.forbidden_url})
-    suno.settings(quota=0)
+    suno.downloads(limit=0)
     with pytest.raises(CommandError) as caught:
-        await downloader.download(clip, out)
+        await downloader.download(clip, out, unlocking=allowed())
     assert caught.value.code is StudioError.DOWNLOAD_FAILED
-    assert "You have used all 0 downloads of this period." in caught.value.message
+    assert "You have used all of your downloads for this period." in caught.value.message
+    assert caught.value.details["reason"] == "allowance_exhausted"
     assert files_in(out) == []
 
 
@@ -645,6 +665,7 @@ async def test_a_batch_skips_known_clips_reports_failures_and_goes_on(
         out,
         parallel=2,
         already_downloaded={known.id}.__contains__,
+        unlocking=allowed(),
         on_progress=events.append,
         on_complete=lambda clip, path: completed.append(path.name) if path.is_file() else None,
     )
@@ -719,7 +740,7 @@ async def test_no_more_than_parallel_downloads_run_at_once(
 async def test_starts_are_spaced_by_delay(suno: StandinControl, http: httpx.AsyncClient, out: Path) -> None:
     batch = clips(suno, *({"title": f"paced {n}"} for n in range(3)))
     real_time = Downloader(http, client_for(suno, http, FastSleep()))
-    await real_time.download_batch(batch, out, delay=0.25, parallel=4, with_thumbnail=False)
+    await real_time.download_batch(batch, out, delay=0.25, parallel=4, **made(with_thumbnail=False))
     starts = [r["time"] for r in suno.requests("/cdn/*.mp3")]
     assert len(starts) == 3
     assert all(later - earlier >= 0.24 for earlier, later in itertools.pairwise(starts))
@@ -761,7 +782,7 @@ async def test_a_dead_session_stops_the_batch(suno: StandinControl, downloader: 
     batch = clips(suno, *({"title": f"locked {n}", "audio_url": suno.forbidden_url} for n in range(3)))
     suno.revoke()
     with pytest.raises(CommandError) as caught:
-        await downloader.download_batch(batch, out, parallel=1)
+        await downloader.download_batch(batch, out, parallel=1, unlocking=allowed())
     assert caught.value.code is StudioError.SESSION_NOT_FOUND
     assert files_in(out) == []
 

@@ -55,12 +55,14 @@ def test_records_are_added_updated_and_listed_newest_first(main: BackendProcess)
     page = main.ok("GET_CREATION_HISTORY")
     assert [r["song_id"] for r in page["items"]] == ["s3", "s2", "s1"]
     assert page["items"][0]["account_name"] == "side"
-    assert page["total"] == 3
+    assert (len(page["items"]), page["has_more"], page["next_cursor"]) == (3, False, None)
 
     assert [r["song_id"] for r in main.ok("GET_CREATION_HISTORY", {"account_name": "main"})["items"]] == ["s2", "s1"]
     assert [r["song_id"] for r in main.ok("GET_CREATION_HISTORY", {"status": "failed"})["items"]] == ["s3"]
-    second_page = main.ok("GET_CREATION_HISTORY", {"limit": 2, "offset": 2})
-    assert (second_page["total"], [r["song_id"] for r in second_page["items"]]) == (3, ["s1"])
+    first_page = main.ok("GET_CREATION_HISTORY", {"limit": 2})
+    assert ([r["song_id"] for r in first_page["items"]], first_page["has_more"]) == (["s3", "s2"], True)
+    second_page = main.ok("GET_CREATION_HISTORY", {"limit": 2, "cursor": first_page["next_cursor"]})
+    assert ([r["song_id"] for r in second_page["items"]], second_page["has_more"]) == (["s1"], False)
 
     updated = main.ok("ADD_CREATION_RECORD", record("s1", title="First (final)", status="completed", style="rock"))
     assert (updated["title"], updated["style"], updated["created_at"]) == (
@@ -68,7 +70,7 @@ def test_records_are_added_updated_and_listed_newest_first(main: BackendProcess)
         "rock",
         "2025-01-01 09:00:00",
     )
-    assert main.ok("GET_CREATION_HISTORY")["total"] == 3, "a song_id is recorded once"
+    assert len(main.ok("GET_CREATION_HISTORY")["items"]) == 3, "a song_id is recorded once"
 
 
 def test_a_record_is_validated(main: BackendProcess) -> None:
@@ -89,9 +91,9 @@ def test_a_record_is_validated(main: BackendProcess) -> None:
         assert response["details"]["fields"] == [field], response
     assert "song_id" in main.error("ADD_CREATION_RECORD", invalid[0][1])["error"]
     assert main.error("ADD_CREATION_RECORD", record("s", account_name="ghost"))["error_code"] == "ACCOUNT_NOT_FOUND"
-    for query in ({"limit": 0}, {"limit": 1001}, {"offset": -1}, {"status": "weird"}, {"account_name": "a/b"}):
+    for query in ({"limit": 0}, {"limit": 1001}, {"cursor": "x y"}, {"status": "weird"}, {"account_name": "a/b"}):
         assert main.error("GET_CREATION_HISTORY", query)["error_code"] == "INVALID_PAYLOAD", query
-    assert main.ok("GET_CREATION_HISTORY")["total"] == 0
+    assert len(main.ok("GET_CREATION_HISTORY")["items"]) == 0
 
 
 def test_search_is_case_and_accent_insensitive_over_title_lyrics_style_and_tags(main: BackendProcess) -> None:
@@ -148,7 +150,7 @@ def test_search_treats_any_keyword_as_text(main: BackendProcess) -> None:
         response = main.call("SEARCH_HISTORY", {"keyword": keyword})
         assert response["success"] is True, (keyword, response)
     assert [r["song_id"] for r in main.ok("SEARCH_HISTORY", {"keyword": '"stop" OR'})["items"]] == ["quoted"]
-    assert main.ok("GET_CREATION_HISTORY")["total"] == 1, "the table is still there"
+    assert len(main.ok("GET_CREATION_HISTORY")["items"]) == 1, "the table is still there"
     for bad in ["", "   ", "new\nline", "x" * 201]:
         response = main.error("SEARCH_HISTORY", {"keyword": bad})
         assert response["error_code"] == "INVALID_PAYLOAD", bad
@@ -165,7 +167,7 @@ def test_export_writes_a_csv_that_spreadsheets_read(main: BackendProcess, tmp_pa
         record(
             "s2",
             title='=HYPERLINK("http://evil")',
-            tags=["a", "b"],
+            tags=["-a", 'say "hi"', "back\\slash", "=b"],
             account_name="side",
             created_at="2025-01-02 10:00:00",
         ),
@@ -182,7 +184,8 @@ def test_export_writes_a_csv_that_spreadsheets_read(main: BackendProcess, tmp_pa
     assert rows[0]["lyrics"] == "line one\nline two"
     assert rows[0]["created_at"] == "2025-01-01 10:00:00"
     assert rows[1]["title"] == '\'=HYPERLINK("http://evil")', "formulas are not run by the spreadsheet"
-    assert rows[1]["tags"] == "a, b"
+    assert rows[1]["tags"] == '\'-a, say "hi", back\\slash, =b', "joined by ', ', then made formula-safe"
+    assert (rows[0]["tags"], rows[0]["queue_id"], rows[0]["prompt_index"]) == ("", "", "0")
     assert list(rows[0]) == [
         "created_at",
         "song_id",

@@ -89,8 +89,8 @@ def test_a_kill_9_right_after_each_answer_loses_nothing(spawn: Callable[..., Bac
     assert Path(account["profile_path"]).is_dir()
     (queue,) = backend.ok("GET_QUEUES")
     assert (queue["account_name"], len(queue["prompt_ids"])) == ("renamed", 2)
-    assert backend.ok("GET_CREATION_HISTORY", {"account_name": "renamed"})["total"] == 1
-    assert backend.ok("GET_DOWNLOAD_HISTORY", {"account_name": "renamed"})["total"] == 1
+    assert len(backend.ok("GET_CREATION_HISTORY", {"account_name": "renamed"})["items"]) == 1
+    assert len(backend.ok("GET_DOWNLOAD_HISTORY", {"account_name": "renamed"})["items"]) == 1
 
 
 def test_a_rename_cut_short_between_the_move_and_the_commit_is_undone_at_start(

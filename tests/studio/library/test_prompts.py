@@ -169,4 +169,4 @@ def test_numbers_past_sqlite_integers_are_refused_as_invalid(studio: BackendProc
     error = studio.error("DELETE_PROMPT", {"prompt_id": too_big})
     assert error["error_code"] == "INVALID_PAYLOAD"
     assert error["details"] == {"fields": ["$.prompt_id"]}
-    assert studio.error("GET_CREATION_HISTORY", {"offset": too_big})["details"] == {"fields": ["$.offset"]}
+    assert studio.error("GET_PROMPTS", {"offset": too_big})["details"] == {"fields": ["$.offset"]}

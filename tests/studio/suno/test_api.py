@@ -188,17 +188,30 @@ async def test_authorize_is_never_retried_after_a_server_error_but_is_after_429(
     assert len(suno.requests("/api/download/authorize")) == 3
 
 
-async def test_the_download_url_is_polled_while_suno_prepares_it(
+async def test_a_download_poll_is_one_look_and_billing_says_the_allowance(
     suno: StandinControl, http: httpx.AsyncClient, sleep: FastSleep
 ) -> None:
     (clip,) = suno.seed({"audio_url": suno.forbidden_url})
-    suno.settings(download_polls=2)
+    suno.downloads(limit=20, used=5, additional=2, processing={"wav": 1})
     client = client_for(suno, http, sleep)
-    assert (await client.authorize_download(clip["id"])).ok
-    url = await client.download_url(clip["id"])
-    assert url.startswith(f"{suno.base_url}/cdn/authorized/{clip['id']}.mp3?sig=")
-    assert len(suno.requests(f"/api/download/clip/{clip['id']}")) == 3
-    assert sleep.delays == [2, 2]
+    usage = (await client.billing()).download_usage
+    assert usage is not None
+    assert usage.remaining == 17
+    locked = await client.download_poll(clip["id"], "wav")
+    assert (locked.ok, locked.reason) == (False, "not_authorized")
+    authorization = await client.authorize_download(clip["id"])
+    assert (authorization.ok, authorization.already_unlocked, authorization.credit_deducted) == (True, False, True)
+    assert (await client.download_poll(clip["id"], "wav")).status == "processing"
+    ready = await client.download_poll(clip["id"], "wav")
+    assert ready.status == "ready"
+    assert ready.download_url is not None
+    assert ready.download_url.startswith(f"{suno.base_url}/cdn/authorized/{clip['id']}.wav?sig=")
+    assert sleep.delays == [], "the waiting is the caller's"
+    again = await client.authorize_download(clip["id"])
+    assert (again.ok, again.already_unlocked, again.credit_deducted) == (True, True, False)
+    usage = (await client.billing()).download_usage
+    assert usage is not None
+    assert usage.remaining == 16
 
 
 async def test_an_unreachable_suno_is_a_clear_error(http: httpx.AsyncClient, sleep: FastSleep) -> None:

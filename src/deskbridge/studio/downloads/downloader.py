@@ -2,27 +2,37 @@
 
 ::
 
-    downloader = Downloader(http, suno_client)
-    result = await downloader.download(clip, "/music", with_thumbnail=True, append_uuid=False,
-                                       already_downloaded=False, on_progress=report, check=op.check)
-    results = await downloader.download_batch(clips, "/music", with_thumbnail=True, append_uuid=False,
-                                               delay=2.0, parallel=4,
+    downloader = Downloader(http, suno_client, prepare_interval=2.0, prepare_timeout=180.0)
+    options = DownloadOptions(format="wav", with_thumbnail=True, sidecar=True, file_times=True)
+    unlocking = Unlocking(gate=AllowanceGate(usage, authorize=True, needed=3),   # what may be spent
+                          known=unlocked_before, on_unlocked=remember)          # clip_id -> bool, clip_id -> None
+    result = await downloader.download(clip, "/music", options=options, unlocking=unlocking,
+                                       original=clip_as_suno_gave_it, on_progress=report, check=op.check)
+    results = await downloader.download_batch(clips, "/music", options=options, unlocking=unlocking,
+                                               originals=by_id, delay=2.0, parallel=4,
                                                already_downloaded=history_has,      # clip_id -> bool
                                                on_progress=batch_event,              # BATCH_DOWNLOAD_PROGRESS
-                                               on_file_progress=report,              # DOWNLOAD_PROGRESS
+                                               on_file_progress=report,              # DOWNLOAD_PROGRESS, Preparing
                                                on_complete=record_in_history,        # (clip, path)
                                                check=op.check)
 
-A file is streamed to ``<name>.mp3.part`` and becomes ``<name>.mp3`` only
-once it is whole and checked: status 200 (206 on a resume), as many bytes
-as announced, an audio content type, MP3 bytes rather than an HTML page or
-a JSON error, and a last frame that is not cut (:mod:`.audiocheck`'s check,
-made on the bytes as they come by :mod:`.framechain`). A dropped connection
+A file is streamed to ``<name>.<format>.part`` and becomes
+``<name>.<format>`` only once it is whole and checked: status 200 (206 on a
+resume), as many bytes as announced, a content type its kind accepts, the
+first bytes of its kind rather than an HTML page, a JSON error or another
+kind (:mod:`.formats`), and whole: an MP3's last frame not cut
+(:mod:`.audiocheck`'s check, made on the bytes as they come by
+:mod:`.framechain`), a WAV's chunks or an M4A/MP4's boxes adding up to the
+file. Without ``unlocking`` nothing is ever authorized; a locked clip goes
+through the allowance's gate (:mod:`.allowance`) before Suno is asked to
+unlock it, then Suno prepares the file (:mod:`.preparation`). A dropped connection
 resumes with ``Range`` where it stopped; 429 and 5xx are retried with
 backoff (:class:`~deskbridge.studio.suno.retry.RetryPolicy`); a CDN's first
-403 is retried once (Suno's CDN does that); redirects are followed. The ID3
-tags and cover (:mod:`.tagging`) go at the start of the ``.part``, before
-the audio (see :class:`PartFile`); a failed or cancelled download leaves
+403 is retried once (Suno's CDN does that); redirects are followed. An MP3's
+ID3 tags and cover (:mod:`.tagging`) go at the start of the ``.part``,
+before the audio (see :class:`PartFile`); the other formats are tagged once
+whole; a sidecar ``.json`` and the song's creation time as the file's are
+the backup's options (:mod:`.sidecar`); a failed or cancelled download leaves
 no ``.part`` behind. ``DOWNLOAD_PROGRESS`` comes at most every
 ``PROGRESS_INTERVAL`` seconds per file, and once at the end.
 
@@ -67,40 +77,52 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
+from mutagen import MutagenError
 
 from deskbridge.errors import CommandError
-from deskbridge.studio.downloads import audiocheck
-from deskbridge.studio.downloads.failures import failed, writing
+from deskbridge.studio.downloads import sidecar
+from deskbridge.studio.downloads.allowance import AllowanceGate
+from deskbridge.studio.downloads.failures import disk_failure, failed, writing
 from deskbridge.studio.downloads.filenames import song_stem
 from deskbridge.studio.downloads.folder import finished_file, prepare_output_dir, publish, reserve
+from deskbridge.studio.downloads.formats import KINDS, FileKind
 from deskbridge.studio.downloads.part_file import CoverOutcome, PartFile
-from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
-from deskbridge.studio.downloads.tagging import Cover, write_tags
+from deskbridge.studio.downloads.preparation import INTERVAL, TIMEOUT, Preparation
+from deskbridge.studio.downloads.results import (
+    ClipOutcome,
+    DownloadOptions,
+    DownloadResult,
+    FileProgress,
+    Preparing,
+    Tally,
+)
+from deskbridge.studio.downloads.tagging import Cover, tag_file, write_tags
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.suno.api import SunoClient
 from deskbridge.studio.suno.errors import SunoError
-from deskbridge.studio.suno.models import UNFINISHED, Clip
+from deskbridge.studio.suno.models import UNFINISHED, Clip, Format
 from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
 
 if TYPE_CHECKING:
     import aiohttp
 
-Progress = Callable[[FileProgress], None]
+Progress = Callable[[FileProgress | Preparing], None]
+Known = Callable[[str], bool]
 Outcomes = Callable[[ClipOutcome], None]
 Check = Callable[[], None]
 OnComplete = Callable[[Clip, Path], None]
 Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 
-AUDIO_TYPES: Final = ("application/octet-stream", "binary/octet-stream")
-"""Accepted besides ``audio/*``: what object stores send when nobody set a type."""
 COVER_TYPES: Final = {b"\xff\xd8\xff": "image/jpeg", b"\x89PNG\r\n\x1a\n": "image/png"}
 COVER_MAX_BYTES: Final = 10 * 1024 * 1024
 _NO_ENCODING: Final = {"Accept-Encoding": "identity"}
@@ -122,6 +144,25 @@ def _never(clip_id: str) -> bool:
 
 def _no_check() -> None:
     return None
+
+
+@dataclass
+class Unlocking:
+    """What may be spent on a download: the allowance's gate, and what is known to be unlocked already."""
+
+    gate: AllowanceGate
+    known: Known = field(default=_never)
+    """Clips unlocked before (the download history in any format, an earlier run's authorizations)."""
+    on_unlocked: Callable[[str], None] | None = None
+    """Told each clip this download authorized, before its file is fetched: a run killed later never pays twice."""
+
+
+_DEFAULTS: Final = DownloadOptions()
+
+
+def _spend_nothing() -> Unlocking:
+    """What a download may spend when nobody said: nothing."""
+    return Unlocking(gate=AllowanceGate(None, authorize=False, needed=0))
 
 
 async def _no_cover() -> CoverOutcome:
@@ -166,6 +207,8 @@ class Downloader:
         suno: SunoClient,
         *,
         retry: RetryPolicy | None = None,
+        prepare_interval: float = INTERVAL,
+        prepare_timeout: float = TIMEOUT,
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -175,6 +218,20 @@ class Downloader:
         self._retry = retry or RetryPolicy()
         self._sleep = sleep
         self._clock = clock
+        self._preparation = Preparation(
+            suno, self._retry, sleep, clock, interval=prepare_interval, timeout=prepare_timeout
+        )
+
+    def needs_authorization(self, clip: Clip, fmt: Format, known: Known = _never) -> bool:
+        """Whether downloading ``clip`` in ``fmt`` would spend one of Suno's downloads.
+
+        Not when Suno says it is unlocked, when it is ``known`` (the history,
+        an earlier run), nor for the MP3 of an old clip that the CDN still
+        serves at its ``audio_url``.
+        """
+        if fmt == "mp3" and clip.audio_url and not self._endpoints.is_forbidden_audio(clip.audio_url):
+            return False
+        return clip.is_download_unlocked is not True and not known(clip.id)
 
     # -- the two commands ------------------------------------------------------
 
@@ -183,17 +240,20 @@ class Downloader:
         clip: Clip,
         output_dir: str | Path,
         *,
-        with_thumbnail: bool = True,
-        append_uuid: bool = False,
-        already_downloaded: bool = False,
+        options: DownloadOptions = _DEFAULTS,
+        unlocking: Unlocking | None = None,
+        original: dict[str, Any] | None = None,
         on_progress: Progress | None = None,
         check: Check = _no_check,
     ) -> DownloadResult:
-        """Download one clip; ``DOWNLOAD_FAILED`` (or ``CLIP_NOT_FOUND``, ``SESSION_NOT_FOUND``) if it cannot be."""
+        """Download one clip; ``DOWNLOAD_FAILED`` (or ``CLIP_NOT_FOUND``, ``SESSION_NOT_FOUND``) if it cannot be.
+
+        Without ``unlocking``, nothing is ever authorized.
+        """
         directory = prepare_output_dir(output_dir)
         async with _files_session(self._http) as files:
             return await self._download(
-                files, clip, directory, with_thumbnail, append_uuid, not already_downloaded, on_progress, check
+                files, clip, directory, options, unlocking or _spend_nothing(), original, on_progress, check
             )
 
     async def download_batch(
@@ -201,11 +261,12 @@ class Downloader:
         clips: Sequence[Clip],
         output_dir: str | Path,
         *,
-        with_thumbnail: bool = True,
-        append_uuid: bool = False,
+        options: DownloadOptions = _DEFAULTS,
+        unlocking: Unlocking | None = None,
+        originals: Mapping[str, dict[str, Any]] | None = None,
         delay: float = 0.0,
         parallel: int = 4,
-        already_downloaded: Callable[[str], bool] = _never,
+        already_downloaded: Known = _never,
         on_progress: Outcomes | None = None,
         on_file_progress: Progress | None = None,
         on_complete: OnComplete | None = None,
@@ -215,11 +276,15 @@ class Downloader:
 
         ``on_progress`` gets a :class:`ClipOutcome` when a clip starts (no
         ``result`` yet) and one when it ends (``downloaded``, ``skipped`` or
-        ``failed``), each with the batch's :class:`Tally` at that moment.
+        ``failed``), each with the batch's :class:`Tally` at that moment;
+        ``on_file_progress`` gets each file's bytes as they come
+        (:class:`FileProgress`), and :class:`Preparing` while Suno makes it.
+        ``originals`` are the clips as Suno gave them (by id), for the sidecars.
         """
         if parallel < 1:
             raise invalid("$.parallel", "parallel must be at least 1")
         directory = prepare_output_dir(output_dir)
+        spending = unlocking or _spend_nothing()
         results: list[DownloadResult | None] = [None] * len(clips)
         slots = asyncio.Semaphore(parallel)
         seen: set[str] = set()
@@ -245,14 +310,15 @@ class Downloader:
         async def one(files: aiohttp.ClientSession, index: int, clip: Clip) -> None:
             try:
                 report(index, clip, None)
+                original = originals.get(clip.id) if originals is not None else None
                 try:
                     result = await self._download(
-                        files, clip, directory, with_thumbnail, append_uuid, True, on_file_progress, check
+                        files, clip, directory, options, spending, original, on_file_progress, check
                     )
                 except CommandError as exc:
                     if exc.code is StudioError.SESSION_NOT_FOUND:
                         raise
-                    result = DownloadResult(clip_id=clip.id, status="failed", message=exc.message)
+                    result = _failure(clip.id, options.format, exc)
                 if on_complete is not None and result.path is not None:
                     on_complete(clip, Path(result.path))
             finally:
@@ -265,10 +331,11 @@ class Downloader:
                 for index, clip in enumerate(clips, 1):
                     check()
                     if clip.id in seen or already_downloaded(clip.id):
-                        report(index, clip, DownloadResult(clip_id=clip.id, status="skipped"))
+                        report(index, clip, DownloadResult(clip_id=clip.id, status="skipped", format=options.format))
                         continue
                     seen.add(clip.id)
-                    adopted = await asyncio.to_thread(self._adopt, clip, directory, append_uuid)
+                    original = originals.get(clip.id) if originals is not None else None
+                    adopted = await asyncio.to_thread(self._adopt, clip, directory, options, original)
                     if adopted is not None:  # finished by a run killed before it was recorded
                         if on_complete is not None:
                             on_complete(clip, Path(str(adopted.path)))
@@ -286,15 +353,21 @@ class Downloader:
 
     # -- one clip ------------------------------------------------------------------
 
-    def _adopt(self, clip: Clip, directory: Path, append_uuid: bool) -> DownloadResult | None:
-        """The clip as downloaded, if its finished file is already where it would go (:func:`.finished_file`)."""
+    def _adopt(
+        self, clip: Clip, directory: Path, options: DownloadOptions, original: dict[str, Any] | None
+    ) -> DownloadResult | None:
+        """The clip as downloaded, if its finished file is already where it would go (:func:`.finished_file`);
+        its sidecar and time are made if the run that wrote it was killed before them."""
         if clip.status in UNFINISHED:
             return None
-        stem = song_stem(clip.title, clip.id, append_uuid=append_uuid)
-        found = finished_file(directory, stem, self._endpoints.song_url(clip.id))
+        kind = KINDS[options.format]
+        stem = song_stem(clip.title, clip.id, append_uuid=options.append_uuid)
+        found = finished_file(directory, stem, self._endpoints.song_url(clip.id), kind)
         if found is None:
             return None
         path, size, cover = found
+        extras: list[str] = []
+        written = _keep_with(path, clip, original, options, extras)
         return DownloadResult(
             clip_id=clip.id,
             status="downloaded",
@@ -303,6 +376,9 @@ class Downloader:
             bytes=size,
             cover=cover,
             adopted=True,
+            format=options.format,
+            sidecar=written,
+            extras_problem="; ".join(extras) or None,
         )
 
     async def _download(
@@ -310,29 +386,35 @@ class Downloader:
         files: aiohttp.ClientSession,
         clip: Clip,
         directory: Path,
-        with_thumbnail: bool,
-        append_uuid: bool,
-        may_authorize: bool,
+        options: DownloadOptions,
+        unlocking: Unlocking,
+        original: dict[str, Any] | None,
         on_progress: Progress | None,
         check: Check,
     ) -> DownloadResult:
         if clip.status in UNFINISHED:
             raise failed(f"clip {clip.id} is not finished yet (status {clip.status})")
+        kind = KINDS[options.format]
         try:
-            url = await self._audio_url(clip, may_authorize)
+            url, authorized = await self._file_url(clip, kind, unlocking, on_progress)
         except SunoError as exc:
             raise failed(f"clip {clip.id}: {exc.message}") from None
         song_url = self._endpoints.song_url(clip.id)
-        final, reserved = reserve(directory, song_stem(clip.title, clip.id, append_uuid=append_uuid))
+        final, reserved = reserve(directory, song_stem(clip.title, clip.id, append_uuid=options.append_uuid), kind)
         part_path = reserved.path
         # The cover comes meanwhile: one round trip less per song.
-        covering = asyncio.create_task(self._cover(files, clip) if with_thumbnail else _no_cover())
+        covering = asyncio.create_task(self._cover(files, clip) if options.with_thumbnail else _no_cover())
         # The lock on the .part goes last, once it is renamed or removed: until then no one reclaims it.
         with reserved, writing(final):  # closing the file, renaming or removing it
             try:
                 with os.fdopen(reserved.writer(), "wb") as file:
                     part = PartFile(
-                        part_path, final, file, covering, lambda path, cover: write_tags(path, clip, song_url, cover)
+                        part_path,
+                        final,
+                        file,
+                        covering,
+                        lambda path, cover: write_tags(path, clip, song_url, cover),
+                        kind,
                     )
                     meter = _Meter(clip.id, final.name, on_progress, self._clock)
                     await self._retrying(
@@ -340,13 +422,20 @@ class Downloader:
                     )
                     cover, cover_problem = await part.finish()
                 check()
-                problem = part.frames.problem()
+                if kind.tags_first:
+                    problem = part.frames.problem()
+                else:
+                    problem = await asyncio.to_thread(kind.problem_at, part_path)
                 if problem is not None:
-                    raise failed(f"clip {clip.id}: the file Suno sent is not a whole MP3: {problem}")
+                    raise failed(f"clip {clip.id}: the file Suno sent is not a whole {kind.format.upper()}: {problem}")
+                if not kind.tags_first:
+                    await asyncio.to_thread(_tag_whole, part_path, final, kind, clip, song_url, cover)
                 final = publish(part_path, final)
             finally:
                 covering.cancel()
                 part_path.unlink(missing_ok=True)
+        extras: list[str] = []
+        written = await asyncio.to_thread(_keep_with, final, clip, original, options, extras)
         return DownloadResult(
             clip_id=clip.id,
             status="downloaded",
@@ -355,18 +444,49 @@ class Downloader:
             bytes=final.stat().st_size,
             cover=cover is not None,
             message=cover_problem,
+            extras_problem="; ".join(extras) or None,
+            format=kind.format,
+            authorized=authorized,
+            sidecar=written,
         )
 
-    async def _audio_url(self, clip: Clip, may_authorize: bool) -> str:
-        """The plain CDN URL, or the authorized route's URL for clips whose ``audio_url`` is the placeholder."""
-        if clip.audio_url and not self._endpoints.is_forbidden_audio(clip.audio_url):
-            return _web_url(clip.audio_url, "audio_url")
-        if may_authorize and not clip.is_download_unlocked:
-            authorization = await self._suno.authorize_download(clip.id)
-            if not authorization.ok:
-                reason = authorization.message or authorization.reason or "no reason given"
-                raise failed(f"Suno refused to let this account download clip {clip.id}: {reason}")
-        return _web_url(await self._suno.download_url(clip.id), "download_url")
+    async def _file_url(
+        self, clip: Clip, kind: FileKind, unlocking: Unlocking, on_progress: Progress | None
+    ) -> tuple[str, bool]:
+        """Where the file is, and whether an authorization was spent on it.
+
+        The MP3 of an old clip comes from the CDN at its ``audio_url``; any
+        other file through Suno's route: authorized first if it needs one and
+        the allowance's gate lets it (``DOWNLOAD_FAILED`` with the reason
+        otherwise), then prepared (:class:`~deskbridge.studio.downloads.preparation.Preparation`).
+        """
+        if kind.format == "mp3" and clip.audio_url and not self._endpoints.is_forbidden_audio(clip.audio_url):
+            return _web_url(clip.audio_url, "audio_url"), False
+        authorized = False
+        if self.needs_authorization(clip, kind.format, unlocking.known):
+            unlocking.gate.take(clip.id)
+            answer = await self._suno.authorize_download(clip.id)
+            if not answer.ok:
+                raise unlocking.gate.refused(clip.id, answer)
+            unlocking.gate.spent(answer)
+            authorized = True
+            if unlocking.on_unlocked is not None:
+                unlocking.on_unlocked(clip.id)
+
+        def waiting(status: str, waited: float) -> None:
+            if on_progress is not None:
+                what = "rate limited by Suno, waiting" if status == "rate_limited" else "Suno is preparing the file"
+                on_progress(
+                    Preparing(
+                        clip_id=clip.id,
+                        format=kind.format,
+                        status=status,
+                        waited=round(waited, 1),
+                        message=f"Preparing the {kind.format.upper()} of {clip.title or clip.id} ({what})",
+                    )
+                )
+
+        return _web_url(await self._preparation.url(clip.id, kind.format, waiting), "download_url"), authorized
 
     async def _retrying(self, what: str, attempt: Callable[[bool], Awaitable[T]]) -> T:
         """``attempt(first_try)`` until it succeeds, a fatal error, or the policy's last try."""
@@ -393,17 +513,18 @@ class Downloader:
         async with files.get(url, headers=headers) as response:
             total = _expected_total(response, part, first_try)
             media_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
-            if media_type and not media_type.startswith("audio/") and media_type not in AUDIO_TYPES:
-                raise failed(f"the server sent {media_type}, not audio")
+            kind = part.kind
+            if not kind.accepts(media_type):
+                raise failed(f"the server sent {media_type}, not {kind.label}")
             async for chunk, _ in response.content.iter_chunks():
                 check()
-                sniffed = len(part.head) < 4
+                sniffed = len(part.head) < kind.head_bytes
                 part.write(chunk)
-                if sniffed and len(part.head) >= 4 and (what := audiocheck.sniff(part.head)):
-                    raise failed(f"the server sent {what}, not an MP3")
+                if sniffed and len(part.head) >= kind.head_bytes and (what := kind.sniff(part.head)):
+                    raise failed(f"the server sent {what}, not {kind.label}")
                 meter(part.size, total)
-        if part.size < 4 and (what := audiocheck.sniff(part.head)):
-            raise failed(f"the server sent {what}, not an MP3")
+        if part.size < kind.head_bytes and (what := kind.sniff(part.head)):
+            raise failed(f"the server sent {what}, not {kind.label}")
         if total is not None and part.size != total:
             raise _Retry(f"got {part.size} of {total} bytes")
         meter(part.size, total, final=True)
@@ -481,3 +602,46 @@ def _files_session(http: httpx.AsyncClient) -> aiohttp.ClientSession:
     from deskbridge.studio.downloads.http_fetch import session_like
 
     return session_like(http)
+
+
+def _failure(clip_id: str, fmt: Format, exc: CommandError) -> DownloadResult:
+    """A batch clip that failed, with the reason and numbers its error carries."""
+    details = exc.details if isinstance(exc.details, dict) else None
+    reason = details.get("reason") if details is not None else None
+    return DownloadResult(
+        clip_id=clip_id,
+        status="failed",
+        message=exc.message,
+        format=fmt,
+        reason=reason if isinstance(reason, str) else None,
+        details=details,
+    )
+
+
+def _tag_whole(part: Path, song: Path, kind: FileKind, clip: Clip, song_url: str, cover: Cover | None) -> None:
+    """Tag a finished WAV, M4A or MP4 in place; the disk's errors are the disk's, anything else a bad file."""
+    try:
+        tag_file(part, kind.format, clip, song_url, cover)
+    except MutagenError as exc:
+        cause = exc.__context__
+        if isinstance(cause, OSError) and cause.errno is not None:
+            raise disk_failure(cause, song) from None
+        raise failed(f"the file Suno sent cannot be tagged as {kind.label}: {exc}") from None
+
+
+def _keep_with(
+    song: Path, clip: Clip, original: dict[str, Any] | None, options: DownloadOptions, warnings: list[str]
+) -> str | None:
+    """The backup's extras: the sidecar (its path) and the file's time; a problem is a warning, never a failure."""
+    written = None
+    if options.sidecar:
+        try:
+            written = str(sidecar.write_sidecar(song, original if original is not None else msgspec.to_builtins(clip)))
+        except OSError as exc:
+            warnings.append(f"the sidecar of {song.name} could not be written: {exc.strerror or exc}")
+    if options.file_times:
+        try:
+            sidecar.set_file_time(song, clip.created_at)
+        except OSError as exc:
+            warnings.append(f"the time of {song.name} could not be set: {exc.strerror or exc}")
+    return written

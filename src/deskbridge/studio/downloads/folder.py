@@ -9,12 +9,11 @@ import tempfile
 from pathlib import Path
 from typing import Final
 
-from mutagen.id3 import ID3
-
 from deskbridge.paths import contained
 from deskbridge.studio.downloads.failures import disk_failure, failed
 from deskbridge.studio.downloads.filenames import candidates
-from deskbridge.studio.downloads.framechain import FrameChain
+from deskbridge.studio.downloads.formats import FileKind
+from deskbridge.studio.downloads.tagging import song_page
 from deskbridge.studio.fields import invalid
 from deskbridge.studio.library import locked_temp
 from deskbridge.studio.library.locked_temp import LockedTemp
@@ -26,7 +25,6 @@ _READ_ONLY: Final = (
     | getattr(os, "O_BINARY", 0)
     | getattr(os, "O_CLOEXEC", 0)
 )
-_READ_CHUNK: Final = 1024 * 1024
 
 
 def prepare_output_dir(output_dir: str | Path) -> Path:
@@ -46,18 +44,19 @@ def prepare_output_dir(output_dir: str | Path) -> Path:
     return directory.resolve()
 
 
-def reserve(directory: Path, stem: str) -> tuple[Path, LockedTemp]:
-    """The first free ``<name>.mp3`` and its ``.part``, created exclusively (never through a link) and locked.
+def reserve(directory: Path, stem: str, kind: FileKind) -> tuple[Path, LockedTemp]:
+    """The first free ``<name>.<extension>`` and its ``.part``, created exclusively (never through a link) and
+    locked.
 
-    A ``.part`` without its ``.mp3`` is free if it is a dead download's (a
+    A ``.part`` without its finished file is free if it is a dead download's (a
     regular file that no one, in this process or another, holds locked:
     :func:`.locked_temp.reclaim` removes it), so a download killed half-way
     leaves its name to the next one; any other ``.part`` (a download running
     now, a link) makes the name taken.
     """
     for name in candidates(stem):
-        final = directory / f"{name}.mp3"
-        part = directory / f"{name}.mp3.part"
+        final = directory / f"{name}{kind.extension}"
+        part = directory / f"{name}{kind.extension}.part"
         if os.path.lexists(final) or (os.path.lexists(part) and not locked_temp.reclaim(part)):
             continue
         try:
@@ -74,9 +73,9 @@ def reserve(directory: Path, stem: str) -> tuple[Path, LockedTemp]:
 
 def publish(part: Path, final: Path) -> Path:
     """Rename the finished ``.part``; if its name was taken meanwhile, the next free one."""
-    stem = final.name.removesuffix(".mp3")
+    stem, extension = final.name.removesuffix(final.suffix), final.suffix
     for name in candidates(stem):
-        target = final.with_name(f"{name}.mp3")
+        target = final.with_name(f"{name}{extension}")
         reserved = target != final and os.path.lexists(target.with_name(target.name + ".part"))
         if not reserved and not os.path.lexists(target):
             part.replace(target)
@@ -84,17 +83,18 @@ def publish(part: Path, final: Path) -> Path:
     raise failed(f"every name like {stem!r} is taken in {final.parent}")
 
 
-def finished_file(directory: Path, stem: str, song_url: str) -> tuple[Path, int, bool] | None:
+def finished_file(directory: Path, stem: str, song_url: str, kind: FileKind) -> tuple[Path, int, bool] | None:
     """A finished file of the song whose page is ``song_url``, under a name :func:`.reserve` would try for ``stem``.
 
     The names are walked as :func:`.reserve` walks them, up to the first
-    free one (no ``.mp3``, no ``.mp3.part``): where the song would go now.
+    free one (no file, no ``.part``): where the song would go now.
     Found: ``(path, bytes, has a cover)``. A link, a folder, a file of
-    another song (another ``WOAR``, or none), a file whose tag cannot be
-    read or whose last frame is cut, and any error leave the name taken.
+    another song (another song page in its tags, or none), a file whose
+    tags cannot be read or that is not whole (:attr:`.FileKind.problem`),
+    and any error leave the name taken.
     """
     for name in candidates(stem):
-        final = directory / f"{name}.mp3"
+        final = directory / f"{name}{kind.extension}"
         try:
             seen = os.lstat(final)
         except FileNotFoundError:
@@ -103,14 +103,15 @@ def finished_file(directory: Path, stem: str, song_url: str) -> tuple[Path, int,
             return None
         except OSError:  # a name too long, a folder that cannot be searched: the download says why
             return None
-        if stat.S_ISREG(seen.st_mode) and (found := song_file(final, seen, song_url)) is not None:
+        if stat.S_ISREG(seen.st_mode) and (found := song_file(final, seen, song_url, kind)) is not None:
             return final, *found
     return None
 
 
-def song_file(path: Path, seen: os.stat_result, song_url: str) -> tuple[int, bool] | None:
-    """``(bytes, has a cover)`` if ``path`` (the regular file ``seen``, never followed) is a whole MP3 of
-    ``song_url``: its tag's only ``WOAR`` is that page and its frames end whole (:class:`.FrameChain`)."""
+def song_file(path: Path, seen: os.stat_result, song_url: str, kind: FileKind) -> tuple[int, bool] | None:
+    """``(bytes, has a cover)`` if ``path`` (the regular file ``seen``, never followed) is a whole file of
+    ``song_url``: its tags name that page only (:func:`.tagging.song_page`) and it is whole
+    (:attr:`.FileKind.problem`: an MP3's frames, a container's boxes or chunks)."""
     try:
         descriptor = os.open(path, _READ_ONLY)
     except OSError:
@@ -120,16 +121,12 @@ def song_file(path: Path, seen: os.stat_result, song_url: str) -> tuple[int, boo
             opened = os.fstat(descriptor)
             if not stat.S_ISREG(opened.st_mode) or (opened.st_dev, opened.st_ino) != (seen.st_dev, seen.st_ino):
                 return None  # swapped between the look and the open
-            tags = ID3(file)
-            if {frame.url for frame in tags.getall("WOAR")} != {song_url}:
+            pages, cover = song_page(file, kind.format)
+            if pages != {song_url}:
                 return None
-            frames = FrameChain()
-            size = file.seek(0)
-            while chunk := file.read(_READ_CHUNK):
-                frames.feed(chunk)
-                size += len(chunk)
+            file.seek(0)
+            if kind.problem(file) is not None:
+                return None
         except Exception:  # whatever a file makes mutagen raise: not provably ours, and no batch stops for it
             return None
-    if size != opened.st_size or frames.problem() is not None:
-        return None
-    return opened.st_size, bool(tags.getall("APIC"))
+    return opened.st_size, cover

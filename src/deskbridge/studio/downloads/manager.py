@@ -1,20 +1,34 @@
 """``DOWNLOAD_CLIP`` and ``BATCH_DOWNLOAD`` as operations: the downloader's callbacks made into events and history.
 
 The :class:`~deskbridge.studio.downloads.downloader.Downloader` does the work; this
-module decides what the front end hears and what the studio remembers:
+module decides what the front end hears, what may be spent, and what the
+studio remembers:
 
+* Before anything is fetched, the clips that would spend one of Suno's
+  downloads are counted (:meth:`.Downloader.needs_authorization`: locked,
+  not in the history in any format, not unlocked by an earlier run), and if
+  there are any, ``billing/info``'s ``download_usage`` is read. The
+  operation's first progress event carries ``allowance``: ``needed``,
+  ``will_authorize``, ``remaining``, ``limit``, ``used``, ``additional``;
+  its result the same with ``authorized`` (:mod:`.allowance`). Nothing is
+  authorized unless ``authorize`` (payload, else ``studio.downloads.authorize``)
+  says so, and never past what remains.
 * ``DOWNLOAD_CLIP`` reports ``DOWNLOAD_PROGRESS`` (``clip_id, file_name,
-  downloaded, total, progress, speed``), throttled like every operation, and
-  ends with the file's result.
+  downloaded, total, progress, speed``; ``stage: "preparing"`` while Suno
+  makes the file), throttled like every operation, and ends with the
+  file's result.
 * ``BATCH_DOWNLOAD`` reports one ``BATCH_DOWNLOAD_PROGRESS`` per clip as it
-  starts and as it ends (never conflated: each clip's outcome reaches the
-  front end), each with the batch's counters; between them, throttled
-  snapshots of the counters as bytes arrive. A clip that fails is also an
-  ``ERROR_UPDATE``; the others go on.
+  starts, while Suno prepares it (``clip_status: "preparing"``) and as it
+  ends (never conflated: each clip's outcome reaches the front end), each
+  with the batch's counters; between them, throttled snapshots of the
+  counters as bytes arrive. A clip that fails is also an ``ERROR_UPDATE``
+  (with its ``reason``); the others go on.
 * With an account, the download history is read first (a clip already
-  downloaded is skipped by a batch and never authorized again) and a clip is
-  recorded only once its file is complete. A batch clip whose finished file
-  a killed run left unrecorded is adopted (``adopted: true``), not fetched again.
+  downloaded in this format is skipped by a batch) and a file is recorded,
+  with its format, only once it is complete; an authorization is recorded
+  the moment Suno grants it, so a batch killed and run again never pays
+  twice. A batch clip whose finished file a killed run left unrecorded is
+  adopted (``adopted: true``), not fetched again.
 
 The clip's own status is ``clip_status`` in these events: ``status`` is the
 operation's (``in_progress`` until the terminal event).
@@ -25,6 +39,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -35,7 +50,15 @@ from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.config import StudioSettings
-from deskbridge.studio.downloads.results import ClipOutcome, DownloadResult, FileProgress, Tally
+from deskbridge.studio.downloads.allowance import AllowanceGate
+from deskbridge.studio.downloads.results import (
+    ClipOutcome,
+    DownloadOptions,
+    DownloadResult,
+    FileProgress,
+    Preparing,
+    Tally,
+)
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
 from deskbridge.studio.notices import Notices, current_operation
@@ -43,10 +66,22 @@ from deskbridge.studio.suno.models import Clip
 
 if TYPE_CHECKING:
     from deskbridge.studio.api_http import ApiHttp
-    from deskbridge.studio.downloads.downloader import Downloader
+    from deskbridge.studio.downloads.downloader import Downloader, Unlocking
 
 BATCH_DOWNLOAD_PROGRESS: Final = "BATCH_DOWNLOAD_PROGRESS"
 DOWNLOAD_PROGRESS: Final = "DOWNLOAD_PROGRESS"
+EXTRAS_FAILED: Final = "BACKUP_EXTRAS_FAILED"
+"""The ``WARNING_UPDATE`` of a song saved without its sidecar or its creation time."""
+
+
+@dataclass(frozen=True)
+class Request:
+    """What a download command asks for, its defaults filled from ``studio.downloads``."""
+
+    options: DownloadOptions
+    session_token: str | None
+    account_name: str | None
+    authorize: bool
 
 
 class Downloads:
@@ -68,112 +103,166 @@ class Downloads:
         self._settings = settings
         self._http = http
 
-    async def clip(
+    def request(
         self,
-        clip: Clip,
-        output_dir: str,
         *,
         session_token: str | None,
         account_name: str | None,
+        file_format: str | None,
         with_thumbnail: bool,
         append_uuid: bool,
-    ) -> Operation:
+        authorize: bool | None,
+        sidecar: bool | None,
+        file_times: bool | None,
+    ) -> Request:
+        defaults = self._settings.downloads
+        options = DownloadOptions(
+            format=file_format or defaults.format,  # type: ignore[arg-type]
+            with_thumbnail=with_thumbnail,
+            append_uuid=append_uuid,
+            sidecar=defaults.sidecar if sidecar is None else sidecar,
+            file_times=defaults.file_times if file_times is None else file_times,
+        )
+        wanted = defaults.authorize if authorize is None else authorize
+        return Request(options, session_token, account_name, wanted)
+
+    async def clip(self, clip: Clip, original: dict[str, Any], output_dir: str, asked: Request) -> Operation:
         """``DOWNLOAD_CLIP``: checked now (output_dir, account), downloaded once the answer is out."""
-        directory, known = await asyncio.to_thread(self._prepare, output_dir, account_name, [clip])
+        directory, _, unlocked = await asyncio.to_thread(self._prepare, output_dir, asked, [clip])
 
         async def work(op: Operation) -> dict[str, Any]:
             current_operation.set(op)
-            downloader = await self._downloader(session_token, account_name)
-            result = await downloader.download(
-                clip,
-                directory,
-                with_thumbnail=with_thumbnail,
-                append_uuid=append_uuid,
-                already_downloaded=clip.id in known,
-                on_progress=lambda file: op.progress(**msgspec.structs.asdict(file)),
-                check=op.check,
-            )
-            if account_name is not None and result.path is not None:
-                await asyncio.to_thread(self._record, account_name, clip, Path(result.path))
+            downloader, unlocking = await self._start(asked, [clip], unlocked)
+            op.progress(allowance=unlocking.gate.plan(), message=_plan_message(unlocking.gate))
+            try:
+                result = await downloader.download(
+                    clip,
+                    directory,
+                    options=asked.options,
+                    unlocking=unlocking,
+                    original=original,
+                    on_progress=lambda progress: op.progress(**_progress_fields(progress)),
+                    check=op.check,
+                )
+            except CommandError as exc:
+                if exc.code is StudioError.DOWNLOAD_FAILED and isinstance(exc.details, dict):
+                    exc.details["allowance"] = unlocking.gate.summary()
+                raise
+            if asked.account_name is not None and result.path is not None:
+                await asyncio.to_thread(self._record, asked.account_name, clip, Path(result.path), result)
             if result.message:  # the song is saved; its cover could not be fetched
                 self._notices.no_cover(op, clip.id, clip.title or clip.id, result.message)
-            return msgspec.to_builtins(result)  # type: ignore[no-any-return]
+            if result.extras_problem:
+                self._notices.warning(op, EXTRAS_FAILED, result.extras_problem, clip_id=clip.id)
+            return {**msgspec.to_builtins(result), "allowance": unlocking.gate.summary()}
 
-        data = {"clip_id": clip.id, "output_dir": str(directory)}
+        data = {"clip_id": clip.id, "output_dir": str(directory), "format": asked.options.format}
         return self._operations.prepare("DOWNLOAD_CLIP", DOWNLOAD_PROGRESS, work, data)
 
     async def batch(
         self,
         clips: Sequence[Clip],
+        originals: dict[str, dict[str, Any]],
         output_dir: str,
+        asked: Request,
         *,
-        session_token: str | None,
-        account_name: str | None,
-        with_thumbnail: bool,
-        append_uuid: bool,
         delay: float,
         parallel: int | None,
     ) -> Operation:
-        """``BATCH_DOWNLOAD``: checked now, then every clip not downloaded yet, several at once."""
-        directory, known = await asyncio.to_thread(self._prepare, output_dir, account_name, clips)
+        """``BATCH_DOWNLOAD``: checked now, then every clip not downloaded yet in this format, several at once."""
+        directory, known, unlocked = await asyncio.to_thread(self._prepare, output_dir, asked, clips)
 
         async def work(op: Operation) -> dict[str, Any]:
             current_operation.set(op)
-            report = _BatchReport(op, self._events, self._notices, len(clips))
-            downloader = await self._downloader(session_token, account_name)
+            to_fetch = [clip for clip in clips if clip.id not in known]
+            downloader, unlocking = await self._start(asked, to_fetch, unlocked)
+            report = _BatchReport(op, self._events, self._notices, len(clips), unlocking.gate)
+            account = asked.account_name
             results = await downloader.download_batch(
                 clips,
                 directory,
-                with_thumbnail=with_thumbnail,
-                append_uuid=append_uuid,
+                options=asked.options,
+                unlocking=unlocking,
+                originals=originals,
                 delay=delay,
                 parallel=parallel or self._settings.downloads.parallel,
                 already_downloaded=known.__contains__,
                 on_progress=report.clip,
                 on_file_progress=report.file,
-                on_complete=(lambda clip, path: self._record(account_name, clip, path)) if account_name else None,
+                on_complete=(lambda clip, path: self._record(account, clip, path, None)) if account else None,
                 check=op.check,
             )
             return report.result(results)
 
-        data = {"total": len(clips), "output_dir": str(directory), "already_downloaded": len(known)}
+        data = {
+            "total": len(clips),
+            "output_dir": str(directory),
+            "already_downloaded": len(known),
+            "format": asked.options.format,
+        }
         return self._operations.prepare("BATCH_DOWNLOAD", BATCH_DOWNLOAD_PROGRESS, work, data)
 
     # -- internals ------------------------------------------------------------------
 
-    def _prepare(self, output_dir: str, account_name: str | None, clips: Sequence[Clip]) -> tuple[Path, frozenset[str]]:
-        """The output folder (made, writable) and the clips the account already has (``ACCOUNT_NOT_FOUND``?)."""
+    def _prepare(
+        self, output_dir: str, asked: Request, clips: Sequence[Clip]
+    ) -> tuple[Path, frozenset[str], frozenset[str]]:
+        """The output folder (made, writable), the clips already downloaded in this format, and those known to be
+        unlocked (``ACCOUNT_NOT_FOUND``?)."""
         known: frozenset[str] = frozenset()
-        if account_name is not None:  # first: an unknown account creates no folder
-            new = {clip["id"] for clip in self._history.new_clips(account_name, [{"id": clip.id} for clip in clips])}
-            known = frozenset(clip.id for clip in clips if clip.id not in new)
+        unlocked: frozenset[str] = frozenset()
+        if asked.account_name is not None:  # first: an unknown account creates no folder
+            ids = [clip.id for clip in clips]
+            known = frozenset(self._history.downloaded(asked.account_name, ids, asked.options.format))
+            unlocked = frozenset(self._history.unlocked(asked.account_name, ids))
         from deskbridge.studio.downloads.folder import prepare_output_dir
 
-        return prepare_output_dir(output_dir), known
+        return prepare_output_dir(output_dir), known, unlocked
 
-    async def _downloader(self, session_token: str | None, account: str | None) -> Downloader:
-        suno = await self._sessions.client(session_token, account, required=False)
-        from deskbridge.studio.downloads.downloader import Downloader
+    async def _start(
+        self, asked: Request, clips: Sequence[Clip], unlocked: frozenset[str]
+    ) -> tuple[Downloader, Unlocking]:
+        """The downloader, and what it may spend: the allowance is read when some clip would need it."""
+        from deskbridge.studio.downloads.downloader import Downloader, Unlocking
 
-        return Downloader(self._http(), suno, retry=self._settings.retry)
+        suno = await self._sessions.client(asked.session_token, asked.account_name, required=False)
+        downloads = self._settings.downloads
+        downloader = Downloader(
+            self._http(),
+            suno,
+            retry=self._settings.retry,
+            prepare_interval=downloads.prepare_interval,
+            prepare_timeout=downloads.prepare_timeout,
+        )
+        needed = sum(
+            1 for clip in clips if downloader.needs_authorization(clip, asked.options.format, unlocked.__contains__)
+        )
+        usage = (await suno.billing()).download_usage if needed else None
+        gate = AllowanceGate(usage, authorize=asked.authorize, needed=needed)
+        account = asked.account_name
+        on_unlocked = (lambda clip_id: self._history.record_unlock(account, clip_id)) if account else None
+        return downloader, Unlocking(gate=gate, known=unlocked.__contains__, on_unlocked=on_unlocked)
 
-    def _record(self, account: str, clip: Clip, path: Path) -> None:
-        self._history.record(account, [DownloadedClip(id=clip.id, title=clip.title or "", file_path=str(path))])
+    def _record(self, account: str, clip: Clip, path: Path, result: DownloadResult | None) -> None:
+        file_format = result.format if result is not None else _format_of(path)
+        entry = DownloadedClip(id=clip.id, title=clip.title or "", file_path=str(path), format=file_format)
+        self._history.record(account, [entry])
 
 
 class _BatchReport:
     """The events of each clip's start and end, with the counters the downloader keeps."""
 
-    def __init__(self, op: Operation, events: EventSink, notices: Notices, total: int) -> None:
+    def __init__(self, op: Operation, events: EventSink, notices: Notices, total: int, gate: AllowanceGate) -> None:
         self._op = op
         self._events = events
         self._notices = notices
         self._total = total
+        self._gate = gate
         self._tally = Tally()
         self._received: dict[str, int] = {}
         self._bytes = 0
         self._started = time.monotonic()
-        op.progress(**self._counters())
+        op.progress(**self._counters(), allowance=gate.plan(), message=_plan_message(gate))
 
     def clip(self, outcome: ClipOutcome) -> None:
         """``on_progress``: a clip started or ended; an event of its own, never conflated."""
@@ -196,7 +285,12 @@ class _BatchReport:
             fields.update(error_code=StudioError.DOWNLOAD_FAILED.value, error=why)
             message = f"Failed {position}: {label}: {why}"
             self._notices.error(
-                self._op, StudioError.DOWNLOAD_FAILED, why, clip_id=outcome.clip_id, title=outcome.title
+                self._op,
+                StudioError.DOWNLOAD_FAILED,
+                why,
+                clip_id=outcome.clip_id,
+                title=outcome.title,
+                reason=result.reason,
             )
         elif result.status == "skipped":
             message = f"Skipped {position} (already downloaded): {label}"
@@ -206,6 +300,9 @@ class _BatchReport:
             if result.message:
                 fields["warning"] = result.message
                 self._notices.no_cover(self._op, outcome.clip_id, label, result.message)
+            if result.extras_problem:
+                fields["extras_problem"] = result.extras_problem
+                self._notices.warning(self._op, EXTRAS_FAILED, result.extras_problem, clip_id=outcome.clip_id)
         counters = self._counters()
         self._events.progress(
             BATCH_DOWNLOAD_PROGRESS,
@@ -213,8 +310,12 @@ class _BatchReport:
         )
         self._op.progress(**counters, message=message)
 
-    def file(self, progress: FileProgress) -> None:
-        """``on_file_progress``: bytes of one file arrived; the counters' snapshot, throttled."""
+    def file(self, progress: FileProgress | Preparing) -> None:
+        """``on_file_progress``: bytes of one file arrived (the counters' snapshot, throttled), or Suno is still
+        preparing it (an event of that clip's own)."""
+        if isinstance(progress, Preparing):
+            self._preparing(progress)
+            return
         self._bytes += progress.downloaded - self._received.get(progress.clip_id, 0)
         self._received[progress.clip_id] = progress.downloaded
         self._op.progress(**self._counters())
@@ -225,9 +326,31 @@ class _BatchReport:
         tried = self._total - self._tally.skipped
         if tried and self._tally.failed == tried:
             raise CommandError(
-                StudioError.DOWNLOAD_FAILED, f"none of the {tried} clips could be downloaded", {"files": files}
+                StudioError.DOWNLOAD_FAILED,
+                f"none of the {tried} clips could be downloaded",
+                {"files": files, "allowance": self._gate.summary()},
             )
-        return {"total": self._total, **msgspec.structs.asdict(self._tally), "files": files}
+        return {
+            "total": self._total,
+            **msgspec.structs.asdict(self._tally),
+            "files": files,
+            "allowance": self._gate.summary(),
+        }
+
+    def _preparing(self, preparing: Preparing) -> None:
+        self._events.progress(
+            BATCH_DOWNLOAD_PROGRESS,
+            {
+                "operation_id": self._op.id,
+                "status": "in_progress",
+                **self._counters(),
+                "clip_id": preparing.clip_id,
+                "format": preparing.format,
+                "waited": preparing.waited,
+                "clip_status": "preparing",
+                "message": preparing.message,
+            },
+        )
 
     def _counters(self) -> dict[str, Any]:
         done = self._tally.completed
@@ -242,9 +365,25 @@ class _BatchReport:
         }
 
 
+def _progress_fields(progress: FileProgress | Preparing) -> dict[str, Any]:
+    """A ``DOWNLOAD_PROGRESS``'s fields: the bytes so far, or ``stage: "preparing"`` while Suno makes the file."""
+    fields = msgspec.structs.asdict(progress)
+    if isinstance(progress, Preparing):
+        fields.update(stage="preparing", preparation=fields.pop("status"), progress=0)
+    else:  # an operation's progress is its latest state: the stage must be said again
+        fields["stage"] = "downloading"
+    return fields
+
+
 def _file_fields(result: DownloadResult) -> dict[str, Any]:
-    """What a clip's end event tells of its file: the name and path it got, a cover, an adopted file."""
-    fields: dict[str, Any] = {}
+    """What a clip's end event tells of its file: the name and path it got, a cover, an adopted file, its format,
+    an authorization spent on it, its sidecar; why it failed."""
+    fields: dict[str, Any] = {"format": result.format}
+    for name in ("reason", "details", "sidecar"):
+        if getattr(result, name) is not None:
+            fields[name] = getattr(result, name)
+    if result.authorized:
+        fields["authorized"] = True
     if result.file_name is not None:
         fields["file_name"] = result.file_name
     if result.path is not None:
@@ -254,3 +393,19 @@ def _file_fields(result: DownloadResult) -> dict[str, Any]:
     if result.adopted:
         fields["adopted"] = True
     return fields
+
+
+def _format_of(path: Path) -> Any:
+    """The format of a file the batch adopted, by its extension (what the history keys it by)."""
+    return path.suffix.removeprefix(".").lower() or "mp3"
+
+
+def _plan_message(gate: AllowanceGate) -> str:
+    plan = gate.plan()
+    if not plan["needed"]:
+        return "No clip needs one of Suno's downloads"
+    left = "unknown" if plan["remaining"] is None else plan["remaining"]
+    return (
+        f"{plan['needed']} clips need one of Suno's downloads ({left} left); "
+        f"{plan['will_authorize']} will be authorized"
+    )

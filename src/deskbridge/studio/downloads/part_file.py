@@ -1,4 +1,5 @@
-"""The ``.part`` file a song is written to: its ID3 tag first, then the server's bytes as they come."""
+"""The ``.part`` file a song is written to: an MP3's ID3 tag first, then the server's bytes as they come (the other
+formats are tagged once whole, where they keep their tags)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import BinaryIO
 from mutagen import MutagenError
 
 from deskbridge.studio.downloads.failures import disk_failure, failed, writing
+from deskbridge.studio.downloads.formats import FileKind
 from deskbridge.studio.downloads.framechain import FrameChain
 from deskbridge.studio.downloads.tagging import Cover
 
@@ -46,21 +48,29 @@ class PartFile:
     """
 
     def __init__(
-        self, path: Path, song: Path, file: BinaryIO, covering: asyncio.Task[CoverOutcome], tag: Tagger
+        self,
+        path: Path,
+        song: Path,
+        file: BinaryIO,
+        covering: asyncio.Task[CoverOutcome],
+        tag: Tagger,
+        kind: FileKind,
     ) -> None:
         self.path = path
         self.song = song
         self.file = file
+        self.kind = kind
         self.size = 0
         self.head = b""
         self.frames = FrameChain()
         self._covering = covering
         self._tag = tag
-        self._held: list[bytes] | None = []
+        self._held: list[bytes] | None = [] if kind.tags_first else None
 
     def write(self, chunk: bytes) -> None:
         self.size += len(chunk)
-        self.frames.feed(chunk)
+        if self.kind.tags_first:
+            self.frames.feed(chunk)
         if len(self.head) < 16:
             self.head += chunk[: 16 - len(self.head)]
         if self._held is None:
@@ -76,7 +86,7 @@ class PartFile:
     async def finish(self) -> CoverOutcome:
         """Tag the file if the cover came after the last byte; the cover, and why there is none."""
         outcome = await self._covering
-        if self._held is not None:
+        if self.kind.tags_first and self._held is not None:
             lead = id3_length(self.head)
             self._write_tags(self.size if lead is None else min(lead, self.size))
         return outcome
@@ -90,7 +100,7 @@ class PartFile:
         self.size = 0
         self.head = b""
         self.frames = FrameChain()
-        self._held = []
+        self._held = [] if self.kind.tags_first else None
 
     def _write_tags(self, lead: int) -> None:
         """The server's tag (its first ``lead`` bytes), our tag over it, then the bytes held."""

@@ -8,9 +8,11 @@ counters instead of keeping its own.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
+
+from deskbridge.studio.suno.models import Format
 
 
 class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -24,6 +26,29 @@ class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Why it failed, or what went wrong without failing it (a cover that could not be fetched)."""
     adopted: bool = False
     """Its finished file was found in the output folder, not in the history: recorded, not fetched again."""
+    format: Format = "mp3"
+    reason: str | None = None
+    """Why it failed, as a word: ``authorization_required``, ``allowance_exhausted``, ``preparation_failed``..."""
+    details: dict[str, Any] | None = None
+    """The failure's numbers (what the allowance was), as ``DOWNLOAD_FAILED``'s details carry them."""
+    authorized: bool = False
+    """This download spent an authorization (one of Suno's downloads, unless Suno said it was free)."""
+    sidecar: str | None = None
+    """The ``.json`` written next to the file, with the clip as Suno gave it."""
+    extras_problem: str | None = None
+    """Why the sidecar or the file's time could not be made (the song is saved all the same)."""
+
+
+class DownloadOptions(msgspec.Struct, frozen=True, kw_only=True):
+    """How each file of a download is made."""
+
+    format: Format = "mp3"
+    with_thumbnail: bool = True
+    append_uuid: bool = False
+    sidecar: bool = False
+    """Write ``<file>.json`` with the clip as Suno gave it."""
+    file_times: bool = False
+    """Give each file the song's creation time as its modification time."""
 
 
 class FileProgress(msgspec.Struct, kw_only=True, frozen=True):
@@ -37,6 +62,17 @@ class FileProgress(msgspec.Struct, kw_only=True, frozen=True):
     progress: int
     speed: float
     """Bytes per second since the file started."""
+
+
+class Preparing(msgspec.Struct, kw_only=True, frozen=True):
+    """Suno is still making a file (``processing``) or asked the studio to slow down (``rate_limited``)."""
+
+    clip_id: str
+    format: Format
+    status: str
+    waited: float
+    """Seconds since the first poll."""
+    message: str
 
 
 class Tally(msgspec.Struct, frozen=True):

@@ -23,15 +23,17 @@ from deskbridge.clock import Clock
 from deskbridge.errors import CommandError
 from deskbridge.store import Database
 from deskbridge.studio.errors import StudioError
-from deskbridge.studio.library import names, timestamps
+from deskbridge.studio.library import names, paging, timestamps
 from deskbridge.studio.library.account_lookup import find_account
 from deskbridge.studio.library.history import CreationHistory
+from deskbridge.studio.library.paging import Keyset, Page, Paging
 from deskbridge.studio.library.profiles import Profiles, lock_holder
 from deskbridge.studio.library.queues import QueueManager
 
 log = logging.getLogger("deskbridge.studio")
 
 _HOLD_POLL: Final = 0.01
+_BY_NAME: Final = Keyset("GET_ACCOUNTS", ("key",), ("key",))
 """Seconds between tries at the account lock from the event loop (a rename holds it for milliseconds)."""
 
 
@@ -84,8 +86,13 @@ class AccountManager:
             with self._db.transaction() as conn:
                 conn.execute("DELETE FROM profile_moves WHERE rowid = ?", (row["rowid"],))
 
-    def all(self) -> list[Account]:
-        return [self._account(row) for row in self._db.query("SELECT * FROM accounts ORDER BY key")]
+    def page(self, request: Paging) -> Page[Account]:
+        """Accounts by name (ignoring case)."""
+
+        def query(after: str, params: list[Any], limit: int) -> list[sqlite3.Row]:
+            return self._db.query(f"SELECT * FROM accounts WHERE {after} {_BY_NAME.order_by} LIMIT ?", [*params, limit])
+
+        return paging.page(query, _BY_NAME, request, self._account)
 
     def profile(self, name: str, field: str = "$.name") -> ProfilePath:
         account = self._get(name, field)

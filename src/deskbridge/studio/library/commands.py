@@ -14,7 +14,6 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from deskbridge.changes import Changed
-from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.fields import (
     SINGLE_LINE,
@@ -25,11 +24,11 @@ from deskbridge.studio.fields import (
     Limit,
     Message,
     Offset,
-    Page,
+    OffsetPage,
     Timestamp,
     Workspace,
 )
-from deskbridge.studio.library import prompt_files
+from deskbridge.studio.library import paging, prompt_files
 from deskbridge.studio.library.accounts import Account, AccountManager, DeletedAccount, ProfilePath
 from deskbridge.studio.library.download_history import (
     ClearedDownloads,
@@ -40,6 +39,7 @@ from deskbridge.studio.library.download_history import (
     RecordedDownloads,
 )
 from deskbridge.studio.library.history import CreationHistory, Exported, Record, RecordIn, RecordStatus
+from deskbridge.studio.library.paging import Page, Paging
 from deskbridge.studio.library.prompts import (
     AddedPrompts,
     DeletedPrompt,
@@ -50,40 +50,45 @@ from deskbridge.studio.library.prompts import (
     PromptLibrary,
 )
 from deskbridge.studio.library.queues import MAX_SONGS, ClearedQueues, Queue, QueueManager, QueueStatus, RemovedQueue
+from deskbridge.studio.suno.models import Format
 
 Prompts = Annotated[list[PromptIn], msgspec.Meta(max_length=MAX_SONGS)]
 
 
-class CreateAccountPayload(Payload):
+class CreateAccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: AccountNameField
     email: Email | None = None
 
 
-class UpdateAccountPayload(Payload):
+class UpdateAccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: AccountNameField
     last_used: Timestamp | None = None
     email: Email | None = None
 
 
-class RenameAccountPayload(Payload):
+class RenameAccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     old_name: AccountNameField
     new_name: AccountNameField
 
 
-class DeleteAccountPayload(Payload):
+class DeleteAccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: AccountNameField
     delete_profile: bool = False
 
 
-class AccountRef(Payload):
+class AccountRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: AccountNameField
 
 
-class GetQueuesPayload(Payload):
+class GetAccountsPayload(Paging, kw_only=True):
+    pass
+
+
+class GetQueuesPayload(Paging, kw_only=True):
     account_name: AccountNameField | None = None
 
 
-class CreateQueuePayload(Payload):
+class CreateQueuePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     account_name: AccountNameField
     total_songs: int
     songs_per_batch: int
@@ -92,84 +97,80 @@ class CreateQueuePayload(Payload):
     """The Suno workspace (``project_id``) the queue's songs are filed in."""
 
 
-class QueueRef(Payload):
+class QueueRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     queue_id: Identifier
 
 
-class UpdateQueueProgressPayload(Payload):
+class UpdateQueueProgressPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     queue_id: Identifier
     completed_count: int
     status: QueueStatus
     message: Message = ""
 
 
-class ValidatePromptsPayload(Payload):
+class ValidatePromptsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     requested_total: Annotated[int, msgspec.Meta(ge=1)]
 
 
-class AddPromptsPayload(Payload):
+class AddPromptsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     prompts: Annotated[list[PromptIn], msgspec.Meta(min_length=1, max_length=prompt_files.MAX_PROMPTS)]
 
 
-class ImportPromptsPayload(Payload):
+class ImportPromptsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     path: FilePath
     format: prompt_files.FileFormat | None = None
 
 
-class GetPromptsPayload(Payload):
+class GetPromptsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: Literal["available", "reserved", "used", "all"] = "all"
     queue_id: Identifier | None = None
     limit: Limit = 100
     offset: Offset = 0
 
 
-class PromptRef(Payload):
+class PromptRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     prompt_id: PromptId
 
 
-class DownloadHistoryPayload(Payload):
+class DownloadHistoryPayload(Paging, kw_only=True):
     account_name: AccountNameField
-    limit: Limit = 100
-    offset: Offset = 0
 
 
-class GetNewClipsPayload(Payload):
+class GetNewClipsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     account_name: AccountNameField
     all_clips: Clips
+    format: Format | None = None
+    """Only clips not downloaded in this format; any format when not given."""
 
 
-class RecordDownloadsPayload(Payload):
+class RecordDownloadsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     account_name: AccountNameField
     clips: Annotated[list[DownloadedClip], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
-class AccountNamePayload(Payload):
+class AccountNamePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     account_name: AccountNameField
 
 
-class CreationHistoryPayload(Payload):
+class CreationHistoryPayload(Paging, kw_only=True):
     account_name: AccountNameField | None = None
     status: RecordStatus | None = None
-    limit: Limit = 100
-    offset: Offset = 0
 
 
-class AddCreationRecordPayload(Payload):
+class AddCreationRecordPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     record: RecordIn
 
 
-class ExportHistoryPayload(Payload):
+class ExportHistoryPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     output_path: FilePath
     account_name: AccountNameField | None = None
     overwrite: bool = False
     escape_formulas: bool = True
 
 
-class SearchHistoryPayload(Payload):
+class SearchHistoryPayload(Paging, kw_only=True):
     keyword: Annotated[str, msgspec.Meta(min_length=1, max_length=200, pattern=SINGLE_LINE)]
     account_name: AccountNameField | None = None
-    limit: Limit = 100
-    offset: Offset = 0
 
 
 @dataclass(frozen=True)
@@ -194,9 +195,9 @@ def register(commands: Commands, studio: Studio, changed: Changed) -> None:
 
 def _accounts(commands: Commands, accounts: AccountManager, changed: Changed) -> None:
     @commands.command("GET_ACCOUNTS")
-    def get_accounts() -> list[Account]:
-        """Every account, by name."""
-        return accounts.all()
+    def get_accounts(payload: GetAccountsPayload) -> list[Account] | Page[Account]:
+        """Every account by name (a list), or a page of them when paged or past the bound (docs/studio.md)."""
+        return paging.listing(accounts.page(payload), payload)
 
     @commands.command("CREATE_ACCOUNT")
     def create_account(payload: CreateAccountPayload) -> Account:
@@ -253,7 +254,7 @@ def _prompts(commands: Commands, prompts: PromptLibrary, changed: Changed) -> No
         return added
 
     @commands.command("GET_PROMPTS")
-    def get_prompts(payload: GetPromptsPayload) -> Page[Prompt]:
+    def get_prompts(payload: GetPromptsPayload) -> OffsetPage[Prompt]:
         """A page of the library, filtered by status and queue."""
         return prompts.page(payload.status, payload.queue_id, payload.limit, payload.offset)
 
@@ -267,9 +268,9 @@ def _prompts(commands: Commands, prompts: PromptLibrary, changed: Changed) -> No
 
 def _queues(commands: Commands, queues: QueueManager, changed: Changed) -> None:
     @commands.command("GET_QUEUES")
-    def get_queues(payload: GetQueuesPayload) -> list[Queue]:
-        """Every queue (of one account when account_name is given), oldest first."""
-        return queues.all(payload.account_name)
+    def get_queues(payload: GetQueuesPayload) -> list[Queue] | Page[Queue]:
+        """Every queue (of one account when account_name is given) oldest first, or a page of them (docs/studio.md)."""
+        return paging.listing(queues.page(payload.account_name, payload), payload)
 
     @commands.command("CREATE_QUEUE")
     def create_queue(payload: CreateQueuePayload) -> Queue:
@@ -306,7 +307,7 @@ def _history(commands: Commands, history: CreationHistory, changed: Changed) -> 
     @commands.command("GET_CREATION_HISTORY")
     def get_creation_history(payload: CreationHistoryPayload) -> Page[Record]:
         """Creation records newest first, of one account or all, a page at a time."""
-        return history.page(payload.account_name, payload.status, payload.limit, payload.offset)
+        return history.page(payload.account_name, payload.status, payload)
 
     @commands.command("ADD_CREATION_RECORD")
     def add_creation_record(payload: AddCreationRecordPayload) -> Record:
@@ -323,19 +324,19 @@ def _history(commands: Commands, history: CreationHistory, changed: Changed) -> 
     @commands.command("SEARCH_HISTORY")
     def search_history(payload: SearchHistoryPayload) -> Page[Record]:
         """Creation records whose title, lyrics, style or tags contain every word of keyword."""
-        return history.search(payload.keyword, payload.account_name, payload.limit, payload.offset)
+        return history.search(payload.keyword, payload.account_name, payload)
 
 
 def _downloads(commands: Commands, downloads: DownloadHistory, changed: Changed) -> None:
     @commands.command("GET_DOWNLOAD_HISTORY")
     def get_download_history(payload: DownloadHistoryPayload) -> Page[Download]:
         """An account's downloaded clips, newest first, a page at a time."""
-        return downloads.page(payload.account_name, payload.limit, payload.offset)
+        return downloads.page(payload.account_name, payload)
 
     @commands.command("GET_NEW_CLIPS")
     def get_new_clips(payload: GetNewClipsPayload) -> list[dict[str, Any]]:
         """The clips of all_clips this account has not downloaded, in the given order."""
-        return downloads.new_clips(payload.account_name, payload.all_clips)
+        return downloads.new_clips(payload.account_name, payload.all_clips, payload.format)
 
     @commands.command("RECORD_DOWNLOADS")
     def record_downloads(payload: RecordDownloadsPayload) -> RecordedDownloads:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
@@ -22,19 +23,31 @@ from deskbridge.studio.fields import (
     Identifier,
     Lyrics,
     Message,
-    Page,
     Style,
     Tags,
     Timestamp,
     Title,
     invalid,
 )
-from deskbridge.studio.library import csv_export, names, timestamps
+from deskbridge.studio.library import csv_export, names, paging, timestamps
 from deskbridge.studio.library.account_lookup import find_account
+from deskbridge.studio.library.paging import Keyset, Page, Paging
 
 RecordStatus = Literal["pending", "submitted", "queued", "processing", "completed", "failed", "cancelled"]
 
-_ORDER: Final = "ORDER BY r.created_at DESC, r.id DESC"
+_BY_TIME: Final = Keyset("GET_CREATION_HISTORY", ("r.created_at", "r.id"), ("created_at", "id"), descending=True)
+# FTS5 hands matches out in rowid order, so search pages newest recorded first and stops at the page:
+# ordered by created_at it would sort every match of a common word first (all of them, for each page).
+_BY_RECORDING: Final = Keyset("SEARCH_HISTORY", ("creation_search.rowid",), ("id",), descending=True)
+_OLDEST_FIRST: Final = Keyset("EXPORT_HISTORY_TO_CSV", ("r.created_at", "r.id"), ("created_at", "id"))
+_EXPORT_CHUNK: Final = 2_000
+"""Rows read per query while exporting: memory stays flat, and other commands get the database between chunks."""
+_TAGS: Final = msgspec.json.Decoder(list[str])
+_RECORD: Final = (
+    "r.song_id, r.title, r.prompt_index, r.account_name, r.status, r.lyrics, r.style, r.tags, r.queue_id, r.error,"
+    " r.created_at, r.updated_at, r.id"
+)
+"""The columns :func:`_record` reads, in :class:`Record`'s order, then the ``id`` that search pages by."""
 _CSV_COLUMNS: Final = (
     "created_at",
     "song_id",
@@ -127,19 +140,22 @@ class CreationHistory:
                     given,
                 ),
             )
-            row = conn.execute("SELECT * FROM creation_records WHERE song_id = ?", (record.song_id,)).fetchone()
-        return _record(row)
+            row = conn.execute(f"SELECT {_RECORD} FROM creation_records r WHERE song_id = ?", (record.song_id,))
+            return _record(row.fetchone())
 
-    def page(self, account_name: str | None, status: str | None, limit: int, offset: int) -> Page[Record]:
+    def page(self, account_name: str | None, status: str | None, request: Paging) -> Page[Record]:
         """Records newest first, of one account (by name, even a deleted one) or of all."""
         where, params = self._account_filter(account_name)
         if status is not None:
             where += " AND r.status = ?"
             params.append(status)
-        return self._page("creation_records r", where, params, limit, offset)
+        return self._page("creation_records r", where, params, _BY_TIME, request)
 
-    def search(self, keyword: str, account_name: str | None, limit: int, offset: int) -> Page[Record]:
-        """Records whose title, lyrics, style or tags hold every word of ``keyword`` (as a word prefix)."""
+    def search(self, keyword: str, account_name: str | None, request: Paging) -> Page[Record]:
+        """Records whose title, lyrics, style or tags hold every word of ``keyword`` (as a word prefix).
+
+        Newest recorded first: a record keeps its place when it is updated.
+        """
         words = keyword.split()
         if not words:
             raise invalid("$.keyword", "the keyword is blank")
@@ -149,25 +165,35 @@ class CreationHistory:
             "creation_search JOIN creation_records r ON r.id = creation_search.rowid",
             f"creation_search MATCH ? AND {where}",
             [query, *params],
-            limit,
-            offset,
+            _BY_RECORDING,
+            request,
         )
 
     def export(self, output_path: str, account_name: str | None, overwrite: bool, escape_formulas: bool) -> Exported:
         """Write the history (oldest first) to a new CSV file."""
         path = csv_export.target(output_path, overwrite, "$.output_path")
         where, params = self._account_filter(account_name)
-        rows = self._db.query(f"SELECT * FROM creation_records r WHERE {where} ORDER BY r.created_at, r.id", params)
-        records = (_record(row) for row in rows)
-        lines = (
-            [getattr(record, column) if column != "tags" else ", ".join(record.tags) for column in _CSV_COLUMNS]
-            for record in records
-        )
+        chunks = self._oldest_first(_csv_line(escape_formulas), where, params)
         try:
-            count = csv_export.write(path, _CSV_COLUMNS, lines, escape_formulas=escape_formulas)
+            count = csv_export.write(path, _CSV_COLUMNS, chunks)
         except OSError as exc:
             raise invalid("$.output_path", f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         return Exported(str(path), count)
+
+    def _oldest_first(self, line: str, where: str, params: list[Any]) -> Iterator[list[str]]:
+        """The ``line`` of every record that ``where`` keeps, oldest first, a chunk at a time (each record once)."""
+        after: tuple[str, list[Any]] = ("1", [])
+        while True:
+            rows = self._db.query(
+                f"SELECT {line}, r.created_at, r.id FROM creation_records r WHERE {where} AND {after[0]}"
+                f" {_OLDEST_FIRST.order_by} LIMIT ?",
+                [*params, *after[1], _EXPORT_CHUNK],
+            )
+            if rows:
+                yield [row[0] for row in rows]
+            if len(rows) < _EXPORT_CHUNK:
+                return
+            after = _OLDEST_FIRST.after_key(tuple(rows[-1])[-2:])
 
     def rename_account(self, conn: sqlite3.Connection, old_name: str, new_name: str) -> None:
         """Make the records of ``old_name`` name ``new_name`` (inside the rename's transaction)."""
@@ -181,26 +207,37 @@ class CreationHistory:
             return "1", []
         return "r.account_key = ?", [names.name_key(names.account_name(account_name, "$.account_name"))]
 
-    def _page(self, source: str, where: str, params: list[Any], limit: int, offset: int) -> Page[Record]:
-        (total,) = self._db.query(f"SELECT COUNT(*) FROM {source} WHERE {where}", params)[0]
-        rows = self._db.query(
-            f"SELECT r.* FROM {source} WHERE {where} {_ORDER} LIMIT ? OFFSET ?", [*params, limit, offset]
+    def _page(self, source: str, where: str, params: list[Any], keyset: Keyset, request: Paging) -> Page[Record]:
+        def query(after: str, after_params: list[Any], limit: int) -> list[sqlite3.Row]:
+            return self._db.query(
+                f"SELECT {_RECORD} FROM {source} WHERE {where} AND {after} {keyset.order_by} LIMIT ?",
+                [*params, *after_params, limit],
+            )
+
+        return paging.page(query, keyset, request, _record)
+
+
+def _csv_line(escape_formulas: bool) -> str:
+    """The SQL that writes a record's CSV line: tags joined by ", ", text formula-safe when asked."""
+    cells = []
+    for column in _CSV_COLUMNS:
+        cell = csv_export.Cell(
+            f"r.{column}",
+            text=column != "prompt_index",
+            nullable=column in ("queue_id", "error"),
+            formula=column not in ("created_at", "updated_at", "status"),  # the studio's own times and words
         )
-        return Page([_record(row) for row in rows], total, limit, offset)
+        if column == "tags":  # '["a", "b"]' -> 'a, b' as text while no tag holds a quote or a backslash
+            cell = csv_export.Cell(
+                "CASE WHEN r.tags = '[]' THEN '' WHEN instr(r.tags, '\\') = 0"
+                " THEN replace(substr(r.tags, 3, length(r.tags) - 4), '\", \"', ', ')"
+                " ELSE (SELECT group_concat(value, ', ') FROM json_each(r.tags)) END"
+            )
+        cells.append(cell)
+    return csv_export.line(cells, escape_formulas=escape_formulas)
 
 
 def _record(row: Any) -> Record:
-    return Record(
-        row["song_id"],
-        row["title"],
-        row["prompt_index"],
-        row["account_name"],
-        row["status"],
-        row["lyrics"],
-        row["style"],
-        json.loads(row["tags"]),
-        row["queue_id"],
-        row["error"],
-        row["created_at"],
-        row["updated_at"],
-    )
+    song_id, title, index, account, status, lyrics, style, tags, queue_id, error, created, updated, _ = row
+    tags = _TAGS.decode(tags)
+    return Record(song_id, title, index, account, status, lyrics, style, tags, queue_id, error, created, updated)

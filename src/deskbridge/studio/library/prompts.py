@@ -17,7 +17,7 @@ import msgspec
 
 from deskbridge.clock import Clock
 from deskbridge.store import Database
-from deskbridge.studio.fields import Lyrics, Page, Style, Tags, Title, invalid
+from deskbridge.studio.fields import Lyrics, OffsetPage, Style, Tags, Title, invalid
 from deskbridge.studio.library import timestamps
 
 PromptStatus = Literal["available", "reserved", "used"]
@@ -95,7 +95,7 @@ class PromptLibrary:
         missing = max(0, requested_total - available)
         return PromptCheck(missing == 0, requested_total, available, missing)
 
-    def page(self, status: str, queue_id: str | None, limit: int, offset: int) -> Page[Prompt]:
+    def page(self, status: str, queue_id: str | None, limit: int, offset: int) -> OffsetPage[Prompt]:
         where, params = _WHERE_STATUS[status], []
         order = "id"
         if queue_id is not None:
@@ -107,7 +107,7 @@ class PromptLibrary:
             f"SELECT *, {_STATUS_SQL} AS status FROM prompts WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return Page([_prompt(row) for row in rows], total, limit, offset)
+        return OffsetPage([_prompt(row) for row in rows], total, limit, offset)
 
     def delete(self, prompt_id: int) -> DeletedPrompt:
         with self._db.transaction() as conn:

@@ -19,8 +19,9 @@ from deskbridge.clock import Clock
 from deskbridge.errors import CommandError
 from deskbridge.store import Database
 from deskbridge.studio.errors import StudioError
-from deskbridge.studio.library import timestamps
+from deskbridge.studio.library import paging, timestamps
 from deskbridge.studio.library.account_lookup import find_account
+from deskbridge.studio.library.paging import Keyset, Page, Paging
 from deskbridge.studio.library.prompts import PromptIn, PromptLibrary
 
 QueueStatus = Literal["pending", "in_progress", "completed", "failed", "cancelled"]
@@ -28,6 +29,7 @@ Change = Literal["created", "updated", "removed"]
 Emit = Callable[[str, dict[str, Any]], None]
 
 MAX_SONGS: Final = 1_000
+_OLDEST_FIRST: Final = Keyset("GET_QUEUES", ("rowid",), ("position",))
 _NEXT: Final[dict[str, frozenset[str]]] = {
     "pending": frozenset({"pending", "in_progress", "failed", "cancelled"}),
     "in_progress": frozenset({"in_progress", "completed", "failed", "cancelled"}),
@@ -118,6 +120,22 @@ class QueueManager:
                 return self._select(conn, "1", [])
             return self._select(conn, "account_name = ?", [find_account(conn, account_name, "$.account_name")])
 
+    def page(self, account_name: str | None, request: Paging) -> Page[Queue]:
+        """Queues oldest first (of one account when ``account_name`` is given)."""
+        with self._db.transaction() as conn:
+            where, params = "1", []
+            if account_name is not None:
+                where, params = "account_name = ?", [find_account(conn, account_name, "$.account_name")]
+
+            def query(after: str, after_params: list[Any], limit: int) -> list[sqlite3.Row]:
+                return conn.execute(
+                    f"SELECT rowid AS position, * FROM queues WHERE {where} AND {after}"
+                    f" {_OLDEST_FIRST.order_by} LIMIT ?",
+                    [*params, *after_params, limit],
+                ).fetchall()
+
+            return paging.page(query, _OLDEST_FIRST, request, lambda row: self._queue(conn, row))
+
     def update_progress(self, queue_id: str, completed: int, status: str, message: str) -> Queue:
         """Record how far a queue got, refusing moves a queue cannot make."""
         with self._db.transaction() as conn:
@@ -188,23 +206,10 @@ class QueueManager:
     def _select(self, conn: sqlite3.Connection, where: str, params: list[Any]) -> list[Queue]:
         rows = conn.execute(f"SELECT * FROM queues WHERE {where} ORDER BY rowid", params).fetchall()
         prompt_ids = self._library.ids_by_queue(conn, rows[0]["id"] if len(rows) == 1 else None)
-        return [
-            Queue(
-                row["id"],
-                row["account_name"],
-                row["status"],
-                row["total_songs"],
-                row["songs_per_batch"],
-                row["completed_count"],
-                row["completed_count"] * 100 // row["total_songs"],
-                row["message"],
-                row["created_at"],
-                row["updated_at"],
-                prompt_ids.get(row["id"], []),
-                row["workspace"],
-            )
-            for row in rows
-        ]
+        return [_queue(row, prompt_ids.get(row["id"], [])) for row in rows]
+
+    def _queue(self, conn: sqlite3.Connection, row: sqlite3.Row) -> Queue:
+        return _queue(row, self._library.ids_by_queue(conn, row["id"]).get(row["id"], []))
 
     def _delete(self, conn: sqlite3.Connection, queues: Sequence[Queue]) -> int:
         released = 0
@@ -252,4 +257,21 @@ def _check_move(queue: Queue, completed: int, status: str) -> None:
         StudioError.INVALID_QUEUE_PARAMETERS,
         why,
         {"queue_id": queue.queue_id, "status": queue.status, "completed_count": queue.completed_count},
+    )
+
+
+def _queue(row: sqlite3.Row, prompt_ids: list[int]) -> Queue:
+    return Queue(
+        row["id"],
+        row["account_name"],
+        row["status"],
+        row["total_songs"],
+        row["songs_per_batch"],
+        row["completed_count"],
+        row["completed_count"] * 100 // row["total_songs"],
+        row["message"],
+        row["created_at"],
+        row["updated_at"],
+        prompt_ids,
+        row["workspace"],
     )

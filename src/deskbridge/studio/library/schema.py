@@ -5,6 +5,11 @@ Records that belong to an account (queues, download history) name it by its
 transaction. Prompts point at the queue that reserved them with ``ON DELETE SET
 NULL``: removing a queue hands its unused prompts back to the library. Creation
 history outlives the accounts it names, so it has no foreign key.
+
+Migration 3 (downloads in every format): a download is one file of one
+format, so the history's key gains ``format`` (earlier entries are MP3s),
+and ``unlocked_clips`` remembers the clips the studio had Suno unlock, so
+that a run killed between the authorization and the file never pays again.
 """
 
 from __future__ import annotations
@@ -105,5 +110,29 @@ MIGRATIONS: Final = [
     # Queues name the Suno workspace their songs are filed in (None: the account's current one).
     """
     ALTER TABLE queues ADD COLUMN workspace TEXT;
+    """,
+    # Downloads in every format: an entry is one file; the clips the studio had Suno unlock are remembered.
+    """
+    CREATE TABLE downloads_by_format (
+        account_name TEXT NOT NULL REFERENCES accounts(name) ON UPDATE CASCADE ON DELETE CASCADE,
+        clip_id TEXT NOT NULL,
+        format TEXT NOT NULL DEFAULT 'mp3',
+        title TEXT NOT NULL,
+        file_path TEXT,
+        downloaded_at TEXT NOT NULL,
+        PRIMARY KEY (account_name, clip_id, format)
+    );
+    INSERT INTO downloads_by_format (account_name, clip_id, format, title, file_path, downloaded_at)
+        SELECT account_name, clip_id, 'mp3', title, file_path, downloaded_at FROM downloads ORDER BY rowid;
+    DROP TABLE downloads;
+    ALTER TABLE downloads_by_format RENAME TO downloads;
+    CREATE INDEX downloads_by_time ON downloads(account_name, downloaded_at);
+
+    CREATE TABLE unlocked_clips (
+        account_name TEXT NOT NULL REFERENCES accounts(name) ON UPDATE CASCADE ON DELETE CASCADE,
+        clip_id TEXT NOT NULL,
+        unlocked_at TEXT NOT NULL,
+        PRIMARY KEY (account_name, clip_id)
+    );
     """,
 ]

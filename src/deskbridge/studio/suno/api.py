@@ -6,11 +6,15 @@ timeouts)::
 
     client = SunoClient(http, endpoints, token, refresh_token=clerk.token)
     await client.check_session()                   # billing info; 401 means sign in again
-    clips = await client.library(known_ids=seen)    # every feed page, newest first
+    usage = (await client.billing()).download_usage # the download allowance, if Suno says it
+    clips = await client.library(known_ids=seen)    # every feed v2 page, newest first
+    raw = await client.library_v3(user_id=me)       # the library (or a workspace) through feed v3's cursor
+    raw = await client.playlist_clips(playlist_id)  # a playlist's clips, page by page
+    spaces = await client.workspaces()              # the account's workspaces
     clips = await client.profile_clips("@someone")  # a handle's public clips
     clip = await client.clip(clip_id)               # CLIP_NOT_FOUND if Suno has no such clip
     auth = await client.authorize_download(clip_id) # metered: never called blindly
-    url = await client.download_url(clip_id)        # where the authorized file is
+    poll = await client.download_poll(clip_id, "wav")  # one look at a file being prepared
 
 Every call carries ``Authorization: Bearer <jwt>``. A token that expires
 within ``refresh_margin`` seconds is refreshed first; a 401 triggers one
@@ -38,7 +42,7 @@ from deskbridge.studio.errors import StudioError
 from deskbridge.studio.suno import tokens
 from deskbridge.studio.suno.endpoints import Endpoints
 from deskbridge.studio.suno.errors import SunoError
-from deskbridge.studio.suno.models import Clip
+from deskbridge.studio.suno.models import Clip, Workspace, clip_of
 from deskbridge.studio.suno.retry import RETRY_STATUSES, RetryPolicy
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -48,12 +52,18 @@ T = TypeVar("T")
 MAX_PAGES: Final = 10_000
 """A feed that claims more pages than this is broken; stop rather than loop forever."""
 _METERED_RETRY: Final = frozenset({429})
-DOWNLOAD_URL_POLLS: Final = 10
-"""``download/clip`` may answer before the file is ready: ask this many times at most."""
+Raw = dict[str, Any]
+"""A clip as Suno sent it."""
 
 
 class FeedPage(msgspec.Struct):
-    clips: list[Clip]
+    clips: list[Raw]
+    has_more: bool = False
+
+
+class FeedV3Page(msgspec.Struct):
+    clips: list[Raw]
+    next_cursor: str | None = None
     has_more: bool = False
 
 
@@ -61,15 +71,53 @@ class ProfilePage(msgspec.Struct):
     clips: list[Clip] = []
 
 
+class WorkspacePage(msgspec.Struct):
+    projects: list[Workspace] = []
+
+
+class PlaylistEntry(msgspec.Struct):
+    clip: Raw | None = None
+
+
+class PlaylistPage(msgspec.Struct):
+    playlist_clips: list[PlaylistEntry] = []
+
+
+class DownloadUsage(msgspec.Struct, kw_only=True):
+    """``download_usage`` of ``billing/info`` (since 2026-09-03): the period's downloads, and bought ones on top."""
+
+    current_period_downloads_used: int = 0
+    current_period_downloads_limit: int = 0
+    additional_download_remaining: int = 0
+
+    @property
+    def remaining(self) -> int:
+        """What Suno's web app shows: the period's downloads left, plus those bought on top."""
+        period = self.current_period_downloads_limit - self.current_period_downloads_used
+        return max(0, period) + max(0, self.additional_download_remaining)
+
+
+class BillingInfo(msgspec.Struct, kw_only=True):
+    download_usage: DownloadUsage | None = None
+
+
 class DownloadAuthorization(msgspec.Struct, kw_only=True):
     ok: bool
+    already_unlocked: bool | None = None
+    credit_deducted: bool | None = None
     reason: str | None = None
     message: str | None = None
-    credit_deducted: bool | None = None
 
 
-class _DownloadUrl(msgspec.Struct):
+class DownloadPoll(msgspec.Struct, kw_only=True):
+    """One answer of ``download/clip``: ``processing``, ``rate_limited``, ``ready`` (with the URL) or ``error``."""
+
+    ok: bool | None = None
+    status: str | None = None
     download_url: str | None = None
+    reason: str | None = None
+    message: str | None = None
+    detail: str | None = None
 
 
 class SunoClient:
@@ -106,25 +154,116 @@ class SunoClient:
         response = await self._request("GET", self.endpoints.billing_path)
         return self._decode(response, dict[str, Any])
 
-    async def library(self, *, known_ids: Collection[str] = ()) -> list[Clip]:
-        """The account's clips, newest first, from feed page 0 until ``has_more`` is false.
+    async def billing(self) -> BillingInfo:
+        """The billing info the downloads need: ``download_usage`` (``None`` if Suno did not send it)."""
+        return self._decode(await self._request("GET", self.endpoints.billing_path), BillingInfo)
 
-        A rescan passes the ids it already has: listing stops after the first
+    async def library(self, *, known_ids: Collection[str] = ()) -> list[Clip]:
+        """The clips of :meth:`library_raw`, typed (those without a valid id left out)."""
+        return [clip for clip in map(clip_of, await self.library_raw(known_ids=known_ids)) if clip is not None]
+
+    async def library_raw(self, *, known_ids: Collection[str] = ()) -> list[Raw]:
+        """The library feed's clips as Suno sent them, newest first, from v2 page 0 until ``has_more`` is false.
+
+        The feed holds the sources of covers and remixes too, whoever made
+        them: callers that want the account's own clips check the owner. A
+        rescan passes the ids it already has: listing stops after the first
         page made only of known clips (the feed is newest first, so the rest
         is known too); that page's clips are not repeated in the result.
         """
-        found: list[Clip] = []
+        found: list[Raw] = []
         for page in range(MAX_PAGES):
             if page:
                 await self._sleep(self._page_delay)
             params = {**self.endpoints.feed_params, "page": str(page)}
             feed = self._decode(await self._request("GET", self.endpoints.feed_path, params=params), FeedPage)
-            if known_ids and feed.clips and all(clip.id in known_ids for clip in feed.clips):
+            if known_ids and feed.clips and all(clip.get("id") in known_ids for clip in feed.clips):
                 break
             found.extend(feed.clips)
             if not feed.has_more or not feed.clips:
                 break
         return found
+
+    async def library_v3(
+        self,
+        *,
+        user_id: str | None = None,
+        workspace_id: str | None = None,
+        include_disliked: bool = False,
+        include_trashed: bool = False,
+    ) -> list[Raw]:
+        """Clips through feed v3's cursor, as the web app pages the library: the account's (``user_id``) or a
+        workspace's, with the web app's filters (``endpoints.feed_v3_filters``), disliked and trashed ones only
+        when asked for."""
+        filters = dict(self.endpoints.feed_v3_filters)
+        if include_disliked:
+            filters.pop("disliked", None)
+        if include_trashed:
+            filters.pop("trashed", None)
+        if workspace_id is not None:
+            filters["workspace"] = {"presence": "True", "workspaceId": workspace_id}
+        elif user_id is not None:
+            filters["user"] = {"presence": "True", "userId": user_id}
+        found: list[Raw] = []
+        cursor: str | None = None
+        seen: set[str] = set()
+        for page in range(MAX_PAGES):
+            if page:
+                await self._sleep(self._page_delay)
+            body = {"cursor": cursor, "limit": self.endpoints.feed_v3_limit, "filters": filters}
+            feed = self._decode(await self._request("POST", self.endpoints.feed_v3_path, json=body), FeedV3Page)
+            found.extend(feed.clips)
+            if not feed.has_more or not feed.next_cursor or feed.next_cursor in seen or not feed.clips:
+                break
+            cursor = feed.next_cursor
+            seen.add(cursor)
+        return found
+
+    async def workspaces(self) -> list[Workspace]:
+        """The account's workspaces (``/api/project/me``), pages from 1 until one comes back empty."""
+        found: list[Workspace] = []
+        for page in range(1, MAX_PAGES):
+            if page > 1:
+                await self._sleep(self._page_delay)
+            params = {**self.endpoints.workspaces_params, "page": str(page)}
+            projects = self._decode(
+                await self._request("GET", self.endpoints.workspaces_path, params=params), WorkspacePage
+            ).projects
+            fresh = [space for space in projects if space.id not in {known.id for known in found}]
+            if not fresh:
+                break
+            found.extend(fresh)
+        return found
+
+    async def playlist_clips(self, playlist_id: str) -> list[Raw]:
+        """A playlist's clips as Suno sent them, pages from 1 until one brings nothing new; ``INVALID_PAYLOAD`` if
+        Suno has no such playlist (or it is someone else's private one)."""
+        found: list[Raw] = []
+        seen: set[str] = set()
+        for page in range(1, MAX_PAGES):
+            if page > 1:
+                await self._sleep(self._page_delay)
+            response = await self._request(
+                "GET", self.endpoints.playlist_path, params={"page": str(page)}, ids={"id": playlist_id}
+            )
+            if response.status_code == 404:
+                raise CommandError(
+                    ErrorCode.INVALID_PAYLOAD, f"Suno has no playlist {playlist_id!r} that this account can see"
+                )
+            entries = self._decode(response, PlaylistPage).playlist_clips
+            fresh = [entry.clip for entry in entries if entry.clip is not None and entry.clip.get("id") not in seen]
+            if not fresh:
+                break
+            seen.update(str(clip.get("id")) for clip in fresh)
+            found.extend(fresh)
+        return found
+
+    async def account_user_id(self) -> str | None:
+        """The account's Suno user id, from its session token (what its own clips carry as ``user_id``)."""
+        return tokens.string_claim(await self._fresh_token(), self.endpoints.user_id_claim)
+
+    async def account_handle(self) -> str | None:
+        return tokens.string_claim(await self._fresh_token(), self.endpoints.handle_claim)
 
     async def profile_clips(self, handle: str) -> list[Clip]:
         """The public clips of ``handle`` (``@name`` or ``name``), from page 1 until a page comes back empty."""
@@ -163,20 +302,16 @@ class SunoClient:
             raise CommandError(StudioError.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
         return self._decode(response, DownloadAuthorization, accept=(200, 400, 402, 403))
 
-    async def download_url(self, clip_id: str, file_format: str = "mp3") -> str:
-        """Where an authorized clip's file is, asking again (paced) while Suno is still preparing it."""
-        for poll in range(DOWNLOAD_URL_POLLS):
-            if poll:
-                await self._sleep(self._retry.delay(1))
-            response = await self._request(
-                "GET", self.endpoints.download_path, params={"format": file_format}, ids={"id": clip_id}
-            )
-            if response.status_code == 404:
-                raise CommandError(StudioError.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
-            url = self._decode(response, _DownloadUrl).download_url
-            if url:
-                return url
-        raise SunoError(f"Suno did not prepare clip {clip_id!r} for download after {DOWNLOAD_URL_POLLS} tries")
+    async def download_poll(self, clip_id: str, file_format: str = "mp3") -> DownloadPoll:
+        """One look at a clip's file in a format: ready (with its URL), still processing, rate limited, or an
+        error; the downloads wing does the waiting. A 403 is read like a 200 (Suno's answer
+        says why)."""
+        response = await self._request(
+            "GET", self.endpoints.download_path, params={"format": file_format}, ids={"id": clip_id}
+        )
+        if response.status_code == 404:
+            raise CommandError(StudioError.CLIP_NOT_FOUND, f"Suno has no clip {clip_id!r}")
+        return self._decode(response, DownloadPoll, accept=(200, 400, 403))
 
     # -- the plumbing ---------------------------------------------------------
 

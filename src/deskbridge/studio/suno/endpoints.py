@@ -59,6 +59,8 @@ class Endpoints(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     feed_v3_path: Path = "/api/feed/v3"
     feed_ids_path: Path = "/api/feed/"
     profile_path: Path = "/api/profiles/{handle}"
+    playlist_path: Path = "/api/playlist/{id}"
+    workspaces_path: Path = "/api/project/me"
     clip_path: Path = "/api/clip/{id}"
     billing_path: Path = "/api/billing/info/"
     authorize_path: Path = "/api/download/authorize"
@@ -72,7 +74,24 @@ class Endpoints(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
         default_factory=lambda: {"hide_disliked": "true", "hide_gen_stems": "true", "hide_studio_clips": "true"}
     )
     profile_params: dict[str, str] = msgspec.field(default_factory=lambda: {"clips_sort_by": "created_at"})
-
+    feed_v3_limit: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
+    feed_v3_filters: dict[str, Any] = msgspec.field(
+        default_factory=lambda: {
+            "disliked": "False",
+            "trashed": "False",
+            "fromStudioProject": {"presence": "False"},
+            "stem": {"presence": "False"},
+            "stemComplement": "False",
+        }
+    )
+    """The web app's library filters (Oct 2026 captures); the studio adds ``user`` or ``workspace``, and drops
+    ``disliked``/``trashed`` when a backup asks for those clips too."""
+    workspaces_params: dict[str, str] = msgspec.field(
+        default_factory=lambda: {"sort": "created_at", "show_trashed": "false", "exclude_shared": "false"}
+    )
+    user_id_claim: Text = "suno.com/claims/user_id"
+    """The session JWT's claim that equals the ``user_id`` of the account's own clips."""
+    handle_claim: Text = "suno/handle"
     session_cookie: Text = "__session"
     client_cookie: Text = "__client"
     device_cookies: tuple[Text, ...] = ("ajs_anonymous_id", "suno_device_id")

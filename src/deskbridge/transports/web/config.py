@@ -16,6 +16,8 @@ class WebConfig:
     host: str = "127.0.0.1"
     port: int = 8001
     token: str | None = None
+    client_token: str | None = None
+    """The client role's token (:mod:`deskbridge.roles`); None: only the owner's token is accepted."""
     allowed_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
     outbox_bytes: int = 8 * 1024 * 1024

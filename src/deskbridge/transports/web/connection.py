@@ -25,6 +25,7 @@ from deskbridge.closecodes import CloseCode
 from deskbridge.cursors import ClientCursors
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, EventLog, Resumed
+from deskbridge.roles import Role
 from deskbridge.transports.web.http import int_param
 from deskbridge.transports.web.outbox import Outbox
 from deskbridge.transports.web.security import query_params
@@ -60,8 +61,10 @@ class Connection:
         outbox_bytes: int,
         subscribe_grace: float,
         cursors: ClientCursors | None = None,
+        role: Role = Role.OWNER,
     ) -> None:
         self.events = events
+        self.role = role
         self._cursors = cursors
         """For a client that neither resumes nor subscribes: the cursor the server keeps for it (None: live)."""
         self._dispatch = dispatch
@@ -210,7 +213,7 @@ class Connection:
             await asyncio.sleep(KEEP_CURSOR_EVERY)
 
     async def run(self) -> None:
-        CALLER.set(Caller("ws", self.client_id))
+        CALLER.set(Caller("ws", self.client_id, self.role))
         await self._asgi_send({"type": "websocket.accept"})
         subscription = self.events.subscribe(self._deliver)
         self._connected_seq = self.events.committed_seq  # a client without a cursor: live from here

@@ -22,6 +22,7 @@ from deskbridge.app import AppSpec, HttpEndpoint
 from deskbridge.caller import CALLER, Caller
 from deskbridge.errors import ErrorCode, ErrorCodes
 from deskbridge.events import EventLog
+from deskbridge.roles import Role
 from deskbridge.router import Router
 from deskbridge.transports.web.http import error_body, is_json_content, read_body, respond
 
@@ -46,8 +47,17 @@ def _json(body: bytes, status: int) -> Response:
 class HttpCommands:
     """Runs commands for HTTP requests; an answer leaves once its command's events are stored."""
 
-    def __init__(self, router: Router, events: EventLog, codes: ErrorCodes, max_line: int) -> None:
+    def __init__(
+        self,
+        router: Router,
+        events: EventLog,
+        codes: ErrorCodes,
+        max_line: int,
+        *,
+        role_of: Callable[[Scope], Role] = lambda scope: Role.OWNER,
+    ) -> None:
         self._router = router
+        self._role_of = role_of
         self._events = events
         self._codes = codes
         self._max_line = max_line
@@ -66,13 +76,13 @@ class HttpCommands:
                 send, 413, protocol.failure(None, ErrorCode.MESSAGE_TOO_LARGE, "body larger than the line limit")
             )
             return
-        reply, error = await self.run_line(body)
+        reply, error = await self.run_line(body, self._role_of(scope))
         await respond(send, 200 if error is None else self._codes.http_status(error), reply)
 
-    async def run_line(self, line: bytes) -> tuple[bytes, str | None]:
-        """Dispatch one command; its response and, when it failed, the error code."""
+    async def run_line(self, line: bytes, role: Role) -> tuple[bytes, str | None]:
+        """Dispatch one command as ``role``; its response and, when it failed, the error code."""
         answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
-        CALLER.set(Caller("http"))
+        CALLER.set(Caller("http", role=role))
         self._router.dispatch(line, answer.set_result)
         body = answer.result() if answer.done() else await answer
         self._events.settle()
@@ -118,7 +128,7 @@ class HttpCommands:
                 except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:
                     return _json(protocol.failure(None, ErrorCode.PARSE_ERROR, f"body is not valid JSON: {exc}"), 400)
             command = protocol.encode({"id": f"http-{endpoint.path}", "type": endpoint.command, "payload": payload})
-            body, error = await self.run_line(command)
+            body, error = await self.run_line(command, self._role_of(request.scope))
             if error is not None:
                 return _json(body, self._codes.http_status(error))
             return _json(bytes(_outcome.decode(body).data) if endpoint.raw else body, 200)

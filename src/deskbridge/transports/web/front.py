@@ -28,6 +28,7 @@ from starlette.types import Message, Receive, Scope, Send
 from deskbridge import dashboard, protocol
 from deskbridge.backend import Backend
 from deskbridge.closecodes import CloseCode
+from deskbridge.roles import Role
 from deskbridge.transports.web.config import WebConfig
 from deskbridge.transports.web.connection import Connection
 from deskbridge.transports.web.endpoints import COMMAND_PATH, HttpCommands
@@ -54,11 +55,14 @@ class WebDoor:
             allowed_origins=config.allowed_origins,
             allowed_hosts=config.allowed_hosts,
             tokenless=backend.door_policy.is_tokenless,
+            client_token=config.client_token,
         )
         self.policy = backend.door_policy
         self.closing: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._connections: set[Connection] = set()
-        self.commands = HttpCommands(backend.router, backend.events, backend.error_codes, backend.max_line)
+        self.commands = HttpCommands(
+            backend.router, backend.events, backend.error_codes, backend.max_line, role_of=self.guard.role
+        )
         self._fast: dict[str, Handler] = {
             COMMAND_PATH: self.commands,
             **dict.fromkeys(
@@ -132,6 +136,7 @@ class WebDoor:
             outbox_bytes=config.outbox_bytes,
             subscribe_grace=config.subscribe_grace,
             cursors=backend.cursors if self.policy.cursorless else None,
+            role=self.guard.role(scope),
         )
         self._connections.add(connection)
         try:
@@ -184,11 +189,14 @@ class WebDoor:
         return response
 
     async def info(self, request: Request) -> Response:
-        """Who serves here, through which doors, to which clients (with their acknowledged ``last_seq``)."""
+        """Who serves here, through which doors, to which clients (with their acknowledged ``last_seq``), and the
+        asker's ``role`` with the commands it may not run (the dashboard hides their controls)."""
         clients = [dataclasses.asdict(client) for client in self.backend.clients.list()]
+        role = self.guard.role(request.scope)
+        denied = sorted(self.backend.access.owner_only) if role is not Role.OWNER else []
         return JSONResponse(
             {"app": self.backend.name, "epoch": self.backend.events.epoch, "doors": self.backend.doors,
-             "clients": clients, "openapi": "/openapi.json"}
+             "clients": clients, "openapi": "/openapi.json", "role": role, "denied": denied}
         )  # fmt: skip
 
     async def openapi(self, request: Request) -> Response:

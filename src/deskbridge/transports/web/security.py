@@ -24,8 +24,11 @@ from typing import Any, Final
 from urllib.parse import parse_qsl
 
 from deskbridge.closecodes import CloseCode
+from deskbridge.roles import Role
 
 TOKEN_FILE: Final = "token"
+CLIENT_TOKEN_FILE: Final = "client-token"
+"""The client role's token (:mod:`deskbridge.roles`), made only when an app has owner-only commands."""
 LOOPBACK_NAMES: Final = frozenset({"localhost", "127.0.0.1", "::1"})
 _NOFOLLOW: Final = getattr(os, "O_NOFOLLOW", 0)
 
@@ -34,24 +37,29 @@ class UnsafeTokenFile(Exception):
     """The token file is not a private regular file of its own: refused rather than read through."""
 
 
-def load_or_create_token(data_dir: Path) -> tuple[str, Path]:
-    """The install's token from ``<data_dir>/token``, made (mode 0600) on first start.
+def load_or_create_token(data_dir: Path, name: str = TOKEN_FILE, mode: int = 0o600) -> tuple[str, Path]:
+    """The install's token from ``<data_dir>/token`` (or the client's, ``name``), made with ``mode`` on first start.
 
-    The file is opened without following a link: through one, another file's
-    first line would become the token and that file would be chmod-ed.
+    The owner's token is private (0600); the client's is readable by every local
+    account (0644), so the desktop client in a child's session can read it when
+    the backend runs as a service. The file is opened without following a
+    link: through one, another file's first line would become the token and
+    that file would be chmod-ed.
     """
-    path = data_dir / TOKEN_FILE
+    path = data_dir / name
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
     except FileExistsError:
-        return _read_token(path), path
+        return _read_token(path, mode), path
     token = secrets.token_urlsafe(32)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        if os.name == "posix":
+            os.fchmod(handle.fileno(), mode)  # the umask may have taken bits the client's token needs
         handle.write(token + "\n")
     return token, path
 
 
-def _read_token(path: Path) -> str:
+def _read_token(path: Path, mode: int) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
@@ -65,8 +73,8 @@ def _read_token(path: Path) -> str:
         token = os.read(fd, 4096).decode("utf-8", "replace").strip()
         if not token:
             raise UnsafeTokenFile(f"{path} is empty; delete it to make a new token")
-        if os.name == "posix" and status.st_mode & 0o077:
-            os.fchmod(fd, 0o600)
+        if os.name == "posix" and status.st_mode & 0o777 != mode:
+            os.fchmod(fd, mode)
     finally:
         os.close(fd)
     return token
@@ -115,8 +123,10 @@ class Guard:
         allowed_origins: Iterable[str] = (),
         allowed_hosts: Iterable[str] = (),
         tokenless: Callable[[Mapping[str, Any]], bool] = lambda scope: False,
+        client_token: str | None = None,
     ) -> None:
         self._token = token.encode() if token is not None else None
+        self._client_token = client_token.encode() if client_token is not None and token is not None else None
         self._tokenless = tokenless
         self.port = port
         names = set(LOOPBACK_NAMES) | {h.lower() for h in allowed_hosts}
@@ -158,14 +168,28 @@ class Guard:
         client = scope.get("client")
         if client and is_loopback(str(client[0])) and self._tokenless(scope):
             return None  # a path the app opened to loopback clients without the token (docs/guardian.md)
-        given = None
-        authorization = _header(scope, b"authorization")
-        if authorization is not None:
-            scheme, _, value = authorization.partition(" ")
-            if scheme.lower() == "bearer":
-                given = value.strip()
-        if given is None:
-            given = query_params(scope).get("token")
-        if given is not None and hmac.compare_digest(given.encode(), self._token):
+        given = _given_token(scope)
+        if given is not None and any(hmac.compare_digest(given, known) for known in self._tokens()):
             return None
         return Refusal(401, CloseCode.UNAUTHORIZED, "missing or wrong token")
+
+    def role(self, scope: Mapping[str, Any]) -> Role:
+        """The role of a request :meth:`check` let in: the owner's token (or no authentication) is the owner."""
+        if self._token is None:
+            return Role.OWNER
+        given = _given_token(scope)
+        return Role.OWNER if given is not None and hmac.compare_digest(given, self._token) else Role.CLIENT
+
+    def _tokens(self) -> tuple[bytes, ...]:
+        assert self._token is not None
+        return (self._token,) if self._client_token is None else (self._token, self._client_token)
+
+
+def _given_token(scope: Mapping[str, Any]) -> bytes | None:
+    authorization = _header(scope, b"authorization")
+    if authorization is not None:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            return value.strip().encode()
+    given = query_params(scope).get("token")
+    return None if given is None else given.encode()

@@ -38,5 +38,11 @@ export function createApi(token) {
     return envelope.data;
   }
 
-  return { send, call };
+  /** GET /api/status: who serves, and this token's role with the commands it may not run. */
+  async function status() {
+    const response = await fetch("/api/status", { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    return response.json();
+  }
+
+  return { send, call, status };
 }

@@ -4,7 +4,7 @@ import { createApi } from "./api.js";
 import { Connection } from "./connection.js";
 import { say, sayError } from "./forms.js";
 import { takeToken } from "./session.js";
-import { route, showApps } from "./views.js";
+import { hideDenied, route, showApps } from "./views.js";
 import * as status from "./panels/status.js";
 import * as events from "./panels/events.js";
 import * as operations from "./panels/operations.js";
@@ -42,11 +42,12 @@ function report(outcome) {
 
 async function boot() {
   const token = takeToken(); // null when the server runs without authentication (--no-auth)
-  const { call, send } = createApi(token);
-  const [version, schema, head] = await Promise.all([
+  const { call, send, status } = createApi(token);
+  const [version, schema, head, served] = await Promise.all([
     call("GET_VERSION"),
     call("GET_SCHEMA"),
     call("GET_EVENTS", { after: 0, limit: 1 }),
+    status(),
   ]);
   const apps = Object.keys(version.apps);
   const connection = new Connection(token, { epoch: head.epoch, after: Math.max(0, head.head - BACKLOG) });
@@ -85,6 +86,7 @@ async function boot() {
   };
   connection.addEventListener("live", () => say(problem, "")); // before the panels reload: they may say why not
   showApps(apps);
+  hideDenied(served.denied || []);
   route(apps);
   for (const [app, panel] of PANELS) {
     if (app === null || apps.includes(app)) panel.mount(context);

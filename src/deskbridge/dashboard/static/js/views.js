@@ -7,6 +7,13 @@ export function showApps(apps) {
   }
 }
 
+/** Hide the controls of commands this token may not run (a child's client token: the parent's controls). */
+export function hideDenied(denied) {
+  for (const element of document.querySelectorAll("[data-command]")) {
+    if (denied.includes(element.dataset.command)) element.hidden = true;
+  }
+}
+
 /** Route #fragments to views; the first view of a served app is the default. */
 export function route(apps) {
   const views = [...document.querySelectorAll("main > .view")].filter(

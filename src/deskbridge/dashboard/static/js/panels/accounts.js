@@ -3,6 +3,7 @@
 
 import { fill, fillSelect, h, row, showEmpty } from "../dom.js";
 import { onSubmit, perform } from "../forms.js";
+import { everything } from "../listing.js";
 import { reloader } from "../reload.js";
 
 export function mount({ call, schema, bus, onLive, onChange }) {
@@ -14,7 +15,7 @@ export function mount({ call, schema, bus, onLive, onChange }) {
   const sessions = new Map(); // account name -> the last VERIFY_SESSION answer, from any client
 
   const load = reloader(async () => {
-    const accounts = await call("GET_ACCOUNTS");
+    const accounts = await everything(call, "GET_ACCOUNTS");
     fill(body, accounts.map(line));
     showEmpty(empty, accounts.length === 0);
     const names = accounts.map((account) => account.name);

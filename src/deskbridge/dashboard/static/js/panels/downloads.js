@@ -23,7 +23,8 @@ export function mount({ call, bus, onEvent, onChange }) {
     }
     const page = await call("GET_DOWNLOAD_HISTORY", { account_name, limit: 100 });
     fill(body, page.items.map((download) => row(download.downloaded_at, download.title, download.clip_id, download.file_path ?? "")));
-    say(feedback, page.total === 0 ? `${account_name} has downloaded nothing yet.` : `${page.total} clips downloaded by ${account_name}.`);
+    const count = `${page.items.length}${page.has_more ? " most recent" : ""}`;
+    say(feedback, page.items.length === 0 ? `${account_name} has downloaded nothing yet.` : `${count} clips downloaded by ${account_name}.`);
   });
 
   clear.addEventListener("click", () => {

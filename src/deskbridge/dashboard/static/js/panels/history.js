@@ -16,11 +16,12 @@ export function mount({ call, onEvent, onLive, onChange }) {
   const exporter = document.getElementById("history-export");
   const exported = document.getElementById("export-feedback");
   let shown = 0;
+  let next = null; // the cursor of the page after those shown
 
-  /** One page of records, after `offset`, for the search form's current question. */
-  const page = (offset) => {
+  /** One page of records, after `cursor` (null: the first), for the search form's current question. */
+  const page = (cursor) => {
     const { keyword, account_name } = Object.fromEntries(new FormData(search));
-    const payload = { limit: PAGE, offset, ...(account_name ? { account_name } : {}) };
+    const payload = { limit: PAGE, ...(cursor ? { cursor } : {}), ...(account_name ? { account_name } : {}) };
     return keyword.trim()
       ? call("SEARCH_HISTORY", { ...payload, keyword: keyword.trim() })
       : call("GET_CREATION_HISTORY", payload);
@@ -33,15 +34,17 @@ export function mount({ call, onEvent, onLive, onChange }) {
     if (append) body.append(...lines);
     else fill(body, lines);
     shown = (append ? shown : 0) + result.items.length;
-    more.hidden = shown >= result.total;
-    return result.total === 0 ? "No song matches." : `${shown} of ${result.total} songs.`;
+    next = result.next_cursor;
+    more.hidden = !result.has_more;
+    if (shown === 0) return "No song matches.";
+    return result.has_more ? `${shown} songs shown; more below.` : `${shown} songs.`;
   };
 
-  const load = reloader(async () => say(feedback, show(await page(0), false)));
+  const load = reloader(async () => say(feedback, show(await page(null), false)));
 
-  onSubmit(search, feedback, async () => show(await page(0), false));
+  onSubmit(search, feedback, async () => show(await page(null), false));
   search.elements.account_name.addEventListener("change", () => search.requestSubmit());
-  more.addEventListener("click", () => perform(more, feedback, async () => show(await page(shown), true)));
+  more.addEventListener("click", () => perform(more, feedback, async () => show(await page(next), true)));
 
   onSubmit(exporter, exported, async ({ output_path, overwrite }) => {
     const account_name = search.elements.account_name.value;

@@ -2,6 +2,7 @@
 
 import { bar, fill, h, setBar, short, showEmpty } from "../dom.js";
 import { onSubmit, perform } from "../forms.js";
+import { everything } from "../listing.js";
 import { reloader } from "../reload.js";
 import { FINISHED } from "../statuses.js";
 
@@ -76,7 +77,7 @@ export function mount({ call, onEvent, onLive, onChange }) {
   };
 
   const load = reloader(async () => {
-    const queues = await call("GET_QUEUES");
+    const queues = await everything(call, "GET_QUEUES");
     shown.clear();
     fill(list, queues.map(show));
     showEmpty(empty, queues.length === 0);

@@ -1,0 +1,138 @@
+"""Keyset paging for every listing that grows with the user's data.
+
+A page ends at ``limit`` items or at ``MAX_BYTES`` of items, whichever comes
+first, so no answer outgrows a front end or a line limit, however long the
+records are. ``next_cursor`` is opaque: it holds the sort key of the last item
+sent and the listing it came from, and the next page starts strictly after
+that key (keyset, not offset). Records added while a client pages therefore
+never shift a page: each existing record is sent once, none is skipped.
+
+Without ``limit`` and ``cursor`` (the seed's payloads) a listing answers every
+item while they fit ``MAX_ITEMS`` and ``MAX_BYTES``; past that bound the answer
+is the first page, with ``has_more`` and ``next_cursor``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Final, Generic, TypeVar
+
+import msgspec
+
+from deskbridge.studio.fields import invalid
+
+MAX_ITEMS: Final = 1_000
+"""The most items one page holds, and the default ``limit``."""
+MAX_BYTES: Final = 1 << 20
+"""The most JSON bytes of items one page holds (a page always holds at least one item)."""
+
+Limit = Annotated[int, msgspec.Meta(ge=1, le=MAX_ITEMS)]
+Cursor = Annotated[str, msgspec.Meta(min_length=1, max_length=2_000, pattern=r"^[A-Za-z0-9_-]+\Z")]
+
+T = TypeVar("T")
+Row = Any
+Query = Callable[[str, list[Any], int], Sequence[Row]]
+"""Rows of a listing: given a condition to AND in, its parameters, and how many rows at most."""
+
+_encode = msgspec.json.Encoder().encode
+
+
+class Paging(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The paging fields of a listing's payload."""
+
+    limit: Limit | None = None
+    """Items per page (at most 1,000); omitted: every item while the answer fits the bound."""
+    cursor: Cursor | None = None
+    """A ``next_cursor`` from the previous page of the same listing."""
+
+    @property
+    def paged(self) -> bool:
+        return self.limit is not None or self.cursor is not None
+
+
+class Page(msgspec.Struct, Generic[T]):
+    """One page of a listing; ``has_more`` says whether ``next_cursor`` leads to another."""
+
+    items: list[T]
+    limit: int
+    has_more: bool
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A listing's order: the columns that sort it (the last one unique), all ascending or all descending."""
+
+    listing: str
+    columns: tuple[str, ...]
+    """SQL expressions, e.g. ``("r.created_at", "r.id")``."""
+    keys: tuple[str, ...]
+    """The names of those columns in a result row."""
+    descending: bool = False
+
+    @property
+    def order_by(self) -> str:
+        direction = " DESC" if self.descending else ""
+        return "ORDER BY " + ", ".join(column + direction for column in self.columns)
+
+    def after(self, cursor: str | None) -> tuple[str, list[Any]]:
+        """The condition that keeps rows strictly after ``cursor`` (``"1"`` for the first page)."""
+        if cursor is None:
+            return "1", []
+        return self.after_key(self._decode(cursor))
+
+    def after_key(self, key: Sequence[Any]) -> tuple[str, list[Any]]:
+        """The condition that keeps rows strictly after the row whose sort key is ``key``."""
+        columns = ", ".join(self.columns)
+        marks = ", ".join("?" * len(key))
+        return f"({columns}) {'<' if self.descending else '>'} ({marks})", list(key)
+
+    def key(self, row: Row) -> list[Any]:
+        return [row[name] for name in self.keys]
+
+    def cursor(self, row: Row) -> str:
+        key = self.key(row)
+        return base64.urlsafe_b64encode(_encode([self.listing, *key])).rstrip(b"=").decode()
+
+    def _decode(self, cursor: str) -> list[Any]:
+        try:
+            value = msgspec.json.decode(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        except (binascii.Error, ValueError, msgspec.DecodeError):
+            value = None
+        if (
+            not isinstance(value, list)
+            or len(value) != len(self.keys) + 1
+            or value[0] != self.listing
+            or not all(isinstance(part, str) or _is_sqlite_integer(part) for part in value[1:])
+        ):
+            raise invalid("$.cursor", f"not a cursor of {self.listing}: send a next_cursor this listing gave")
+        return value[1:]
+
+
+def _is_sqlite_integer(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
+
+
+def page(query: Query, keyset: Keyset, paging: Paging, build: Callable[[Row], T]) -> Page[T]:
+    """The page ``paging`` asks for: ``query`` is asked for one row more than fits, to know if more follow."""
+    limit = paging.limit or MAX_ITEMS
+    condition, params = keyset.after(paging.cursor)
+    rows = query(condition, params, limit + 1)
+    items = [build(row) for row in rows[:limit]]
+    if len(_encode(items)) > MAX_BYTES:  # rare: measure item by item only then
+        size = 0
+        for count, item in enumerate(items):
+            size += len(_encode(item)) + 1
+            if count and size > MAX_BYTES:
+                del items[count:]
+                break
+    has_more = len(items) < len(rows)
+    return Page(items, limit, has_more, keyset.cursor(rows[len(items) - 1]) if has_more else None)
+
+
+def listing(found: Page[T], paging: Paging) -> list[T] | Page[T]:
+    """The seed's shape, a plain list, while the whole listing fits one page and no paging was asked for."""
+    return found.items if not paging.paged and not found.has_more else found
