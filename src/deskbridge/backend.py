@@ -60,7 +60,7 @@ class Backend:
         self._workers = workers
         self._throttle = throttle
         self.error_codes = ErrorCodes((app.name, app.error_codes) for app in self.apps)
-        self.clients = ClientRegistry()
+        self.clients = ClientRegistry(clock=clock)
         self.doors: dict[str, str] = {}
         self.door_policy = DoorPolicy()
         self.access = AccessPolicy.of(app.owner_only for app in self.apps)

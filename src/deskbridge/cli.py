@@ -195,6 +195,14 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
     token_file: Path | None = None
     token: str | None = None
     config: WebConfig | None = None
+    stdio_config: StdioConfig | None = None
+    if pipes is not None:
+        from deskbridge.transports.stdio import StdioConfig
+
+        try:
+            stdio_config = StdioConfig.from_config(backend.config)
+        except ConfigError as exc:
+            return _start_failed(held, exc)
     if web:
         from deskbridge.paths import ensure_dir
         from deskbridge.transports.web import security
@@ -242,7 +250,7 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
             dashboard.announce(door["url"], token, backend, open_browser=getattr(args, "open", False))
 
         try:
-            await Host(backend, stdio=pipes, web=config).run(ready)
+            await Host(backend, stdio=pipes, stdio_config=stdio_config, web=config).run(ready)
         except OSError as exc:  # the port is taken, or the address is not ours
             return _start_failed(held, exc)
         return 0

@@ -8,6 +8,7 @@ import os
 import re
 import sys
 import time
+import urllib.parse
 from typing import IO, Any, Final
 
 _VALUE = r"[^\s\"',;&]+"
@@ -26,10 +27,32 @@ _SECRETS = (
 )
 
 
+_KNOWN: set[str] = set()
+"""Secrets this process holds (the server's token): masked wherever they appear, whatever surrounds them."""
+_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+
+
+def mask_everywhere(secret: str) -> None:
+    """From now on, ``secret`` never reaches the log, under any name or in any shape of URL."""
+    if secret:
+        _KNOWN.add(secret)
+
+
 def redact(text: str) -> str:
-    """Mask tokens, JWTs and cookies wherever a log line might carry them."""
+    """Mask tokens, JWTs and cookies wherever a log line might carry them.
+
+    Percent-escapes are decoded first (as often as a URL may have been
+    encoded), so that ``?t%6Fken=...`` or ``?token%3D...`` is masked like
+    ``?token=...``: the line shows the decoded text.
+    """
+    for _ in range(3):
+        if not _ESCAPE.search(text):
+            break
+        text = urllib.parse.unquote(text, errors="replace")
     for pattern in _SECRETS:
         text = pattern.sub(lambda m: m.group(1) + "***", text)
+    for secret in _KNOWN:
+        text = text.replace(secret, "***")
     return text
 
 

@@ -339,8 +339,7 @@ class Router:
             events.flush()
         if not raised.refused and raised.last_seq <= events.committed_seq:
             return None
-        held = events.last_seq - events.committed_seq
-        why = f"the event log cannot store events ({events.failure}); {held} wait in memory for room on the disk"
+        why = events.why_held()
         if raised.refused:
             return f"{raised.refused} of the events it raised were dropped: {why}"
         return f"the events it raised are not stored: {why}"

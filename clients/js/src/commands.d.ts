@@ -191,7 +191,10 @@ export interface Commands {
     data: { [key: string]: unknown };
     operation: false;
   };
-  /** Publishes `count` events of `type` at once. */
+  /**
+   * Publishes `count` events of `type`, a burst of `EMIT_BURST` per turn of the loop: each burst is
+   * committed and delivered before the next, so a million neither stall the loop nor sit in memory.
+   */
   EMIT: {
     payload: EmitPayload;
     data: { [key: string]: number };
