@@ -86,6 +86,18 @@ def test_without_authentication_the_page_needs_no_token(dashboard: Board) -> Non
     expect(board.page.get_by_role("heading", name="Studio")).to_be_visible()
 
 
+def test_a_demo_backend_is_labelled_so_on_every_view_and_a_real_one_is_not(dashboard: Board) -> None:
+    real = dashboard()
+    real.open()
+    expect(real.connection).to_have_text("Live")
+    expect(real.page.get_by_role("note")).to_be_hidden()
+    real.server.stop()
+    demo = dashboard(1280, 800, "--demo")
+    demo.open("guardian")
+    expect(demo.page.get_by_role("note")).to_contain_text("Demo")
+    expect(demo.page).to_have_title(re.compile(r"^DEMO · deskbridge"))
+
+
 def test_creating_an_account_shows_it(dashboard: Board) -> None:
     board = dashboard()
     page = board.page

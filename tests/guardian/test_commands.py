@@ -66,7 +66,7 @@ def test_an_unknown_command_is_a_clear_error(backend: BackendProcess) -> None:
         ({"minutes": "ten"}, "$.params.minutes"),
         ({"minutes": 0}, "$.params.minutes"),
         ({}, "$.params"),
-        ({"minutes": 10, "minuts": 10}, "$.params"),
+        ({"minutes": 10, "minuts": 10}, "$.params.minuts"),
     ],
 )
 def test_bad_params_are_refused_with_their_path(backend: BackendProcess, params: dict[str, Any], field: str) -> None:
@@ -74,7 +74,7 @@ def test_bad_params_are_refused_with_their_path(backend: BackendProcess, params:
 
     assert answer["success"] is False
     assert answer["error_code"] == "INVALID_PAYLOAD"
-    assert answer["details"] == {"fields": [field]}
+    assert answer["details"]["fields"] == [field]
     error = backend.error("GRANT_BONUS_TIME", params)
     assert error["error_code"] == "INVALID_PAYLOAD"
 

@@ -118,7 +118,7 @@ class AnswerTimeRequestParams(_Params):
     """With ``grant``: how many of the asked minutes (default all of them)."""
 
 
-class DesktopCommandPayload(msgspec.Struct, kw_only=True):
+class DesktopCommandPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     command: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     params: dict[str, Any] = {}
 
@@ -262,6 +262,6 @@ def register(commands: Commands, guardian: Guardian, call: Call, changed: Change
                 fields = [field.replace("$", "$.params", 1) for field in exc.details["fields"]]
                 return DesktopCommandAnswer(
                     False, error=exc.message.replace("`$", "`$.params"), error_code=exc.code,
-                    details={"fields": fields},
+                    details={**exc.details, "fields": fields},
                 )  # fmt: skip
             return DesktopCommandAnswer(False, error=exc.message, error_code=exc.code, details=exc.details)

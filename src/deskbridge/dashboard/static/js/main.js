@@ -92,7 +92,8 @@ async function boot() {
   for (const [app, panel] of PANELS) {
     if (app === null || apps.includes(app)) panel.mount(context);
   }
-  document.title = `deskbridge · ${apps.join(", ")}`;
+  document.getElementById("demo").hidden = !version.demo;
+  document.title = `${version.demo ? "DEMO · " : ""}deskbridge · ${apps.join(", ")}`;
   connection.open();
 }
 
