@@ -47,6 +47,19 @@ def run_seed_backend_service(command: Sequence[str], env: Mapping[str, str]) -> 
     assert [a["name"] for a in steps[4]["value"]] == ["test_account"]
 
 
+class FakeClock:
+    """A clock (``time`` and ``monotonic`` alike) that moves only when a test sets ``now``."""
+
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def time(self) -> float:
+        return self.now
+
+    def monotonic(self) -> float:
+        return self.now
+
+
 class BackendProcess:
     """``deskbridge stdio <apps>`` with threads pumping stdout and stderr into queues.
 

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from deskbridge.events import EventLog, Retention
-from tests.support import BackendProcess
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def time(self) -> float:
-        return self.now
-
-    def monotonic(self) -> float:
-        return self.now
+from tests.support import BackendProcess, FakeClock
 
 
 def open_log(path: Path, **options: object) -> tuple[EventLog, list[int]]:
@@ -225,3 +216,99 @@ def test_the_stdio_door_resumes_with_get_events(spawn: Callable[..., BackendProc
     assert other["more"] is True
     assert again.ok("ACK_EVENTS", {"client_id": "desktop", "last_seq": 5}) == {"last_seq": 5}
     assert again.error("GET_EVENTS", {"after": -1})["error_code"] == "INVALID_PAYLOAD"
+
+
+def test_a_wait_that_ends_unanswered_leaves_nothing_behind(tmp_path: Path) -> None:
+    """Each long-poll that timed out on a quiet log used to leave its waiter until the next event."""
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        log = EventLog(tmp_path / "e.db", schedule=loop.call_soon)
+
+        async def wait_in_vain() -> None:  # what the web door does when a long-poll's wait runs out
+            waiter = asyncio.ensure_future(log.wait_committed(1))
+            await asyncio.sleep(0)
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter
+
+        for _ in range(100):  # warm up: the loop's own structures reach their size
+            await wait_in_vain()
+        tracemalloc.start()
+        before = tracemalloc.get_traced_memory()[0]
+        for _ in range(2000):
+            await wait_in_vain()
+        grown = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        log.close()
+        return grown
+
+    grown = asyncio.run(main())
+    assert grown < 20_000, f"2000 waits that timed out hold {grown} bytes"
+
+
+def test_a_log_left_open_across_a_restart_of_the_machine_starts_a_new_epoch(tmp_path: Path) -> None:
+    """A power cut may take back the last commits (``synchronous=NORMAL``): the log cannot prove it kept what
+    clients saw, so it names itself anew. A killed process (same boot) keeps its epoch: SQLite kept it all."""
+    log, _ = open_log(tmp_path / "e.db", boot="boot-1")
+    emit(log, 3)  # never closed: the process died
+    killed, _ = open_log(tmp_path / "e.db", boot="boot-1")
+    assert killed.epoch == log.epoch
+    emit(killed, 2)  # never closed either, and then the power went
+    after_power_cut, _ = open_log(tmp_path / "e.db", boot="boot-2")
+    assert after_power_cut.epoch != log.epoch
+    assert not after_power_cut.resume(log.epoch, 4).recovered
+    after_power_cut.close()
+    reopened, _ = open_log(tmp_path / "e.db", boot="boot-3")  # closed cleanly: any later boot trusts it
+    assert reopened.epoch == after_power_cut.epoch
+    reopened.close()
+
+
+def test_a_client_ahead_of_the_log_starts_a_new_epoch_for_every_client(tmp_path: Path) -> None:
+    """Proof the log lost commits: a seq a client saw is past its head. The events that follow would reuse
+    numbers, so a cursor of the old epoch is not recovered even once the head is past it again."""
+    log, _ = open_log(tmp_path / "e.db")
+    emit(log, 3)
+    old = log.epoch
+    ahead = log.resume(old, 8)
+    assert (ahead.recovered, ahead.after) == (False, 0)
+    assert ahead.epoch != old
+    emit(log, 10)
+    behind = log.resume(old, 6)
+    assert not behind.recovered, "seq 6 now names another event than the one this client saw"
+    assert log.resume(log.epoch, 6).recovered
+    log.close()
+    again, _ = open_log(tmp_path / "e.db")
+    assert again.epoch == ahead.epoch, "the new epoch is kept"
+    again.close()
+
+
+def test_max_count_caps_the_log_however_many_operations_finish(tmp_path: Path) -> None:
+    """Terminal events outlive the age limit, not the count: 30 operations ending keep at most 10 events."""
+    log, _ = open_log(tmp_path / "e.db", retention=Retention(max_count=10, max_age=None, trim_every=1))
+    for n in range(30):
+        log.append({"type": "P", "payload": {"operation_id": f"op-{n}", "status": "completed"}})
+        log.flush()
+    assert seqs(log.read(0)) == list(range(21, 31))
+    log.close()
+
+
+def test_only_the_consumers_heard_from_last_hold_trimming_back(tmp_path: Path) -> None:
+    """A program that invents a client id per poll cannot hold the log for a week: past ``max_consumers``, the
+    longest silent consumer stops counting."""
+    clock = FakeClock()
+    policy = Retention(max_count=5, max_age=None, trim_every=1, max_consumers=2)
+    log, _ = open_log(tmp_path / "e.db", retention=policy, clock=clock)
+    emit(log, 2)
+    log.acknowledge("stale", 1)
+    log.flush()
+    emit(log, 20)
+    assert log.floor == 1, "a consumer holds trimming back"
+    for client_id in ("desk", "phone"):
+        clock.now += 1
+        log.acknowledge(client_id, 20)
+        log.flush()
+    log.trim()
+    assert log.floor == 17, "the third consumer, silent longest, no longer holds it"
+    assert log.acknowledged("stale") is None
+    log.close()

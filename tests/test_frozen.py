@@ -140,7 +140,7 @@ def test_studio_accounts_survive_sigterm_then_sigkill(
     assert accounts["robert"]["email"] == "bob@example.com"
     again.ok("DELETE_ACCOUNT", {"name": "ada"})
     again.ok("EMIT", {"count": 300, "type": "DIAG_EVENT"})
-    seen = again.wait_event(lambda e: e["data"].get("index") == 299)["seq"]
+    seen = again.wait_event(lambda e: e["type"] == "DIAG_EVENT" and e["data"]["index"] == 299)["seq"]
 
     again.proc.kill()  # as a crash would, right after the answers and events went out
     again.proc.wait(10)

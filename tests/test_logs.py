@@ -38,3 +38,11 @@ def test_secrets_are_masked() -> None:
     assert "zzz9" not in cookie
     assert "eyJ" not in redact("authorization: bearer eyJ.a.b")
     assert redact("nothing secret here, 12 tokens left") == "nothing secret here, 12 tokens left"
+
+
+def test_a_token_under_a_percent_encoded_name_is_masked_too() -> None:
+    """The door decodes a query's names: ``t%6Fken`` is ``token``. Masking looks at the decoded text."""
+    for query in ("t%6Fken=abcdef123456", "token%3Dabcdef123456", "t%256Fken=abcdef123456", "%74oken=abcdef123456"):
+        line = redact(f"GET /api/events?{query} HTTP/1.1")
+        assert "abcdef123456" not in line, line
+    assert redact("100% done, 50%-off") == "100% done, 50%-off"

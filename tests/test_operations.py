@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from deskbridge.operations import Operation, Operations
 from tests.support import BackendProcess
 
 Spawn = Callable[..., BackendProcess]
@@ -142,3 +145,31 @@ def test_a_clean_shutdown_leaves_nothing_to_end(spawn: Spawn, tmp_path: Path) ->
     again = spawn("diag", data_dir=data_dir)
     tail = again.ok("GET_EVENTS", {"after": 0})["events"]
     assert [e["payload"]["status"] for e in tail if e["payload"].get("status") in TERMINAL] == ["cancelled"]
+
+
+def _seconds_to_cancel(count: int) -> float:
+    """CPU time to cancel ``count`` pending operations of a real registry on a real loop (each one finishes)."""
+
+    async def work(op: Operation) -> None:
+        raise AssertionError("never launched")
+
+    async def run() -> float:
+        ended: list[dict[str, Any]] = []
+        with ThreadPoolExecutor(1) as executor:
+            registry = Operations(asyncio.get_running_loop(), ended.append, executor, keep_finished=10 * count)
+            ops = [registry.prepare("COUNT", "COUNT_PROGRESS", work) for _ in range(count)]
+            started = time.process_time()
+            for op in ops:
+                registry.cancel(op.id)
+            elapsed = time.process_time() - started
+        assert len(ended) == count
+        return elapsed
+
+    return min(asyncio.run(run()) for _ in range(3))
+
+
+def test_finishing_n_operations_costs_n_not_n_squared() -> None:
+    """A mass cancel, a shutdown or N operations ending together: four times as many cost about four times as
+    much (a scan of every operation at each finish made it sixteen: 10 000 running took 12.9 s to stop)."""
+    small, large = _seconds_to_cancel(1000), _seconds_to_cancel(4000)
+    assert large / max(small, 1e-6) < 8, f"1000 cost {small:.3f} s, 4000 cost {large:.3f} s"

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import itertools
 import threading
+from collections import OrderedDict
+from typing import Final
 
 import msgspec
 
 from deskbridge import protocol
+from deskbridge.clock import SYSTEM_CLOCK, Clock
+
+POLL_IDLE: Final = 60.0
+"""A polling client is listed until it has not polled for this long (the web door's ``poll_idle``)."""
+MAX_POLLERS: Final = 1000
+"""At most this many polling clients are listed; past it, the one that polled longest ago is forgotten."""
 
 
 class ClientInfo(msgspec.Struct):
@@ -23,48 +31,81 @@ class ClientInfo(msgspec.Struct):
 
 
 class ClientRegistry:
-    """Thread-safe table of live clients (WebSocket connections, polling clients, stdio).
+    """Thread-safe table of live clients: connections (WebSocket, stdio, desktop) and polling clients.
 
-    A client that reconnects may be back before its old connection is seen
-    to close (a half-open TCP connection lingers): each connection is
-    counted, so the old one's end does not unlist the client.
+    Each kind is tracked on its own. A connection is listed from
+    :meth:`connect` to :meth:`disconnect`; a client that reconnects may be
+    back before its old connection is seen to close (a half-open TCP
+    connection lingers): each connection is counted, so the old one's end does
+    not unlist the client. Polling has no connection to end: a polling client
+    is listed while it polls, until it has been silent for as long as its
+    door says (by the registry's clock, whoever else polls or not), and never
+    touches the same client's connections.
     """
 
-    def __init__(self) -> None:
-        self._clients: dict[str, list[ClientInfo]] = {}
+    def __init__(self, *, clock: Clock = SYSTEM_CLOCK, max_pollers: int = MAX_POLLERS) -> None:
+        self._connections: dict[str, list[ClientInfo]] = {}
+        self._pollers: OrderedDict[str, tuple[float, ClientInfo]] = OrderedDict()
+        """Polling clients, the one that polled longest ago first, with the monotonic time they expire at."""
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._clock = clock
+        self._max_pollers = max_pollers
 
     def connect(self, door: str, client_id: str | None = None) -> ClientInfo:
         """One more connection; the handle to give back to :meth:`disconnect`."""
         with self._lock:
             info = ClientInfo(client_id or f"{door}-{next(self._ids)}", door)
-            self._clients.setdefault(info.client_id, []).append(info)
+            self._connections.setdefault(info.client_id, []).append(info)
             return info
 
     def disconnect(self, client: str | ClientInfo) -> bool:
-        """End one connection (its :class:`ClientInfo`) or, given an id, every connection of that client."""
+        """End one connection (its :class:`ClientInfo`) or, given an id, everything of that client."""
         with self._lock:
             if isinstance(client, str):
-                return self._clients.pop(client, None) is not None
-            connections = self._clients.get(client.client_id, [])
+                polled = self._pollers.pop(client, None) is not None
+                return self._connections.pop(client, None) is not None or polled
+            connections = self._connections.get(client.client_id, [])
             if not any(info is client for info in connections):
                 return False
             connections[:] = [info for info in connections if info is not client]
             if not connections:
-                del self._clients[client.client_id]
+                del self._connections[client.client_id]
             return True
+
+    def polled(self, client_id: str, *, idle: float = POLL_IDLE, door: str = "poll") -> None:
+        """``client_id`` polled now: listed until it has been silent for ``idle`` seconds."""
+        with self._lock:
+            now = self._clock.monotonic()
+            known = self._pollers.pop(client_id, None)
+            self._pollers[client_id] = (now + idle, known[1] if known else ClientInfo(client_id, door))
+            self._expire(now)
 
     def seen(self, client_id: str, last_seq: int | None = None) -> None:
         """Mark a client alive; ``last_seq`` is its cumulative acknowledgement."""
         with self._lock:
             now = protocol.now_ms()
-            for info in self._clients.get(client_id, ()):
+            polling = self._pollers.get(client_id)
+            for info in [*self._connections.get(client_id, ()), *([polling[1]] if polling else ())]:
                 info.last_seen = now
                 if last_seq is not None and last_seq > info.last_seq:
                     info.last_seq = last_seq
 
     def list(self) -> list[ClientInfo]:
-        """One entry per client: its newest connection."""
+        """One entry per client: its newest connection, else its polling."""
         with self._lock:
-            return [connections[-1] for connections in self._clients.values()]
+            self._expire(self._clock.monotonic())
+            listed = {client_id: connections[-1] for client_id, connections in self._connections.items()}
+            for client_id, (_, info) in self._pollers.items():
+                listed.setdefault(client_id, info)
+            return list(listed.values())
+
+    def _expire(self, now: float) -> None:
+        """Forget the pollers silent too long, and the longest silent past ``max_pollers``: oldest first, so it
+        costs what it forgets, not a scan."""
+        pollers = self._pollers
+        while pollers:
+            oldest, (expires, _) = next(iter(pollers.items()))
+            if now < expires and len(pollers) <= self._max_pollers:
+                return
+            del pollers[oldest]

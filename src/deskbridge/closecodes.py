@@ -10,6 +10,10 @@ from your last seq*.
 from __future__ import annotations
 
 import enum
+from typing import Final
+
+MAX_REASON_BYTES: Final = 123
+"""What a close frame's reason holds (RFC 6455: 125 bytes of payload, two of them the code)."""
 
 
 class CloseCode(enum.IntEnum):
@@ -35,3 +39,12 @@ class CloseCode(enum.IntEnum):
 def should_retry(code: int | None) -> bool:
     """Whether a client that saw ``code`` should reconnect (with backoff) and resume."""
     return code is None or not 4400 <= code <= 4499
+
+
+def fit_reason(reason: str) -> str:
+    """``reason`` cut to fit a close frame (on a character boundary, ending in an ellipsis): a refusal that
+    quotes a long path or cursor must still be sent, or the client sees 1006 and retries forever."""
+    data = reason.encode()
+    if len(data) <= MAX_REASON_BYTES:
+        return reason
+    return data[: MAX_REASON_BYTES - 3].decode("utf-8", "ignore") + "\u2026"

@@ -4,10 +4,11 @@
 
     {"events": {"max_age_days": 7, "max_count": 100000, "consumer_ttl_days": 7},   # the event log's retention
      "web": {"allowed_origins": ["app://desk"], "allowed_hosts": [], ...},           # deskbridge serve
+     "stdio": {"outbox_bytes": 8388608},                                             # deskbridge stdio
      "studio": {...},                                                                # an app's own section
      ...}                                                                            # (the guardian: top level)
 
-The core reads ``events`` and ``web``; an app reads its section (the guardian
+The core reads ``events``, ``web`` and ``stdio``; an app reads its section (the guardian
 reads the top level, as seed 004 writes it, less :data:`CORE_SECTIONS` and the
 other apps' names). Every section is converted to a strict ``msgspec.Struct``:
 a key nobody knows or a value of the wrong shape stops the backend at start
@@ -22,7 +23,7 @@ import msgspec
 
 S = TypeVar("S")
 
-CORE_SECTIONS: Final = frozenset({"events", "web"})
+CORE_SECTIONS: Final = frozenset({"events", "web", "stdio"})
 """Top-level keys the core reads: no app may claim them."""
 
 

@@ -18,17 +18,42 @@ class UnsafeLockFile(Exception):
 
 
 class DirLock:
-    """An advisory lock on ``<dir>/.lock`` held for the backend's lifetime.
+    """An advisory lock on the directory itself and on ``<dir>/.lock``, held for the backend's lifetime.
 
     The operating system drops it when the process dies, so a crash or a
-    ``kill -9`` never leaves a stale lock behind.
+    ``kill -9`` never leaves a stale lock behind. ``.lock`` says who holds it;
+    the lock that counts is on the directory (POSIX), which cannot be
+    unlinked from under us while it holds our files: a lock on ``.lock``
+    alone lets a second backend in once someone deletes that file. (Windows
+    does not let anyone delete a file a process holds open.)
     """
 
     def __init__(self, directory: Path) -> None:
         self.path = directory / ".lock"
         self._file: IO[str] | None = None
+        self._directory: int | None = None
 
     def acquire(self) -> None:
+        try:
+            self._directory = _lock_directory(self.path.parent)
+        except BlockingIOError:
+            raise AlreadyRunning(f"{self.path.parent} is in use by {self._holder()}") from None
+        try:
+            self._lock_file()
+        except BaseException:
+            self.release()
+            raise
+
+    def _holder(self) -> str:
+        """Who ``.lock`` says holds the directory (read without creating or following it)."""
+        try:
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            return "another process"
+        with os.fdopen(fd, encoding="utf-8", errors="replace") as handle:
+            return handle.read(100).strip() or "another process"
+
+    def _lock_file(self) -> None:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
         except OSError as exc:
@@ -55,6 +80,9 @@ class DirLock:
         if self._file is not None:
             self._file.close()
             self._file = None
+        if self._directory is not None:
+            os.close(self._directory)
+            self._directory = None
 
 
 if sys.platform == "win32":
@@ -64,8 +92,21 @@ if sys.platform == "win32":
         handle.seek(0)
         msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
 
+    def _lock_directory(directory: Path) -> int | None:
+        return None  # nothing to hold: a .lock held open cannot be deleted here
+
 else:
     import fcntl
 
     def _lock(handle: IO[str]) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def _lock_directory(directory: Path) -> int | None:
+        """The directory's descriptor, locked; ``BlockingIOError`` if another process holds it."""
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BaseException:
+            os.close(fd)
+            raise
+        return fd

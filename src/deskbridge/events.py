@@ -7,10 +7,12 @@ order, so durability costs one commit per burst rather than one per event
 hand-offs of ``executemany`` cost more than the commit it overlapped).
 
 The log is named by an ``epoch`` that changes whenever the file is created
-anew, so a client can tell "you missed nothing" from "your cursor belongs to a
-log that is gone" (:meth:`EventLog.resume`). Old events are trimmed by age and
+anew, or is found to have lost commits it once had (:mod:`deskbridge.logmark`;
+or a client resumes from a ``seq`` past its head), so a client can tell "you
+missed nothing" from "your cursor belongs to a log that is gone"
+(:meth:`EventLog.resume`): no ``seq`` is ever given out twice in one epoch. Old events are trimmed by age and
 count (:class:`Retention`), but never past what a known consumer has not
-acknowledged, and never a terminal operation event.
+acknowledged; a terminal operation event is spared by age, not by count.
 
 When the store refuses a commit (disk full, I/O error), nothing is dropped:
 the batch stays in memory, in order, and a timer tries again with backoff
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import errno
 import logging
 import sqlite3
 import threading
@@ -37,6 +40,7 @@ import msgspec
 from deskbridge import protocol, store
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.config import convert
+from deskbridge.logmark import LogMark
 
 log = logging.getLogger("deskbridge.events")
 
@@ -77,6 +81,9 @@ class Retention(msgspec.Struct, frozen=True):
     max_age: float | None = 7 * 86400.0
     max_count: int | None = 100_000
     consumer_ttl: float = 7 * 86400.0
+    max_consumers: int = 1000
+    """Only the consumers heard from most recently hold trimming back: a program inventing client ids cannot
+    hold the log for a week."""
     trim_every: int = 1000
 
     @classmethod
@@ -90,6 +97,7 @@ class Retention(msgspec.Struct, frozen=True):
             max_age=None if days is None else days * 86400,
             max_count=section.max_count,
             consumer_ttl=section.consumer_ttl_days * 86400,
+            max_consumers=section.max_consumers,
         )
 
 
@@ -104,6 +112,7 @@ class _RetentionSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     max_count: Annotated[int, msgspec.Meta(ge=1)] | None = _DEFAULT_RETENTION.max_count
     """``null``: no count limit."""
     consumer_ttl_days: Annotated[float, msgspec.Meta(gt=0)] = _DEFAULT_RETENTION.consumer_ttl / 86400
+    max_consumers: Annotated[int, msgspec.Meta(ge=1)] = _DEFAULT_RETENTION.max_consumers
 
 
 class Resumed(msgspec.Struct, frozen=True):
@@ -177,6 +186,12 @@ class Subscription:
         self._log._subscribers.pop(self, None)
 
 
+def _disk_full(failure: BaseException | None) -> bool:
+    if isinstance(failure, sqlite3.Error):
+        return getattr(failure, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL
+    return isinstance(failure, OSError) and failure.errno == errno.ENOSPC
+
+
 def _is_terminal(message: dict[str, Any]) -> bool:
     payload = message.get("payload")
     return isinstance(payload, dict) and payload.get("status") in protocol.TERMINAL_STATUSES
@@ -202,7 +217,9 @@ class EventLog:
         retention: Retention | None = None,
         retry_later: Later | None = None,
         max_held: int = DEFAULT_MAX_HELD,
+        boot: str | None = None,
     ) -> None:
+        self.path = Path(path)
         self._db = store.connect(path)
         store.migrate(self._db, _MIGRATIONS, name=f"event log {path}")
         self._schedule = schedule
@@ -217,6 +234,11 @@ class EventLog:
         (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         self.last_seq: int = max(last, self._floor)
         self.committed_seq: int = self.last_seq
+        self._mark = LogMark(self.path, boot=boot)
+        lost = self._mark.lost(self.epoch, self.last_seq)
+        if lost is not None:
+            self._new_epoch(lost)
+        self._write_mark(clean=False)
         self._trimmed_at = -self.retention.trim_every
         self._pending: list[_Row] = []
         self._acks: dict[str, int] = {}
@@ -230,7 +252,8 @@ class EventLog:
         self._refused_in_outage = 0
         self.failure: sqlite3.Error | OSError | None = None
         self._subscribers: dict[Subscription, None] = {}
-        self._waiters: list[tuple[int, asyncio.Future[None]]] = []
+        self._waiters: dict[asyncio.Future[None], int] = {}
+        """Who waits for which ``seq`` to be committed; a waiter leaves when its wait ends, however it ends."""
         self._closed = False
         self._commit([], {})
 
@@ -335,14 +358,24 @@ class EventLog:
         if self._retry_later is not None and self._retry_handle is None:
             self._retry_handle = self._retry_later(self._retry_delay, self.retry)
 
+    def why_held(self) -> str:
+        """Why appended events wait in memory, in words for a command's answer: the store's error, and what
+        the wait is for (only a full disk is waiting for room on the disk)."""
+        held = self.last_seq - self.committed_seq
+        failure = self.failure
+        if isinstance(failure, sqlite3.IntegrityError):
+            return (
+                f"the event log refuses events ({failure}): another process writes to it; "
+                f"{held} wait in memory and are retried"
+            )
+        if _disk_full(failure):
+            return f"the event log cannot store events ({failure}); {held} wait in memory for room on the disk"
+        return f"the event log cannot store events ({failure}); {held} wait in memory and are retried"
+
     def _wake_waiters(self) -> None:
-        still = []
-        for seq, future in self._waiters:
-            if seq > self.committed_seq:
-                still.append((seq, future))
-            elif not future.done():
+        for future, seq in self._waiters.items():
+            if seq <= self.committed_seq and not future.done():
                 future.set_result(None)
-        self._waiters = still
 
     async def wait_committed(self, seq: int | None = None) -> None:
         """Return once every event up to ``seq`` (default: every one appended so far) is on disk."""
@@ -350,8 +383,11 @@ class EventLog:
         if target <= self.committed_seq:
             return
         future = asyncio.get_running_loop().create_future()
-        self._waiters.append((target, future))
-        await future
+        self._waiters[future] = target
+        try:
+            await future
+        finally:  # a long-poll that timed out or whose client left waits no more
+            self._waiters.pop(future, None)
 
     def _commit(self, rows: list[_Row], acks: dict[str, int]) -> None:
         now_ms = int(self._clock.time() * 1000)
@@ -376,11 +412,13 @@ class EventLog:
             raise
 
     def _trim(self, db: sqlite3.Connection, now_ms: int) -> None:
+        """Age spares terminal operation events (a client back after a week still learns how its operation
+        ended); the count does not, so that ``max_count`` bounds the log however many operations finish."""
         policy = self.retention
-        cutoff = 0
+        cutoff = counted = 0
         (top,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         if policy.max_count is not None:
-            cutoff = top - policy.max_count
+            cutoff = counted = top - policy.max_count
         if policy.max_age is not None:
             # Time grows with seq, so this scans only the rows about to go (no index to pay for on insert).
             young = db.execute(
@@ -390,13 +428,17 @@ class EventLog:
             cutoff = max(cutoff, young[0] if young else top)
         alive_since = now_ms - int(policy.consumer_ttl * 1000)
         db.execute("DELETE FROM cursors WHERE updated_ms < ?", (alive_since,))
+        newest = "SELECT client_id FROM cursors ORDER BY updated_ms DESC LIMIT ?"
+        db.execute(f"DELETE FROM cursors WHERE client_id NOT IN ({newest})", (policy.max_consumers,))
         (held,) = db.execute("SELECT MIN(last_seq) FROM cursors").fetchone()
         if held is not None:
-            cutoff = min(cutoff, held)
+            cutoff, counted = min(cutoff, held), min(counted, held)
         if cutoff > self._floor:
             self._floor = cutoff
             db.execute("INSERT OR REPLACE INTO meta VALUES ('floor', ?)", (str(cutoff),))
             db.execute("DELETE FROM events WHERE seq <= ? AND keep = 0", (cutoff,))
+        if counted > 0:
+            db.execute("DELETE FROM events WHERE seq <= ? AND keep = 1", (counted,))
 
     def trim(self) -> None:
         """Apply the retention policy now (it also runs every ``trim_every`` appends)."""
@@ -432,8 +474,12 @@ class EventLog:
         return {"events": total, **counts}
 
     @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
     def floor(self) -> int:
-        """Every event with ``seq <= floor`` may have been trimmed (terminal ones stay)."""
+        """Every event with ``seq <= floor`` may have been trimmed (terminal ones stay, up to ``max_count``)."""
         return self._floor
 
     def resume(self, epoch: str | None, after: int, limit: int = DEFAULT_PAGE) -> Resumed:
@@ -441,6 +487,9 @@ class EventLog:
         head = self.committed_seq
         recovered = True
         cursor = max(0, after)
+        if epoch == self.epoch and cursor > head:
+            # A client saw this seq in this epoch: the log lost commits, and its next events would reuse numbers.
+            self._new_epoch(f"a client resumes from seq {cursor}, past the log's head {head}")
         if (epoch is not None and epoch != self.epoch) or cursor > head:
             recovered, cursor = False, 0
         if cursor < self._floor:
@@ -453,6 +502,21 @@ class EventLog:
             recovered, self.epoch, [body for _, body in rows], last_seq, more, head, cursor, [seq for seq, _ in rows]
         )
 
+    def _new_epoch(self, why: str) -> None:
+        """Name the log anew: every cursor of the old epoch is answered ``recovered: false``."""
+        self.epoch = uuid.uuid4().hex
+        log.warning("the event log %s starts a new epoch %s: %s", self.path, self.epoch, why)
+        try:
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES ('epoch', ?)", (self.epoch,))
+        except sqlite3.Error as exc:  # held for this run; a restart on the old epoch meets the same check
+            log.error("the event log %s cannot record its new epoch: %s", self.path, exc)
+
+    def _write_mark(self, *, clean: bool) -> None:
+        try:
+            self._mark.write(self.epoch, self.committed_seq, clean=clean)
+        except OSError as exc:  # the log works without it; only the check at the next start is lost
+            log.warning("cannot write %s: %s", self._mark.path, exc)
+
     # -- closing ------------------------------------------------------------
 
     def close(self) -> None:
@@ -461,15 +525,15 @@ class EventLog:
         try:
             if not self.retry() and self._pending:
                 log.error("%d events were never stored (%s): nobody was shown them", len(self._pending), self.failure)
+            self._write_mark(clean=True)
         finally:
             self._closed = True
             if self._retry_handle is not None:
                 self._retry_handle.cancel()
             self._subscribers.clear()
-            for _, future in self._waiters:
+            for future in self._waiters:
                 if not future.done():
                     future.cancel()
-            self._waiters.clear()
             self._db.close()
 
 

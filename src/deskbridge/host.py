@@ -23,7 +23,7 @@ import msgspec
 
 from deskbridge.backend import Backend
 from deskbridge.closecodes import CloseCode
-from deskbridge.transports.stdio import StdioDoor
+from deskbridge.transports.stdio import StdioConfig, StdioDoor
 
 if TYPE_CHECKING:
     from deskbridge.transports.web.config import WebConfig
@@ -41,11 +41,19 @@ class StdioPipes(msgspec.Struct, frozen=True):
 
 
 class Host:
-    def __init__(self, backend: Backend, *, stdio: StdioPipes | None = None, web: WebConfig | None = None) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        stdio: StdioPipes | None = None,
+        stdio_config: StdioConfig | None = None,
+        web: WebConfig | None = None,
+    ) -> None:
         if stdio is None and web is None:
             raise ValueError("a host needs at least one door")
         self._backend = backend
         self._pipes = stdio
+        self._stdio_config = stdio_config
         self._web_config = web
 
     async def run(self, on_ready: Callable[[dict[str, Any]], None]) -> None:
@@ -64,7 +72,7 @@ class Host:
 
             return done
 
-        stdio = StdioDoor(backend.router, backend.events) if self._pipes is not None else None
+        stdio = StdioDoor(backend.router, backend.events, self._stdio_config) if self._pipes is not None else None
         web = None
         if self._web_config is not None:
             from deskbridge.transports.web.server import WebServer  # the web stack: only for a web door

@@ -44,15 +44,16 @@ def nodes(*names: str) -> tuple[str, ...]:
     return tuple(name if "/" in name else f"{ROBUSTNESS}{name.replace('::', '.py::', 1)}" for name in names)
 
 
-FUZZ, HTTP, FAULTS, SOAK, SECURITY, FIXED = (
+FUZZ, HTTP, FAULTS, LOAD, SOAK, SECURITY, FIXED = (
     "Fuzzing the core",
     "HTTP surface",
     "Fault matrix",
+    "Hostile local load",
     "Soak",
     "Security",
     "Fixed findings (regressions)",
 )
-SECTIONS: Final = (FUZZ, HTTP, FAULTS, SOAK, SECURITY, FIXED)
+SECTIONS: Final = (FUZZ, HTTP, FAULTS, LOAD, SOAK, SECURITY, FIXED)
 
 CASES: Final[tuple[Case, ...]] = (
     # -- Fuzzing the core --------------------------------------------------------------------------
@@ -263,6 +264,138 @@ CASES: Final[tuple[Case, ...]] = (
         "a clock_changed notification per jump; the day and the minutes left do not move",
         "no play time granted or stolen (at most one poll per sleep)",
     ),
+    # -- Hostile local load ------------------------------------------------------------------------
+    Case(
+        "load.half-requests",
+        LOAD,
+        "400 connections send half a request head (20 more half a body) and stop, against a server allowed 256 "
+        "descriptors",
+        nodes(
+            "test_hostile_load::test_half_sent_requests_cannot_starve_the_server_of_descriptors",
+        ),
+        "a client that sends its request at once is served at once: near the descriptor limit each new "
+        "connection closes the one that waited longest for a head; a head or body that stops coming is closed "
+        "after 5 s",
+        "nothing: no request was read",
+    ),
+    Case(
+        "load.operations",
+        LOAD,
+        "Thousands of operations finishing, cancelled or shut down together",
+        nodes(
+            "tests/test_operations.py::test_finishing_n_operations_costs_n_not_n_squared",
+        ),
+        "four times as many cost about four times as much (not sixteen): stdin EOF with 10 000 running stops "
+        "in well under the documented 2 s",
+        "—",
+    ),
+    Case(
+        "load.stdio-unread",
+        LOAD,
+        "A stdio front end that stops reading while 1000 operations report (a frozen or stopped window)",
+        nodes(
+            "test_hostile_load::test_a_stdout_nobody_reads_holds_a_bounded_backlog_and_loses_nothing",
+        ),
+        "the backend's memory stays put: past outbox_bytes waiting for the pipe, events are left in the log and "
+        "read back a page at a time as it drains; then every event arrives once, in order",
+        "nothing",
+    ),
+    Case(
+        "load.restored-log",
+        LOAD,
+        "The event log loses its last commits: a backup of the data dir restored, a power cut, a client "
+        "ahead of the log",
+        nodes(
+            "test_hostile_load::test_a_restored_data_dir_never_tells_a_client_it_missed_nothing",
+            "tests/test_events.py::test_a_log_left_open_across_a_restart_of_the_machine_starts_a_new_epoch",
+            "tests/test_events.py::test_a_client_ahead_of_the_log_starts_a_new_epoch_for_every_client",
+        ),
+        "a new epoch: a client resuming from a seq the log may have reused gets recovered: false and reloads, "
+        "never events under numbers it already saw; a kill -9 keeps the epoch",
+        "what the power cut or the restore took; nothing is shown as recovered that was not",
+    ),
+    Case(
+        "load.long-polls",
+        LOAD,
+        "Long-polls that time out on a quiet log",
+        nodes(
+            "tests/test_events.py::test_a_wait_that_ends_unanswered_leaves_nothing_behind",
+        ),
+        "each wait leaves when it ends, however it ends: memory stays put",
+        "—",
+    ),
+    Case(
+        "load.lock",
+        LOAD,
+        "The data dir's .lock deleted under a running backend, then a second backend started; another writer "
+        "in the event log",
+        nodes(
+            "test_hostile_load::test_deleting_the_lock_file_lets_no_second_backend_in",
+            "test_hostile_load::test_a_seq_clash_in_the_log_is_reported_as_such_never_as_a_full_disk",
+        ),
+        "the second backend: BACKEND_ERROR '<dir> is in use by ...', exit 1 (the directory itself is locked); "
+        "a seq clash is EVENTS_NOT_STORED naming the constraint, never 'room on the disk'",
+        "nothing",
+    ),
+    Case(
+        "load.emit",
+        LOAD,
+        "diag EMIT of 100 000 events (dev.py run serves diag)",
+        nodes(
+            "test_hostile_load::test_a_huge_emit_goes_out_in_bursts_instead_of_all_in_memory",
+        ),
+        "the events go out 1000 per turn of the loop, each burst committed and delivered: other commands are "
+        "served meanwhile and the peak memory grows by a fraction of the burst",
+        "nothing",
+    ),
+    Case(
+        "load.pollers",
+        LOAD,
+        "Polling clients that leave, thousands of polling client_ids, a client polling and on a WebSocket",
+        nodes(
+            "test_hostile_load::"
+            "test_the_status_lists_each_kind_of_connection_of_a_client_on_its_own_and_forgets_pollers_by_time",
+            "tests/test_clients.py",
+        ),
+        "a client that stopped polling is unlisted poll_idle (60 s) later by time, whoever else polls; at most "
+        "1000 polling clients are listed, the longest silent forgotten first; forgetting a poller leaves the same "
+        "client's WebSocket listed",
+        "—",
+    ),
+    Case(
+        "load.big-answers",
+        LOAD,
+        "One answer bigger than a WebSocket's outbound queue (GET_EVENTS of 5000 events, twice, against 256 KiB)",
+        nodes(
+            "tests/transports/test_web_events.py::"
+            "test_an_answer_bigger_than_the_outbox_reaches_a_reading_client_on_the_same_connection",
+        ),
+        "the answers arrive whole on the same connection (they closed it 4008 'too slow', and the client retried "
+        "into the same wall); the door stops reading commands past half the queue or 256 unanswered instead",
+        "nothing",
+    ),
+    Case(
+        "load.close-reasons",
+        LOAD,
+        "WebSocket refusals longer than a close frame holds (a 200-character path, a 4300-digit cursor)",
+        nodes(
+            "test_hostile_load::test_a_refusal_longer_than_a_close_frame_still_sends_its_code",
+        ),
+        "close 4400 (do not retry) with the reason cut to 123 bytes; no traceback (it was 1006: retry forever)",
+        "—",
+    ),
+    Case(
+        "load.retention",
+        LOAD,
+        "Many operations finishing under a count limit; thousands of client ids acknowledging",
+        nodes(
+            "tests/test_events.py::test_max_count_caps_the_log_however_many_operations_finish",
+            "tests/test_events.py::test_only_the_consumers_heard_from_last_hold_trimming_back",
+        ),
+        "max_count caps the log: terminal events outlive the age limit, not the count; only the 1000 consumers "
+        "heard from last hold trimming back (a program inventing client ids cannot hold it for a week)",
+        "the oldest terminal events past max_count (a client resuming from before them gets recovered: false)",
+    ),
     # -- Soak --------------------------------------------------------------------------------------
     Case(
         "soak",
@@ -294,10 +427,12 @@ CASES: Final[tuple[Case, ...]] = (
         "The token never in logs or error messages (DEBUG logs, tokens in URLs and headers)",
         nodes(
             "test_security::test_the_token_never_reaches_the_log_even_at_debug_with_tokens_in_urls",
+            "tests/test_logs.py::test_a_token_under_a_percent_encoded_name_is_masked_too",
             "test_regressions::test_an_authorization_header_of_any_scheme_is_masked_in_the_log",
             "tests/test_logs.py::test_secrets_are_masked",
         ),
-        "tokens, JWTs and cookies masked as ***",
+        "tokens, JWTs and cookies masked as ***, also under a percent-encoded name (?t%6Fken=, a refused ?token%3D)"
+        " and in uvicorn's own lines; the server's token wherever it appears",
         "—",
     ),
     Case(
@@ -310,9 +445,11 @@ CASES: Final[tuple[Case, ...]] = (
             "test_security::test_an_account_name_with_path_tricks_is_refused_by_every_command",
             "test_security::test_links_planted_in_the_output_folder_are_never_written_through",
             "tests/studio/test_hostile_input.py::test_names_with_path_tricks_are_refused_before_they_reach_the_disk",
+            "tests/studio/test_hostile_input.py::test_a_path_the_system_refuses_is_invalid_payload_naming_the_field",
             "tests/studio/downloads/test_download_commands.py::test_files_stay_inside_output_dir",
         ),
-        "INVALID_PAYLOAD naming the field before anything is written; titles become safe file names inside output_dir",
+        "INVALID_PAYLOAD naming the field before anything is written, for a path the system would refuse too (a name"
+        " over 255 bytes, a path over its limit); titles become safe file names inside output_dir",
         "—",
     ),
     Case(

@@ -20,6 +20,7 @@ backend:
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import os
 import socket
@@ -161,6 +162,11 @@ def test_the_token_never_reaches_the_log_even_at_debug_with_tokens_in_urls(serve
         http.get("/desktop/status", params={"token": token})
         http.post("/api/command", params={"token": token}, json={"id": "c", "type": "CRASH"})
         http.post("/api/command", headers={"Authorization": f"Bearer {token}"}, json={"id": "t", "type": token})
+        for query in (f"t%6Fken={token}", f"token%3D{token}", f"t%256Fken={token}"):  # a name percent-encoded
+            http.get(f"/api/events?{query}")
+    for query in (f"t%6Fken={token}", f"token%3D{token}"):
+        with contextlib.suppress(websockets.exceptions.WebSocketException), connect(f"{server.ws_url}?{query}") as ws:
+            ws.recv()
     with connect(f"{server.ws_url}?token={token}&after=0") as ws:
         ws.recv()
         ws.send(json.dumps({"id": "w", "type": "ECHO", "payload": {"note": "hello"}}))
@@ -252,7 +258,7 @@ def test_an_account_name_with_path_tricks_is_refused_by_every_command(
 ) -> None:
     """tests/studio/test_hostile_input.py covers the account commands; these are the others that take a name."""
     kind, payload = command
-    extra = {"output_dir": str(tmp_path / "out")} if "DOWNLOAD" in kind else {}
+    extra = {"output_dir": str(tmp_path / "out")} if kind in ("DOWNLOAD_CLIP", "BATCH_DOWNLOAD") else {}
     queue = {"total_songs": 1, "songs_per_batch": 1} if kind == "CREATE_QUEUE" else {}
     error = studio.error(kind, {**payload, **extra, **queue, "account_name": name})
     assert error["error_code"] == "INVALID_PAYLOAD", error

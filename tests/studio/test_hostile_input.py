@@ -190,3 +190,23 @@ def test_text_that_is_not_unicode_is_refused_and_the_backend_goes_on(studio: Bac
     for _ in range(2):
         assert studio.next_message()["error_code"] == "PARSE_ERROR"
     assert studio.ok("GET_ACCOUNTS") == []
+
+
+def test_a_path_the_system_refuses_is_invalid_payload_naming_the_field(studio: BackendProcess, tmp_path: Path) -> None:
+    """A name over 255 bytes or a path over the system's limit is refused like a relative path, at its field (it
+    was INTERNAL_ERROR 'File name too long' from the first call that touched it)."""
+    long_name, deep = "a" * 300, "é/" * 2040  # 4080 characters, 6120 bytes
+    cases = [
+        ("EXPORT_HISTORY_TO_CSV", {"output_path": f"{tmp_path}/{long_name}.csv"}, "$.output_path"),
+        ("EXPORT_HISTORY_TO_CSV", {"output_path": f"{tmp_path}/{long_name}/history.csv"}, "$.output_path"),
+        ("EXPORT_HISTORY_TO_CSV", {"output_path": f"/{deep}h.csv"}, "$.output_path"),
+        ("IMPORT_PROMPTS", {"path": f"{tmp_path}/{long_name}.json"}, "$.path"),
+        ("IMPORT_PROMPTS", {"path": f"/{deep}p.json"}, "$.path"),
+        ("DOWNLOAD_CLIP", {"clip": {"id": "c1"}, "output_dir": f"{tmp_path}/{long_name}"}, "$.output_dir"),
+        ("BATCH_DOWNLOAD", {"clips": [{"id": "c1"}], "output_dir": f"/{deep}"}, "$.output_dir"),
+    ]
+    for command, payload, field in cases:
+        response = studio.error(command, payload)
+        assert response["error_code"] == "INVALID_PAYLOAD", (command, field, response["error"])
+        assert response["details"]["fields"] == [field], (command, response)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data"]

@@ -67,9 +67,10 @@ def build(context: AppContext) -> Commands:
     recent_clips = RecentClips(browsers, settings.endpoints, settings.browser)
     browser_commands.register(commands, browser_commands.Online(browsers, sessions, recent_clips), context.changed)
     download_commands.register(
-        commands, Downloads(context.operations, context.events, notices, sessions, downloads, settings, http)
+        commands,
+        Downloads(context.operations, context.events, notices, sessions, downloads, settings, http, context.changed),
     )
-    creator = Creator(browsers, settings.endpoints, notices, history)
+    creator = Creator(browsers, settings.endpoints, notices, history, context.changed)
     runner = QueueRunner(context.operations, context.events, queues, library, creator, sessions)
     creation_commands.register(commands, SongBatches(context.operations, creator), runner, PageChecker(creator))
     return commands

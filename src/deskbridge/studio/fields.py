@@ -7,6 +7,8 @@ payload (megabytes of text, NUL bytes, escape sequences) is answered
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Annotated, Final, Generic, TypeVar
 
 import msgspec
@@ -58,3 +60,38 @@ class OffsetPage(msgspec.Struct, Generic[T]):
 def invalid(field: str, message: str, **details: object) -> CommandError:
     """``INVALID_PAYLOAD`` for a value the type allowed but a rule refuses, with its path like the router's."""
     return CommandError(ErrorCode.INVALID_PAYLOAD, message, {"fields": [field], **details})
+
+
+def _limit(name: str, default: int) -> int:
+    try:
+        return int(os.pathconf("/", name))
+    except (AttributeError, OSError, ValueError):  # Windows: no pathconf
+        return default
+
+
+NAME_BYTES: Final = _limit("PC_NAME_MAX", 255)
+"""The longest name (one part of a path) the system takes, in bytes: 255 on every common file system."""
+PATH_BYTES: Final = _limit("PC_PATH_MAX", 32_767) - 1
+"""The longest path the system takes, in bytes (4095 on Linux, 1023 on macOS)."""
+
+
+def local_path(value: str, field: str) -> Path:
+    """``value`` as an absolute path of this machine, or ``INVALID_PAYLOAD`` at ``field`` for any path the system
+    would refuse (a name over :data:`NAME_BYTES`, the whole over :data:`PATH_BYTES`, text it cannot encode):
+    the same answer a relative path gets, never an ``OSError`` from the first call that touches it."""
+    path = Path(value)
+    if not path.is_absolute():
+        raise invalid(field, f"{value!r} is not an absolute path")
+    try:
+        encoded = os.fsencode(path)
+    except UnicodeEncodeError:
+        raise invalid(field, f"{value!r} cannot be a path on this system") from None
+    if len(encoded) > PATH_BYTES:
+        raise invalid(field, f"the path is {len(encoded)} bytes long; the system takes at most {PATH_BYTES}")
+    longest = max((os.fsencode(part) for part in path.parts), key=len)
+    if len(longest) > NAME_BYTES:
+        shown = longest[:40].decode(errors="replace")
+        raise invalid(
+            field, f"the name {shown + '...'!r} is {len(longest)} bytes long; the system takes at most {NAME_BYTES}"
+        )
+    return path

@@ -6,6 +6,14 @@ a stray ``print()``, a library or a child process can neither corrupt the
 stream nor steal its input. Reads are taken in chunks and every response and
 event produced in one turn of the loop leaves in one write (per-message reads
 and writes cost 3-5x, see ``shared/reference/performance.md``).
+
+A front end that stops reading (frozen, SIGSTOPped) costs a bounded amount of
+memory: live events are written while what waits for the pipe stays under
+``outbox_bytes`` (the config file's ``"stdio"`` section); past it, the door
+stops taking them and, as the pipe drains, reads them back from the event log
+a page at a time after the last one it wrote, until it has caught up and goes
+live again. Responses are always written (commands stop being read while the
+pipe is full), so an answer may come before events older than it.
 """
 
 from __future__ import annotations
@@ -15,17 +23,39 @@ import os
 import stat
 import sys
 import threading
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import msgspec
 
 from deskbridge import protocol
 from deskbridge.caller import CALLER, Caller
-from deskbridge.events import EventLog
+from deskbridge.config import convert
+from deskbridge.events import DEFAULT_PAGE, EventLog
 from deskbridge.router import Router
 
 READ_CHUNK = 256 * 1024
-WRITE_HIGH_WATER = 8 * 1024 * 1024
 STDIO_CALLER = Caller("stdio")
 MAX_PENDING = 1024
+
+
+@dataclass(frozen=True)
+class StdioConfig:
+    """The config file's ``"stdio"`` section."""
+
+    outbox_bytes: int = 8 * 1024 * 1024
+    """What may wait for the pipe (a front end that does not read) before events are left in the log."""
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> StdioConfig:
+        """A ``ConfigError`` naming a bad key."""
+        section = convert(config.get("stdio", {}), _StdioSection, owner="stdio", where="$.stdio")
+        return cls(outbox_bytes=section.outbox_bytes)
+
+
+class _StdioSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    outbox_bytes: Annotated[int, msgspec.Meta(ge=64 * 1024, le=1024**3)] = StdioConfig.outbox_bytes
 
 
 def claim_stdio() -> tuple[int, int]:
@@ -115,12 +145,20 @@ class StdioDoor:
     """Feeds framed lines to the router and writes everything back (events in order, each write's answers before
     its events); ``finished`` at end of input."""
 
-    def __init__(self, router: Router, events: EventLog) -> None:
+    def __init__(self, router: Router, events: EventLog, config: StdioConfig | None = None) -> None:
         self._router = router
         self._events = events
         self._loop = asyncio.get_running_loop()
         self._framer = protocol.LineFramer(router.max_line)
+        self._budget = (config or StdioConfig()).outbox_bytes
         self._out: list[bytes] = []
+        self._out_bytes = 0
+        self._sent_seq = events.committed_seq
+        """The last event handed to the pipe (or queued for it)."""
+        self._paging = False
+        self._pager: asyncio.Task[None] | None = None
+        self._drained = asyncio.Event()
+        """Set while the pipe takes data: stdout is open and its transport is not paused."""
         self._answers: list[bytes] = []
         """Responses, written before the events of the same write: a command's answer comes before the events
         it raised (they are stored already), as the seed's clients read it (send, then readline the answer)."""
@@ -143,9 +181,10 @@ class StdioDoor:
         if _is_stream(out_fd):
             out_file = os.fdopen(out_fd, "wb", buffering=0)
             transport, self._write_side = await self._loop.connect_write_pipe(lambda: _WriteSide(self), out_file)
-            transport.set_write_buffer_limits(high=WRITE_HIGH_WATER)
+            transport.set_write_buffer_limits(high=self._budget)
             self._writer = transport
         self._opened = True
+        self._drained.set()
         self._flush()
         if _is_stream(in_fd):
             in_file = os.fdopen(in_fd, "rb", buffering=0)
@@ -182,13 +221,54 @@ class StdioDoor:
 
     def _reply(self, body: bytes) -> None:
         self._answers.append(body)
+        self._out_bytes += len(body)
         if not self._feeding:
             self._schedule_flush()
             self._update_input()
 
     def _deliver(self, bodies: list[bytes]) -> None:
-        self._out.extend(bodies)
+        if self._paging:
+            return  # they are in the log: the pager reads them as the pipe drains
+        last = self._events.committed_seq
+        if not self._queue(range(last - len(bodies) + 1, last + 1), bodies):
+            self._paging = True
+            self._pager = self._loop.create_task(self._page())
         self._schedule_flush()
+
+    def _waiting_bytes(self) -> int:
+        return self._out_bytes + (self._writer.get_write_buffer_size() if self._writer is not None else 0)
+
+    def _queue(self, seqs: Sequence[int], bodies: Sequence[bytes]) -> bool:
+        """Queue the events after ``_sent_seq`` until what waits for the pipe passes the budget (the one that
+        passes it is queued, so that the transport pauses and says when it has drained); False if some are left."""
+        waiting = self._waiting_bytes()
+        for seq, body in zip(seqs, bodies, strict=True):
+            if seq <= self._sent_seq:
+                continue
+            if waiting > self._budget:
+                return False
+            self._out.append(body)
+            self._out_bytes += len(body)
+            waiting += len(body)
+            self._sent_seq = seq
+        return True
+
+    async def _page(self) -> None:
+        """Events after ``_sent_seq`` from the log, a page at a time as the pipe drains, until caught up."""
+        events = self._events
+        while True:
+            await self._drained.wait()
+            if events.closed:  # shutting down: the rest is in the log, for the next start's resume
+                return
+            resumed = events.resume(None, self._sent_seq, DEFAULT_PAGE)
+            if self._queue(resumed.seqs, resumed.events):
+                self._sent_seq = max(self._sent_seq, resumed.last_seq)
+                if not resumed.more and self._sent_seq >= events.committed_seq:
+                    self._paging = False  # no await since the read: the next live batch follows it exactly
+                    self._flush()
+                    return
+            self._flush()
+            await asyncio.sleep(0)  # let commands and the pipe's own callbacks run between pages
 
     def _schedule_flush(self) -> None:
         if not self._flush_scheduled:
@@ -205,6 +285,7 @@ class StdioDoor:
         data = b"\n".join(self._answers)
         self._out.clear()
         self._answers.clear()
+        self._out_bytes = 0
         if self._writer is not None:
             if not self._writer.is_closing():
                 self._writer.write(data)
@@ -217,6 +298,10 @@ class StdioDoor:
 
     def set_output_blocked(self, blocked: bool) -> None:
         self._output_blocked = blocked
+        if blocked:
+            self._drained.clear()
+        else:
+            self._drained.set()
         self._update_input()
 
     def _update_input(self) -> None:
@@ -230,8 +315,10 @@ class StdioDoor:
             self._reader.resume_reading()
 
     async def close(self, timeout: float = 0.4) -> None:
-        """Write everything still queued, then let go of stdout."""
+        """Write everything still queued, then let go of stdout (events not yet paged stay in the log)."""
         self._subscription.cancel()
+        if self._pager is not None:
+            self._pager.cancel()
         self._flush()
         if self._writer is not None and self._write_side is not None:
             self._writer.close()

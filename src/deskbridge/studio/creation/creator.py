@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 
+from deskbridge.changes import Changed
 from deskbridge.errors import CommandError
 from deskbridge.operations import Operation
 from deskbridge.studio.browser.browsers import Browsers
@@ -85,6 +86,8 @@ class Creator:
     endpoints: Endpoints
     notices: Notices
     history: CreationHistory
+    changed: Changed
+    """Each record written raises STATE_CHANGED, as ADD_CREATION_RECORD does."""
 
     async def song(
         self,
@@ -121,6 +124,7 @@ class Creator:
             records = [self._record(account, index, prompt, clip_id, "completed", queue_id) for clip_id in clip_ids]
         for record in records:
             await asyncio.to_thread(self.history.add, record)
+            self.changed("creation_history", "recorded", id=record.song_id, account_name=record.account_name)
         return song
 
     async def page(self, account_name: str, workspace: str | None = None) -> Page:

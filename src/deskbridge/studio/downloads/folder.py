@@ -14,7 +14,7 @@ from deskbridge.studio.downloads.failures import disk_failure, failed
 from deskbridge.studio.downloads.filenames import candidates
 from deskbridge.studio.downloads.formats import FileKind
 from deskbridge.studio.downloads.tagging import song_page
-from deskbridge.studio.fields import invalid
+from deskbridge.studio.fields import invalid, local_path
 from deskbridge.studio.library import locked_temp
 from deskbridge.studio.library.locked_temp import LockedTemp
 
@@ -30,9 +30,7 @@ _READ_ONLY: Final = (
 def prepare_output_dir(output_dir: str | Path) -> Path:
     """``output_dir`` created if missing and resolved; ``INVALID_PAYLOAD`` at ``$.output_dir`` if it is relative or
     cannot be written to."""
-    directory = Path(output_dir).expanduser()
-    if not directory.is_absolute():
-        raise invalid("$.output_dir", f"output_dir must be an absolute path, not {str(output_dir)!r}")
+    directory = local_path(str(Path(output_dir).expanduser()), "$.output_dir")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=directory):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from deskbridge.studio.fields import invalid
+from deskbridge.studio.fields import invalid, local_path
 from deskbridge.studio.library import locked_temp
 
 _FORMULA_START: Final = "(61, 43, 45, 64, 9, 13)"
@@ -32,17 +32,18 @@ TEMP_SUFFIX: Final = ".tmp"
 
 def target(value: str, overwrite: bool, field: str) -> Path:
     """The path to write, or ``INVALID_PAYLOAD`` saying why it cannot be written there."""
-    path = Path(value)
-    if not path.is_absolute():
-        raise invalid(field, f"{value!r} is not an absolute path")
+    path = local_path(value, field)
     if path.suffix.lower() != ".csv":
         raise invalid(field, f"{value!r} does not end in .csv")
-    if not path.parent.is_dir():
-        raise invalid(field, f"the folder {str(path.parent)!r} does not exist")
-    if path.is_dir():
-        raise invalid(field, f"{value!r} is a folder")
-    if (path.exists() or path.is_symlink()) and not overwrite:
-        raise invalid(field, f"{value!r} already exists; send overwrite: true to replace it")
+    try:
+        if not path.parent.is_dir():
+            raise invalid(field, f"the folder {str(path.parent)!r} does not exist")
+        if path.is_dir():
+            raise invalid(field, f"{value!r} is a folder")
+        if (path.exists() or path.is_symlink()) and not overwrite:
+            raise invalid(field, f"{value!r} already exists; send overwrite: true to replace it")
+    except OSError as exc:  # whatever else the system says about this path (permissions, a loop of links)
+        raise invalid(field, f"cannot write {value!r}: {exc.strerror or exc}") from None
     return path
 
 

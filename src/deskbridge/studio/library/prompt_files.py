@@ -24,7 +24,7 @@ from typing import Any, Final, Literal
 import msgspec
 
 from deskbridge import protocol
-from deskbridge.studio.fields import invalid
+from deskbridge.studio.fields import invalid, local_path
 from deskbridge.studio.library.prompts import PromptIn
 
 FileFormat = Literal["json", "csv", "text"]
@@ -38,9 +38,7 @@ _HEADER: Final = re.compile(r"(title|style|tags)[ \t]*:[ \t]*(.*)", re.IGNORECAS
 
 def read(path_text: str, file_format: FileFormat | None) -> list[PromptIn]:
     """The prompts in the file at ``path_text`` (absolute), or ``INVALID_PAYLOAD`` saying what is wrong."""
-    path = Path(path_text)
-    if not path.is_absolute():
-        raise invalid("$.path", f"{path_text!r} is not an absolute path")
+    path = local_path(path_text, "$.path")
     text = _read_text(path)
     kind = file_format or _BY_SUFFIX.get(path.suffix.lower())
     if kind is None:
@@ -55,6 +53,10 @@ def read(path_text: str, file_format: FileFormat | None) -> list[PromptIn]:
         raise invalid("$.path", f"{path_text!r} holds no prompts")
     if len(items) > MAX_PROMPTS:
         raise invalid("$.path", f"{path_text!r} holds {len(items)} prompts; import at most {MAX_PROMPTS} at a time")
+    # A file may carry fields of its own (another tool's ids, dates): only ours are read. A payload is
+    # strict about them (a typo there is the sender's), a file is not.
+    ours = set(PromptIn.__struct_fields__)
+    items = [{k: v for k, v in item.items() if k in ours} if isinstance(item, dict) else item for item in items]
     try:
         return msgspec.convert(items, list[PromptIn])
     except msgspec.ValidationError as exc:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 
 import msgspec
 
+from deskbridge.clients import POLL_IDLE
 from deskbridge.config import convert
 
 
@@ -22,6 +23,7 @@ class WebConfig:
     allowed_hosts: tuple[str, ...] = ()
     outbox_bytes: int = 8 * 1024 * 1024
     subscribe_grace: float = 0.5
+    poll_idle: float = POLL_IDLE
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any], **given: Any) -> WebConfig:
@@ -36,6 +38,8 @@ class _WebSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     allowed_hosts: tuple[str, ...] = WebConfig.allowed_hosts
     """Host names this server answers to besides its loopback names."""
     outbox_bytes: Annotated[int, msgspec.Meta(ge=64 * 1024, le=1024**3)] = WebConfig.outbox_bytes
-    """What a connection may have queued before it is closed as too slow (4008)."""
+    """Past half of it queued, a connection's events wait in the log and its messages are not read."""
     subscribe_grace: Annotated[float, msgspec.Meta(ge=0, le=60)] = WebConfig.subscribe_grace
     """How long a WebSocket without a cursor may take to send SUBSCRIBE before the live stream starts."""
+    poll_idle: Annotated[float, msgspec.Meta(ge=1, le=3600)] = WebConfig.poll_idle
+    """How long after its last poll a polling client is still listed as connected."""

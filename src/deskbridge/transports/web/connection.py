@@ -18,10 +18,10 @@ from typing import Any, Final
 import msgspec
 from starlette.types import Receive, Scope, Send
 
-from deskbridge import protocol
+from deskbridge import payloads, protocol
 from deskbridge.caller import CALLER, Caller
 from deskbridge.clients import ClientRegistry
-from deskbridge.closecodes import CloseCode
+from deskbridge.closecodes import CloseCode, fit_reason
 from deskbridge.cursors import ClientCursors
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, EventLog, Resumed
@@ -36,7 +36,7 @@ Dispatch = Callable[[bytes, Callable[[bytes], None]], None]
 KEEP_CURSOR_EVERY: Final = 0.2
 
 
-class SubscribePayload(msgspec.Struct, kw_only=True):
+class SubscribePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A resume cursor sent as the first WebSocket message (or in the URL)."""
 
     after: int | None = None
@@ -44,6 +44,10 @@ class SubscribePayload(msgspec.Struct, kw_only=True):
 
 
 _subscribe_decoder = msgspec.json.Decoder(SubscribePayload)
+
+
+MAX_IN_FLIGHT: Final = 256
+"""Commands of one WebSocket that may await their answers before the door stops reading its messages."""
 
 
 class Connection:
@@ -76,7 +80,11 @@ class Connection:
         requested = self._params.get("client_id") or None
         self.info = clients.connect("ws", requested)
         self.client_id = self.info.client_id
-        self.outbox = Outbox(outbox_bytes, self._send_text, self._overflowed)
+        self.outbox = Outbox(outbox_bytes, self._send_text)
+        self._in_flight = 0
+        self._room_for_commands = asyncio.Event()
+        """Set while fewer than ``MAX_IN_FLIGHT`` commands await their answer."""
+        self._room_for_commands.set()
         self._sent_seq = 0
         self._paging = True  # until the catch-up from the cursor is done
         self._connected_seq = 0
@@ -167,7 +175,7 @@ class Connection:
         while True:
             if resumed is None:
                 await outbox.wait_empty()
-                if outbox.overflowed or self._closing:
+                if self._closing:
                     return
                 resumed = self.events.resume(self.events.epoch, self._sent_seq, DEFAULT_PAGE)
                 if not resumed.recovered:  # trimmed under our feet: say so
@@ -186,17 +194,14 @@ class Connection:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def _overflowed(self) -> None:
-        log.warning("client %s cannot keep up: dropped (it may resume by seq)", self.client_id)
-        self._spawn(self.close(CloseCode.SLOW_CONSUMER, "too slow: reconnect and resume from your last seq"))
-
     async def close(self, code: int, reason: str) -> None:
         """Close with ``code``; a peer that does not even read the close frame is cut off."""
         if self._closing:
             return
         self._closing = True
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self._asgi_send({"type": "websocket.close", "code": code, "reason": reason}), 2.0)
+            close = {"type": "websocket.close", "code": code, "reason": fit_reason(reason)}
+            await asyncio.wait_for(self._asgi_send(close), 2.0)
             return
         transport = getattr(getattr(self._asgi_send, "__self__", None), "transport", None)
         if transport is not None:
@@ -257,13 +262,25 @@ class Connection:
                 if b"SUBSCRIBE" not in data or not self._subscribe(data):
                     if not self._started:
                         self._start(None, None, None)
-                    dispatch(data, outbox.push)
+                    self._in_flight += 1
+                    if self._in_flight >= MAX_IN_FLIGHT:
+                        self._room_for_commands.clear()
+                    dispatch(data, self._answer)
             finally:
                 outbox.deferred = False
             if outbox.pending:
                 await outbox.drain()
-            if outbox.size > pause_at:
+            if outbox.size > pause_at:  # the client reads slowly: no more commands until it has caught up
                 await outbox.wait_empty()
+            await self._room_for_commands.wait()
+
+    def _answer(self, body: bytes) -> None:
+        """A command's answer, queued whole whatever its size (it is not a backlog: the reader stopped
+        reading commands meanwhile if it had to)."""
+        self._in_flight -= 1
+        if self._in_flight < MAX_IN_FLIGHT:
+            self._room_for_commands.set()
+        self.outbox.push(body)
 
     def _subscribe(self, data: bytes) -> bool:
         """Handle a ``SUBSCRIBE`` command here (it concerns this connection); False if it is not one."""
@@ -279,7 +296,7 @@ class Connection:
         try:
             payload = _subscribe_decoder.decode(command.payload)
         except msgspec.ValidationError as exc:
-            message, details = protocol.validation_details(exc)
+            message, details = payloads.invalid(exc, SubscribePayload)
             self.outbox.push(protocol.failure(command.id, ErrorCode.INVALID_PAYLOAD, message, details))
             return True
         self._start(payload.epoch, payload.after, command.id)

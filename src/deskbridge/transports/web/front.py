@@ -27,7 +27,7 @@ from starlette.types import Message, Receive, Scope, Send
 
 from deskbridge import dashboard, protocol
 from deskbridge.backend import Backend
-from deskbridge.closecodes import CloseCode
+from deskbridge.closecodes import CloseCode, fit_reason
 from deskbridge.roles import Role
 from deskbridge.transports.web.config import WebConfig
 from deskbridge.transports.web.connection import Connection
@@ -63,13 +63,15 @@ class WebDoor:
         self.commands = HttpCommands(
             backend.router, backend.events, backend.error_codes, backend.max_line, role_of=self.guard.role
         )
-        self._fast: dict[str, Handler] = {
-            COMMAND_PATH: self.commands,
-            **dict.fromkeys(
-                EVENTS_PATHS,
-                Polling(backend.events, backend.clients, self.closing, backend.cursors, enabled=self.policy.polling),
-            ),
-        }
+        polling = Polling(
+            backend.events,
+            backend.clients,
+            self.closing,
+            backend.cursors,
+            enabled=self.policy.polling,
+            idle=config.poll_idle,
+        )
+        self._fast: dict[str, Handler] = {COMMAND_PATH: self.commands, **dict.fromkeys(EVENTS_PATHS, polling)}
         routes: list[BaseRoute] = [
             Route("/", self.home, methods=["GET"]),
             Route("/api/status", self.info, methods=["GET"]),
@@ -123,7 +125,7 @@ class WebDoor:
             refusal = Refusal(503, CloseCode.GOING_AWAY, "the backend is shutting down")
         if refusal is not None:
             await send({"type": "websocket.accept"})
-            await send({"type": "websocket.close", "code": refusal.close_code, "reason": refusal.message})
+            await send({"type": "websocket.close", "code": refusal.close_code, "reason": fit_reason(refusal.message)})
             return
         backend, config = self.backend, self.config
         connection = Connection(

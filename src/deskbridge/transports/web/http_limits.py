@@ -14,11 +14,23 @@ head past these bounds before it is served, having parsed at most two
 
 The answer comes after those owed to requests pipelined before it, then the
 connection closes; other connections notice nothing.
+
+Time and descriptors are bounded too: uvicorn times out neither a head nor a
+body that stops coming, so a thousand connections that each send half a head
+would hold every descriptor of a process limited to 1024 (a usual desktop
+limit), and a client with the token would be refused. A head must be read
+within :data:`HEAD_TIMEOUT` (from the connection, or from the previous
+answer), and a body may not stop coming for :data:`BODY_TIMEOUT`, or the
+connection is closed. And once the connections near the process's descriptor limit (less
+:data:`RESERVED_DESCRIPTORS` for the backend's own files), each new one
+closes the connection that has waited longest for a head: a client that sends
+its request at once is always served, whoever holds the rest.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import http
 from collections.abc import Iterator
 from typing import Any, Final
@@ -28,6 +40,13 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 from uvicorn.server import ServerState
 
+HEAD_TIMEOUT: Final = 5.0
+"""Seconds a request head may take, from the connection (or the previous answer): uvicorn's keep-alive."""
+BODY_TIMEOUT: Final = 5.0
+"""Seconds a request body may go without a byte coming (a body is at most --max-line bytes, over loopback)."""
+RESERVED_DESCRIPTORS: Final = 128
+"""Descriptors left to the backend's own files (databases, logs, pipes to children) when the connections near
+the limit."""
 MAX_HEADER_BYTES: Final = 65_536
 """The header lines together. Node and h11 allow 16 KiB for a whole head, nginx 32 KiB; more here because a
 browser on 127.0.0.1 sends the door the cookies of every local server, whatever their port."""
@@ -45,6 +64,22 @@ _LOOK: Final = min(MAX_HEADER_BYTES, MAX_TARGET_BYTES)
 
 class _Refused(Exception):
     """Raised in a parser callback to stop the parser where the head went past a bound."""
+
+
+@functools.cache
+def _descriptor_limit() -> int | None:
+    try:
+        import resource
+    except ImportError:  # Windows: no descriptor limit to near
+        return None
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    return None if soft == resource.RLIM_INFINITY else soft
+
+
+def connection_room(limit: int | None = None) -> int | None:
+    """How many connections the door holds before it closes the one that waited longest for a head."""
+    limit = _descriptor_limit() if limit is None else limit
+    return None if limit is None else max(16, limit - RESERVED_DESCRIPTORS)
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
@@ -71,6 +106,64 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._parsed = 0  # the head's bytes in the pieces parsed before this one: at most STEP more
         self._piece = 0  # the length of the piece being parsed
         self._refusal: int | None = None
+        self._deadline: asyncio.TimerHandle | None = None
+        self.waiting_since: float | None = None
+        """When this connection began to wait for a head (None: a request is being read or answered)."""
+
+    # Time and room
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._wait_for_head()
+        room = connection_room()
+        if room is not None and len(self.connections) > room:
+            self._make_room()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self.waiting_since = None
+        super().connection_lost(exc)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing() and not self.pipeline:
+            self._wait_for_head()
+
+    def handle_websocket_upgrade(self) -> None:
+        self._disarm()  # a WebSocket now: its own pings keep it honest
+        self.waiting_since = None
+        super().handle_websocket_upgrade()
+
+    def _wait_for_head(self) -> None:
+        self.waiting_since = self.loop.time()
+        self._arm(HEAD_TIMEOUT, "a request head")
+
+    def _arm(self, seconds: float, what: str) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(seconds, self._timed_out, seconds, what)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _timed_out(self, seconds: float, what: str) -> None:
+        self._deadline = None
+        if not self.transport.is_closing():
+            self.logger.info("%s did not come within %g s: connection closed", what, seconds)
+            if self.cycle is not None and not self.cycle.response_complete:
+                self.cycle.disconnected = True  # the app reading the body hears "gone", and answers no one
+                self.cycle.message_event.set()
+            self.transport.close()
+
+    def _make_room(self) -> None:
+        """Close the connection that has waited longest for a head (this new one, if none waited longer)."""
+        waiting = [c for c in self.connections if isinstance(c, BoundedHttpToolsProtocol) and c.waiting_since]
+        if waiting:
+            oldest = min(waiting, key=lambda connection: connection.waiting_since or 0.0)
+            self.logger.warning("%d connections near the descriptor limit: the oldest idle one closed", len(waiting))
+            oldest.waiting_since = None
+            oldest.transport.close()
 
     def data_received(self, data: bytes) -> None:
         """As :meth:`HttpToolsProtocol.data_received`, checking the head; nothing is read after a refusal."""
@@ -104,13 +197,25 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_message_begin()
         self._in_head = True
         self._parsed = 0
+        if self._deadline is None:  # a pipelined request: its head's time starts now
+            self._arm(HEAD_TIMEOUT, "a request head")
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self.waiting_since = None
         parsed = self._parsed + self._piece
         if (parsed > _LOOK or len(self.headers) > MAX_HEADERS) and self._refuses(parsed):
             raise _Refused
+        self._arm(BODY_TIMEOUT, "a request body")
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        self._arm(BODY_TIMEOUT, "the rest of a request body")
+        super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._disarm()
+        super().on_message_complete()
 
     # Refusing
 

@@ -1,13 +1,14 @@
-"""One connection's outbound queue, bounded in bytes.
+"""One connection's outbound queue, measured in bytes.
 
 Responses and events are queued here and written by whoever holds the drain
 (the reader right after a command, or the writer task for events and late
-responses), so the common case costs no task switch. The owner keeps events
-within half the limit (past it, it pages them from the event log as the queue
-drains: :meth:`wait_empty`); should the queue still overflow (responses the
-client does not read), everything queued is dropped and the owner closes the
-connection with a code that says "reconnect and resume by seq". Memory stays
-bounded whatever the client does.
+responses), so the common case costs no task switch. The owner keeps it
+bounded by what it stops doing, never by dropping what is queued: it keeps
+events within half the limit (past it, it pages them from the event log as
+the queue drains: :meth:`wait_empty`), and stops reading commands while the
+queue is past half its limit or too many commands await their answer. An
+answer is always queued whole, however big: a client that reads is never
+dropped.
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ Send = Callable[[bytes], Awaitable[None]]
 
 
 class Outbox:
-    def __init__(self, limit: int, send: Send, on_overflow: Callable[[], None]) -> None:
+    def __init__(self, limit: int, send: Send) -> None:
         self.limit = limit
         self.size = 0
-        self.overflowed = False
         self._items: deque[bytes] = deque()
         self._send = send
-        self._on_overflow = on_overflow
         self._draining = False
         self.deferred = False
         """Set while the owner is about to drain itself: pushes then skip waking the writer task."""
@@ -35,25 +34,12 @@ class Outbox:
         self._idle.set()
 
     def push(self, data: bytes) -> None:
-        """Queue one message; on overflow drop everything and tell the owner."""
-        if self.overflowed:
-            return
+        """Queue one message."""
         self.size += len(data)
-        if self.size > self.limit:
-            self.overflow()
-            return
         self._items.append(data)
         self._idle.clear()
         if not self.deferred:
             self._wake.set()
-
-    def overflow(self) -> None:
-        if not self.overflowed:
-            self.overflowed = True
-            self._items.clear()
-            self.size = 0
-            self._idle.set()
-            self._on_overflow()
 
     @property
     def pending(self) -> bool:

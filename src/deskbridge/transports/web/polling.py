@@ -1,9 +1,10 @@
 """``GET /api/events`` (and seed 004's ``/desktop/events/poll``): polling, and long-polling with ``wait``.
 
 A poller is a client while it polls: it appears in the client registry, its
-``after`` is its acknowledgement, and it leaves after a minute of silence. A
-poll without ``after`` (seed 004's client sends none) reads from the cursor
-the server keeps for that client (:mod:`deskbridge.cursors`).
+``after`` is its acknowledgement, and the registry forgets it ``poll_idle``
+seconds (a minute) after its last poll, by time, apart from any WebSocket of
+the same client. A poll without ``after`` (seed 004's client sends none) reads
+from the cursor the server keeps for that client (:mod:`deskbridge.cursors`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Final
 from starlette.types import Receive, Scope, Send
 
 from deskbridge import protocol
-from deskbridge.clients import ClientRegistry
+from deskbridge.clients import POLL_IDLE, ClientRegistry
 from deskbridge.cursors import ClientCursors
 from deskbridge.errors import ErrorCode
 from deskbridge.events import DEFAULT_PAGE, EventLog, Resumed
@@ -23,7 +24,6 @@ from deskbridge.transports.web.security import query_params
 
 MAX_PAGE: Final = 10_000
 MAX_WAIT: Final = 60.0
-POLL_CLIENT_IDLE: Final = 60.0
 EVENTS_PATHS: Final = ("/api/events", "/desktop/events/poll")
 
 
@@ -58,13 +58,14 @@ class Polling:
         cursors: ClientCursors,
         *,
         enabled: bool = True,
+        idle: float = POLL_IDLE,
     ) -> None:
         self._events = events
         self._clients = clients
         self._closing = closing
         self._cursors = cursors
         self._enabled = enabled
-        self._pollers: dict[str, float] = {}
+        self._idle = idle
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["method"] != "GET":
@@ -111,15 +112,9 @@ class Polling:
             left.cancel()
 
     def _track_poller(self, client_id: str | None, after: int) -> None:
-        """Polling clients appear in the registry while they poll; ``after`` is their acknowledgement."""
+        """Polling clients are listed while they poll; ``after`` is their acknowledgement."""
         key = client_id or "poll"
-        now = asyncio.get_running_loop().time()
-        if key not in self._pollers:
-            self._clients.connect("poll", key)
-        self._pollers[key] = now
+        self._clients.polled(key, idle=self._idle)
         self._clients.seen(key, after)
         if client_id is not None:
             self._events.acknowledge(client_id, after)
-        for stale in [k for k, seen in self._pollers.items() if now - seen > POLL_CLIENT_IDLE]:
-            del self._pollers[stale]
-            self._clients.disconnect(stale)

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import parse_qsl
 
+from deskbridge import logs
 from deskbridge.closecodes import CloseCode
 from deskbridge.roles import Role
 
@@ -50,12 +51,14 @@ def load_or_create_token(data_dir: Path, name: str = TOKEN_FILE, mode: int = 0o6
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, mode)
     except FileExistsError:
-        return _read_token(path, mode), path
-    token = secrets.token_urlsafe(32)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        if os.name == "posix":
-            os.fchmod(handle.fileno(), mode)  # the umask may have taken bits the client's token needs
-        handle.write(token + "\n")
+        token = _read_token(path, mode)
+    else:
+        token = secrets.token_urlsafe(32)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            if os.name == "posix":
+                os.fchmod(handle.fileno(), mode)  # the umask may have taken bits the client's token needs
+            handle.write(token + "\n")
+    logs.mask_everywhere(token)
     return token, path
 
 
