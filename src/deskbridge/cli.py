@@ -53,7 +53,9 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser: argparse.ArgumentParser = _Parser(prog="deskbridge", description=__doc__, epilog="An app's own commands: deskbridge guardian --help")
+    parser: argparse.ArgumentParser = _Parser(
+        prog="deskbridge", description=__doc__, epilog="An app's own commands: deskbridge guardian --help"
+    )
     parser.add_argument("--version", action="version", version=f"deskbridge {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
