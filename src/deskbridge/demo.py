@@ -20,7 +20,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -122,6 +121,8 @@ def _first_line(stream: IO[str] | None) -> str:
 
 def _game_program(data_dir: Path) -> Path:
     """A copy of a harmless program under the game's name: what the guardian sees is a process called so."""
+    import shutil  # not at every start of the command line
+
     windows = os.name == "nt"
     source = Path(sys.executable if windows else shutil.which("sleep") or "/bin/sleep")
     target = ensure_dir(data_dir / "fake-game") / (GAME + (".exe" if windows else ""))

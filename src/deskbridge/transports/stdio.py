@@ -24,8 +24,7 @@ import stat
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import msgspec
 
@@ -40,8 +39,7 @@ STDIO_CALLER = Caller("stdio")
 MAX_PENDING = 1024
 
 
-@dataclass(frozen=True)
-class StdioConfig:
+class StdioConfig(msgspec.Struct, frozen=True):
     """The config file's ``"stdio"`` section."""
 
     outbox_bytes: int = 8 * 1024 * 1024
@@ -50,12 +48,17 @@ class StdioConfig:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> StdioConfig:
         """A ``ConfigError`` naming a bad key."""
+        if "stdio" not in config:  # the default, without building the section's validator at every start
+            return _DEFAULT_STDIO
         section = convert(config.get("stdio", {}), _StdioSection, owner="stdio", where="$.stdio")
         return cls(outbox_bytes=section.outbox_bytes)
 
 
+_DEFAULT_STDIO: Final = StdioConfig()
+
+
 class _StdioSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    outbox_bytes: Annotated[int, msgspec.Meta(ge=64 * 1024, le=1024**3)] = StdioConfig.outbox_bytes
+    outbox_bytes: Annotated[int, msgspec.Meta(ge=64 * 1024, le=1024**3)] = _DEFAULT_STDIO.outbox_bytes
 
 
 def claim_stdio() -> tuple[int, int]:
