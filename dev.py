@@ -2,8 +2,9 @@
 """Set up and run deskbridge from a fresh clone: ``python3 dev.py run`` or ``python3 dev.py test``.
 
 ``run`` serves the studio, the guardian and diag on http://127.0.0.1:8001 and
-prints the dashboard's address (with its token); ``run ARGS...`` runs
-``deskbridge ARGS...`` instead.
+prints the dashboard's address (with its token); ``run --demo`` does so offline
+on made-up data (``deskbridge demo``); ``run ARGS...`` runs ``deskbridge ARGS...``
+instead.
 
 ``freeze [apps...]`` builds the backend as desktop apps ship it: a one-folder
 PyInstaller bundle, ``dist/deskbridge/deskbridge`` (``.exe`` on Windows), that
@@ -31,6 +32,7 @@ VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 STAMP = VENV / ".deskbridge-setup-stamp"
+JS_LOCK = ROOT / "clients" / "js" / "package-lock.json"
 PYTEST_NO_TESTS = 5
 
 
@@ -49,12 +51,20 @@ def setup() -> None:
     if not PYTHON.exists():
         say("creating .venv")
         run(sys.executable, "-m", "venv", VENV)
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes() + JS_LOCK.read_bytes()).hexdigest()
     if STAMP.exists() and STAMP.read_text() == wanted:
         return
     say("installing deskbridge and its tools into .venv")
     run(PYTHON, "-m", "pip", "install", "--quiet", "--upgrade", "pip")
     run(PYTHON, "-m", "pip", "install", "--quiet", "-e", ".[studio,guardian,dev,bench,freeze]")
+    say("installing the JavaScript client's packages (ws, typescript) into clients/js/node_modules")
+    npm = BIN / ("npm.cmd" if os.name == "nt" else "npm")
+    subprocess.run(
+        [str(npm if npm.exists() else "npm"), "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+        cwd=JS_LOCK.parent,
+        check=True,
+        env={**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"},
+    )
     STAMP.write_text(wanted)
 
 
@@ -94,7 +104,12 @@ def test(extra: list[str]) -> int:
     say("node --test clients/js/test (the JavaScript client against the real backend)")
     node = BIN / ("node.exe" if os.name == "nt" else "node")
     js_tests = sorted((ROOT / "clients" / "js" / "test").glob("*.test.mjs"))
-    js_code = run(node if node.exists() else "node", "--test", *js_tests, check=False)
+    node_cmd = node if node.exists() else "node"
+    js_code = run(node_cmd, "--test", *js_tests, check=False)
+    say("node --test again without a global WebSocket (Node 18/20, Electron's main process): the ws package")
+    without = ROOT / "clients" / "js" / "test" / "without-global-websocket.mjs"
+    web_tests = [ROOT / "clients" / "js" / "test" / name for name in ("web.test.mjs", "fallback.test.mjs")]
+    js_code = run(node_cmd, "--import", without.as_uri(), "--test", *web_tests, check=False) or js_code
     return code or js_code
 
 
@@ -145,6 +160,8 @@ def main(argv: list[str]) -> int:
             return test(extra)
         except subprocess.CalledProcessError as exc:
             return exc.returncode or 1
+    if extra[:1] == ["--demo"]:  # offline, on made-up data: a stand-in Suno, a demo account, a fake game
+        return serve(["demo", "--open", *extra[1:]])
     return serve(extra or ["serve", "studio", "guardian", "diag", "--open"])
 
 

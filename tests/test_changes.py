@@ -61,6 +61,7 @@ def test_the_guardian_says_what_each_command_changed(spawn: Callable[..., Backen
     guardian.ok("DESKTOP_COMMAND", {"command": "grant_bonus_time", "params": {"minutes": 10}})
     guardian.ok("PAUSE_MONITORING", {"minutes": 5})
     guardian.ok("RESUME_MONITORING", {})
+    guardian.ok("SET_ALLOWED_HOURS", {"windows": [{"start": "16:00", "end": "20:00"}], "weekday": "friday"})
 
     seen = [shape(event) for event in changes(guardian, start)]
     base = {"type": "STATE_CHANGED", "app": "guardian"}
@@ -69,7 +70,9 @@ def test_the_guardian_says_what_each_command_changed(spawn: Callable[..., Backen
         {**base, "resource": "bonus", "change": "granted", "id": child, "minutes": 10},
         {**base, "resource": "monitoring", "change": "paused", "minutes": 5},
         {**base, "resource": "monitoring", "change": "resumed"},
-    ]
+        {**base, "resource": "hours", "change": "set", "id": child, "weekday": "friday",
+         "windows": [{"start": "16:00", "end": "20:00"}]},
+    ]  # fmt: skip
 
 
 def test_every_event_gets_a_timestamp_when_its_app_gives_none(spawn: Callable[..., BackendProcess]) -> None:

@@ -45,6 +45,7 @@ class Backend:
         workers: int = 32,
         throttle: float = 0.1,
         max_line: int = protocol.DEFAULT_MAX_LINE,
+        demo: bool = False,
     ) -> None:
         if not apps:
             raise ValueError("a backend needs at least one app")
@@ -54,6 +55,8 @@ class Backend:
         self.config: Mapping[str, Any] = config or {}
         self.clock = clock
         self.max_line = max_line
+        self.demo = demo
+        """Serving made-up data (``deskbridge demo``): every place that shows the backend says so."""
         self._workers = workers
         self._throttle = throttle
         self.error_codes = ErrorCodes((app.name, app.error_codes) for app in self.apps)
@@ -100,6 +103,7 @@ class Backend:
                     operations=self.operations,
                     events=self.events,
                     clients=self.clients,
+                    demo=self.demo,
                 )
             )
             for app in self.apps:
@@ -145,6 +149,7 @@ class Backend:
             "events": self.event_types(),
             "error_codes": self.error_codes.meanings(),
             "timestamp": protocol.now_ms(),
+            **({"demo": True} if self.demo else {}),
         }
 
     async def aclose(self, timeout: float = 1.5) -> None:

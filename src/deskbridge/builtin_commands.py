@@ -11,21 +11,22 @@ from deskbridge import __version__, protocol
 from deskbridge.clients import ClientRegistry
 from deskbridge.events import DEFAULT_PAGE, EventLog
 from deskbridge.operations import Operations
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands, Route
 
 OperationId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class OperationRef(msgspec.Struct, kw_only=True):
+class OperationRef(Payload):
     operation_id: OperationId
 
 
-class ListOperationsPayload(msgspec.Struct, kw_only=True):
+class ListOperationsPayload(Payload):
     active_only: bool = False
 
 
-class GetEventsPayload(msgspec.Struct, kw_only=True):
+class GetEventsPayload(Payload):
     """A resume cursor: the epoch and the last ``seq`` the client saw (``epoch`` omitted: trust the cursor)."""
 
     after: Annotated[int, msgspec.Meta(ge=0)] = 0
@@ -33,7 +34,7 @@ class GetEventsPayload(msgspec.Struct, kw_only=True):
     limit: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = DEFAULT_PAGE
 
 
-class AckPayload(msgspec.Struct, kw_only=True):
+class AckPayload(Payload):
     """``last_seq`` is cumulative: the client holds every event up to it."""
 
     client_id: ClientId
@@ -49,6 +50,8 @@ class VersionInfo(msgspec.Struct):
     version: str
     protocol: str
     apps: dict[str, str]
+    demo: bool = False
+    """True for ``deskbridge demo``: made-up data, a stand-in Suno, a fake game."""
 
 
 class CancelResult(msgspec.Struct):
@@ -65,6 +68,7 @@ def build(
     operations: Operations,
     events: EventLog,
     clients: ClientRegistry,
+    demo: bool = False,
 ) -> Commands:
     """The built-in commands, over what they read: ``routes`` is the router's live table (filled after this)."""
     commands = Commands()
@@ -76,8 +80,8 @@ def build(
 
     @commands.command("GET_VERSION")
     async def get_version() -> VersionInfo:
-        """deskbridge's version, the protocol version and each app's version."""
-        return VersionInfo(__version__, protocol.PROTOCOL_VERSION, dict(app_versions))
+        """deskbridge's version, the protocol version, each app's version, and whether this is the demo."""
+        return VersionInfo(__version__, protocol.PROTOCOL_VERSION, dict(app_versions), demo)
 
     @commands.command("GET_OPERATION")
     async def get_operation(payload: OperationRef) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from deskbridge import __version__, logs, protocol
+from deskbridge import __version__, demo, logs, protocol, terminal
 from deskbridge.app import BUILTIN_APPS, AppSpec, MissingExtra, UnknownApp, available_apps, load_app
 from deskbridge.backend import Backend
 from deskbridge.config import ConfigError
@@ -53,11 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--allow-remote", action="store_true", help="allow binding a non-loopback address (other machines can reach it)"
     )
-    serve.add_argument(
-        "--open",
-        action="store_true",
-        help="print the dashboard's address (with the token) on stdout, and open it in a browser if there is a display",
-    )
+    serve.add_argument("--open", action="store_true", help="open the dashboard in a browser if there is a display")
     _backend_options(serve)
 
     call = sub.add_parser("call", help="send one command to a backend and print its answer as JSON")
@@ -67,7 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     _target_options(call)
 
     events = sub.add_parser("events", help="print a backend's events as JSON lines")
-    events.add_argument("--after", type=int, default=0, help="the last seq already seen (default 0: all)")
+    events.add_argument(
+        "--after", type=int, help="the last seq already seen (default: all; with --follow, only events from now)"
+    )
+    events.add_argument("--from-start", action="store_true", help="with --follow: print the whole log first")
     events.add_argument("--epoch", help="the epoch that seq belongs to")
     events.add_argument("--follow", "-f", action="store_true", help="keep printing new events as they arrive")
     events.add_argument("--types", help="only these event types (comma-separated)")
@@ -75,8 +74,14 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("apps", help="list the apps this installation can serve")
 
-    schema = sub.add_parser("schema", help="print a JSON Schema of every command and event of these apps")
+    schema = sub.add_parser(
+        "schema",
+        help="print JSON Schemas of these apps' commands (payload, data; an operation's result and progress) "
+        "and the names of their events",
+    )
     schema.add_argument("apps", nargs="+", metavar="app", help=APPS_HELP)
+
+    demo.add_parser(sub)
     return parser
 
 
@@ -123,6 +128,7 @@ def _backend_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-line", type=int, default=protocol.DEFAULT_MAX_LINE, help="longest accepted line in bytes"
     )
+    parser.add_argument("--demo", action="store_true", help=argparse.SUPPRESS)  # set by `deskbridge demo`
 
 
 def _load_config(path: Path | None) -> dict[str, Any]:
@@ -144,13 +150,14 @@ def _make_backend(args: argparse.Namespace) -> Backend:
         data_dir=args.data_dir or default_data_dir(),
         config=_load_config(args.config),
         max_line=args.max_line,
+        demo=getattr(args, "demo", False),
     )
 
 
 def _start_failed(held: logs.HeldLogs, exc: BaseException) -> int:
     """The one line a front end waits for, when the backend cannot start."""
     failure = {"type": "BACKEND_ERROR", "error": str(exc), "error_code": "INTERNAL_ERROR", "pid": os.getpid()}
-    os.write(2, protocol.encode(failure) + b"\n")
+    terminal.announce(failure)
     held.let_through()
     return 1
 
@@ -230,7 +237,7 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
             message = backend.ready_message("stdio" if pipes is not None else "web")
             if config is not None:
                 message.update(door, token_file=str(token_file) if token_file else None)
-            os.write(2, protocol.encode(message) + b"\n")
+            terminal.announce(message)
             held.let_through()
             if config is None:
                 return
@@ -238,10 +245,9 @@ def _run_host(args: argparse.Namespace, pipes: StdioPipes | None, web: bool, hos
                 log.warning("AUTHENTICATION IS OFF (--no-auth): any local program or web page can drive this backend")
             if not security.is_loopback(config.host):
                 log.warning("listening on %s: other machines can reach this backend", config.host)
-            if getattr(args, "open", False):
-                from deskbridge import dashboard
+            from deskbridge import dashboard
 
-                dashboard.announce(door["url"], token, backend.data_dir)
+            dashboard.announce(door["url"], token, backend, open_browser=getattr(args, "open", False))
 
         try:
             await Host(backend, stdio=pipes, stdio_config=stdio_config, web=config).run(ready)
@@ -295,6 +301,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_loop(runner(args))
         except KeyboardInterrupt:
             return 130
+    if args.command == "demo":
+        return demo.run(args)
     if args.command == "schema":
         return _print_schema(args)
     if args.command == "apps":

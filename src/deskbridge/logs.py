@@ -1,14 +1,15 @@
-"""Logs are JSON lines on stderr, with secrets masked before they are written."""
+"""Logs on stderr: JSON lines for programs, readable lines on a terminal; secrets masked either way."""
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 import sys
 import time
 import urllib.parse
-from typing import IO, Any
+from typing import IO, Any, Final
 
 _VALUE = r"[^\s\"',;&]+"
 _SECRETS = (
@@ -68,6 +69,37 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
+class HumanFormatter(logging.Formatter):
+    """``12:04:31.250 WARNING deskbridge.router: message``, and a traceback as Python prints it."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = time.strftime("%H:%M:%S", time.localtime(record.created)) + f".{int(record.msecs):03d}"
+        line = f"{stamp} {record.levelname:<7} {record.name}: {redact(record.getMessage())}"
+        if record.exc_info:
+            line += "\n" + redact(self.formatException(record.exc_info))
+        return line
+
+
+FORMAT_ENV: Final = "DESKBRIDGE_LOG_FORMAT"
+"""``human`` or ``json``: forces the format (a parent that relays the logs to a terminal asks ``human``)."""
+
+
+def for_people(stream: IO[str] | int) -> bool:
+    """Whether a person reads ``stream`` (a terminal) rather than a program (a pipe, a file)."""
+    forced = os.environ.get(FORMAT_ENV, "").strip().lower()
+    if forced in ("human", "json"):
+        return forced == "human"
+    try:
+        return os.isatty(stream) if isinstance(stream, int) else stream.isatty()
+    except (AttributeError, ValueError, OSError):
+        return False
+
+
+def formatter_for(stream: IO[str]) -> logging.Formatter:
+    """Readable lines when a person watches the stream (a terminal), JSON lines when a program reads it."""
+    return HumanFormatter() if for_people(stream) else JsonFormatter()
+
+
 class HeldLogs(logging.Handler):
     """Keeps records until :meth:`let_through`, so a door's ready line is the first thing on stderr.
 
@@ -93,9 +125,10 @@ class HeldLogs(logging.Handler):
 
 
 def setup(level: str = "INFO", stream: IO[str] | None = None) -> HeldLogs:
-    """JSON logs to ``stream`` (stderr), held back until the returned gate is released."""
-    handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    """Logs to ``stream`` (stderr), held back until the returned gate is released."""
+    stream = stream or sys.stderr
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter_for(stream))
     held = HeldLogs(handler)
     root = logging.getLogger()
     root.handlers[:] = [held]

@@ -28,7 +28,7 @@ from typing import Any, TypeVar, get_type_hints
 
 import msgspec
 
-from deskbridge import protocol
+from deskbridge import payloads, protocol
 from deskbridge.caller import current as current_caller
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.events import RAISED, EventLog, Raised
@@ -58,9 +58,21 @@ class Route:
     is_async: bool
     inline: bool
     doc: str
+    result_type: Any = Any
+    """An operation's result (its terminal event's ``result``), for the schema."""
+    progress_type: Any = Any
+    """The fields an operation's progress events carry, for the schema."""
 
     @classmethod
-    def of(cls, command_type: str, handler: Callable[..., Any], *, inline: bool = False) -> Route:
+    def of(
+        cls,
+        command_type: str,
+        handler: Callable[..., Any],
+        *,
+        inline: bool = False,
+        result: Any = Any,
+        progress: Any = Any,
+    ) -> Route:
         params = [
             p
             for p in inspect.signature(handler).parameters.values()
@@ -75,6 +87,8 @@ class Route:
             is_async=inspect.iscoroutinefunction(handler),
             inline=inline,
             doc=inspect.cleandoc(handler.__doc__ or ""),
+            result_type=result,
+            progress_type=progress,
         )
 
     @cached_property
@@ -83,7 +97,10 @@ class Route:
 
     @cached_property
     def payload_type(self) -> Any:
-        return _NO_PAYLOAD if self.payload_param is None else self._hints.get(self.payload_param, Any)
+        """Held strict (payloads.py) when first read: by the schema, or the command's first arrival."""
+        payload_type = _NO_PAYLOAD if self.payload_param is None else self._hints.get(self.payload_param, Any)
+        payloads.require_strict(self.type, payload_type)
+        return payload_type
 
     @cached_property
     def data_type(self) -> Any:
@@ -103,19 +120,31 @@ class Commands:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
 
-    def command(self, command_type: str, *, inline: bool = False) -> Callable[[F], F]:
+    def command(
+        self, command_type: str, *, inline: bool = False, result: Any = Any, progress: Any = Any
+    ) -> Callable[[F], F]:
+        """Register a handler; one that returns an Operation names its ``result`` and ``progress`` types."""
+
         def register(handler: F) -> F:
-            self.add(command_type, handler, inline=inline)
+            self.add(command_type, handler, inline=inline, result=result, progress=progress)
             return handler
 
         return register
 
-    def add(self, command_type: str, handler: Callable[..., Any], *, inline: bool = False) -> None:
+    def add(
+        self,
+        command_type: str,
+        handler: Callable[..., Any],
+        *,
+        inline: bool = False,
+        result: Any = Any,
+        progress: Any = Any,
+    ) -> None:
         if command_type in self._routes:
             raise ValueError(f"command {command_type} is registered twice")
         if inline and inspect.iscoroutinefunction(handler):
             raise TypeError(f"{command_type}: inline is for plain functions; async handlers already run on the loop")
-        self._routes[command_type] = Route.of(command_type, handler, inline=inline)
+        self._routes[command_type] = Route.of(command_type, handler, inline=inline, result=result, progress=progress)
 
     def merge(self, other: Commands) -> None:
         for route in other:
@@ -180,7 +209,8 @@ class Router:
             return
         route = self.routes.get(command.type)
         if route is None:
-            reply(protocol.failure(command.id, ErrorCode.UNKNOWN_COMMAND, f"unknown command type {command.type!r}"))
+            unknown = self._unknown(command.type)
+            reply(protocol.failure(command.id, unknown.code, unknown.message, unknown.details))
             return
         try:
             self.access.check(command.type, current_caller().role)
@@ -190,7 +220,7 @@ class Router:
         try:
             payload = route.decoder.decode(command.payload)
         except msgspec.ValidationError as exc:
-            message, details = protocol.validation_details(exc)
+            message, details = payloads.invalid(exc, route.payload_type)
             reply(protocol.failure(command.id, ErrorCode.INVALID_PAYLOAD, message, details))
             return
         except (msgspec.DecodeError, UnicodeDecodeError) as exc:
@@ -212,6 +242,15 @@ class Router:
             future = self._loop.run_in_executor(self._executor, context.run, route.call, payload)
         self._pending.add(future)
         future.add_done_callback(partial(self._on_done, command, reply, raised))
+
+    def _unknown(self, command_type: str) -> CommandError:
+        """UNKNOWN_COMMAND with the command the client most likely meant (``get_accounts``: GET_ACCOUNTS)."""
+        message = f"unknown command type {command_type!r}"
+        suggestion = payloads.closest(command_type, self.routes)
+        if suggestion is None:
+            return CommandError(ErrorCode.UNKNOWN_COMMAND, message)
+        message += f"; did you mean {suggestion}?"
+        return CommandError(ErrorCode.UNKNOWN_COMMAND, message, {"did_you_mean": suggestion})
 
     def _call_inline(self, route: Route, command: protocol.Command, payload: Any, reply: Reply) -> None:
         """On the loop, synchronously: what it raised is what the log was given meanwhile (no context to set)."""
@@ -235,12 +274,12 @@ class Router:
         The events it raises count as the calling command's."""
         route = self.routes.get(command_type)
         if route is None:
-            raise CommandError(ErrorCode.UNKNOWN_COMMAND, f"unknown command type {command_type!r}")
+            raise self._unknown(command_type)
         self.access.check(command_type, current_caller().role)
         try:
             value = msgspec.convert({} if payload is None else payload, route.payload_type)
         except msgspec.ValidationError as exc:
-            message, details = protocol.validation_details(exc)
+            message, details = payloads.invalid(exc, route.payload_type)
             raise CommandError(ErrorCode.INVALID_PAYLOAD, message, details) from None
         if route.is_async:
             result = await route.call(value)

@@ -1,5 +1,6 @@
 """The studio's online half by clicks, against the stand-in Suno: open an account's browser (it signs in),
-check its session, fetch its clips, pick what to download, and find the downloads in its history."""
+check its session, fetch its clips, pick what to download in which format, see Suno's download allowance it
+spends (only when ticked), and find the downloads in its history."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ pytestmark = needs_chromium
 @pytest.fixture(scope="module")
 def server(standin: StandinControl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebServer]:
     root = tmp_path_factory.mktemp("clips")
-    config = config_for(standin)
+    config = config_for(standin, downloads={"authorize": True})  # the page must say false, not leave it out
     config["studio"]["browser"]["headless"] = True  # the page's "Open browser" on a machine with no display
     (root / "config.json").write_text(json.dumps(config))
     web = WebServer(["studio"], root / "data", "--config", str(root / "config.json"))
@@ -61,16 +62,31 @@ def test_fetch_clips_pick_and_download(
         page.get_by_role("checkbox", name="Download Skip Me").uncheck()
         out = tmp_path / "music"
         page.get_by_role("textbox", name="Folder").fill(str(out))
+
+        # M4A of a locked clip spends one of Suno's downloads: not unless ticked, whatever the config says
+        standin.downloads(limit=20, used=3)
+        page.get_by_role("combobox", name="Download as").select_option("m4a")
+        authorize = page.get_by_role("checkbox", name="Spend Suno's downloads on locked clips")
+        expect(authorize).not_to_be_checked()
         page.get_by_role("button", name="Download selected").click()
-        expect(page.locator("#clips-feedback")).to_contain_text("Downloading 1 clip to")
+        allowance = page.locator("#clips-allowance")
+        expect(allowance).to_have_text("1 clip needs one of Suno's downloads (17 left of 20); 0 authorized.")
+        authorize.check()
+        page.get_by_role("button", name="Download selected").click()
+        expect(page.locator("#clips-feedback")).to_contain_text("Downloading 1 clip as m4a to")
+        expect(allowance).to_have_text("1 clip needs one of Suno's downloads (16 left of 20); 1 authorized.")
+        fetched = page.get_by_role("table", name="Clips fetched").get_by_role("row", name=re.compile("Keep Me"))
+        expect(fetched).to_contain_text("downloaded already")  # the column follows the history
+        expect(page.get_by_role("checkbox", name="Download Keep Me")).not_to_be_checked()
 
         downloads = page.get_by_role("table", name="Downloaded clips")
         page.locator("#downloads-filter select").select_option("ada")
         expect(downloads).to_contain_text("Keep Me", timeout=30_000)
         expect(downloads).not_to_contain_text("Skip Me")
-        assert [path.suffix for path in out.iterdir() if path.suffix == ".mp3"] == [".mp3"]
+        assert [path.suffix for path in out.iterdir() if path.suffix in {".mp3", ".m4a"}] == [".m4a"]
         board.go("Operations")  # the batch counts what is done, not the place of the last clip
         finished = page.get_by_role("list", name="Finished").get_by_role("listitem").filter(has_text="BATCH_DOWNLOAD")
+        finished = finished.filter(has_text="completed")
         expect(finished).to_contain_text("1 of 1 done")
         expect(finished).to_contain_text("completed")
         board.go("Studio")

@@ -86,6 +86,18 @@ def test_without_authentication_the_page_needs_no_token(dashboard: Board) -> Non
     expect(board.page.get_by_role("heading", name="Studio")).to_be_visible()
 
 
+def test_a_demo_backend_is_labelled_so_on_every_view_and_a_real_one_is_not(dashboard: Board) -> None:
+    real = dashboard()
+    real.open()
+    expect(real.connection).to_have_text("Live")
+    expect(real.page.get_by_role("note")).to_be_hidden()
+    real.server.stop()
+    demo = dashboard(1280, 800, "--demo")
+    demo.open("guardian")
+    expect(demo.page.get_by_role("note")).to_contain_text("Demo")
+    expect(demo.page).to_have_title(re.compile(r"^DEMO · deskbridge"))
+
+
 def test_creating_an_account_shows_it(dashboard: Board) -> None:
     board = dashboard()
     page = board.page
@@ -268,7 +280,7 @@ def test_with_the_childs_token_the_guardian_shows_no_parent_controls(dashboard: 
     page = board.page
     expect(page.get_by_role("meter", name="Play time of alice today")).to_be_visible()
     expect(page.get_by_role("button", name="Force close the game")).to_be_hidden()
-    for control in ("Grant bonus time", "Take time", "Lock until tomorrow", "Set daily limit"):
+    for control in ("Grant bonus time", "Take time", "Lock until tomorrow", "Set daily limit", "Set allowed hours"):
         expect(page.get_by_role("button", name=control)).to_be_hidden()
     assert board.errors == []
 

@@ -171,11 +171,33 @@ def test_the_guardian_job_by_clicks(browser: Browser, server: WebServer, pages: 
     for shown in (board, other):
         expect(shown.page.locator("#usage")).to_contain_text("alice0 min of 51 min (with 6 min bonus)")
 
-    # lock until tomorrow: the game stays closed, and both pages say until when
+    # allowed hours: two windows every day, one of Saturday's own; the other page follows
+    hours = page.locator("#hours")
+    hours.get_by_label("Hours for").select_option("bob")
+    hours.get_by_role("textbox", name="Allowed hours").fill("07:00-08:00, 16:00-20:00")
+    hours.get_by_role("button", name="Set allowed hours").click()
+    expect(page.locator("#hours-feedback")).to_have_text("bob may play from 07:00 to 08:00, 16:00 to 20:00.")
+    hours.get_by_label("On").select_option("saturday")
+    hours.get_by_role("textbox", name="Allowed hours").fill("09:00-12:00")
+    hours.get_by_role("button", name="Set allowed hours").click()
+    expect(page.locator("#hours-feedback")).to_have_text("bob may play on saturday from 09:00 to 12:00.")
+    other.page.locator("#hours").get_by_label("Hours for").select_option("bob")
+    expect(other.page.locator("#hours-now")).to_have_text(
+        "bob: every day 07:00-08:00, 16:00-20:00; saturday 09:00-12:00."
+    )
+    hours.get_by_role("textbox", name="Allowed hours").fill("7-8")  # refused by the page, not sent
+    hours.get_by_role("button", name="Set allowed hours").click()
+    expect(page.locator("#hours-feedback")).to_have_text("bob may play on saturday from 09:00 to 12:00.")
+    kept = call(server, "GET_CONFIG", {})["children"]["bob"]
+    assert kept["weekday_allowed_hours"] == {"saturday": [{"start": "09:00", "end": "12:00"}]}
+
+    # lock until tomorrow, one child: bob is locked, alice is not; both pages say until when
+    page.locator("#lock-child").select_option("bob")
     page.get_by_role("button", name="Lock until tomorrow").click()
-    expect(page.locator("#game-feedback")).to_contain_text("Locked until")
+    expect(page.locator("#game-feedback")).to_contain_text("bob locked until")
     for shown in (board, other):
-        expect(shown.page.locator("#game-locks")).to_contain_text("alice: locked until")
+        expect(shown.page.locator("#game-locks")).to_contain_text("bob: locked until")
+        expect(shown.page.locator("#game-locks")).not_to_contain_text("alice")
 
     # the week reads right: seven days ending today, empty days drawn empty
     chart = page.get_by_role("img", name=re.compile("^alice, last 7 days"))

@@ -30,7 +30,8 @@ def test_every_seed_endpoint_is_a_command_except_the_cores_event_poll(guardian_b
 def test_connect_says_where_events_come_from(guardian_backend: Start) -> None:
     backend = guardian_backend({"desktop_client": {"http_polling": {"interval": 2}}})
 
-    connected = backend.ok("DESKTOP_CONNECT", {"client_type": "flutter"})  # fields of its own are fine
+    assert backend.error("DESKTOP_CONNECT", {"client_type": "flutter"})["details"]["did_you_mean"] == "client_id"
+    connected = backend.ok("DESKTOP_CONNECT", {})
 
     assert connected["client_id"]
     assert connected["websocket_url"] is None  # no web door in front of this backend

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
+from deskbridge.guardian.config import AllowedHours
 from tests.guardian.support import GAME, FakeClock, FakeProcesses, Harness, kind_of, minutes, paris
 
 Make = Callable[..., Harness]
@@ -281,3 +282,34 @@ def test_remote_limits_replace_the_files_and_survive_a_restart(harness: Make) ->
     profile = restarted.allowances.profile("default_child")
     assert (profile.daily_limit_minutes, profile.weekday_limits) == (90, {"saturday": 180, "monday": 30, "sunday": 120})
     assert restarted.today("default_child")["limit_minutes"] == 90
+
+
+def hours(*windows: tuple[str, str]) -> tuple[AllowedHours, ...]:
+    return tuple(AllowedHours(start=start, end=end) for start, end in windows)
+
+
+def test_allowed_hours_set_remotely_apply_at_once_and_survive_a_restart(
+    harness: Make, clock: FakeClock, processes: FakeProcesses
+) -> None:
+    clock.wall = paris(2025, 8, 11, 10, 0)  # a Monday
+    run = harness(child(allowed_hours={"start": "08:00", "end": "20:00"}, grace_seconds=0))
+    processes.launch()
+
+    run.guardian.set_allowed_hours("default_child", hours(("07:00", "08:00"), ("16:00", "20:00")), None)
+    run.play(1)
+
+    assert [n["data"]["message"] for n in run.of("outside_allowed_hours")] == [
+        "default_child may play from 07:00 to 08:00 or from 16:00 to 20:00 only"
+    ]
+    assert len(processes.closed) == 1
+    run.guardian.set_allowed_hours("default_child", hours(("09:00", "12:00")), "saturday")
+
+    restarted = run.restart().guardian
+    profile = restarted.allowances.profile("default_child")
+    assert profile.windows(date(2025, 8, 11)) == hours(("07:00", "08:00"), ("16:00", "20:00"))
+    assert profile.windows(date(2025, 8, 16)) == hours(("09:00", "12:00"))
+    restarted.set_allowed_hours("default_child", (), "saturday")  # Saturday follows every day's again
+    saturday = date(2025, 8, 16)
+    assert restarted.allowances.profile("default_child").windows(saturday) == profile.windows(date(2025, 8, 11))
+    restarted.set_allowed_hours("default_child", (), None)  # and every day is open
+    assert restarted.allowances.profile("default_child").windows(saturday) == ()

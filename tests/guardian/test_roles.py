@@ -22,6 +22,7 @@ Serve = Callable[..., WebServer]
 SAMPLE: dict[str, dict[str, Any]] = {
     "FORCE_CLOSE": {},
     "SET_DAILY_LIMIT": {"minutes": 90},
+    "SET_ALLOWED_HOURS": {"windows": []},
     "GRANT_BONUS_TIME": {"minutes": 10},
     "TAKE_TIME": {"minutes": 5},
     "PAUSE_MONITORING": {"minutes": 5},

@@ -258,7 +258,7 @@ def test_an_account_name_with_path_tricks_is_refused_by_every_command(
 ) -> None:
     """tests/studio/test_hostile_input.py covers the account commands; these are the others that take a name."""
     kind, payload = command
-    extra = {"output_dir": str(tmp_path / "out")} if "DOWNLOAD" in kind else {}
+    extra = {"output_dir": str(tmp_path / "out")} if kind in ("DOWNLOAD_CLIP", "BATCH_DOWNLOAD") else {}
     queue = {"total_songs": 1, "songs_per_batch": 1} if kind == "CREATE_QUEUE" else {}
     error = studio.error(kind, {**payload, **extra, **queue, "account_name": name})
     assert error["error_code"] == "INVALID_PAYLOAD", error

@@ -130,7 +130,7 @@ def test_websocket_commands_and_malformed_messages(serve: Serve) -> None:
     assert server.call("PING")["success"] is True  # the server lives on
 
 
-class Greeting(msgspec.Struct, kw_only=True):
+class Greeting(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     name: str
     times: int = 1
     loud: bool = False
@@ -188,6 +188,10 @@ def test_app_http_endpoints_run_their_commands(tmp_path: Path) -> None:
             assert bad.status_code == 400
             assert bad.json()["error_code"] == "INVALID_PAYLOAD"
             assert (await client.get("/hello")).status_code == 400  # name is required
+            typo = await client.get("/hello", params={"name": "ann", "tims": "2"})
+            assert (typo.status_code, typo.json()["details"]["did_you_mean"]) == (400, "times")
+            by_query = await client.get("/hello", params={"name": "di", "token": "t"}, headers={"Authorization": ""})
+            assert (by_query.status_code, by_query.json()) == (200, {"text": "hello di"})  # the token is no field
             not_json = await client.post("/hello", content=b"{", headers={"Content-Type": "application/json"})
             assert not_json.status_code == 400
             assert not_json.json()["error_code"] == "PARSE_ERROR"

@@ -9,7 +9,7 @@ import { Session } from './session.js';
 /**
  * @typedef {'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed'} State
  * @typedef {{state: State, transport: 'stdio' | 'websocket' | 'polling' | null, recovered?: boolean,
- *            epoch?: string, error?: unknown}} Status
+ *            epoch?: string, error?: unknown, fallback?: string}} Status
  */
 
 export class Client {

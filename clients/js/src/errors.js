@@ -23,7 +23,7 @@ export class RemoteError extends DeskbridgeError {
   /** @param {{error?: string, error_code?: string, details?: unknown}} response the error response (or terminal payload) */
   constructor(response) {
     const code = response.error_code ?? 'INTERNAL_ERROR';
-    super(`${code}: ${response.error ?? ''}`, code);
+    super(response.error || code, code); // the code is in `error_code`, not repeated in the message
     /** The backend's `details`, e.g. `{fields: ["$.seconds"]}` for `INVALID_PAYLOAD`. */
     this.details = response.details;
     /** The whole message the backend sent. */

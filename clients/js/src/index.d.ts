@@ -15,6 +15,10 @@ export type CommandType<S extends SchemaShape = Schema> = keyof S['commands'] & 
 export type PayloadOf<S extends SchemaShape, K extends CommandType<S>> = S['commands'][K] extends { payload: infer P } ? P : never;
 /** The data command `K` answers with. */
 export type DataOf<S extends SchemaShape, K extends CommandType<S>> = S['commands'][K] extends { data: infer D } ? D : never;
+/** What operation `K` ends with: its terminal event's `result`. */
+export type ResultOf<S extends SchemaShape, K extends CommandType<S>> = S['commands'][K] extends { result: infer R } ? R : unknown;
+/** The fields operation `K`'s progress events carry (each the latest value; some may not be set yet). */
+export type ProgressOf<S extends SchemaShape, K extends CommandType<S>> = S['commands'][K] extends { progress: infer P } ? P : {};
 /** The commands that start an operation. */
 export type OperationType<S extends SchemaShape = Schema> = {
   [K in CommandType<S>]: S['commands'][K] extends { operation: true } ? K : never;
@@ -35,26 +39,32 @@ export interface DeskbridgeEvent<T extends string = string> {
 }
 
 /** An operation's progress: `{operation_id, status, ...latest fields}`; the terminal one has `result` or `error`. */
-export interface ProgressPayload {
+export type ProgressPayload<Result = unknown, Fields = {}> = Partial<Fields> & {
   operation_id: string;
   status: 'in_progress' | 'completed' | 'failed' | 'cancelled';
   progress?: number;
   message?: string;
-  result?: unknown;
+  /** On `completed`. */
+  result?: Result;
   error?: string;
   error_code?: string;
   details?: unknown;
   [key: string]: unknown;
-}
+};
 
 export interface CallOptions {
   /** Stop waiting (e.g. `AbortSignal.timeout(5000)`): the call rejects with the signal's reason; the backend still runs it. */
   signal?: AbortSignal;
 }
 
-export interface OperationOptions extends CallOptions {
+export interface OperationOptions<Result = unknown, Fields = {}> {
+  /**
+   * Cancels the operation: `CANCEL_OPERATION` goes to the backend as soon as the operation's id is known
+   * (like LSP's `$/cancelRequest`), and `started` and `result()` reject at once with the signal's reason.
+   */
+  signal?: AbortSignal;
   /** Registered before the command is sent: receives every progress payload, the terminal one included. */
-  onProgress?: (payload: ProgressPayload) => void;
+  onProgress?: (payload: ProgressPayload<Result, Fields>) => void;
 }
 
 export type State = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -68,6 +78,8 @@ export interface Status {
   epoch?: string;
   /** On `closed`: why, when it was not `close()`. */
   error?: unknown;
+  /** On `open` over `polling` (transport `auto`): why no WebSocket opened. A warning says it once, too. */
+  fallback?: string;
 }
 
 /** What every client does, whatever the transport. */
@@ -90,8 +102,8 @@ export abstract class Client<S extends SchemaShape = Schema> {
   /** Start an operation. The handle is returned at once, before the command is sent: no progress can be missed. */
   startOperation<K extends OperationType<S>>(
     type: K,
-    ...args: Arguments<PayloadOf<S, K>, OperationOptions>
-  ): Operation<DataOf<S, K>>;
+    ...args: Arguments<PayloadOf<S, K>, OperationOptions<ResultOf<S, K>, ProgressOf<S, K>>>
+  ): Operation<DataOf<S, K>, ResultOf<S, K>, ProgressOf<S, K>>;
   /** Call `callback` once for every new event of `types` (`"*"`: all), across reconnections. Returns an unsubscribe function. */
   onEvent(types: S['events'] | S['events'][] | '*', callback: (event: DeskbridgeEvent<S['events']>) => void): () => void;
   /** Call `callback` on every change of `status`. Returns an unsubscribe function. */
@@ -99,23 +111,25 @@ export abstract class Client<S extends SchemaShape = Schema> {
 }
 
 /** A running operation (docs/protocol.md, "Operations"). */
-export class Operation<Started = { operation_id: string; status: 'pending' }> {
+export class Operation<Started = { operation_id: string; status: 'pending' }, Result = unknown, Fields = {}> {
   private constructor();
   /** The command that started it. */
   readonly type: string;
   /** The backend's `operation_id`, once the command has been answered. */
   readonly id: string | undefined;
   /** The latest progress payload (the terminal one at the end). */
-  readonly last: ProgressPayload | undefined;
+  readonly last: ProgressPayload<Result, Fields> | undefined;
+  /** Whether it has ended here: a terminal event came, or it failed (its command, the client, its signal). */
+  readonly ended: boolean;
   /** The command's answer; rejects when the command failed (e.g. `INVALID_PAYLOAD`). */
   readonly started: Promise<Started>;
   /** Receive every progress payload from now on, the terminal one included. Returns an unregister function. */
-  onProgress(callback: (payload: ProgressPayload) => void): () => void;
+  onProgress(callback: (payload: ProgressPayload<Result, Fields>) => void): () => void;
   /**
    * Its result; rejects with `OperationFailed` (`status` `failed` or `cancelled`), the command's error, or
    * `ConnectionLost` (the client closed, the stdio backend died, or a restarted server no longer knows it).
    */
-  result<R = unknown>(): Promise<R>;
+  result(): Promise<Result>;
   /** Ask the backend to stop it; false when it had already finished. */
   cancel(): Promise<boolean>;
 }
@@ -179,7 +193,7 @@ export class DeskbridgeError extends Error {
   readonly error_code: string;
 }
 
-/** The backend answered with an error response. */
+/** The backend answered with an error response: `message` is its `error`, the code is in `error_code`. */
 export class RemoteError extends DeskbridgeError {
   constructor(response: { error?: string; error_code?: string; details?: unknown });
   /** E.g. `{fields: ["$.seconds"]}` for `INVALID_PAYLOAD`. */

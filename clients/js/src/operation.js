@@ -24,6 +24,10 @@ export class Operation {
   #result = deferred();
   /** @type {(operationId: string) => Promise<{cancelled: boolean}>} */
   #cancel;
+  /** @type {Set<() => void>} */
+  #ends = new Set();
+  /** Whether it has ended here: a terminal event came, or it failed (its command, the client, an abort). */
+  ended = false;
 
   /**
    * Made by the client's `startOperation`, not by hand.
@@ -76,15 +80,34 @@ export class Operation {
 
   /** @internal A progress event for this operation. @param {Record<string, unknown>} payload */
   _progress(payload) {
+    if (this.ended) return;
     this.last = payload;
     notify(this.#callbacks, payload);
+    if (!isTerminal(payload)) return;
     if (payload.status === 'completed') this.#result.resolve(payload.result);
-    else if (isTerminal(payload)) this.#result.reject(new OperationFailed(/** @type {any} */ (payload)));
+    else this.#result.reject(new OperationFailed(/** @type {any} */ (payload)));
+    this.#end();
   }
 
-  /** @internal It will never end normally: its command failed, or the client closed. @param {unknown} error */
+  /**
+   * @internal It will never end normally: its command failed, the client closed, or its signal aborted.
+   * @param {unknown} error
+   */
   _fail(error) {
+    if (this.ended) return;
     this.#started.reject(error);
     this.#result.reject(error);
+    this.#end();
+  }
+
+  /** @internal Call `callback` once it has ended. @param {() => void} callback */
+  _onEnd(callback) {
+    this.#ends.add(callback);
+  }
+
+  #end() {
+    this.ended = true;
+    for (const callback of this.#ends) callback();
+    this.#ends.clear();
   }
 }

@@ -63,14 +63,41 @@ export class Session {
    * @param {string} type
    * @param {unknown} [payload]
    * @param {{onProgress?: (payload: Record<string, unknown>) => void, signal?: AbortSignal}} [options]
+   *   `signal` cancels the operation on the backend (`CANCEL_OPERATION`, sent as soon as its id is known,
+   *   as LSP's `$/cancelRequest`); its `started` and `result()` reject at once with the signal's reason
    * @returns {Operation}
    */
   startOperation(type, payload = {}, { onProgress, signal } = {}) {
     const operation = new Operation(type, (operation_id) => this.call('CANCEL_OPERATION', { operation_id }));
     if (onProgress) operation.onProgress(onProgress);
+    if (signal?.aborted) {
+      operation._fail(signal.reason);
+      return operation;
+    }
+    if (signal) {
+      const abort = () => this.#abandonOperation(operation, signal.reason);
+      signal.addEventListener('abort', abort, { once: true });
+      operation._onEnd(() => signal.removeEventListener('abort', abort));
+    }
     const resolve = (/** @type {any} */ data) => this.#adopt(operation, data);
-    this.#request(type, payload, signal, { resolve, reject: (error) => operation._fail(error), operation: true });
+    this.#request(type, payload, undefined, { resolve, reject: (error) => operation._fail(error), operation: true });
     return operation;
+  }
+
+  /**
+   * Its caller gave up on an operation: it ends here now, and on the backend as soon as its id is known.
+   * @param {Operation} operation @param {unknown} reason
+   */
+  #abandonOperation(operation, reason) {
+    operation._fail(reason);
+    if (operation.id === undefined) return; // #adopt cancels it when the answer comes
+    this.#operations.delete(operation.id);
+    this.#cancel(operation.id);
+  }
+
+  /** @param {string} operationId */
+  #cancel(operationId) {
+    this.call('CANCEL_OPERATION', { operation_id: operationId }).catch(() => {}); // it may have ended meanwhile
   }
 
   /**
@@ -126,6 +153,7 @@ export class Session {
       const error = new DeskbridgeError(`${operation.type} is not an operation: its answer has no operation_id`, 'NOT_AN_OPERATION');
       return operation._fail(error);
     }
+    if (operation.ended) return this.#cancel(id);
     this.#operations.set(id, operation);
     operation._start(/** @type {{operation_id: string}} */ (data));
     for (const payload of this.#early.get(id) ?? []) this.#progress(operation, payload);

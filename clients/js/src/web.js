@@ -24,7 +24,8 @@ import { isRefusal, openWebSocket } from './websocket.js';
  * @property {number} [after] resume a cursor saved earlier (with `epoch`) instead of starting from now
  * @property {string} [epoch]
  * @property {import('./websocket.js').WebSocketClass} [WebSocket] an implementation for runtimes without a
- *   global one (e.g. the `ws` package in an Electron main process older than Node 22)
+ *   global one; by default the global one, else (Node before 22, e.g. an Electron main process) the `ws`
+ *   package, an optional dependency
  * @property {typeof fetch} [fetch]
  * @property {{initial?: number, maximum?: number, factor?: number}} [backoff] reconnection delays, ms
  *   (default 50 doubling to 5 000)
@@ -54,6 +55,11 @@ export class WebClient extends Client {
   /** The newest seq on disk when the event stream last (re)started. */
   #head = 0;
   #closing = false;
+  /** @type {string | null} why the last WebSocket attempt failed, while polling instead */
+  #fallback = null;
+  #warned = false;
+  /** @type {Promise<import('./websocket.js').WebSocketClass | null> | null} */
+  #WebSocket = null;
 
   /**
    * @param {string} url any URL of the server: `http://127.0.0.1:8001`, `ws://127.0.0.1:8001/ws`, ...
@@ -62,7 +68,7 @@ export class WebClient extends Client {
   constructor(url, options = {}) {
     super();
     const { token, clientId, after, epoch } = options;
-    this.#options = { transport: 'auto', wait: 25, openTimeout: 10_000, WebSocket: globalThis.WebSocket, ...options };
+    this.#options = { transport: 'auto', wait: 25, openTimeout: 10_000, ...options };
     const base = new URL(url);
     const secure = base.protocol === 'https:' || base.protocol === 'wss:';
     const query = new URLSearchParams({ ...(token && { token }), ...(clientId && { client_id: clientId }) }).toString();
@@ -133,6 +139,7 @@ export class WebClient extends Client {
         return await this.#serveWebSocket(await this.#openWebSocket(this.#stop.signal));
       } catch (error) {
         if (error instanceof Refused || transport === 'websocket') throw error;
+        this.#fallback = error instanceof Error ? error.message : String(error);
       }
     }
     const upgraded = await this.#servePolling();
@@ -140,9 +147,11 @@ export class WebClient extends Client {
   }
 
   /** @param {AbortSignal} signal */
-  #openWebSocket(signal) {
-    const { WebSocket, openTimeout } = this.#options;
-    if (!WebSocket) return Promise.reject(new ConnectionLost('no WebSocket here: pass one as the WebSocket option'));
+  async #openWebSocket(signal) {
+    const { openTimeout } = this.#options;
+    this.#WebSocket ??= this.#options.WebSocket ? Promise.resolve(this.#options.WebSocket) : findWebSocket();
+    const WebSocket = await this.#WebSocket;
+    if (!WebSocket) throw new ConnectionLost(NO_WEBSOCKET);
     const { lastSeq: after, epoch } = this.session;
     const cursor = epoch === null && after === 0 ? {} : { after, ...(epoch && { epoch }) };
     return openWebSocket(this.#wsUrl, {
@@ -265,7 +274,18 @@ export class WebClient extends Client {
   /** @param {'websocket' | 'polling'} transport */
   #opened(transport) {
     this.#opens++;
-    this._setStatus({ state: 'open', transport, recovered: this.recovered ?? true, epoch: this.epoch ?? undefined });
+    const fallback = transport === 'polling' && this.#options.transport === 'auto' ? this.#fallback : null;
+    this._setStatus({
+      state: 'open',
+      transport,
+      recovered: this.recovered ?? true,
+      epoch: this.epoch ?? undefined,
+      ...(fallback && { fallback }),
+    });
+    if (fallback && !this.#warned) {
+      this.#warned = true;
+      warn(`deskbridge: no WebSocket (${fallback}): falling back to HTTP polling, back to a WebSocket when one opens`);
+    }
     this.#started.resolve();
     if (this.#opens > 1) this.#abandonLostOperations(this.#head);
   }
@@ -301,4 +321,28 @@ export class WebClient extends Client {
     this._setStatus({ state: 'closed', transport: null, ...(!this.#closing && { error }) });
     this.#started.reject(error);
   }
+}
+
+const NO_WEBSOCKET =
+  'this runtime has no WebSocket: Node before 22 needs the optional `ws` package (npm install ws) or the WebSocket option';
+
+/**
+ * The runtime's WebSocket, else the `ws` package's where it can be loaded (Node before 22).
+ * @returns {Promise<import('./websocket.js').WebSocketClass | null>}
+ */
+async function findWebSocket() {
+  if (globalThis.WebSocket) return globalThis.WebSocket;
+  if (!globalThis.process?.versions?.node) return null;
+  const name = 'ws'; // not a literal: a browser bundler must not try to include it
+  try {
+    return /** @type {any} */ (await import(name)).WebSocket;
+  } catch {
+    return null;
+  }
+}
+
+/** Once per client: a process warning in Node (silenced by `--no-warnings`), the console elsewhere. @param {string} text */
+function warn(text) {
+  if (globalThis.process?.emitWarning) globalThis.process.emitWarning(text, { code: 'DESKBRIDGE_POLLING_FALLBACK' });
+  else console.warn(text);
 }

@@ -45,6 +45,9 @@ export function openWebSocket(url, { WebSocket, cursor, timeout, signal, onNotic
     signal.removeEventListener('abort', close);
   };
 
+  // A 'close' follows every 'error', in browsers and in `ws` alike; `ws` (an EventEmitter) would throw an
+  // 'error' that has no listener, e.g. a proxy's 502 to the upgrade.
+  socket.addEventListener('error', () => {});
   socket.addEventListener('open', () => {
     socket.send(JSON.stringify({ id: SUBSCRIBE_ID, type: 'SUBSCRIBE', payload: cursor }));
   });

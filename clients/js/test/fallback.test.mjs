@@ -13,7 +13,16 @@ describe('behind a proxy that cannot carry WebSockets', { timeout: 30_000 }, () 
     const client = new WebClient(proxy.url, { token: server.token, ...FAST });
     t.after(() => client.close(), { timeout: 5000 });
     const transports = [];
-    client.onStatus((status) => status.state === 'open' && transports.push(status.transport));
+    const fallbacks = [];
+    client.onStatus((status) => {
+      if (status.state !== 'open') return;
+      transports.push(status.transport);
+      fallbacks.push(status.fallback);
+    });
+    const warnings = [];
+    const onWarning = (/** @type {Error & {code?: string}} */ warning) => warnings.push(warning);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
     const seqs = [];
     client.onEvent('*', (event) => seqs.push(event.seq));
 
@@ -33,6 +42,11 @@ describe('behind a proxy that cannot carry WebSockets', { timeout: 30_000 }, () 
     while (client.transport !== 'websocket') await client.call('EMIT', { count: 5 });
     await client.call('EMIT', { count: 20 });
     assert.deepEqual(transports, ['polling', 'websocket']);
+    assert.match(fallbacks[0], /did not open/, 'the fallback is reported with its reason');
+    assert.equal(fallbacks[1], undefined);
+    assert.equal(warnings.length, 1, 'one warning, however many attempts failed');
+    assert.equal(warnings[0].code, 'DESKBRIDGE_POLLING_FALLBACK');
+    assert.match(warnings[0].message, /falling back to HTTP polling/);
 
     const logged = await server.loggedSeqs();
     await until(() => seqs.length >= logged.length, `all ${logged.length} events`);

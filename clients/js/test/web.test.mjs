@@ -51,6 +51,42 @@ for (const transport of /** @type {const} */ (['websocket', 'polling'])) {
       await assert.rejects(endless.result(), (error) => error instanceof OperationFailed && error.status === 'cancelled');
     });
 
+    test('an aborted signal cancels the operation on the backend, whether or not it was answered yet', async () => {
+      const early = new AbortController();
+      const unanswered = client.startOperation('COUNT', { to: 100_000, interval: 0.01 }, { signal: early.signal });
+      early.abort(); // the command is on its way: the backend starts it, the client cancels it once answered
+      await assert.rejects(unanswered.result(), { name: 'AbortError' });
+      const late = new AbortController();
+      const ticks = [];
+      const answered = client.startOperation('COUNT', { to: 100_000, interval: 0.01 }, {
+        signal: late.signal,
+        onProgress: (payload) => ticks.push(payload),
+      });
+      const { operation_id } = await answered.started;
+      await until(() => ticks.length > 0, 'some progress');
+      late.abort(new Error('the window closed'));
+      await assert.rejects(answered.result(), { message: 'the window closed' });
+      assert.equal(answered.ended, true);
+
+      let running = [];
+      const deadline = Date.now() + 10_000;
+      do {
+        running = await client.call('LIST_OPERATIONS', { active_only: true });
+      } while (running.length > 0 && Date.now() < deadline);
+      assert.deepEqual(running, [], 'both operations stopped on the backend');
+      assert.equal((await client.call('GET_OPERATION', { operation_id })).status, 'cancelled');
+      const seen = ticks.length;
+      await client.call('SLEEP', { seconds: 0.05 });
+      assert.equal(ticks.length, seen, 'no progress reaches a handle after its abort');
+    });
+
+    test('error messages are the backend\'s words; the code is in error_code', async () => {
+      const error = await client.call('COUNT', { intervall: 5 }).catch((error) => error);
+      assert.equal(error.error_code, 'INVALID_PAYLOAD');
+      assert.equal(error.message, 'invalid payload: unknown field `intervall` at `$`; did you mean `interval`?');
+      assert.equal(error.details.did_you_mean, 'interval');
+    });
+
     test('events reach the listeners of their type, each once, in order', async () => {
       const beeps = [];
       const stop = client.onEvent('BEEP', (event) => beeps.push(event.seq));

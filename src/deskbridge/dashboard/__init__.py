@@ -18,10 +18,13 @@ import webbrowser
 from html import escape
 from pathlib import Path
 from string import Template
-from typing import Final
+from typing import TYPE_CHECKING, Final
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from starlette.responses import HTMLResponse
+
+if TYPE_CHECKING:
+    from deskbridge.backend import Backend
 
 HERE: Final = Path(__file__).parent
 ASSETS: Final = HERE / "static"
@@ -69,17 +72,25 @@ def address(url: str, token: str | None) -> str:
     return urlunsplit((parts.scheme, netloc, "/", query, ""))
 
 
-def announce(url: str, token: str | None, data_dir: Path) -> None:
-    """Print the dashboard's address on stdout; open it in a browser when there is a display.
+def announce(url: str, token: str | None, backend: Backend, *, open_browser: bool = False) -> None:
+    """Print what is served where, and the dashboard's address with its token, on stdout (uvicorn's banner);
+    with ``open_browser``, open the dashboard when there is a display.
 
     The browser is handed a file (``<data-dir>/dashboard.html``, mode 0600) that
     redirects to the address, not the address itself: a command line is visible
     to every user of the machine, the token file is not.
     """
     target = address(url, token)
-    print(f"\nDashboard: {target}\n(data in {data_dir}; Ctrl+C stops the server)\n", flush=True)
-    if not _has_display():
+    apps = ", ".join(app.name for app in backend.apps)
+    demo = "DEMO (offline, made-up data): " if backend.demo else ""
+    print(
+        f"\n{demo}Serving {apps} on {address(url, None).rstrip('/')}\nDashboard: {target}\n"
+        f"(data in {backend.data_dir}; Ctrl+C stops the server)\n",
+        flush=True,
+    )
+    if not open_browser or not _has_display():
         return
+    data_dir = backend.data_dir
     launcher = data_dir / LAUNCHER
     fd = os.open(launcher, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

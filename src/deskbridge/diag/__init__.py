@@ -11,38 +11,50 @@ import asyncio
 import subprocess
 import sys
 import time
-from typing import Annotated, Any
+from typing import Annotated, Any, TypedDict
 
 import msgspec
 
 from deskbridge.app import AppContext, AppSpec
 from deskbridge.operations import Operation
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 EMIT_BURST = 1000
 
 
-class CountPayload(msgspec.Struct, kw_only=True):
+class CountPayload(Payload):
     to: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 10
     interval: Annotated[float, msgspec.Meta(ge=0, le=60)] = 0.01
     blocking: bool = False
     fail_at: int | None = None
 
 
-class SleepPayload(msgspec.Struct, kw_only=True):
+class Counted(TypedDict):
+    counted: int
+
+
+class CountProgress(TypedDict):
+    current: int
+    total: int
+    progress: int
+    message: str
+
+
+class SleepPayload(Payload):
     seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)]
 
 
-class EmitPayload(msgspec.Struct, kw_only=True):
+class EmitPayload(Payload):
     count: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1
     type: Annotated[str, msgspec.Meta(min_length=1, max_length=100)] = "DIAG_EVENT"
 
 
-class StrayPayload(msgspec.Struct, kw_only=True):
+class StrayPayload(Payload):
     text: Annotated[str, msgspec.Meta(max_length=10_000)] = "stray output"
 
 
-class CrashPayload(msgspec.Struct, kw_only=True):
+class CrashPayload(Payload):
     message: Annotated[str, msgspec.Meta(max_length=1000)] = "boom"
 
 
@@ -72,7 +84,7 @@ def build(context: AppContext) -> Commands:
         time.sleep(payload.seconds)
         return {"slept": payload.seconds}
 
-    @commands.command("COUNT")
+    @commands.command("COUNT", result=Counted, progress=CountProgress)
     async def count(payload: CountPayload) -> Operation:
         """An operation counting to ``to``, one step per ``interval``, reporting progress."""
 
@@ -83,13 +95,13 @@ def build(context: AppContext) -> Commands:
                 current=i, total=payload.to, progress=round(100 * i / max(payload.to, 1)), message=f"{i}/{payload.to}"
             )
 
-        async def run(op: Operation) -> dict[str, int]:
+        async def run(op: Operation) -> Counted:
             for i in range(1, payload.to + 1):
                 await asyncio.sleep(payload.interval)
                 step(op, i)
             return {"counted": payload.to}
 
-        def run_blocking(op: Operation) -> dict[str, int]:
+        def run_blocking(op: Operation) -> Counted:
             for i in range(1, payload.to + 1):
                 time.sleep(payload.interval)
                 op.check()

@@ -17,7 +17,7 @@ from deskbridge.app import Call
 from deskbridge.changes import Changed
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.guardian import events
-from deskbridge.guardian.config import ChildName, Minutes, PositiveMinutes, Weekday
+from deskbridge.guardian.config import AllowedHours, ChildName, Minutes, PositiveMinutes, Weekday
 from deskbridge.guardian.errors import GuardianError
 from deskbridge.guardian.service import Guardian
 from deskbridge.router import Commands
@@ -25,6 +25,7 @@ from deskbridge.router import Commands
 REMOTE_COMMANDS: Final = {
     "force_close": "FORCE_CLOSE",
     "set_daily_limit": "SET_DAILY_LIMIT",
+    "set_allowed_hours": "SET_ALLOWED_HOURS",
     "grant_bonus_time": "GRANT_BONUS_TIME",
     "take_time": "TAKE_TIME",
     "pause_monitoring": "PAUSE_MONITORING",
@@ -38,6 +39,7 @@ REMOTE_COMMANDS: Final = {
 PARENT_ONLY: Final = (
     "FORCE_CLOSE",
     "SET_DAILY_LIMIT",
+    "SET_ALLOWED_HOURS",
     "GRANT_BONUS_TIME",
     "TAKE_TIME",
     "PAUSE_MONITORING",
@@ -73,6 +75,16 @@ class SetDailyLimitParams(_Params):
     """Only this weekday; without it, today's and the default (other weekdays' own limits stay)."""
 
 
+class SetAllowedHoursParams(_Params):
+    windows: Annotated[tuple[AllowedHours, ...], msgspec.Meta(max_length=24)]
+    """The windows (``[{"start": "16:00", "end": "20:00"}, ...]``). Empty: any time; with ``weekday``, that day
+    follows the every-day windows again."""
+    child: ChildName | None = None
+    """Default: the active child."""
+    weekday: Weekday | None = None
+    """Only this weekday; without it, every day that has no windows of its own."""
+
+
 class GrantBonusTimeParams(_Params):
     minutes: PositiveMinutes
     child: ChildName | None = None
@@ -106,7 +118,7 @@ class AnswerTimeRequestParams(_Params):
     """With ``grant``: how many of the asked minutes (default all of them)."""
 
 
-class DesktopCommandPayload(msgspec.Struct, kw_only=True):
+class DesktopCommandPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     command: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
     params: dict[str, Any] = {}
 
@@ -159,6 +171,20 @@ def register(commands: Commands, guardian: Guardian, call: Call, changed: Change
             "daily_limit_minutes": profile.daily_limit_minutes,
             "weekday_limits": profile.weekday_limits,
             "today": guardian.today(child),
+        }
+
+    @commands.command("SET_ALLOWED_HOURS")
+    def set_allowed_hours(params: SetAllowedHoursParams) -> dict[str, Any]:
+        """Change when a child may play (kept across restarts; wins over the config file); a game outside the new
+        hours gets the usual notice and grace."""
+        child = child_named(params.child)
+        profile = guardian.set_allowed_hours(child, params.windows, params.weekday)
+        hours = [msgspec.to_builtins(window) for window in params.windows]
+        changed("hours", "set", id=child, windows=hours, weekday=params.weekday)
+        return {
+            "child_profile": child,
+            "allowed_hours": msgspec.to_builtins(profile.allowed_hours),
+            "weekday_allowed_hours": msgspec.to_builtins(profile.weekday_allowed_hours),
         }
 
     def change_today(name: str | None, minutes: int, said: str) -> dict[str, Any]:
@@ -236,6 +262,6 @@ def register(commands: Commands, guardian: Guardian, call: Call, changed: Change
                 fields = [field.replace("$", "$.params", 1) for field in exc.details["fields"]]
                 return DesktopCommandAnswer(
                     False, error=exc.message.replace("`$", "`$.params"), error_code=exc.code,
-                    details={"fields": fields},
+                    details={**exc.details, "fields": fields},
                 )  # fmt: skip
             return DesktopCommandAnswer(False, error=exc.message, error_code=exc.code, details=exc.details)

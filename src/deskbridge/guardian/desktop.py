@@ -22,6 +22,7 @@ from deskbridge.door_policy import DoorPolicy
 from deskbridge.guardian import events, sync
 from deskbridge.guardian.config import DesktopClientConfig
 from deskbridge.guardian.service import Guardian
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 POLL_PATH: Final = "/desktop/events/poll"
@@ -33,17 +34,17 @@ POLL_DOOR: Final = "poll"
 ClientId = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
-class ConnectPayload(msgspec.Struct, kw_only=True):
+class ConnectPayload(Payload):
     client_id: ClientId | None = None
     """Reconnect under a known id; default: a new one."""
 
 
-class DisconnectPayload(msgspec.Struct, kw_only=True):
+class DisconnectPayload(Payload):
     client_id: ClientId | None = None
     """Default: every client that connected through POST /desktop/connect."""
 
 
-class SyncConfirmPayload(msgspec.Struct, kw_only=True):
+class SyncConfirmPayload(Payload):
     sync_id: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
 
 
@@ -70,7 +71,7 @@ def bind_doors(desktop: DesktopClientConfig, raw: Mapping[str, Any], policy: Doo
         policy.tokenless_websocket = TOKENLESS_WEBSOCKET
 
 
-class StatusPayload(msgspec.Struct, kw_only=True):
+class StatusPayload(Payload):
     client_id: ClientId | None = None
     """Whose queue to count; default: the one desktop client that sends no id."""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
 import msgspec
 
@@ -97,12 +98,37 @@ class Allowances:
         rows = self._db.query(
             "SELECT daily_limit_minutes, weekday_limits FROM limit_overrides WHERE child = ?", (child,)
         )
+        if rows:
+            weekdays = msgspec.json.decode(rows[0]["weekday_limits"], type=dict[Weekday, int])
+            profile = msgspec.structs.replace(
+                profile, daily_limit_minutes=rows[0]["daily_limit_minutes"], weekday_limits=weekdays
+            )
+        return self._with_hours(child, profile)
+
+    def _with_hours(self, child: str, profile: ChildProfile) -> ChildProfile:
+        """The parent's allowed hours over the config's: the default's, then each weekday's."""
+        rows = self._db.query("SELECT weekday, windows FROM hours_overrides WHERE child = ?", (child,))
         if not rows:
             return profile
-        weekdays = msgspec.json.decode(rows[0]["weekday_limits"], type=dict[Weekday, int])
-        return msgspec.structs.replace(
-            profile, daily_limit_minutes=rows[0]["daily_limit_minutes"], weekday_limits=weekdays
-        )
+        allowed, weekdays = profile.allowed_hours, dict(profile.weekday_allowed_hours)
+        for row in rows:
+            windows = msgspec.json.decode(row["windows"], type=tuple[AllowedHours, ...])
+            if row["weekday"] == "":
+                allowed = windows or None
+            elif windows:
+                weekdays[cast(Weekday, row["weekday"])] = windows
+            else:
+                weekdays.pop(cast(Weekday, row["weekday"]), None)
+        return msgspec.structs.replace(profile, allowed_hours=allowed, weekday_allowed_hours=weekdays)
+
+    def set_hours(self, child: str, windows: tuple[AllowedHours, ...], weekday: Weekday | None) -> ChildProfile:
+        """One weekday's windows (none: that day follows the default again), or the default's (none: any time)."""
+        with self._db.transaction() as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO hours_overrides (child, weekday, windows) VALUES (?, ?, ?)",
+                (child, weekday or "", msgspec.json.encode(windows)),
+            )
+        return self.profile(child)
 
     def set_limit(self, child: str, minutes: int, weekday: Weekday | None, today: date) -> ChildProfile:
         """One weekday's limit; without a weekday, the default and today's (other weekdays' limits stay)."""

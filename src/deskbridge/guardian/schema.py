@@ -82,4 +82,12 @@ MIGRATIONS: Final = [
     );
     CREATE INDEX stops_day ON stops (day);
     """,
+    """
+    CREATE TABLE hours_overrides (
+        child TEXT NOT NULL,
+        weekday TEXT NOT NULL,              -- '': every day without its own; else "saturday"
+        windows TEXT NOT NULL,              -- JSON [{"start": "16:00", "end": "20:00"}]; []: any time
+        PRIMARY KEY (child, weekday)
+    );
+    """,
 ]

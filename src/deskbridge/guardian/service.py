@@ -30,7 +30,7 @@ import msgspec
 from deskbridge.caller import current as current_caller
 from deskbridge.clock import Clock
 from deskbridge.guardian import events, settings, sync
-from deskbridge.guardian.config import ChildProfile, GuardianConfig, Weekday
+from deskbridge.guardian.config import AllowedHours, ChildProfile, GuardianConfig, Weekday
 from deskbridge.guardian.downtime import Downtime
 from deskbridge.guardian.holds import Holds, until_instant
 from deskbridge.guardian.limits import (
@@ -418,6 +418,13 @@ class Guardian:
             today = self.usage.day(self.timeline.now())
             profile = self.allowances.set_limit(child, minutes, weekday, today)
             self.parent_action("set_daily_limit", {"child": child, "minutes": minutes, "weekday": weekday})
+            return profile
+
+    def set_allowed_hours(self, child: str, windows: tuple[AllowedHours, ...], weekday: Weekday | None) -> ChildProfile:
+        with self._lock:
+            profile = self.allowances.set_hours(child, windows, weekday)
+            hours = [msgspec.to_builtins(window) for window in windows]
+            self.parent_action("set_allowed_hours", {"child": child, "windows": hours, "weekday": weekday})
             return profile
 
     def grant_bonus(self, child: str, minutes: int) -> dict[str, Any]:

@@ -70,9 +70,12 @@ def build(context: AppContext) -> Commands:
     browser_commands.register(commands, browser_commands.Online(browsers, sessions, recent_clips), context.changed)
     signed_if_possible = partial(sessions.client, required=False)  # a CDN download needs no token
     download_commands.register(
-        commands, Downloads(context.operations, context.events, notices, signed_if_possible, downloads, settings, http)
+        commands,
+        Downloads(
+            context.operations, context.events, notices, signed_if_possible, downloads, settings, http, context.changed
+        ),
     )
-    creator = Creator(browsers, settings.endpoints, notices, history.add)
+    creator = Creator(browsers, settings.endpoints, notices, history.add, context.changed)
     signed = partial(sessions.client, None, required=True)
     runner = QueueRunner(context.operations, context.events, queues, library, creator, signed)
     creation_commands.register(commands, SongBatches(context.operations, creator), runner, PageChecker(creator))

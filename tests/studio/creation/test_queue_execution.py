@@ -82,6 +82,12 @@ def test_two_accounts_queues_run_at_once_and_each_queues_batches_in_order(
     songs = events_of(studio, operation, "SONG_PROGRESS")
     assert sorted(song["title"] for song in songs) == sorted(sent)
     assert all(len(song["song_ids"]) == 2 and song["song_status"] == "created" for song in songs)
+    made = {song_id for song in songs for song_id in song["song_ids"]}
+    recorded = [
+        e for e in studio.events if e["type"] == "STATE_CHANGED" and e.get("resource") == "creation_history"
+    ]  # each record the run writes says so, as ADD_CREATION_RECORD does
+    assert {e["id"] for e in recorded} >= made
+    assert {e["account_name"] for e in recorded if e["id"] in made} == {"ada", "bob"}
 
 
 def test_cancelling_stops_the_run_and_keeps_the_count_for_a_later_start(

@@ -12,13 +12,14 @@ import asyncio
 import enum
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypedDict
 
 import msgspec
 
 from deskbridge.app import AppContext, AppSpec, HttpEndpoint
 from deskbridge.errors import CommandError, ErrorCodeInfo
 from deskbridge.operations import Operation
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 
@@ -26,15 +27,15 @@ class NotesError(enum.StrEnum):
     NOTE_NOT_FOUND = "NOTE_NOT_FOUND"
 
 
-class AddNote(msgspec.Struct, kw_only=True):
+class AddNote(Payload):
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=10_000)]
 
 
-class NoteRef(msgspec.Struct, kw_only=True):
+class NoteRef(Payload):
     id: Annotated[int, msgspec.Meta(ge=1)]
 
 
-class Export(msgspec.Struct, kw_only=True):
+class Export(Payload):
     seconds_per_note: Annotated[float, msgspec.Meta(ge=0, le=10)] = 0.1
     """How long writing one note takes (a stand-in for real work)."""
 
@@ -42,6 +43,15 @@ class Export(msgspec.Struct, kw_only=True):
 class Note(msgspec.Struct):
     id: int
     text: str
+
+
+class Exported(TypedDict):
+    path: str
+
+
+class ExportProgress(TypedDict):
+    progress: int
+    message: str
 
 
 class Notes:
@@ -88,11 +98,11 @@ def build(context: AppContext) -> Commands:
         """Every note, oldest first."""
         return notes.all()
 
-    @commands.command("EXPORT_NOTES")
+    @commands.command("EXPORT_NOTES", result=Exported, progress=ExportProgress)
     async def export_notes(payload: Export) -> Operation:
         """Write every note to export.json, one at a time, reporting progress; CANCEL_OPERATION stops it."""
 
-        async def run(op: Operation) -> dict[str, str]:
+        async def run(op: Operation) -> Exported:
             todo = notes.all()
             for done, _ in enumerate(todo, 1):
                 await asyncio.sleep(payload.seconds_per_note)  # cancelling the operation cancels this

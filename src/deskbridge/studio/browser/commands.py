@@ -24,19 +24,19 @@ from deskbridge.studio.suno.sources import ClipFilters, Source, When
 ProfileName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=SINGLE_LINE)]
 
 
-class LaunchBrowserPayload(msgspec.Struct, kw_only=True):
+class LaunchBrowserPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     account_name: AccountNameField
     headless: bool | None = None
 
 
-class AccountPayload(msgspec.Struct, kw_only=True):
+class AccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     account_name: AccountNameField
 
 
 SunoId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class FetchClipsPayload(msgspec.Struct, kw_only=True):
+class FetchClipsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     session_token: SessionTokenField | None = None
     profile_name: ProfileName | None = None
     use_my_songs: bool = False

@@ -11,13 +11,15 @@ answers which controls of the create page the studio can still find
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Required, TypedDict
 
 import msgspec
 
 from deskbridge.operations import Operation
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.creation.batch import SongBatches
+from deskbridge.studio.creation.creator import Song
 from deskbridge.studio.creation.options import AdvancedOptions
 from deskbridge.studio.creation.page_check import PageCheck, PageChecker
 from deskbridge.studio.creation.queue_runner import QueueRunner
@@ -29,7 +31,7 @@ PerSession = Annotated[int, msgspec.Meta(ge=1, le=1_000)]
 QueueIds = Annotated[list[Identifier], msgspec.Meta(min_length=1, max_length=1_000)]
 
 
-class CreateSongsBatchPayload(msgspec.Struct, kw_only=True):
+class CreateSongsBatchPayload(Payload):
     account_name: AccountNameField
     prompts: Prompts
     songs_per_session: PerSession = 1
@@ -41,17 +43,64 @@ class CreateSongsBatchPayload(msgspec.Struct, kw_only=True):
     """The Suno workspace (``project_id``) the songs are filed in; the account's current one if left out."""
 
 
-class StartQueueExecutionPayload(msgspec.Struct, kw_only=True):
+class StartQueueExecutionPayload(Payload):
     queue_ids: QueueIds
 
 
-class CheckCreatePagePayload(msgspec.Struct, kw_only=True):
+class SongsCreated(TypedDict, total=False):
+    """``CREATE_SONGS_BATCH``'s result: the songs made, or (``auto_submit`` false) the form left filled."""
+
+    submitted: Required[bool]
+    created: int
+    failed: int
+    songs: list[Song]
+    title: str
+    message: str
+
+
+class SongCreationProgress(TypedDict, total=False):
+    """``CREATE_SONGS_BATCH``'s progress fields (the latest of each)."""
+
+    title: str
+    prompt_index: int
+    status: str
+    song_status: str
+    song_ids: list[str]
+    song_id: str | None
+    message: str
+    progress: int
+    total: int
+
+
+class QueueRun(TypedDict):
+    queue_id: str
+    account_name: str
+    completed: int
+    failed: int
+
+
+class QueuesRun(TypedDict):
+    """``START_QUEUE_EXECUTION``'s result: each queue's outcome."""
+
+    queues: list[QueueRun]
+
+
+class QueueRunProgress(TypedDict):
+    """``START_QUEUE_EXECUTION``'s progress fields (the latest of each)."""
+
+    queue_id: str
+    completed: int
+    total: int
+    message: str
+
+
+class CheckCreatePagePayload(Payload):
     account_name: AccountNameField
     workspace: Workspace | None = None
 
 
 def register(commands: Commands, batches: SongBatches, runner: QueueRunner, checker: PageChecker) -> None:
-    @commands.command("CREATE_SONGS_BATCH")
+    @commands.command("CREATE_SONGS_BATCH", result=SongsCreated, progress=SongCreationProgress)
     async def create_songs_batch(payload: CreateSongsBatchPayload) -> Operation:
         """Make songs from prompts on the account's create page (submitting only with auto_submit); an operation."""
         return await batches.start(
@@ -63,7 +112,7 @@ def register(commands: Commands, batches: SongBatches, runner: QueueRunner, chec
             workspace=payload.workspace,
         )
 
-    @commands.command("START_QUEUE_EXECUTION")
+    @commands.command("START_QUEUE_EXECUTION", result=QueuesRun, progress=QueueRunProgress)
     async def start_queue_execution(payload: StartQueueExecutionPayload) -> Operation:
         """Run queues: each account's in its own browser, all accounts at once; resumable; an operation."""
         return await runner.start(payload.queue_ids)

@@ -26,6 +26,7 @@ from urllib.parse import quote, urlsplit
 
 import msgspec
 
+from deskbridge.changes import Changed
 from deskbridge.errors import CommandError
 from deskbridge.operations import Operation
 from deskbridge.studio.creation.create_form import CreateForm, SongFailed, Wanted
@@ -95,6 +96,8 @@ class Creator:
     notices: Notices
     add_record: Callable[[RecordIn], object]
     """Files a song's record in the creation history (blocking: called in a thread)."""
+    changed: Changed
+    """Each record written raises STATE_CHANGED, as ADD_CREATION_RECORD does."""
 
     async def song(
         self,
@@ -131,6 +134,7 @@ class Creator:
             records = [self._record(account, index, prompt, clip_id, "completed", queue_id) for clip_id in clip_ids]
         for record in records:
             await asyncio.to_thread(self.add_record, record)
+            self.changed("creation_history", "recorded", id=record.song_id, account_name=record.account_name)
         return song
 
     async def page(self, account_name: str, workspace: str | None = None) -> Page:

@@ -23,7 +23,7 @@ ExcludeStyles = Annotated[str, msgspec.Meta(max_length=10_000, pattern=SINGLE_LI
 """Longer than Suno's limit is let through here, to be refused by :func:`check_request` naming the limit."""
 
 
-class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True):
+class AdvancedOptions(msgspec.Struct, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
     """The create page's advanced options; what is left out keeps the page's own setting."""
 
     weirdness: Percent | None = None

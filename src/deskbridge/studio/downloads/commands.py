@@ -27,7 +27,7 @@ Parallel = Annotated[int, msgspec.Meta(ge=1, le=16)]
 BatchClips = Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
-class DownloadClipPayload(msgspec.Struct, kw_only=True):
+class DownloadClipPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     clip: dict[str, Any]
     """The clip as Suno gave it (all of it goes in the sidecar)."""
     output_dir: FilePath
@@ -42,7 +42,7 @@ class DownloadClipPayload(msgspec.Struct, kw_only=True):
     file_times: bool | None = None
 
 
-class BatchDownloadPayload(msgspec.Struct, kw_only=True):
+class BatchDownloadPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     clips: BatchClips
     output_dir: FilePath
     account_name: AccountNameField | None = None

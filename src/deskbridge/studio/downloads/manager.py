@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
 
 import msgspec
 
+from deskbridge.changes import Changed
 from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
@@ -110,8 +111,11 @@ class Downloads:
         history: DownloadRecords,
         settings: StudioSettings,
         http: ApiHttp,
+        changed: Changed,
     ) -> None:
         self._operations = operations
+        self._changed = changed
+        """Each clip recorded raises STATE_CHANGED, as RECORD_DOWNLOADS does."""
         self._events = events
         self._notices = notices
         self._suno_client = suno_client
@@ -262,7 +266,8 @@ class Downloads:
     def _record(self, account: str, clip: Clip, path: Path, result: DownloadResult | None) -> None:
         file_format = result.format if result is not None else _format_of(path)
         entry = DownloadedClip(id=clip.id, title=clip.title or "", file_path=str(path), format=file_format)
-        self._history.record(account, [entry])
+        recorded = self._history.record(account, [entry])
+        self._changed("download_history", "recorded", id=account, count=recorded.recorded)
 
 
 class _BatchReport:

@@ -19,6 +19,7 @@ import msgspec
 
 from deskbridge import protocol
 from deskbridge.clock import Clock
+from deskbridge.payloads import Payload
 from deskbridge.store import Database
 from deskbridge.studio.fields import FilePath, Identifier, Title, invalid
 from deskbridge.studio.library import paging, timestamps
@@ -37,7 +38,7 @@ class ClipRef(msgspec.Struct):
     id: Identifier
 
 
-class DownloadedClip(msgspec.Struct, kw_only=True):
+class DownloadedClip(Payload):
     id: Identifier
     title: Title = ""
     file_path: FilePath | None = None

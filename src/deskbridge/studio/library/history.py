@@ -64,7 +64,7 @@ _CSV_COLUMNS: Final = (
 )
 
 
-class RecordIn(msgspec.Struct, kw_only=True):
+class RecordIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A record as the front end sends it: the seed's five fields, then optional details."""
 
     song_id: Identifier

@@ -40,7 +40,7 @@ Query = Callable[[str, list[Any], int], Sequence[Row]]
 _encode = msgspec.json.Encoder().encode
 
 
-class Paging(msgspec.Struct, kw_only=True):
+class Paging(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The paging fields of a listing's payload."""
 
     limit: Limit | None = None

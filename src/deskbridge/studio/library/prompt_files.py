@@ -53,6 +53,10 @@ def read(path_text: str, file_format: FileFormat | None) -> list[PromptIn]:
         raise invalid("$.path", f"{path_text!r} holds no prompts")
     if len(items) > MAX_PROMPTS:
         raise invalid("$.path", f"{path_text!r} holds {len(items)} prompts; import at most {MAX_PROMPTS} at a time")
+    # A file may carry fields of its own (another tool's ids, dates): only ours are read. A payload is
+    # strict about them (a typo there is the sender's), a file is not.
+    ours = set(PromptIn.__struct_fields__)
+    items = [{k: v for k, v in item.items() if k in ours} if isinstance(item, dict) else item for item in items]
     try:
         return msgspec.convert(items, list[PromptIn])
     except msgspec.ValidationError as exc:

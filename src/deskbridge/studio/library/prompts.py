@@ -34,7 +34,7 @@ _WHERE_STATUS: Final[dict[str, str]] = {
 }
 
 
-class PromptIn(msgspec.Struct, kw_only=True):
+class PromptIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A prompt as a front end or a file gives it; lyrics or a style is required."""
 
     title: Title = ""

@@ -18,7 +18,7 @@ from typing import Any, Final
 import msgspec
 from starlette.types import Receive, Scope, Send
 
-from deskbridge import protocol
+from deskbridge import payloads, protocol
 from deskbridge.caller import CALLER, Caller
 from deskbridge.clients import ClientRegistry
 from deskbridge.closecodes import CloseCode, fit_reason
@@ -36,7 +36,7 @@ Dispatch = Callable[[bytes, Callable[[bytes], None]], None]
 KEEP_CURSOR_EVERY: Final = 0.2
 
 
-class SubscribePayload(msgspec.Struct, kw_only=True):
+class SubscribePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A resume cursor sent as the first WebSocket message (or in the URL)."""
 
     after: int | None = None
@@ -296,7 +296,7 @@ class Connection:
         try:
             payload = _subscribe_decoder.decode(command.payload)
         except msgspec.ValidationError as exc:
-            message, details = protocol.validation_details(exc)
+            message, details = payloads.invalid(exc, SubscribePayload)
             self.outbox.push(protocol.failure(command.id, ErrorCode.INVALID_PAYLOAD, message, details))
             return True
         self._start(payload.epoch, payload.after, command.id)

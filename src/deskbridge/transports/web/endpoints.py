@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from deskbridge import protocol
+from deskbridge import payloads, protocol
 from deskbridge.app import AppSpec, HttpEndpoint
 from deskbridge.caller import CALLER, Caller
 from deskbridge.errors import ErrorCode, ErrorCodes
@@ -110,9 +110,11 @@ class HttpCommands:
             payload: Any
             if request.method == "GET":
                 try:
-                    payload = msgspec.convert(dict(request.query_params), route.payload_type, strict=False)
+                    # ``token`` is the door's credential (security.py), not a field of the command
+                    query = {k: v for k, v in request.query_params.items() if k != "token"}
+                    payload = msgspec.convert(query, route.payload_type, strict=False)
                 except msgspec.ValidationError as exc:
-                    message, details = protocol.validation_details(exc)
+                    message, details = payloads.invalid(exc, route.payload_type)
                     return _json(protocol.failure(None, ErrorCode.INVALID_PAYLOAD, message, details), 400)
             else:
                 raw = await read_body(request.receive, self._max_line)

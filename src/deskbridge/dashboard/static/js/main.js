@@ -18,6 +18,7 @@ import * as clips from "./panels/clips.js";
 import * as pageCheck from "./panels/pagecheck.js";
 import * as game from "./panels/game.js";
 import * as usage from "./panels/usage.js";
+import * as hours from "./panels/hours.js";
 import * as alerts from "./panels/alerts.js";
 import * as diag from "./panels/diag.js";
 
@@ -29,7 +30,7 @@ const PANELS = [
   [null, status], [null, events], [null, operations], [null, commandConsole],
   ["studio", accounts], ["studio", prompts], ["studio", queues], ["studio", history], ["studio", clips],
   ["studio", pageCheck], ["studio", downloads],
-  ["guardian", game], ["guardian", usage], ["guardian", alerts],
+  ["guardian", game], ["guardian", usage], ["guardian", hours], ["guardian", alerts],
   ["diag", diag],
 ];
 
@@ -91,7 +92,8 @@ async function boot() {
   for (const [app, panel] of PANELS) {
     if (app === null || apps.includes(app)) panel.mount(context);
   }
-  document.title = `deskbridge · ${apps.join(", ")}`;
+  document.getElementById("demo").hidden = !version.demo;
+  document.title = `${version.demo ? "DEMO · " : ""}deskbridge · ${apps.join(", ")}`;
   connection.open();
 }
 

@@ -3,11 +3,8 @@
 import { fill, row } from "../dom.js";
 import { perform, say } from "../forms.js";
 import { reloader } from "../reload.js";
-import { FINISHED } from "../statuses.js";
 
-const DOWNLOAD_EVENTS = new Set(["DOWNLOAD_PROGRESS", "BATCH_DOWNLOAD_PROGRESS"]);
-
-export function mount({ call, bus, onEvent, onChange }) {
+export function mount({ call, bus, onChange }) {
   const select = document.querySelector("#downloads-filter select");
   const clear = document.getElementById("downloads-clear");
   const feedback = document.getElementById("downloads-feedback");
@@ -38,6 +35,6 @@ export function mount({ call, bus, onEvent, onChange }) {
   });
   select.addEventListener("change", load);
   bus.addEventListener("accounts", load); // the accounts panel filled the select (after each reload)
-  onEvent((event) => DOWNLOAD_EVENTS.has(event.type) && FINISHED.has(event.payload?.status) && load());
+  // each clip recorded (by a command or a running download) raises STATE_CHANGED "download_history"
   onChange(["download_history"], (event) => event.id === select.value && load());
 }

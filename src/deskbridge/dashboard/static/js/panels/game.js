@@ -1,13 +1,15 @@
 // The game right now: running or not, which processes, the session; force close, or lock until tomorrow.
 
-import { clock, fill, h, minutes } from "../dom.js";
+import { clock, fill, fillSelect, h, minutes } from "../dom.js";
 import { perform } from "../forms.js";
 import { reloader } from "../reload.js";
 
 const WHILE_PLAYING_MS = 15_000; // the session's length grows without events
 
-export function mount({ call, onEvent, onLive, onChange, every }) {
+export function mount({ call, schema, onEvent, onLive, onChange, every }) {
   const lock = document.getElementById("lock-tomorrow");
+  const lockChild = document.getElementById("lock-child");
+  const parent = "FORCE_CLOSE" in schema.commands;
   const locks = document.getElementById("game-locks");
 
   const state = document.getElementById("game-state");
@@ -30,6 +32,12 @@ export function mount({ call, onEvent, onLive, onChange, every }) {
       ? `Watching for ${status.active_child}.`
       : `Monitoring is paused${status.paused_until ? ` until ${new Date(status.paused_until).toLocaleString()}` : ""}: time is not counted.`;
     const held = Object.entries(status.closed_until ?? {});
+    if (parent) {
+      const children = Object.keys((await call("GET_USAGE")).children);
+      fillSelect(lockChild, children, "every child"); // one lock per child: a brother's punishment is not hers
+      if (!lockChild.dataset.chosen) lockChild.value = status.active_child;
+      document.getElementById("lock-child-label").hidden = children.length < 2;
+    }
     locks.textContent = held.map(([child, until]) => `${child}: locked until ${new Date(until).toLocaleString()}`).join("; ");
   });
 
@@ -43,13 +51,15 @@ export function mount({ call, onEvent, onLive, onChange, every }) {
   });
   onEvent((event) => (event.type === "roblox_event" || event.type === "session_event") && load());
   lock.addEventListener("click", () => {
-    if (!confirm("Close the game and keep it closed until tomorrow?")) return;
+    const child = lockChild.value;
+    if (!confirm(`Close ${child ? `${child}'s game` : "the game"} and keep it closed until tomorrow?`)) return;
     perform(lock, feedback, async () => {
-      const result = await call("FORCE_CLOSE", { until: "tomorrow" });
+      const result = await call("FORCE_CLOSE", { until: "tomorrow", ...(child ? { child } : {}) });
       await load();
-      return `Locked until ${new Date(result.closed_until).toLocaleString()}.`;
+      return `${child || "Every child"} locked until ${new Date(result.closed_until).toLocaleString()}.`;
     });
   });
+  lockChild.addEventListener("change", () => (lockChild.dataset.chosen = "yes"));
   onChange(["monitoring", "hold"], load);
   onLive(load);
   every(WHILE_PLAYING_MS, () => playing && load());

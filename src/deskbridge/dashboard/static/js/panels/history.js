@@ -3,12 +3,10 @@
 import { fill, row } from "../dom.js";
 import { onSubmit, perform, say } from "../forms.js";
 import { reloader } from "../reload.js";
-import { FINISHED } from "../statuses.js";
 
 const PAGE = 50;
-const CREATION_EVENTS = new Set(["SONG_CREATION_PROGRESS", "SONG_PROGRESS", "BATCH_PROGRESS"]);
 
-export function mount({ call, onEvent, onLive, onChange }) {
+export function mount({ call, onLive, onChange }) {
   const search = document.getElementById("history-search");
   const feedback = document.getElementById("history-feedback");
   const body = document.querySelector("#history tbody");
@@ -56,7 +54,7 @@ export function mount({ call, onEvent, onLive, onChange }) {
     return `Wrote ${result.rows} songs${account_name ? ` of ${account_name}` : ""} to ${result.output_path}.`;
   });
 
-  onEvent((event) => CREATION_EVENTS.has(event.type) && FINISHED.has(event.payload?.status) && load());
+  // each record written (by a command or a running queue) raises STATE_CHANGED "creation_history"
   onChange(["creation_history", "account"], load);
   onLive(load);
 }

@@ -96,7 +96,7 @@ export function mount({ call, schema, onEvent, onLive, onChange, every }) {
     });
   });
   onEvent((event) => GUARDIAN_EVENTS.has(event.type) && load());
-  onChange(["limit", "bonus", "monitoring"], load);
+  onChange(["limit", "hours", "bonus", "monitoring"], load); // new hours may block or free a child now
   onLive(load);
   every(REFRESH_MS, load);
 }
