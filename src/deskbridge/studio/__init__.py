@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from deskbridge.app import AppContext, AppSpec
 from deskbridge.paths import ensure_dir
 from deskbridge.router import Commands
@@ -66,12 +68,16 @@ def build(context: AppContext) -> Commands:
     )
     recent_clips = RecentClips(browsers, settings.endpoints, settings.browser)
     browser_commands.register(commands, browser_commands.Online(browsers, sessions, recent_clips), context.changed)
+    signed_if_possible = partial(sessions.client, required=False)  # a CDN download needs no token
     download_commands.register(
         commands,
-        Downloads(context.operations, context.events, notices, sessions, downloads, settings, http, context.changed),
+        Downloads(
+            context.operations, context.events, notices, signed_if_possible, downloads, settings, http, context.changed
+        ),
     )
-    creator = Creator(browsers, settings.endpoints, notices, history, context.changed)
-    runner = QueueRunner(context.operations, context.events, queues, library, creator, sessions)
+    creator = Creator(browsers, settings.endpoints, notices, history.add, context.changed)
+    signed = partial(sessions.client, None, required=True)
+    runner = QueueRunner(context.operations, context.events, queues, library, creator, signed)
     creation_commands.register(commands, SongBatches(context.operations, creator), runner, PageChecker(creator))
     return commands
 

@@ -24,9 +24,10 @@ import re
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, Protocol
 
 import msgspec
 
@@ -34,7 +35,7 @@ from deskbridge.errors import CommandError
 from deskbridge.studio.config import BrowserSettings
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import names
-from deskbridge.studio.library.accounts import AccountManager
+from deskbridge.studio.library.accounts import ProfilePath
 from deskbridge.studio.library.profiles import SINGLETON_LOCK, lock_holder
 
 if TYPE_CHECKING:
@@ -160,10 +161,20 @@ class _Open:
     executable: str
 
 
+class AccountProfiles(Protocol):
+    """What a browser needs of the accounts: each one's profile dir, held while it starts, and its lock."""
+
+    def profile(self, name: str, field: str = ...) -> ProfilePath: ...
+
+    def holding(self, name: str, field: str) -> AbstractAsyncContextManager[ProfilePath]: ...
+
+    def refuse_if_locked(self, name: str) -> None: ...
+
+
 class Browsers:
     """The browsers the studio has open, one per account (keyed by the name ignoring case)."""
 
-    def __init__(self, settings: BrowserSettings, accounts: AccountManager, start_url: str) -> None:
+    def __init__(self, settings: BrowserSettings, accounts: AccountProfiles, start_url: str) -> None:
         self._settings = settings
         self._accounts = accounts
         self._start_url = start_url
@@ -206,6 +217,12 @@ class Browsers:
                 {"account_name": name},
             )
         return name, current.context
+
+    async def opened(self, account_name: str) -> tuple[str, BrowserContext]:
+        """The account's stored name and its browser, launched (headless by config) if it is closed."""
+        if not self.is_open(account_name):
+            await self.launch(account_name, None)
+        return self.context(account_name)
 
     def account_name(self, account_name: str) -> str:
         """The account's name as stored (``ACCOUNT_NOT_FOUND`` if there is none)."""

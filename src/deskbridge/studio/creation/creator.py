@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import quote, urlsplit
 
 import msgspec
@@ -29,17 +29,16 @@ import msgspec
 from deskbridge.changes import Changed
 from deskbridge.errors import CommandError
 from deskbridge.operations import Operation
-from deskbridge.studio.browser.browsers import Browsers
 from deskbridge.studio.creation.create_form import CreateForm, SongFailed, Wanted
 from deskbridge.studio.creation.options import AdvancedOptions, over_limits
 from deskbridge.studio.errors import StudioError
-from deskbridge.studio.library.history import CreationHistory, RecordIn, RecordStatus
+from deskbridge.studio.library.history import RecordIn, RecordStatus
 from deskbridge.studio.library.prompts import PromptIn
 from deskbridge.studio.notices import Notices
 from deskbridge.studio.suno.endpoints import Endpoints
 
 if TYPE_CHECKING:
-    from playwright.async_api import Locator, Page, Response
+    from playwright.async_api import BrowserContext, Locator, Page, Response
 
 CAPTCHA_WAIT: Final = 900.0
 """How long a person has to clear a captcha."""
@@ -78,14 +77,25 @@ class Song(msgspec.Struct, kw_only=True, omit_defaults=True):
     error: str | None = None
 
 
+class AccountBrowsers(Protocol):
+    """What creation needs of the browsers: an account's, opened if closed, and whether a person can act in it."""
+
+    async def opened(self, account_name: str) -> tuple[str, BrowserContext]: ...
+
+    def is_headless(self, account_name: str) -> bool: ...
+
+    def account_name(self, account_name: str) -> str: ...
+
+
 @dataclass
 class Creator:
     """Fills and submits an account's create page (not frozen: Playwright tags the callbacks it is given)."""
 
-    browsers: Browsers
+    browsers: AccountBrowsers
     endpoints: Endpoints
     notices: Notices
-    history: CreationHistory
+    add_record: Callable[[RecordIn], object]
+    """Files a song's record in the creation history (blocking: called in a thread)."""
     changed: Changed
     """Each record written raises STATE_CHANGED, as ADD_CREATION_RECORD does."""
 
@@ -123,15 +133,13 @@ class Creator:
             song = Song(prompt_index=index, title=prompt.title, status="created", clip_ids=clip_ids)
             records = [self._record(account, index, prompt, clip_id, "completed", queue_id) for clip_id in clip_ids]
         for record in records:
-            await asyncio.to_thread(self.history.add, record)
+            await asyncio.to_thread(self.add_record, record)
             self.changed("creation_history", "recorded", id=record.song_id, account_name=record.account_name)
         return song
 
     async def page(self, account_name: str, workspace: str | None = None) -> Page:
         """The account's create page (in ``workspace`` if given), opening its browser (headless by config) if closed."""
-        if not self.browsers.is_open(account_name):
-            await self.browsers.launch(account_name, None)
-        _, context = self.browsers.context(account_name)
+        _, context = await self.browsers.opened(account_name)
         page = context.pages[0] if context.pages else await context.new_page()
         await page.goto(self.create_url(workspace), timeout=PAGE_TIMEOUT_MS)
         return page

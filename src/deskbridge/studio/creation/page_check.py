@@ -51,10 +51,7 @@ class PageChecker:
     creator: Creator
 
     async def check(self, account_name: str, workspace: str | None) -> PageCheck:
-        browsers = self.creator.browsers
-        if not browsers.is_open(account_name):
-            await browsers.launch(account_name, None)
-        name, context = browsers.context(account_name)
+        name, context = await self.creator.browsers.opened(account_name)
         page = await context.new_page()
         try:
             return await self._check(page, name, self.creator.create_url(workspace))

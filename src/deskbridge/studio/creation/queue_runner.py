@@ -13,32 +13,50 @@ count saved: starting it again resumes it. A song that fails is reported
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
-from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.creation.creator import Creator, Song
 from deskbridge.studio.creation.options import AdvancedOptions
 from deskbridge.studio.errors import StudioError
+from deskbridge.studio.fields import OffsetPage
 from deskbridge.studio.library import names
-from deskbridge.studio.library.prompts import Prompt, PromptIn, PromptLibrary
-from deskbridge.studio.library.queues import Queue, QueueManager
+from deskbridge.studio.library.prompts import Prompt, PromptIn
+from deskbridge.studio.library.queues import Queue
+
+if TYPE_CHECKING:
+    from deskbridge.studio.suno.api import SunoClient
 
 RUNNABLE: Final = frozenset({"pending", "in_progress"})
+
+
+class QueueStore(Protocol):
+    """What running queues needs of the stored ones: all of them, and each one's progress saved."""
+
+    def all(self, account_name: str | None) -> list[Queue]: ...
+
+    def update_progress(self, queue_id: str, completed: int, status: str, message: str) -> Queue: ...
+
+
+class QueuePrompts(Protocol):
+    """A queue's prompts, in order."""
+
+    def page(self, status: str, queue_id: str | None, limit: int, offset: int) -> OffsetPage[Prompt]: ...
 
 
 @dataclass
 class QueueRunner:
     operations: Operations
     events: EventSink
-    queues: QueueManager
-    library: PromptLibrary
+    queues: QueueStore
+    library: QueuePrompts
     creator: Creator
-    sessions: Sessions
+    suno_client: Callable[[str], Awaitable[SunoClient]]
+    """The account's Suno client (``SESSION_NOT_FOUND`` without a session)."""
 
     async def start(self, queue_ids: Sequence[str]) -> Operation:
         """Check the queues can run, then run them in an operation whose events are ``QUEUE_PROGRESS``."""
@@ -100,7 +118,7 @@ class QueueRunner:
 
     async def _made_earlier(self, account: str, prompt: PromptIn) -> list[str] | None:
         """The clips a killed run already asked for with this prompt, if Suno has them."""
-        suno = await self.sessions.client(None, account, required=True)
+        suno = await self.suno_client(account)
         clips = [
             clip.id
             for clip in await suno.library()

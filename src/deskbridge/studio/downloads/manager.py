@@ -38,10 +38,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
 
 import msgspec
 
@@ -49,7 +49,6 @@ from deskbridge.changes import Changed
 from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
-from deskbridge.studio.browser.sessions import Sessions
 from deskbridge.studio.config import StudioSettings
 from deskbridge.studio.downloads.allowance import AllowanceGate
 from deskbridge.studio.downloads.results import (
@@ -61,13 +60,14 @@ from deskbridge.studio.downloads.results import (
     Tally,
 )
 from deskbridge.studio.errors import StudioError
-from deskbridge.studio.library.download_history import DownloadedClip, DownloadHistory
+from deskbridge.studio.library.download_history import DownloadedClip, RecordedDownloads
 from deskbridge.studio.notices import Notices, current_operation
 from deskbridge.studio.suno.models import Clip
 
 if TYPE_CHECKING:
     from deskbridge.studio.api_http import ApiHttp
     from deskbridge.studio.downloads.downloader import Downloader, Unlocking
+    from deskbridge.studio.suno.api import SunoClient
 
 BATCH_DOWNLOAD_PROGRESS: Final = "BATCH_DOWNLOAD_PROGRESS"
 DOWNLOAD_PROGRESS: Final = "DOWNLOAD_PROGRESS"
@@ -85,14 +85,30 @@ class Request:
     authorize: bool
 
 
+class DownloadRecords(Protocol):
+    """What downloading needs of the download history: what an account has on disk or unlocked, and filing both."""
+
+    def downloaded(self, account_name: str, clip_ids: Sequence[str], file_format: str | None = ...) -> set[str]: ...
+
+    def unlocked(self, account_name: str, clip_ids: Sequence[str]) -> set[str]: ...
+
+    def record(self, account_name: str, clips: Sequence[DownloadedClip]) -> RecordedDownloads: ...
+
+    def record_unlock(self, account_name: str, clip_id: str) -> None: ...
+
+
+SunoClients: TypeAlias = Callable[[str | None, str | None], Awaitable["SunoClient"]]
+"""A command's Suno client: its session token, else its account's browser's (a call that needs one fails)."""
+
+
 class Downloads:
     def __init__(
         self,
         operations: Operations,
         events: EventSink,
         notices: Notices,
-        sessions: Sessions,
-        history: DownloadHistory,
+        suno_client: SunoClients,
+        history: DownloadRecords,
         settings: StudioSettings,
         http: ApiHttp,
         changed: Changed,
@@ -102,7 +118,7 @@ class Downloads:
         """Each clip recorded raises STATE_CHANGED, as RECORD_DOWNLOADS does."""
         self._events = events
         self._notices = notices
-        self._sessions = sessions
+        self._suno_client = suno_client
         self._history = history
         self._settings = settings
         self._http = http
@@ -229,7 +245,7 @@ class Downloads:
         """The downloader, and what it may spend: the allowance is read when some clip would need it."""
         from deskbridge.studio.downloads.downloader import Downloader, Unlocking
 
-        suno = await self._sessions.client(asked.session_token, asked.account_name, required=False)
+        suno = await self._suno_client(asked.session_token, asked.account_name)
         downloads = self._settings.downloads
         downloader = Downloader(
             self._http(),
