@@ -20,6 +20,7 @@ from deskbridge.guardian import events
 from deskbridge.guardian.config import AllowedHours, ChildName, Minutes, PositiveMinutes, Weekday
 from deskbridge.guardian.errors import GuardianError
 from deskbridge.guardian.service import Guardian
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 
 REMOTE_COMMANDS: Final = {
@@ -51,7 +52,7 @@ PARENT_ONLY: Final = (
 ``POST /desktop/command`` included. The child's client keeps status, events, usage and ASK_FOR_TIME."""
 
 
-class _Params(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class _Params(Payload):
     pass
 
 
@@ -118,9 +119,9 @@ class AnswerTimeRequestParams(_Params):
     """With ``grant``: how many of the asked minutes (default all of them)."""
 
 
-class DesktopCommandPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class DesktopCommandPayload(Payload):
     command: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class DesktopCommandAnswer(msgspec.Struct, omit_defaults=True):

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from deskbridge.changes import Changed
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.browser.browsers import Browsers, Closed, Launched
 from deskbridge.studio.browser.recent_clips import RecentClips
@@ -24,19 +25,19 @@ from deskbridge.studio.suno.sources import ClipFilters, Source, When
 ProfileName = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=SINGLE_LINE)]
 
 
-class LaunchBrowserPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class LaunchBrowserPayload(Payload):
     account_name: AccountNameField
     headless: bool | None = None
 
 
-class AccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class AccountPayload(Payload):
     account_name: AccountNameField
 
 
 SunoId = Annotated[str, msgspec.Meta(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_-]+$")]
 
 
-class FetchClipsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class FetchClipsPayload(Payload):
     session_token: SessionTokenField | None = None
     profile_name: ProfileName | None = None
     use_my_songs: bool = False

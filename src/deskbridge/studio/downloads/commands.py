@@ -17,6 +17,7 @@ import msgspec
 
 from deskbridge import protocol
 from deskbridge.operations import Operation
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.downloads.manager import Downloads, Request
 from deskbridge.studio.fields import AccountNameField, FilePath, SessionTokenField, invalid
@@ -27,7 +28,7 @@ Parallel = Annotated[int, msgspec.Meta(ge=1, le=16)]
 BatchClips = Annotated[list[dict[str, Any]], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
-class DownloadClipPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class DownloadClipPayload(Payload):
     clip: dict[str, Any]
     """The clip as Suno gave it (all of it goes in the sidecar)."""
     output_dir: FilePath
@@ -42,7 +43,7 @@ class DownloadClipPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tr
     file_times: bool | None = None
 
 
-class BatchDownloadPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class BatchDownloadPayload(Payload):
     clips: BatchClips
     output_dir: FilePath
     account_name: AccountNameField | None = None

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 
 from deskbridge.changes import Changed
+from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.fields import (
     SINGLE_LINE,
@@ -55,28 +56,28 @@ from deskbridge.studio.suno.models import Format
 Prompts = Annotated[list[PromptIn], msgspec.Meta(max_length=MAX_SONGS)]
 
 
-class CreateAccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class CreateAccountPayload(Payload):
     name: AccountNameField
     email: Email | None = None
 
 
-class UpdateAccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class UpdateAccountPayload(Payload):
     name: AccountNameField
     last_used: Timestamp | None = None
     email: Email | None = None
 
 
-class RenameAccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class RenameAccountPayload(Payload):
     old_name: AccountNameField
     new_name: AccountNameField
 
 
-class DeleteAccountPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class DeleteAccountPayload(Payload):
     name: AccountNameField
     delete_profile: bool = False
 
 
-class AccountRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class AccountRef(Payload):
     name: AccountNameField
 
 
@@ -88,7 +89,7 @@ class GetQueuesPayload(Paging, kw_only=True):
     account_name: AccountNameField | None = None
 
 
-class CreateQueuePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class CreateQueuePayload(Payload):
     account_name: AccountNameField
     total_songs: int
     songs_per_batch: int
@@ -97,38 +98,38 @@ class CreateQueuePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     """The Suno workspace (``project_id``) the queue's songs are filed in."""
 
 
-class QueueRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class QueueRef(Payload):
     queue_id: Identifier
 
 
-class UpdateQueueProgressPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class UpdateQueueProgressPayload(Payload):
     queue_id: Identifier
     completed_count: int
     status: QueueStatus
     message: Message = ""
 
 
-class ValidatePromptsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ValidatePromptsPayload(Payload):
     requested_total: Annotated[int, msgspec.Meta(ge=1)]
 
 
-class AddPromptsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class AddPromptsPayload(Payload):
     prompts: Annotated[list[PromptIn], msgspec.Meta(min_length=1, max_length=prompt_files.MAX_PROMPTS)]
 
 
-class ImportPromptsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ImportPromptsPayload(Payload):
     path: FilePath
     format: prompt_files.FileFormat | None = None
 
 
-class GetPromptsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class GetPromptsPayload(Payload):
     status: Literal["available", "reserved", "used", "all"] = "all"
     queue_id: Identifier | None = None
     limit: Limit = 100
     offset: Offset = 0
 
 
-class PromptRef(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class PromptRef(Payload):
     prompt_id: PromptId
 
 
@@ -136,19 +137,19 @@ class DownloadHistoryPayload(Paging, kw_only=True):
     account_name: AccountNameField
 
 
-class GetNewClipsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class GetNewClipsPayload(Payload):
     account_name: AccountNameField
     all_clips: Clips
     format: Format | None = None
     """Only clips not downloaded in this format; any format when not given."""
 
 
-class RecordDownloadsPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class RecordDownloadsPayload(Payload):
     account_name: AccountNameField
     clips: Annotated[list[DownloadedClip], msgspec.Meta(min_length=1, max_length=10_000)]
 
 
-class AccountNamePayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class AccountNamePayload(Payload):
     account_name: AccountNameField
 
 
@@ -157,11 +158,11 @@ class CreationHistoryPayload(Paging, kw_only=True):
     status: RecordStatus | None = None
 
 
-class AddCreationRecordPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class AddCreationRecordPayload(Payload):
     record: RecordIn
 
 
-class ExportHistoryPayload(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class ExportHistoryPayload(Payload):
     output_path: FilePath
     account_name: AccountNameField | None = None
     overwrite: bool = False

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Final, Literal
 import msgspec
 
 from deskbridge.clock import Clock
+from deskbridge.payloads import Payload
 from deskbridge.store import Database
 from deskbridge.studio.fields import (
     AccountNameField,
@@ -64,7 +65,7 @@ _CSV_COLUMNS: Final = (
 )
 
 
-class RecordIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class RecordIn(Payload):
     """A record as the front end sends it: the seed's five fields, then optional details."""
 
     song_id: Identifier
@@ -74,7 +75,7 @@ class RecordIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     status: RecordStatus
     lyrics: Lyrics = ""
     style: Style = ""
-    tags: Tags = []
+    tags: Tags = msgspec.field(default_factory=list)
     queue_id: Identifier | None = None
     error: Message | None = None
     created_at: Timestamp | None = None

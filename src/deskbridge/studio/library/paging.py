@@ -22,6 +22,7 @@ from typing import Annotated, Any, Final, Generic, TypeVar
 
 import msgspec
 
+from deskbridge.payloads import Payload
 from deskbridge.studio.fields import invalid
 
 MAX_ITEMS: Final = 1_000
@@ -40,7 +41,7 @@ Query = Callable[[str, list[Any], int], Sequence[Row]]
 _encode = msgspec.json.Encoder().encode
 
 
-class Paging(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+class Paging(Payload):
     """The paging fields of a listing's payload."""
 
     limit: Limit | None = None
