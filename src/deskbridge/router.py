@@ -7,6 +7,9 @@ handlers run on the event loop, plain ``def`` handlers in worker threads
 (they may block), and every command runs concurrently with the others. A
 plain handler registered ``inline=True`` promises never to block and runs
 directly on the loop: no thread hop, no coroutine, for the cheapest commands.
+One whose work is cheap only most of the time (a page read from SQLite)
+raises :class:`~deskbridge.store.WouldBlock` before it changes anything when
+it is not, and runs again in a worker thread.
 
 A success answer is sent only once the events its command raised are stored
 (:class:`~deskbridge.events.Raised` tracks them): if the event log cannot
@@ -33,6 +36,7 @@ from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.events import RAISED, EventLog, Raised
 from deskbridge.operations import Operation
 from deskbridge.roles import EVERYONE, AccessPolicy
+from deskbridge.store import WouldBlock
 
 log = logging.getLogger("deskbridge.router")
 
@@ -56,6 +60,9 @@ class Route(msgspec.Struct, frozen=True, dict=True):
     is_async: bool
     inline: bool
     doc: str
+    declared_data: Any = None
+    """What ``data`` decodes as, when the handler returns JSON it did not build from that type (a
+    ``msgspec.Raw`` SQLite wrote): the schema shows it instead of the return annotation."""
     result_type: Any = Any
     """An operation's result (its terminal event's ``result``), for the schema."""
     progress_type: Any = Any
@@ -68,6 +75,7 @@ class Route(msgspec.Struct, frozen=True, dict=True):
         handler: Callable[..., Any],
         *,
         inline: bool = False,
+        data: Any = None,
         result: Any = Any,
         progress: Any = Any,
     ) -> Route:
@@ -85,6 +93,7 @@ class Route(msgspec.Struct, frozen=True, dict=True):
             is_async=inspect.iscoroutinefunction(handler),
             inline=inline,
             doc=inspect.cleandoc(handler.__doc__ or ""),
+            declared_data=data,
             result_type=result,
             progress_type=progress,
         )
@@ -102,7 +111,7 @@ class Route(msgspec.Struct, frozen=True, dict=True):
 
     @cached_property
     def data_type(self) -> Any:
-        return self._hints.get("return", Any)
+        return self._hints.get("return", Any) if self.declared_data is None else self.declared_data
 
     @cached_property
     def decoder(self) -> msgspec.json.Decoder[Any]:
@@ -119,12 +128,19 @@ class Commands:
         self._routes: dict[str, Route] = {}
 
     def command(
-        self, command_type: str, *, inline: bool = False, result: Any = Any, progress: Any = Any
+        self,
+        command_type: str,
+        *,
+        inline: bool = False,
+        data: Any = None,
+        result: Any = Any,
+        progress: Any = Any,
     ) -> Callable[[F], F]:
-        """Register a handler; one that returns an Operation names its ``result`` and ``progress`` types."""
+        """Register a handler; one that returns an Operation names its ``result`` and ``progress`` types, one
+        that returns pre-encoded JSON the type its ``data`` decodes as."""
 
         def register(handler: F) -> F:
-            self.add(command_type, handler, inline=inline, result=result, progress=progress)
+            self.add(command_type, handler, inline=inline, data=data, result=result, progress=progress)
             return handler
 
         return register
@@ -135,6 +151,7 @@ class Commands:
         handler: Callable[..., Any],
         *,
         inline: bool = False,
+        data: Any = None,
         result: Any = Any,
         progress: Any = Any,
     ) -> None:
@@ -142,7 +159,9 @@ class Commands:
             raise ValueError(f"command {command_type} is registered twice")
         if inline and inspect.iscoroutinefunction(handler):
             raise TypeError(f"{command_type}: inline is for plain functions; async handlers already run on the loop")
-        self._routes[command_type] = Route.of(command_type, handler, inline=inline, result=result, progress=progress)
+        self._routes[command_type] = Route.of(
+            command_type, handler, inline=inline, data=data, result=result, progress=progress
+        )
 
     def merge(self, other: Commands) -> None:
         for route in other:
@@ -229,7 +248,11 @@ class Router:
             return
         if route.inline:
             self._call_inline(route, command, payload, reply)
-            return
+        else:
+            self._start(route, command, payload, reply)
+
+    def _start(self, route: Route, command: protocol.Command, payload: Any, reply: Reply) -> None:
+        """Run the handler as a task (async) or in a worker thread; it answers when done."""
         raised = Raised()
         context = contextvars.copy_context()
         context.run(RAISED.set, raised)
@@ -256,6 +279,9 @@ class Router:
         seq, refused = events.last_seq, events.refused
         try:
             result = route.call(payload)
+        except WouldBlock:
+            self._start(route, command, payload, reply)
+            return
         except Exception as exc:
             self._fail(command, reply, exc)
             return
@@ -279,17 +305,20 @@ class Router:
         except msgspec.ValidationError as exc:
             message, details = payloads.invalid(exc, route.payload_type)
             raise CommandError(ErrorCode.INVALID_PAYLOAD, message, details) from None
-        if route.is_async:
-            result = await route.call(value)
-        elif route.inline:
-            result = route.call(value)
-        else:
-            run = contextvars.copy_context().run
-            result = await self._loop.run_in_executor(self._executor, run, route.call, value)
+        result = await (route.call(value) if route.is_async else self._call_plain(route, value))
         if isinstance(result, Operation):
             result.launch()
             return result.started_data()
         return result
+
+    async def _call_plain(self, route: Route, value: Any) -> Any:
+        if route.inline:
+            try:
+                return route.call(value)
+            except WouldBlock:
+                pass
+        run = contextvars.copy_context().run
+        return await self._loop.run_in_executor(self._executor, run, route.call, value)
 
     async def drain(self, timeout: float) -> None:
         """Wait for the commands under way, at most ``timeout`` seconds, then cancel the rest."""

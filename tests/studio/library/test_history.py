@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -71,6 +72,79 @@ def test_records_are_added_updated_and_listed_newest_first(main: BackendProcess)
         "2025-01-01 09:00:00",
     )
     assert len(main.ok("GET_CREATION_HISTORY")["items"]) == 3, "a song_id is recorded once"
+
+
+TRICKY = {  # what JSON escapes: quotes, backslashes, control characters; and text past ASCII
+    "title": 'Say "hi" \\ C:\\dir',
+    "lyrics": "line one\nline\ttwo\r\n\u00e9t\u00e9 \u2014 \U0001f3b5 \u2028 end",
+    "style": "caf\u00e9, </script>",
+    "tags": ['quote"d', "back\\slash", "\u00fcber"],
+    "queue_id": "q-1",
+    "error": "timed out: \"captcha\"",
+}
+
+
+def matches(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> bool:
+    """The JSON Schema keywords GET_SCHEMA uses for a page of records: $ref, anyOf, type, items, properties."""
+    if "$ref" in schema:
+        return matches(value, defs[schema["$ref"].rsplit("/", 1)[1]], defs)
+    if "anyOf" in schema:
+        return any(matches(value, option, defs) for option in schema["anyOf"])
+    kinds = {"string": str, "integer": int, "boolean": bool, "null": type(None), "array": list, "object": dict}
+    if not isinstance(value, kinds[schema["type"]]) or (schema["type"] == "integer" and isinstance(value, bool)):
+        return False
+    if schema["type"] == "array":
+        return all(matches(item, schema["items"], defs) for item in value)
+    if schema["type"] == "object":
+        return list(value) == list(schema["required"]) and all(
+            matches(value[key], schema["properties"][key], defs) for key in value
+        )
+    return True
+
+
+def test_listed_and_found_records_are_the_records_as_stored_field_for_field(main: BackendProcess) -> None:
+    added = [
+        main.ok("ADD_CREATION_RECORD", record("plain", title="Plain", created_at="2025-01-01 09:00:00")),
+        main.ok("ADD_CREATION_RECORD", record("tricky", prompt_index=7, status="failed", **TRICKY)),
+    ]
+    newest_first = added[::-1]
+    schema = main.ok("GET_SCHEMA")
+    for command_type, payload in [
+        ("GET_CREATION_HISTORY", {}),
+        ("GET_CREATION_HISTORY", {"account_name": "main", "limit": 5}),
+        ("SEARCH_HISTORY", {"keyword": "caf"}),
+        ("SEARCH_HISTORY", {"keyword": "plain"}),
+    ]:
+        page = main.ok(command_type, payload)
+        expected = [r for r in newest_first if command_type == "GET_CREATION_HISTORY" or r["song_id"] in
+                    {"caf": "tricky", "plain": "plain"}[payload["keyword"]]]  # fmt: skip
+        assert [list(item.items()) for item in page["items"]] == [list(r.items()) for r in expected], command_type
+        assert matches(page, schema["commands"][command_type]["data"], schema["$defs"]), "the declared type"
+    assert main.ok("GET_CREATION_HISTORY")["items"][0]["tags"] == TRICKY["tags"], "tags: the list sent"
+
+
+def test_a_page_too_long_for_the_event_loop_is_read_in_a_worker_thread(main: BackendProcess) -> None:
+    """A page the index gives at once is read on the loop, in order; one that must look among many records for a
+    rare status moves to a worker thread, and the commands sent after it are answered without waiting for it."""
+    main.ok("ADD_CREATION_RECORD", record("old-failure", status="failed", created_at="2020-01-01 00:00:00"))
+    ids = [main.send("ADD_CREATION_RECORD", record(f"s{i:03}")) for i in range(300)]
+    for command_id in ids:
+        assert main.response(command_id)["success"] is True
+    lines = [
+        {"id": "rare", "type": "GET_CREATION_HISTORY", "payload": {"status": "failed", "limit": 1}},
+        {"id": "ping", "type": "PING", "payload": {}},
+        {"id": "newest", "type": "GET_CREATION_HISTORY", "payload": {"account_name": "main", "limit": 1}},
+    ]
+    main.send_raw(b"".join(json.dumps(line).encode() + b"\n" for line in lines))  # one write: read at once
+    answers: list[dict[str, Any]] = []
+    while len(answers) < len(lines):
+        message = main.next_message()
+        if "seq" not in message:  # not an event (the records' STATE_CHANGED)
+            answers.append(message)
+    assert [answer["id"] for answer in answers] == ["ping", "newest", "rare"]
+    rare, newest = answers[2]["data"], answers[1]["data"]
+    assert ([r["song_id"] for r in rare["items"]], rare["has_more"]) == (["old-failure"], False)
+    assert (len(newest["items"]), newest["items"][0]["status"], newest["has_more"]) == (1, "completed", True)
 
 
 def test_a_record_is_validated(main: BackendProcess) -> None:

@@ -84,6 +84,9 @@ def test_past_the_bound_the_seeds_payload_gets_the_first_page_and_a_cursor(main:
     assert 50 <= len(page["items"]) < 60, "a page holds at most 1 MiB of records"
     songs = [r["song_id"] for r in walk(main, "GET_CREATION_HISTORY", {"limit": 1000})]
     assert sorted(songs) == [f"big{i:02}" for i in range(60)], "each once"
+    found = main.ok("SEARCH_HISTORY", {"keyword": "la"})
+    assert (found["has_more"], 50 <= len(found["items"]) < 60) == (True, True), "search pages by the bound too"
+    assert sorted(r["song_id"] for r in walk(main, "SEARCH_HISTORY", {"keyword": "la"})) == sorted(songs)
 
 
 def test_cursors_are_stable_while_records_are_added(main: BackendProcess) -> None:

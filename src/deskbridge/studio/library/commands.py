@@ -2,8 +2,10 @@
 
 Payload field names are the seed's; fields the seed does not have are
 optional. Handlers are plain functions, run in worker threads, because every
-one of them touches SQLite or the disk. docs/studio.md describes each
-command's ``data`` and errors.
+one of them touches SQLite or the disk; ``GET_CREATION_HISTORY`` runs on the
+loop while its page is cheap (a front end lists history often: the thread hop
+was a third of its cost), and in a worker thread when it is not
+(``Database.read``). docs/studio.md describes each command's ``data`` and errors.
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ from deskbridge.studio.library.download_history import (
     RecordedDownloads,
 )
 from deskbridge.studio.library.history import CreationHistory, Exported, Record, RecordIn, RecordStatus
-from deskbridge.studio.library.paging import Page, Paging
+from deskbridge.studio.library.paging import JsonPage, Page, Paging
 from deskbridge.studio.library.prompts import (
     AddedPrompts,
     DeletedPrompt,
@@ -305,8 +307,8 @@ def _queues(commands: Commands, queues: QueueManager, changed: Changed) -> None:
 
 
 def _history(commands: Commands, history: CreationHistory, changed: Changed) -> None:
-    @commands.command("GET_CREATION_HISTORY")
-    def get_creation_history(payload: CreationHistoryPayload) -> Page[Record]:
+    @commands.command("GET_CREATION_HISTORY", inline=True, data=Page[Record])
+    def get_creation_history(payload: CreationHistoryPayload) -> JsonPage:
         """Creation records newest first, of one account or all, a page at a time."""
         return history.page(payload.account_name, payload.status, payload)
 
@@ -322,8 +324,8 @@ def _history(commands: Commands, history: CreationHistory, changed: Changed) -> 
         """Write the creation history to a new CSV file at an absolute path."""
         return history.export(payload.output_path, payload.account_name, payload.overwrite, payload.escape_formulas)
 
-    @commands.command("SEARCH_HISTORY")
-    def search_history(payload: SearchHistoryPayload) -> Page[Record]:
+    @commands.command("SEARCH_HISTORY", data=Page[Record])
+    def search_history(payload: SearchHistoryPayload) -> JsonPage:
         """Creation records whose title, lyrics, style or tags contain every word of keyword."""
         return history.search(payload.keyword, payload.account_name, payload)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Final, Literal
 
 import msgspec
@@ -32,7 +32,7 @@ from deskbridge.studio.fields import (
 )
 from deskbridge.studio.library import csv_export, names, paging, timestamps
 from deskbridge.studio.library.account_lookup import find_account
-from deskbridge.studio.library.paging import Keyset, Page, Paging
+from deskbridge.studio.library.paging import JsonPage, Keyset, Paging
 
 RecordStatus = Literal["pending", "submitted", "queued", "processing", "completed", "failed", "cancelled"]
 
@@ -43,12 +43,14 @@ _BY_RECORDING: Final = Keyset("SEARCH_HISTORY", ("creation_search.rowid",), ("id
 _OLDEST_FIRST: Final = Keyset("EXPORT_HISTORY_TO_CSV", ("r.created_at", "r.id"), ("created_at", "id"))
 _EXPORT_CHUNK: Final = 2_000
 """Rows read per query while exporting: memory stays flat, and other commands get the database between chunks."""
+_READ_STEPS_PER_ROW: Final = 50
+"""SQLite steps a page may take on the event loop per record asked for (one takes ~22 through the index)."""
 _TAGS: Final = msgspec.json.Decoder(list[str])
 _RECORD: Final = (
     "r.song_id, r.title, r.prompt_index, r.account_name, r.status, r.lyrics, r.style, r.tags, r.queue_id, r.error,"
-    " r.created_at, r.updated_at, r.id"
+    " r.created_at, r.updated_at"
 )
-"""The columns :func:`_record` reads, in :class:`Record`'s order, then the ``id`` that search pages by."""
+"""The columns :func:`_record` reads, in :class:`Record`'s order."""
 _CSV_COLUMNS: Final = (
     "created_at",
     "song_id",
@@ -63,6 +65,10 @@ _CSV_COLUMNS: Final = (
     "error",
     "updated_at",
 )
+
+
+_Read = Callable[[str, list[Any], int], list[sqlite3.Row]]
+"""Rows of a query, given its parameters and how many rows it asks for."""
 
 
 class RecordIn(Payload):
@@ -94,6 +100,17 @@ class Record(msgspec.Struct):
     error: str | None
     created_at: str
     updated_at: str
+
+
+def _record_json() -> str:
+    """SQL for a record's JSON, as UTF-8 bytes: :class:`Record`'s keys in its order, ``tags`` as the list it
+    is stored as. A page of records is read often and long (100-1,000 of them, ~60 kB per 100): written by
+    SQLite, it reaches the answer with no Python object per record or field (bench/scale.py, "scale")."""
+    fields = (f"'{name}', " + ("json(r.tags)" if name == "tags" else f"r.{name}") for name in Record.__struct_fields__)
+    return f"CAST(json_object({', '.join(fields)}) AS BLOB)"
+
+
+_RECORD_JSON: Final = _record_json()
 
 
 class Exported(msgspec.Struct):
@@ -144,15 +161,23 @@ class CreationHistory:
             row = conn.execute(f"SELECT {_RECORD} FROM creation_records r WHERE song_id = ?", (record.song_id,))
             return _record(row.fetchone())
 
-    def page(self, account_name: str | None, status: str | None, request: Paging) -> Page[Record]:
-        """Records newest first, of one account (by name, even a deleted one) or of all."""
+    def page(self, account_name: str | None, status: str | None, request: Paging) -> JsonPage:
+        """Records newest first, of one account (by name, even a deleted one) or of all.
+
+        Cheap enough for the event loop while the index gives the page at once (:meth:`Database.read`):
+        a ``status`` few records have is looked for among many, and that read moves to a worker thread.
+        """
         where, params = self._account_filter(account_name)
         if status is not None:
             where += " AND r.status = ?"
             params.append(status)
-        return self._page("creation_records r", where, params, _BY_TIME, request)
 
-    def search(self, keyword: str, account_name: str | None, request: Paging) -> Page[Record]:
+        def read(sql: str, params: list[Any], rows: int) -> list[sqlite3.Row]:
+            return self._db.read(sql, params, steps=_READ_STEPS_PER_ROW * rows + 1_000)
+
+        return self._page(read, "creation_records r", where, params, _BY_TIME, request)
+
+    def search(self, keyword: str, account_name: str | None, request: Paging) -> JsonPage:
         """Records whose title, lyrics, style or tags hold every word of ``keyword`` (as a word prefix).
 
         Newest recorded first: a record keeps its place when it is updated.
@@ -163,6 +188,7 @@ class CreationHistory:
         where, params = self._account_filter(account_name)
         query = " ".join('"' + word.replace('"', '""') + '"*' for word in words)
         return self._page(
+            lambda sql, params, _: self._db.query(sql, params),
             "creation_search JOIN creation_records r ON r.id = creation_search.rowid",
             f"creation_search MATCH ? AND {where}",
             [query, *params],
@@ -208,14 +234,14 @@ class CreationHistory:
             return "1", []
         return "r.account_key = ?", [names.name_key(names.account_name(account_name, "$.account_name"))]
 
-    def _page(self, source: str, where: str, params: list[Any], keyset: Keyset, request: Paging) -> Page[Record]:
+    def _page(
+        self, read: _Read, source: str, where: str, params: list[Any], keyset: Keyset, request: Paging
+    ) -> JsonPage:
         def query(after: str, after_params: list[Any], limit: int) -> list[sqlite3.Row]:
-            return self._db.query(
-                f"SELECT {_RECORD} FROM {source} WHERE {where} AND {after} {keyset.order_by} LIMIT ?",
-                [*params, *after_params, limit],
-            )
+            sql = f"SELECT {_RECORD_JSON}, r.created_at, r.id FROM {source} WHERE {where} AND {after}"
+            return read(f"{sql} {keyset.order_by} LIMIT ?", [*params, *after_params, limit], limit)
 
-        return paging.page(query, keyset, request, _record)
+        return paging.json_page(query, keyset, request)
 
 
 def _csv_line(escape_formulas: bool) -> str:
@@ -239,6 +265,6 @@ def _csv_line(escape_formulas: bool) -> str:
 
 
 def _record(row: Any) -> Record:
-    song_id, title, index, account, status, lyrics, style, tags, queue_id, error, created, updated, _ = row
+    song_id, title, index, account, status, lyrics, style, tags, queue_id, error, created, updated = row
     tags = _TAGS.decode(tags)
     return Record(song_id, title, index, account, status, lyrics, style, tags, queue_id, error, created, updated)

@@ -10,6 +10,10 @@ never shift a page: each existing record is sent once, none is skipped.
 Without ``limit`` and ``cursor`` (the seed's payloads) a listing answers every
 item while they fit ``MAX_ITEMS`` and ``MAX_BYTES``; past that bound the answer
 is the first page, with ``has_more`` and ``next_cursor``.
+
+A listing read often and long (the creation history) can have SQLite write each
+item's JSON (:func:`json_page`): the page is then spliced into the answer as it
+is, with no Python object made per item (bench/scale.py, "scale").
 """
 
 from __future__ import annotations
@@ -117,6 +121,21 @@ def _is_sqlite_integer(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and -(2**63) <= value < 2**63
 
 
+class JsonPage(msgspec.Struct):
+    """A :class:`Page` whose items SQLite wrote as JSON (:func:`json_page`).
+
+    Encoded, it is the ``Page`` of the same items: the same keys in the same
+    order, the same values. A command that returns one declares the ``Page``
+    it stands for (``Commands.command(..., data=...)``), so the schema stays exact.
+    """
+
+    items: msgspec.Raw
+    """A JSON array, as SQLite wrote it."""
+    limit: int
+    has_more: bool
+    next_cursor: str | None
+
+
 def page(query: Query, keyset: Keyset, paging: Paging, build: Callable[[Row], T]) -> Page[T]:
     """The page ``paging`` asks for: ``query`` is asked for one row more than fits, to know if more follow."""
     limit = paging.limit or MAX_ITEMS
@@ -124,14 +143,31 @@ def page(query: Query, keyset: Keyset, paging: Paging, build: Callable[[Row], T]
     rows = query(condition, params, limit + 1)
     items = [build(row) for row in rows[:limit]]
     if len(_encode(items)) > MAX_BYTES:  # rare: measure item by item only then
-        size = 0
-        for count, item in enumerate(items):
-            size += len(_encode(item)) + 1
-            if count and size > MAX_BYTES:
-                del items[count:]
-                break
+        del items[_fitting([len(_encode(item)) for item in items]) :]
     has_more = len(items) < len(rows)
     return Page(items, limit, has_more, keyset.cursor(rows[len(items) - 1]) if has_more else None)
+
+
+def json_page(query: Query, keyset: Keyset, paging: Paging) -> JsonPage:
+    """As :func:`page`, from rows whose first column is an item's JSON (UTF-8 bytes), then its sort key."""
+    limit = paging.limit or MAX_ITEMS
+    condition, params = keyset.after(paging.cursor)
+    rows = query(condition, params, limit + 1)
+    items = [row[0] for row in rows[:limit]]
+    del items[_fitting([len(item) for item in items]) :]
+    has_more = len(items) < len(rows)
+    cursor = keyset.cursor(rows[len(items) - 1]) if has_more else None
+    return JsonPage(msgspec.Raw(b"[" + b",".join(items) + b"]"), limit, has_more, cursor)
+
+
+def _fitting(sizes: Sequence[int]) -> int:
+    """How many leading items of these JSON sizes fit ``MAX_BYTES`` with their commas (at least one)."""
+    total = 0
+    for count, size in enumerate(sizes):
+        total += size + 1
+        if count and total > MAX_BYTES:
+            return count
+    return len(sizes)
 
 
 def listing(found: Page[T], paging: Paging) -> list[T] | Page[T]:
