@@ -207,7 +207,7 @@ class CreationHistory:
             raise invalid("$.output_path", f"cannot write {str(path)!r}: {exc.strerror or exc}") from None
         return Exported(str(path), count)
 
-    def _oldest_first(self, line: str, where: str, params: list[Any]) -> Iterator[list[str]]:
+    def _oldest_first(self, line: str, where: str, params: list[Any]) -> Iterator[list[bytes]]:
         """The ``line`` of every record that ``where`` keeps, oldest first, a chunk at a time (each record once)."""
         after: tuple[str, list[Any]] = ("1", [])
         while True:
