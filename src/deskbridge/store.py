@@ -12,11 +12,15 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 
 class StoreError(Exception):
     """The database cannot be opened or is not one of ours; the file is left as it is."""
+
+
+_PROGRESS_INTERVAL: Final = 1_000
+"""SQLite steps between two calls of the handler that stops a read on the event loop."""
 
 
 class WouldBlock(Exception):
@@ -122,15 +126,19 @@ class Database:
             return self.query(sql, params)
         if not self._lock.acquire(blocking=False):
             raise WouldBlock
+        # SQLite calls the handler each time a statement's step count, kept across the runs of a cached
+        # statement, passes a multiple of the interval: the first call may come after only a few steps.
+        calls = steps // _PROGRESS_INTERVAL + 1
         gave_up = False
 
         def give_up() -> bool:
-            nonlocal gave_up
-            gave_up = True
-            return True
+            nonlocal calls, gave_up
+            calls -= 1
+            gave_up = calls < 0
+            return gave_up
 
         try:
-            self._conn.set_progress_handler(give_up, steps)
+            self._conn.set_progress_handler(give_up, _PROGRESS_INTERVAL)
             return self._conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError:
             if gave_up:

@@ -127,7 +127,7 @@ def test_a_page_too_long_for_the_event_loop_is_read_in_a_worker_thread(main: Bac
     """A page the index gives at once is read on the loop, in order; one that must look among many records for a
     rare status moves to a worker thread, and the commands sent after it are answered without waiting for it."""
     main.ok("ADD_CREATION_RECORD", record("old-failure", status="failed", created_at="2020-01-01 00:00:00"))
-    ids = [main.send("ADD_CREATION_RECORD", record(f"s{i:03}")) for i in range(300)]
+    ids = [main.send("ADD_CREATION_RECORD", record(f"s{i:03}")) for i in range(1_000)]
     for command_id in ids:
         assert main.response(command_id)["success"] is True
     lines = [

@@ -43,7 +43,7 @@ _BY_RECORDING: Final = Keyset("SEARCH_HISTORY", ("creation_search.rowid",), ("id
 _OLDEST_FIRST: Final = Keyset("EXPORT_HISTORY_TO_CSV", ("r.created_at", "r.id"), ("created_at", "id"))
 _EXPORT_CHUNK: Final = 2_000
 """Rows read per query while exporting: memory stays flat, and other commands get the database between chunks."""
-_READ_STEPS_PER_ROW: Final = 50
+_READ_STEPS_PER_ROW: Final = 40
 """SQLite steps a page may take on the event loop per record asked for (one takes ~22 through the index)."""
 _TAGS: Final = msgspec.json.Decoder(list[str])
 _RECORD: Final = (
@@ -173,7 +173,7 @@ class CreationHistory:
             params.append(status)
 
         def read(sql: str, params: list[Any], rows: int) -> list[sqlite3.Row]:
-            return self._db.read(sql, params, steps=_READ_STEPS_PER_ROW * rows + 1_000)
+            return self._db.read(sql, params, steps=_READ_STEPS_PER_ROW * rows + 500)
 
         return self._page(read, "creation_records r", where, params, _BY_TIME, request)
 
