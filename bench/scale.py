@@ -5,8 +5,9 @@ run and the same process (these machines are noisy: compare the two curves, not 
 
 * ``SEARCH_HISTORY`` (a keyword that hits 5% of records, one that hits none) and
   ``GET_CREATION_HISTORY`` of one account, p50/p99 of a 100-record page over stdio, against
-  the bare SQLite query (FTS5 for search) on the same file in this process; also the query
-  shape the studio used before keyset pages (a COUNT and an ORDER BY created_at);
+  the bare SQLite query (FTS5 for search) on the same file in this process; also that query
+  answered over pipes by a bare Python server (``_bare_pipe.py``: what stdio itself costs),
+  and the query shape the studio used before keyset pages (a COUNT and an ORDER BY created_at);
 * ``EXPORT_HISTORY_TO_CSV`` of every record against the ``sqlite3`` command-line tool's
   ``-csv`` export of the same table (Debian package ``sqlite3``);
 * ``GET_NEW_CLIPS`` with N clips (half already downloaded) against a history of N, next to
@@ -59,6 +60,7 @@ SECTIONS = ("history", "export", "new_clips", "resume", "log_size", "fanout")
 HIT, MISS = "neon", "qzxv"
 PAGE = 100
 YEAR_EVENTS = 365 * 86400 // 5
+PIPED = "bare SQLite over a pipe"
 PIPE_READ = 64 * 1024
 """What a pipe holds (Linux's default) and what a front end's runtime reads at once (Node's child_process does):
 a larger read returns no more, and Python allocates and frees a buffer that size each time (1 MiB: ~50 µs)."""
@@ -81,12 +83,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 class StdioBackend:
-    """``deskbridge stdio studio``: one command in flight, answers read as bytes and parsed with orjson."""
+    """``deskbridge stdio studio`` (or ``argv``): one command in flight, answers read as bytes, parsed with orjson."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, argv: list[str] | None = None) -> None:
+        studio = [PYTHON, "-m", "deskbridge", "stdio", "studio", "--data-dir", str(data_dir), "--log-level", "WARNING"]
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", "deskbridge", "stdio", "studio", "--data-dir", str(data_dir), "--log-level", "WARNING"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
+            argv or studio, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0,
         )  # fmt: skip
         assert self.proc.stdin is not None
         assert self.proc.stdout is not None
@@ -208,6 +210,7 @@ def measure_studio(sizes: list[int], calls: int, sections: set[str], work: Path)
         studio.call("CREATE_ACCOUNT", {"name": "other"})
         db = data / "studio" / "studio.db"
         bare = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        piped = StdioBackend(data, [PYTHON, str(Path(__file__).parent / "_bare_pipe.py"), str(db)])
         history = in_process_history(db)
         words = Words()
         have = have_downloads = 0
@@ -215,7 +218,7 @@ def measure_studio(sizes: list[int], calls: int, sections: set[str], work: Path)
             fill_history(db, have, size, words)
             have = size
             if "history" in sections:
-                history_figures(studio, bare, history, size, calls)
+                history_figures(studio, Bare(bare, piped), history, size, calls)
             if "export" in sections:
                 export_figures(studio, db, size, work)
             if "new_clips" in sections and size <= 100_000:  # GET_NEW_CLIPS takes at most 100,000 clips a call
@@ -223,6 +226,7 @@ def measure_studio(sizes: list[int], calls: int, sections: set[str], work: Path)
                 have_downloads = size // 2
                 new_clips_figures(studio, bare, size)
         bare.close()
+        piped.close()
     finally:
         studio.close()
 
@@ -237,19 +241,35 @@ def in_process_history(db: Path) -> Any:
     return CreationHistory(Database(db, MIGRATIONS), SYSTEM_CLOCK)
 
 
-def history_figures(studio: StdioBackend, bare: sqlite3.Connection, history: Any, size: int, calls: int) -> None:
-    """Each case: its command line, the bare query, the query shape of before, the manager called in-process."""
+class Bare:
+    """The reference query: in this process, and answered over pipes by a bare Python server (``_bare_pipe.py``)."""
+
+    def __init__(self, conn: sqlite3.Connection, piped: StdioBackend) -> None:
+        self.conn, self.piped = conn, piped
+
+    def query(self, sql: str, params: tuple[Any, ...]) -> Any:
+        return lambda: self.conn.execute(sql, params).fetchall()
+
+    def over_pipe(self, sql: str, params: tuple[Any, ...]) -> Any:
+        line = self.piped.line("QUERY", {"sql": sql, "params": params})
+        return lambda: self.piped.send(line)
+
+
+def history_figures(studio: StdioBackend, refs: Bare, history: Any, size: int, calls: int) -> None:
+    """Each case: its command line, the bare query (here and over a pipe), the query shape of before, the manager
+    called in-process."""
     from deskbridge.studio.library.paging import Paging
 
+    bare = refs.conn
     fts = "SELECT r.* FROM creation_search JOIN creation_records r ON r.id = creation_search.rowid"
     old_fts = (f"{fts} WHERE creation_search MATCH ? AND 1", "ORDER BY r.created_at DESC, r.id DESC LIMIT ? OFFSET 0")
-    cases: list[tuple[str, bytes, Any, Any, Any]] = []
+    cases: list[tuple[str, bytes, tuple[str, tuple[Any, ...]], Any, Any]] = []
     for label, keyword in (("search hit", HIT), ("search miss", MISS)):
         match = f'"{keyword}"*'
         cases.append((
             label,
             studio.line("SEARCH_HISTORY", {"keyword": keyword, "limit": PAGE}),
-            lambda m=match: bare.execute(f"{fts} WHERE creation_search MATCH ? LIMIT ?", (m, PAGE)).fetchall(),
+            (f"{fts} WHERE creation_search MATCH ? LIMIT ?", (match, PAGE)),
             lambda m=match: (
                 bare.execute("SELECT COUNT(*) FROM creation_search JOIN creation_records r"
                              " ON r.id = creation_search.rowid WHERE creation_search MATCH ? AND 1", (m,)).fetchall(),
@@ -260,8 +280,8 @@ def history_figures(studio: StdioBackend, bare: sqlite3.Connection, history: Any
     cases.append((
         "history of one account",
         studio.line("GET_CREATION_HISTORY", {"account_name": "main", "limit": PAGE}),
-        lambda: bare.execute("SELECT * FROM creation_records WHERE account_key = 'main'"
-                             " ORDER BY created_at DESC, id DESC LIMIT ?", (PAGE,)).fetchall(),
+        ("SELECT * FROM creation_records WHERE account_key = 'main' ORDER BY created_at DESC, id DESC LIMIT ?",
+         (PAGE,)),
         lambda: (
             bare.execute("SELECT COUNT(*) FROM creation_records r WHERE r.account_key = 'main'").fetchall(),
             bare.execute("SELECT r.* FROM creation_records r WHERE r.account_key = 'main'"
@@ -269,21 +289,24 @@ def history_figures(studio: StdioBackend, bare: sqlite3.Connection, history: Any
         ),
         lambda: history.page("main", None, Paging(limit=PAGE)),
     ))  # fmt: skip
-    for label, line, reference, old, manager in cases:
+    for label, line, (sql, params), old, manager in cases:
         spent: dict[str, list[float]] = {
-            "deskbridge": [], "manager in-process": [], "bare SQLite": [], "before (COUNT + sort)": []
+            "deskbridge": [], "manager in-process": [], "bare SQLite": [], PIPED: [],
+            "before (COUNT + sort)": [],
         }  # fmt: skip
 
         def command(line: bytes = line) -> Any:
             return studio.send(line)
 
-        for run in (command, manager, reference, old):
+        reference, piped = refs.query(sql, params), refs.over_pipe(sql, params)
+        for run in (command, manager, reference, piped, old):
             run()  # warm the page cache and the statement cache
         block = max(1, calls // 5)
         for _ in range(5):  # alternate, so drift on the machine hits every subject alike
             spent["deskbridge"] += timed(command, block)
             spent["manager in-process"] += timed(manager, block)
             spent["bare SQLite"] += timed(reference, block)
+            spent[PIPED] += timed(piped, block)
             spent["before (COUNT + sort)"] += timed(old, max(1, block // 4) if size >= 10**6 else block)
         for subject, values in spent.items():
             note("history", f"{label} p50", subject, size, percentile(values, 0.5), "s")
@@ -590,6 +613,10 @@ def targets() -> list[str]:
                 ratio = ours[1] / bare[1]
                 out.append(f"{label} p50 at {ours[0]:,}, {subject}: {ratio:.2f}x the bare query (wanted <= 2x): "
                            f"{'met' if ratio <= 2 else 'MISSED'}")  # fmt: skip
+        ours, piped = at_top("history", f"{label} p50", "deskbridge"), at_top("history", f"{label} p50", PIPED)
+        if ours and piped and bare:
+            out.append(f"  (over stdio: {ours[1] / piped[1]:.2f}x the bare query answered by a bare server over a pipe,"
+                       f" itself {piped[1] / bare[1]:.2f}x the bare query)")  # fmt: skip
     ours, tool = at_top("export", "rows/s", "deskbridge"), at_top("export", "rows/s", "sqlite3 tool")
     if ours and tool:
         ratio = ours[1] / tool[1]
@@ -634,7 +661,8 @@ def targets() -> list[str]:
 
 def history_lines(metric: str, reference: str, before: str) -> list[tuple[str, str, str]]:
     subjects = [("deskbridge", "deskbridge over stdio"), ("manager in-process", "deskbridge's manager in-process"),
-                ("bare SQLite", reference), ("before (COUNT + sort)", before)]  # fmt: skip
+                ("bare SQLite", reference), (PIPED, "the same, answered over a pipe"),
+                ("before (COUNT + sort)", before)]  # fmt: skip
     return [(metric, subject, label) for subject, label in subjects]
 
 
