@@ -79,6 +79,11 @@ class Keyset:
     descending: bool = False
 
     @property
+    def select(self) -> str:
+        """The sort key's columns for a SELECT list, each named as in ``keys``."""
+        return ", ".join(f"{column} AS {key}" for column, key in zip(self.columns, self.keys, strict=True))
+
+    @property
     def order_by(self) -> str:
         direction = " DESC" if self.descending else ""
         return "ORDER BY " + ", ".join(column + direction for column in self.columns)
