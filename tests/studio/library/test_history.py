@@ -246,19 +246,22 @@ def test_export_writes_a_csv_that_spreadsheets_read(main: BackendProcess, tmp_pa
             created_at="2025-01-02 10:00:00",
         ),
     )
+    main.ok("ADD_CREATION_RECORD", record("s3", tags=["+1 vote", "pop"], created_at="2025-01-03 10:00:00"))
+    main.ok("ADD_CREATION_RECORD", record("s4", tags=['"=quoted"', "\\=x"], created_at="2025-01-04 10:00:00"))
     target = tmp_path / "history.csv"
 
-    assert main.ok("EXPORT_HISTORY_TO_CSV", {"output_path": str(target)}) == {"output_path": str(target), "rows": 2}
+    assert main.ok("EXPORT_HISTORY_TO_CSV", {"output_path": str(target)}) == {"output_path": str(target), "rows": 4}
     raw = target.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf"), "a BOM, so spreadsheet programs read UTF-8"
     assert b"\r\n" in raw
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
-    assert [r["song_id"] for r in rows] == ["s1", "s2"], "oldest first"
+    assert [r["song_id"] for r in rows] == ["s1", "s2", "s3", "s4"], "oldest first"
     assert rows[0]["title"] == 'Ça, c\'est "la" vie'
     assert rows[0]["lyrics"] == "line one\nline two"
     assert rows[0]["created_at"] == "2025-01-01 10:00:00"
     assert rows[1]["title"] == '\'=HYPERLINK("http://evil")', "formulas are not run by the spreadsheet"
     assert rows[1]["tags"] == '\'-a, say "hi", back\\slash, =b', "joined by ', ', then made formula-safe"
+    assert (rows[2]["tags"], rows[3]["tags"]) == ("'+1 vote, pop", '"=quoted", \\=x'), "by the first tag's start"
     assert (rows[0]["tags"], rows[0]["queue_id"], rows[0]["prompt_index"]) == ("", "", "0")
     assert list(rows[0]) == [
         "created_at",

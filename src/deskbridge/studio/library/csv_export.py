@@ -60,6 +60,8 @@ class Cell:
     """NULL is written as an empty cell."""
     formula: bool = True
     """False for text that never starts with a formula character (times, statuses): no check."""
+    starts: str | None = None
+    """SQL whose first character is the cell's, when it costs less than ``expression`` (the check reads it)."""
 
 
 def line(cells: Sequence[Cell], *, escape_formulas: bool) -> str:
@@ -77,11 +79,11 @@ def line(cells: Sequence[Cell], *, escape_formulas: bool) -> str:
             args.append(value)
         elif escape_formulas and cell.formula:
             spec.append('"%s%w"')
-            args += [f"iif(unicode({value}) IN {_FORMULA_START}, '''', '')", value]
+            args += [f"iif(unicode({cell.starts or value}) IN {_FORMULA_START}, '''', '')", value]
         else:
             spec.append('"%w"')
             args.append(value)
-    return f"CAST(format('{','.join(spec)}', {', '.join(args)}) || char(13, 10) AS BLOB)"
+    return f"CAST(format('{','.join(spec)}\r\n', {', '.join(args)}) AS BLOB)"  # CR LF in the literal: no concat
 
 
 def write(path: Path, header: Sequence[str], chunks: Iterable[Sequence[bytes]]) -> int:

@@ -258,7 +258,8 @@ def _csv_line(escape_formulas: bool) -> str:
             cell = csv_export.Cell(
                 "CASE WHEN r.tags = '[]' THEN '' WHEN instr(r.tags, '\\') = 0"
                 " THEN replace(substr(r.tags, 3, length(r.tags) - 4), '\", \"', ', ')"
-                " ELSE (SELECT group_concat(value, ', ') FROM json_each(r.tags)) END"
+                " ELSE (SELECT group_concat(value, ', ') FROM json_each(r.tags)) END",
+                starts="substr(r.tags, 3, 1)",  # the first tag's first character: JSON escapes only \ and " there
             )
         cells.append(cell)
     return csv_export.line(cells, escape_formulas=escape_formulas)
