@@ -25,7 +25,6 @@ import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -152,8 +151,7 @@ def _reason(message: str) -> str:
     return " | ".join([first, *said[:_REASON_LINES]])[:_REASON_MAX]
 
 
-@dataclass
-class _Open:
+class _Open(msgspec.Struct):
     name: str
     profile: Path
     context: BrowserContext

@@ -8,7 +8,6 @@ command's ``data`` and errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -174,8 +173,7 @@ class SearchHistoryPayload(Paging, kw_only=True):
     account_name: AccountNameField | None = None
 
 
-@dataclass(frozen=True)
-class Studio:
+class Studio(msgspec.Struct, frozen=True):
     """The managers the handlers call."""
 
     accounts: AccountManager
