@@ -39,7 +39,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
 
@@ -75,8 +74,7 @@ EXTRAS_FAILED: Final = "BACKUP_EXTRAS_FAILED"
 """The ``WARNING_UPDATE`` of a song saved without its sidecar or its creation time."""
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(msgspec.Struct, frozen=True):
     """What a download command asks for, its defaults filled from ``studio.downloads``."""
 
     options: DownloadOptions

@@ -18,9 +18,10 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+import msgspec
 
 from deskbridge.studio.fields import invalid, local_path
 from deskbridge.studio.library import locked_temp
@@ -47,8 +48,7 @@ def target(value: str, overwrite: bool, field: str) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(msgspec.Struct, frozen=True):
     """One column of a CSV line: the SQL that reads it, and what it can hold (each check costs per row)."""
 
     expression: str
