@@ -321,7 +321,7 @@ class _BatchReport:
             found = " (its finished file was already in the folder: recorded, not fetched again)"
             message = f"Downloaded {position}{found if result.adopted else ''}: {label}"
             event = self._clip_event(
-                outcome, message, warning=_given(result.message), extras_problem=_given(result.extras_problem)
+                outcome, message, warning=result.message or UNSET, extras_problem=result.extras_problem or UNSET
             )
             if result.message:
                 self._notices.no_cover(self._op, outcome.clip_id, label, result.message)
@@ -410,19 +410,16 @@ class _BatchReport:
             message=message,
         )
 
-    def _counts(self) -> dict[str, Any]:
-        """The counters as they stand, as the fields every progress event starts with."""
-        return msgspec.structs.asdict(self._counters())
-
     def _emit(self, event: BatchDownloadProgress) -> None:
         """One event of its own, never conflated with the operation's ticks."""
         fields = msgspec.to_builtins(event)
         self._events.progress(BATCH_DOWNLOAD_PROGRESS, {"operation_id": self._op.id, "status": "in_progress", **fields})
 
-    def _counters(self) -> BatchCounters:
+    def _counts(self) -> dict[str, Any]:
+        """The counters as they stand: the fields every progress event starts with."""
         done = self._tally.completed
         elapsed = max(time.monotonic() - self._started, 1e-6)
-        return BatchCounters(
+        counters = BatchCounters(
             total=self._total,
             completed=done,
             downloaded=self._tally.downloaded,
@@ -432,6 +429,7 @@ class _BatchReport:
             bytes=self._bytes,
             speed=round(self._bytes / elapsed, 1),
         )
+        return msgspec.structs.asdict(counters)
 
 
 def _report(op: Operation, progress: DownloadProgress | BatchDownloadProgress) -> None:
