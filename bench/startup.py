@@ -5,8 +5,8 @@ ready line, so start-up is the latency users see first. Subjects, each spawned
 ``--runs`` times in turn (ABAB..., so that a change on the machine hits all):
 
 * ``python (floor)``: this venv's interpreter writing one line to stderr, the least any Python backend pays;
-* ``python importing the stack``: the same after importing asyncio, msgspec, sqlite3, logging, argparse
-  and pathlib, the least a backend built on them pays (the diag target's second reference);
+* ``python importing the stack``: the same after importing asyncio, msgspec and sqlite3, the least a
+  backend built on them pays before its first line (the diag target's second reference);
 * ``MCP SDK server``: bench/_mcp_server.py answering ``initialize`` (the SDK's own client), a Python stdio
   server of the same kind;
 * ``deskbridge stdio diag`` / ``studio`` / ``guardian``: ``python -m deskbridge stdio <app>`` on a fresh
@@ -50,7 +50,7 @@ ROOT = HERE.parent
 PYTHON = sys.executable
 APPS = ("diag", "studio", "guardian")
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-STACK_MODULES = "asyncio, msgspec, sqlite3, logging, argparse, pathlib"
+STACK_MODULES = "asyncio, msgspec, sqlite3"
 STACK = "python importing the stack"
 """What any backend built on asyncio, msgspec and SQLite imports before its first line (the floor's
 interpreter, then these): a second reference, so that the diag target shows how much of it is ours."""

@@ -22,12 +22,12 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Final, Protocol
 
-if TYPE_CHECKING:
-    import psutil
-
 import msgspec
 
 from deskbridge.guardian.platforms import Detector, Role
+
+if TYPE_CHECKING:
+    import psutil
 
 SETTLE: Final = 2.0
 """Seconds after its birth a process is named again each poll, in case it had not exec'd its program yet."""
