@@ -5,6 +5,8 @@ ready line, so start-up is the latency users see first. Subjects, each spawned
 ``--runs`` times in turn (ABAB..., so that a change on the machine hits all):
 
 * ``python (floor)``: this venv's interpreter writing one line to stderr, the least any Python backend pays;
+* ``python importing the stack``: the same after importing asyncio, msgspec and sqlite3, the least a
+  backend built on them pays before its first line (the diag target's second reference);
 * ``MCP SDK server``: bench/_mcp_server.py answering ``initialize`` (the SDK's own client), a Python stdio
   server of the same kind;
 * ``deskbridge stdio diag`` / ``studio`` / ``guardian``: ``python -m deskbridge stdio <app>`` on a fresh
@@ -48,6 +50,10 @@ ROOT = HERE.parent
 PYTHON = sys.executable
 APPS = ("diag", "studio", "guardian")
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+STACK_MODULES = "asyncio, msgspec, sqlite3"
+STACK = "python importing the stack"
+"""What any backend built on asyncio, msgspec and SQLite imports before its first line (the floor's
+interpreter, then these): a second reference, so that the diag target shows how much of it is ours."""
 WORKLOAD = (1000, 10_000)
 """Commands, then events; an operation in between."""
 
@@ -233,6 +239,8 @@ def main(argv: list[str] | None = None) -> int:
         subjects: dict[str, Callable[[], float]] = {
             "python (floor)": lambda: until_ready_line([PYTHON, "-c", "import sys; sys.stderr.write('ready\\n')"],
                                                       b"ready"),
+            STACK: lambda: until_ready_line(
+                [PYTHON, "-c", f"import {STACK_MODULES}, sys; sys.stderr.write('ready\\n')"], b"ready"),
             "MCP SDK server, initialize": mcp_initialized,
         }  # fmt: skip
         for app in APPS:
@@ -282,6 +290,12 @@ def main(argv: list[str] | None = None) -> int:
         targets.append((label, a / b, wanted))
         print(f"{label:<42} {a:>7.0f} / {b:>6.0f} {a / b:>5.2f}x {wanted:>6.1f}x {verdict(a / b <= wanted):<7} "
               f"{at(least, subject) / at(least, reference):>20.2f}x")  # fmt: skip
+
+    stack, floor, diag = at(median, STACK), at(median, "python (floor)"), at(median, "deskbridge stdio diag")
+    print(f"{'(reference) the stack / the floor':<42} {stack:>7.0f} / {floor:>6.0f} {stack / floor:>5.2f}x"
+          f"   ({STACK_MODULES})")  # fmt: skip
+    print(f"{'(reference) stdio diag / the stack':<42} {diag:>7.0f} / {stack:>6.0f} {diag / stack:>5.2f}x"
+          f"   (deskbridge's own share: {diag - stack:.0f} ms)")  # fmt: skip
 
     commands, events = WORKLOAD
     print(f"\nresident memory (RSS, MB): idle after start; after {commands:,} commands, an operation, "

@@ -53,7 +53,10 @@ def test_nothing_the_first_command_does_not_need_is_imported_before_ready(apps: 
     assert {"deskbridge.cli", "deskbridge.transports.stdio", "msgspec", "sqlite3", "asyncio"} <= modules
 
 
-def test_the_bare_layer_imports_neither_shutil_nor_dataclasses(tmp_path: Path) -> None:
-    """argparse's own help formatter asks shutil (which brings bz2 and lzma) for every argument, and each
-    dataclass compiles its methods at import (msgspec Structs do not); the studio needs them, diag not at all."""
-    assert imported_before_ready(["diag"], tmp_path / "data") & {"shutil", "bz2", "lzma", "dataclasses"} == set()
+@pytest.mark.parametrize("apps", [["diag"], ["studio"], ["guardian"]])
+def test_no_app_loads_what_only_its_other_work_needs(apps: list[str], tmp_path: Path) -> None:
+    """argparse's own help formatter asks shutil (which brings bz2 and lzma) for every argument; each
+    dataclass compiles its methods at import (msgspec Structs do not); secrets brings hmac, hashlib and
+    random for a temporary file's name; the guardian's installer serves ``deskbridge guardian install``."""
+    later = {"shutil", "bz2", "lzma", "dataclasses", "secrets", "deskbridge.guardian.install"}
+    assert imported_before_ready(apps, tmp_path / "data") & later == set()

@@ -44,8 +44,8 @@ export interface Commands {
       status: "pending";
     };
     operation: true;
-    result: unknown;
-    progress: unknown;
+    result: BatchDownloaded;
+    progress: BatchDownloadProgress;
   };
   /** Blocks a worker thread, then answers: the loop keeps serving meanwhile. */
   BLOCKING_SLEEP: {
@@ -182,8 +182,8 @@ export interface Commands {
       status: "pending";
     };
     operation: true;
-    result: unknown;
-    progress: unknown;
+    result: ClipDownloaded;
+    progress: DownloadProgress;
   };
   /** Answers with the payload it was sent (inline: on the loop, no thread, no coroutine). */
   ECHO: {
@@ -655,6 +655,102 @@ export interface BatchDownloadPayload {
   file_times?: boolean | null;
 }
 
+/** `BATCH_DOWNLOAD`'s result: the clips by how they ended, each one's file, and what was spent. */
+export interface BatchDownloaded {
+  total: number;
+  downloaded: number;
+  skipped: number;
+  failed: number;
+  files: DownloadResult[];
+  allowance: AllowanceSummary;
+}
+
+/** One clip's download as it ended; a field at its default is not sent. */
+export interface DownloadResult {
+  clip_id: string;
+  status: "downloaded" | "failed" | "skipped";
+  /** @default null */
+  file_name?: string | null;
+  /** @default null */
+  path?: string | null;
+  /** @default 0 */
+  bytes?: number;
+  /** @default false */
+  cover?: boolean;
+  /** @default null */
+  message?: string | null;
+  /** @default false */
+  adopted?: boolean;
+  /** @default "mp3" */
+  format?: "m4a" | "mp3" | "mp4" | "wav";
+  /** @default null */
+  reason?: string | null;
+  /** @default null */
+  details?: { [key: string]: unknown } | null;
+  /** @default false */
+  authorized?: boolean;
+  /** @default null */
+  sidecar?: string | null;
+  /** @default null */
+  extras_problem?: string | null;
+}
+
+/** After (a download operation's result): what was spent, and what remains now. */
+export interface AllowanceSummary {
+  needed: number;
+  authorized: number;
+  remaining: number | null;
+  limit: number | null;
+  used: number | null;
+  additional: number | null;
+}
+
+/**
+ * `BATCH_DOWNLOAD`'s progress fields: the counters; first what the allowance allows; in a clip's own events
+ * (one as it starts, while Suno prepares it, as it ends) that clip and, once it ended, its file.
+ */
+export interface BatchDownloadProgress {
+  total: number;
+  completed: number;
+  downloaded: number;
+  skipped: number;
+  failed: number;
+  progress: number;
+  bytes: number;
+  speed: number;
+  allowance?: AllowancePlan;
+  index?: number;
+  clip_id?: string;
+  title?: string;
+  clip_status?: "downloaded" | "downloading" | "failed" | "preparing" | "skipped";
+  format?: "m4a" | "mp3" | "mp4" | "wav";
+  waited?: number;
+  reason?: string;
+  details?: { [key: string]: unknown };
+  sidecar?: string;
+  authorized?: boolean;
+  file_name?: string;
+  path?: string;
+  cover?: boolean;
+  adopted?: boolean;
+  error_code?: string;
+  error?: string;
+  warning?: string;
+  extras_problem?: string;
+  message?: string;
+}
+
+/** Before anything is spent (a download operation's first progress event): what will be spent, of what. */
+export interface AllowancePlan {
+  needed: number;
+  will_authorize: number;
+  authorize: boolean;
+  remaining: number | null;
+  limit: number | null;
+  used: number | null;
+  additional: number | null;
+}
+
 export interface SleepPayload {
   seconds: number;
 }
@@ -921,6 +1017,56 @@ export interface DownloadClipPayload {
   sidecar?: boolean | null;
   /** @default null */
   file_times?: boolean | null;
+}
+
+/** `DOWNLOAD_CLIP`'s result: the file's, and what was spent on it. */
+export interface ClipDownloaded {
+  clip_id: string;
+  status: "downloaded" | "failed" | "skipped";
+  /** @default null */
+  file_name?: string | null;
+  /** @default null */
+  path?: string | null;
+  /** @default 0 */
+  bytes?: number;
+  /** @default false */
+  cover?: boolean;
+  /** @default null */
+  message?: string | null;
+  /** @default false */
+  adopted?: boolean;
+  /** @default "mp3" */
+  format?: "m4a" | "mp3" | "mp4" | "wav";
+  /** @default null */
+  reason?: string | null;
+  /** @default null */
+  details?: { [key: string]: unknown } | null;
+  /** @default false */
+  authorized?: boolean;
+  /** @default null */
+  sidecar?: string | null;
+  /** @default null */
+  extras_problem?: string | null;
+  allowance: AllowanceSummary;
+}
+
+/**
+ * `DOWNLOAD_CLIP`'s progress fields: first what the allowance allows, then the file's bytes so far, or
+ * `stage: "preparing"` while Suno makes the file.
+ */
+export interface DownloadProgress {
+  allowance?: AllowancePlan;
+  clip_id?: string;
+  stage?: "downloading" | "preparing";
+  file_name?: string;
+  downloaded?: number;
+  total?: number;
+  progress?: number;
+  speed?: number;
+  format?: "m4a" | "mp3" | "mp4" | "wav";
+  preparation?: string;
+  waited?: number;
+  message?: string;
 }
 
 export interface EmitPayload {

@@ -20,6 +20,24 @@ export async function typed(): Promise<void> {
   const counted: number = (await count.result()).counted;
   void [time, started, counted];
 
+  const batch = client.startOperation('BATCH_DOWNLOAD', { clips: [{ id: 'clip' }], output_dir: '/music' }, {
+    onProgress: (payload) => {
+      const clipStatus: 'downloading' | 'preparing' | 'downloaded' | 'skipped' | 'failed' | undefined = payload.clip_status;
+      const remaining: number | null | undefined = payload.allowance?.remaining;
+      void [clipStatus, remaining, payload.bytes];
+    },
+  });
+  const batchResult = await batch.result();
+  const firstFile: 'downloaded' | 'skipped' | 'failed' | undefined = batchResult.files[0]?.status;
+  const authorized: number = batchResult.allowance.authorized;
+  const clip = await client.startOperation('DOWNLOAD_CLIP', { clip: { id: 'clip' }, output_dir: '/music' }, {
+    onProgress: (payload) => {
+      const stage: 'preparing' | 'downloading' | undefined = payload.stage;
+      void stage;
+    },
+  }).result();
+  void [firstFile, authorized, clip.allowance.needed, clip.file_name];
+
   // @ts-expect-error: a payload field that does not exist
   await client.call('SLEEP', { secondz: 1 });
   // @ts-expect-error: a field of the wrong type
@@ -28,6 +46,8 @@ export async function typed(): Promise<void> {
   void pong.pang;
   // @ts-expect-error: COUNT's result has no such field
   void (await count.result()).count;
+  // @ts-expect-error: BATCH_DOWNLOAD's result has no such field
+  void batchResult.allowances;
   // @ts-expect-error: PING is not an operation
   client.startOperation('PING');
   // @ts-expect-error: not a command

@@ -10,8 +10,8 @@ theirs. commands (remote commands) and desktop (the seed's endpoints) are the wi
 from __future__ import annotations
 
 from deskbridge.app import AppContext, AppSpec, HttpEndpoint
-from deskbridge.guardian import command_line, data_access, desktop
 from deskbridge.guardian import commands as remote
+from deskbridge.guardian import data_access, desktop
 from deskbridge.guardian.config import load
 from deskbridge.guardian.errors import ERROR_CODES
 from deskbridge.guardian.events import TYPES
@@ -49,6 +49,13 @@ def build(context: AppContext) -> Commands:
     return commands
 
 
+def _command_line(words: list[str]) -> int:
+    """``deskbridge guardian ...``; imported when called, so that serving never loads the installer."""
+    from deskbridge.guardian import command_line
+
+    return command_line.main(words)
+
+
 app = AppSpec(
     name="guardian",
     version="0.1.0",
@@ -58,5 +65,5 @@ app = AppSpec(
     http_endpoints=HTTP_ENDPOINTS,
     error_codes=ERROR_CODES,
     owner_only=remote.PARENT_ONLY,
-    command_line=command_line.main,
+    command_line=_command_line,
 )

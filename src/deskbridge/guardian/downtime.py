@@ -11,9 +11,10 @@ and again would cause.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
 from typing import Final
+
+import msgspec
 
 from deskbridge.guardian import settings
 from deskbridge.store import Database
@@ -22,8 +23,7 @@ CLEAN_STOP: Final = "clean_stop"
 """Saved by a clean shutdown (its time), removed at start: its absence at start means the last run was cut."""
 
 
-@dataclass(frozen=True)
-class Stop:
+class Stop(msgspec.Struct, frozen=True):
     last_seen: float
     """The last tick the stopped run saved."""
     started: float

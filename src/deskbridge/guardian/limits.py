@@ -10,7 +10,6 @@ once if it comes back while the block lasts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import cast
 
@@ -27,8 +26,7 @@ WEEKLY_LIMIT_EXCEEDED = "weekly_limit_exceeded"
 BREAK_REQUIRED = "break_required"
 
 
-@dataclass(frozen=True)
-class Standing:
+class Standing(msgspec.Struct, frozen=True):
     """Where a child stands at one moment (seconds)."""
 
     used: float
@@ -185,27 +183,23 @@ class Allowances:
         return Standing(used, allowed, hours_left, week_left, session, window)
 
 
-@dataclass(frozen=True)
-class Warn:
+class Warn(msgspec.Struct, frozen=True):
     threshold: int
     """The configured warning (minutes) that was crossed."""
 
 
-@dataclass(frozen=True)
-class Notice:
+class Notice(msgspec.Struct, frozen=True):
     reason: str
     grace: float | None
     """Seconds before the game is closed; None when the profile does not close it."""
 
 
-@dataclass(frozen=True)
-class Countdown:
+class Countdown(msgspec.Struct, frozen=True):
     seconds: float
     """Seconds until the game is closed (the configured mark crossed, or less)."""
 
 
-@dataclass(frozen=True)
-class Close:
+class Close(msgspec.Struct, frozen=True):
     reason: str
 
 

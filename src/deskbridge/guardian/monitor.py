@@ -20,13 +20,14 @@ import contextlib
 import os
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Protocol
+
+import msgspec
+
+from deskbridge.guardian.platforms import Detector, Role
 
 if TYPE_CHECKING:
     import psutil
-
-from deskbridge.guardian.platforms import Detector, Role
 
 SETTLE: Final = 2.0
 """Seconds after its birth a process is named again each poll, in case it had not exec'd its program yet."""
@@ -34,8 +35,7 @@ AUDIT_EVERY: Final = 60.0
 """Seconds between checks of every cached pid's ``create_time`` (pid reuse)."""
 
 
-@dataclass(frozen=True, slots=True)
-class ProcessInfo:
+class ProcessInfo(msgspec.Struct, frozen=True):
     pid: int
     name: str
     exe_name: str
@@ -163,10 +163,9 @@ def _wait_exited(processes: list[psutil.Process], timeout: float) -> list[psutil
         time.sleep(0.02)
 
 
-@dataclass(frozen=True)
-class Changes:
-    started: list[ProcessInfo] = field(default_factory=list)
-    stopped: list[ProcessInfo] = field(default_factory=list)
+class Changes(msgspec.Struct, frozen=True):
+    started: list[ProcessInfo] = msgspec.field(default_factory=list)
+    stopped: list[ProcessInfo] = msgspec.field(default_factory=list)
 
 
 class Watcher:

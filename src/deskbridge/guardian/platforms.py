@@ -18,9 +18,10 @@ import enum
 import os
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Literal
+
+import msgspec
 
 
 class Role(enum.Enum):
@@ -31,8 +32,7 @@ class Role(enum.Enum):
     """Found under an install folder, yet not play (Studio)."""
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(msgspec.Struct, frozen=True):
     platform: str
     name: str
     role: Role

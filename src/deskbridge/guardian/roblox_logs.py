@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+import msgspec
 
 JOINING: Final = re.compile(r"\[FLog::Output\] ! Joining game '([0-9a-f\-]{36})' place ([0-9]+) at ")
 LEAVING: Final = (
@@ -34,14 +35,12 @@ MAX_READ: Final = 4 * 1024 * 1024
 """Read at most this much per look (a log gone wild cannot stall the tick)."""
 
 
-@dataclass(frozen=True)
-class Joined:
+class Joined(msgspec.Struct, frozen=True):
     place_id: int
     job_id: str
 
 
-@dataclass(frozen=True)
-class Left:
+class Left(msgspec.Struct, frozen=True):
     place_id: int
 
 

@@ -7,8 +7,6 @@ same processes twice), and one restarted after the game quit ends it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import msgspec
 
 from deskbridge.guardian.monitor import ProcessInfo
@@ -17,14 +15,13 @@ from deskbridge.store import Database
 _processes = msgspec.json.Decoder(list[ProcessInfo])
 
 
-@dataclass
-class Session:
+class Session(msgspec.Struct):
     session_id: str
     child: str
     started_at: float
     seconds: float = 0.0
     """Awake time played, paused or not (usage toward the limit is counted apart)."""
-    processes: list[ProcessInfo] = field(default_factory=list)
+    processes: list[ProcessInfo] = msgspec.field(default_factory=list)
 
 
 class Sessions:

@@ -9,8 +9,6 @@ Kept on disk, so a restart of the guardian neither shortens nor forgets it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import msgspec
 
 from deskbridge.guardian import settings
@@ -26,8 +24,7 @@ class Stretch(msgspec.Struct):
     played: float = 0.0
 
 
-@dataclass(frozen=True)
-class SessionStanding:
+class SessionStanding(msgspec.Struct, frozen=True):
     left: float | None
     """Seconds of play before the break is due; None: no longest session."""
     break_left: float

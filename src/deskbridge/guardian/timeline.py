@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 from typing import Final
+
+import msgspec
 
 from deskbridge.clock import Clock, SystemClock
 
@@ -57,8 +58,7 @@ def sleep_counting(clock: Clock) -> Clock:
     return SleepCountingClock() if isinstance(clock, SystemClock) else clock
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(msgspec.Struct, frozen=True):
     """What happened between two ticks, in the guardian's time (epoch seconds)."""
 
     start: float

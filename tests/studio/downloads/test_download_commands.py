@@ -16,6 +16,7 @@ import pytest
 from mutagen.id3 import ID3
 
 from deskbridge_standins.suno import StandinControl
+from tests.declared import CORE_FIELDS, Declared
 from tests.studio.standin_studio import events_of, stderr_text, terminal
 from tests.studio.suno import support
 from tests.studio.writers import killed_writer
@@ -93,6 +94,50 @@ def test_download_clip_reports_bytes_and_speed_and_ends_with_the_tagged_file(
     assert last["speed"] > 0
     assert history(studio) == [clip["id"]]
     assert sorted(p.name for p in out.iterdir()) == ["Night Drive.mp3"]
+
+
+def test_what_the_download_operations_send_is_what_the_schema_declares(
+    studio: BackendProcess, declared: Declared, suno: StandinControl, token: str, ada: str, out: Path
+) -> None:
+    """GET_SCHEMA's result and progress of DOWNLOAD_CLIP and BATCH_DOWNLOAD (what the JavaScript client's types
+    are made from), held closed, against every event of a clip Suno prepares and of a batch where a clip of each
+    kind ends each way."""
+    suno.downloads(limit=5, used=0, processing={"wav": 2})
+    (single,) = suno.seed(forbidden(suno, title="Prepared"))
+    clip_op, clip_done = run(
+        studio,
+        "DOWNLOAD_CLIP",
+        {"session_token": token, "clip": single, "output_dir": str(out), "format": "wav", "authorize": True},
+    )
+    recorded, free, paid, refused = suno.seed(
+        {"title": "had"},
+        {"title": "free", "is_download_unlocked": True},
+        forbidden(suno, title="paid"),
+        forbidden(suno, title="refused"),
+    )
+    suno.downloads(limit=2, used=1)  # one left: the second locked clip fails
+    studio.ok("RECORD_DOWNLOADS", {"account_name": ada, "clips": [{"id": recorded["id"], "format": "wav"}]})
+    payload = {"account_name": ada, "session_token": token, "output_dir": str(out), "format": "wav", "parallel": 1}
+    batch_op, batch_done = run(
+        studio, "BATCH_DOWNLOAD", {**payload, "clips": [recorded, free, paid, refused], "authorize": True}
+    )
+
+    assert (clip_done["status"], batch_done["status"]) == ("completed", "completed")
+    clip_events = events_of(studio, clip_op, "DOWNLOAD_PROGRESS")
+    batch_events = events_of(studio, batch_op, "BATCH_DOWNLOAD_PROGRESS")
+    assert declared.check("DOWNLOAD_CLIP", clip_events) == len(clip_events) > 2
+    assert declared.check("BATCH_DOWNLOAD", batch_events) == len(batch_events) > 8
+    assert {e.get("stage") for e in clip_events} >= {"preparing", "downloading"}
+    statuses = {e.get("clip_status") for e in batch_events}
+    assert statuses >= {"downloading", "preparing", "downloaded", "skipped", "failed"}
+    assert [f["status"] for f in batch_done["result"]["files"]] == ["skipped", "downloaded", "downloaded", "failed"]
+
+    tick = {name: value for name, value in batch_events[0].items() if name not in CORE_FIELDS}
+    assert declared.problems("BATCH_DOWNLOAD", "progress", tick) == []
+    assert declared.problems("BATCH_DOWNLOAD", "progress", {**tick, "surprise": 1}), "a field not declared"
+    assert declared.problems("BATCH_DOWNLOAD", "progress", {"message": "no counters"}), "a required field missing"
+    result = clip_done["result"]
+    assert declared.problems("DOWNLOAD_CLIP", "result", {k: v for k, v in result.items() if k != "allowance"})
 
 
 def test_a_download_killed_half_way_leaves_its_name_and_nothing_else_to_the_next_one(

@@ -21,11 +21,9 @@ import asyncio
 import logging
 import os
 import re
-import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol
 
@@ -91,6 +89,8 @@ def find_executable(
     configured: str | None, *, environ: Mapping[str, str] = os.environ, platform: str = sys.platform
 ) -> str:
     """The browser to run: ``configured`` (a path or a command), else Chrome or Chromium on PATH or where installed."""
+    import shutil  # here, not at the top: shutil loads bz2, lzma and zlib, which the studio's start does not need
+
     search_path = environ.get("PATH", "")
     if configured:
         found = shutil.which(os.path.expanduser(configured), path=search_path)
@@ -152,8 +152,7 @@ def _reason(message: str) -> str:
     return " | ".join([first, *said[:_REASON_LINES]])[:_REASON_MAX]
 
 
-@dataclass
-class _Open:
+class _Open(msgspec.Struct):
     name: str
     profile: Path
     context: BrowserContext

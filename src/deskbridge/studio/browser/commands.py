@@ -7,7 +7,6 @@ the Suno client run on the backend's event loop.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -70,8 +69,7 @@ class FetchedClips(msgspec.Struct, kw_only=True, omit_defaults=True):
     """False when the session's token names no account to check owners against (``my_songs``, ``library``)."""
 
 
-@dataclass(frozen=True)
-class Online:
+class Online(msgspec.Struct, frozen=True):
     """What these handlers call."""
 
     browsers: Browsers

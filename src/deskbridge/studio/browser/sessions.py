@@ -15,7 +15,6 @@ profile (where the browser keeps its own cookies).
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any, Final
@@ -61,8 +60,7 @@ class SessionCheck(msgspec.Struct, kw_only=True, omit_defaults=True):
     """Suno's answer to the authenticated call: credits, plan, download usage."""
 
 
-@dataclass(frozen=True)
-class _Cached:
+class _Cached(msgspec.Struct, frozen=True):
     context: BrowserContext
     jwt: str
     expires: float | None

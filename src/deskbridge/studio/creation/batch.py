@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -24,8 +23,7 @@ from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.prompts import PromptIn
 
 
-@dataclass(frozen=True)
-class SongBatches:
+class SongBatches(msgspec.Struct, frozen=True):
     operations: Operations
     creator: Creator
 

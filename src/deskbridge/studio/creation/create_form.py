@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, cast
+
+import msgspec
 
 from deskbridge.studio.creation.options import AdvancedOptions
 from deskbridge.studio.library.prompts import PromptIn
@@ -32,18 +33,16 @@ class SongFailed(Exception):
     """This prompt could not be made; the others may still be."""
 
 
-@dataclass
-class Found:
+class Found(msgspec.Struct):
     """Where a control was found (``locator``, through ``way``), or every way tried in vain."""
 
     control: str
     locator: Locator | None = None
     way: str | None = None
-    tried: list[str] = field(default_factory=list)
+    tried: list[str] = msgspec.field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Wanted:
+class Wanted(msgspec.Struct, frozen=True):
     """What the form should hold once filled, as the page shows it."""
 
     title: str

@@ -20,7 +20,6 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import quote, urlsplit
 
@@ -87,9 +86,12 @@ class AccountBrowsers(Protocol):
     def account_name(self, account_name: str) -> str: ...
 
 
-@dataclass
-class Creator:
-    """Fills and submits an account's create page (not frozen: Playwright tags the callbacks it is given)."""
+class Creator(msgspec.Struct, dict=True):
+    """Fills and submits an account's create page.
+
+    Not frozen, and with a ``__dict__``: Playwright stores its wrapper of a bound-method callback (our
+    ``expect_response`` predicate) on the method's instance.
+    """
 
     browsers: AccountBrowsers
     endpoints: Endpoints

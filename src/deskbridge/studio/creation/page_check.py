@@ -10,7 +10,6 @@ page, that row names the control to fix in ``studio.suno.create_page``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 import msgspec
@@ -46,8 +45,7 @@ class PageCheck(msgspec.Struct):
     """Why the page could not be checked at all (it did not load)."""
 
 
-@dataclass(frozen=True)
-class PageChecker:
+class PageChecker(msgspec.Struct, frozen=True):
     creator: Creator
 
     async def check(self, account_name: str, workspace: str | None) -> PageCheck:

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, Protocol
+
+import msgspec
 
 from deskbridge.errors import CommandError
 from deskbridge.events import EventSink
@@ -48,8 +49,7 @@ class QueuePrompts(Protocol):
     def page(self, status: str, queue_id: str | None, limit: int, offset: int) -> OffsetPage[Prompt]: ...
 
 
-@dataclass
-class QueueRunner:
+class QueueRunner(msgspec.Struct):
     operations: Operations
     events: EventSink
     queues: QueueStore

@@ -20,12 +20,14 @@ and ``details.reason``:
 The details carry the numbers (``needed``, ``remaining``, ``limit``,
 ``used``, ``additional``); :meth:`AllowanceGate.plan` and
 :meth:`AllowanceGate.summary` are what the operation's first progress event
-and its result say.
+and its result say (:class:`AllowancePlan`, :class:`AllowanceSummary`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Final, NoReturn
+
+import msgspec
 
 from deskbridge.errors import CommandError
 from deskbridge.studio.errors import StudioError
@@ -36,6 +38,34 @@ if TYPE_CHECKING:
 _EXHAUSTED_WORDS: Final = ("download_limit", "quota", "exceed", "exhaust", "insufficient", "no_download", "used all")
 """Words of an authorize refusal that mean "nothing left" (Suno's reason strings are not documented; "rate limit"
 is not one of them)."""
+
+
+class AllowancePlan(msgspec.Struct, kw_only=True, frozen=True):
+    """Before anything is spent (a download operation's first progress event): what will be spent, of what."""
+
+    needed: int
+    """Clips that would spend one of Suno's downloads (locked, not unlocked before)."""
+    will_authorize: int
+    """How many of them will get one: none unless asked, never more than remain."""
+    authorize: bool
+    """Whether the command (or the config) asked to spend the allowance."""
+    remaining: int | None
+    """What Suno said remains (null when it did not say, or nothing needed it)."""
+    limit: int | None
+    used: int | None
+    additional: int | None
+
+
+class AllowanceSummary(msgspec.Struct, kw_only=True, frozen=True):
+    """After (a download operation's result): what was spent, and what remains now."""
+
+    needed: int
+    authorized: int
+    """Clips Suno unlocked for this operation."""
+    remaining: int | None
+    limit: int | None
+    used: int | None
+    additional: int | None
 
 
 class AllowanceGate:
@@ -49,16 +79,16 @@ class AllowanceGate:
         self.authorized = 0
         self.deducted = 0
 
-    def plan(self) -> dict[str, Any]:
+    def plan(self) -> AllowancePlan:
         """Before anything is spent: how many clips need an authorization, how many will get one, what remains."""
-        return {"needed": self.needed, "will_authorize": self.budget, "authorize": self.wanted, **self._numbers()}
+        return AllowancePlan(needed=self.needed, will_authorize=self.budget, authorize=self.wanted, **self._numbers())
 
-    def summary(self) -> dict[str, Any]:
+    def summary(self) -> AllowanceSummary:
         """After: how many needed one, how many were authorized, what remains now."""
         numbers = self._numbers()
         if numbers["remaining"] is not None:
             numbers["remaining"] = max(0, numbers["remaining"] - self.deducted)
-        return {"needed": self.needed, "authorized": self.authorized, **numbers}
+        return AllowanceSummary(needed=self.needed, authorized=self.authorized, **numbers)
 
     def take(self, clip_id: str) -> None:
         """Reserve one authorization for ``clip_id``, or ``DOWNLOAD_FAILED`` saying why it may not have one."""

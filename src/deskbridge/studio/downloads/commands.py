@@ -6,7 +6,7 @@ optional, their defaults in ``studio.downloads``. Clips are taken as Suno
 gave them (all of each goes in its sidecar) and checked like any payload:
 a clip without a valid id is ``INVALID_PAYLOAD`` at its path. Both answer
 at once with an ``operation_id`` (docs/studio.md); :class:`~.manager.Downloads`
-does the work.
+does the work; each one's result and progress are :mod:`.reports`'s.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from deskbridge.operations import Operation
 from deskbridge.payloads import Payload
 from deskbridge.router import Commands
 from deskbridge.studio.downloads.manager import Downloads, Request
+from deskbridge.studio.downloads.reports import BatchDownloaded, BatchDownloadProgress, ClipDownloaded, DownloadProgress
 from deskbridge.studio.fields import AccountNameField, FilePath, SessionTokenField, invalid
 from deskbridge.studio.suno.models import Clip, Format
 
@@ -71,14 +72,14 @@ def register(commands: Commands, downloads: Downloads) -> None:
             file_times=payload.file_times,
         )
 
-    @commands.command("DOWNLOAD_CLIP")
+    @commands.command("DOWNLOAD_CLIP", result=ClipDownloaded, progress=DownloadProgress)
     async def download_clip(payload: DownloadClipPayload) -> Operation:
         """Download one clip into output_dir in a format, checked and tagged (with its cover if with_thumbnail);
         a locked clip only with authorize; an operation."""
         (clip,) = _typed([payload.clip], "$.clip")
         return await downloads.clip(clip, payload.clip, payload.output_dir, asked(payload))
 
-    @commands.command("BATCH_DOWNLOAD")
+    @commands.command("BATCH_DOWNLOAD", result=BatchDownloaded, progress=BatchDownloadProgress)
     async def batch_download(payload: BatchDownloadPayload) -> Operation:
         """Download many clips, several at once, skipping those the account already has in this format; locked
         ones only with authorize, within Suno's allowance; an operation."""

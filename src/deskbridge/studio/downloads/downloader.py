@@ -78,7 +78,6 @@ import asyncio
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 from urllib.parse import urlsplit
@@ -146,12 +145,11 @@ def _no_check() -> None:
     return None
 
 
-@dataclass
-class Unlocking:
+class Unlocking(msgspec.Struct):
     """What may be spent on a download: the allowance's gate, and what is known to be unlocked already."""
 
     gate: AllowanceGate
-    known: Known = field(default=_never)
+    known: Known = msgspec.field(default=_never)
     """Clips unlocked before (the download history in any format, an earlier run's authorizations)."""
     on_unlocked: Callable[[str], None] | None = None
     """Told each clip this download authorized, before its file is fetched: a run killed later never pays twice."""

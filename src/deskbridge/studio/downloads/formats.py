@@ -24,9 +24,10 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
+
+import msgspec
 
 from deskbridge.studio.downloads import audiocheck
 from deskbridge.studio.downloads.framechain import FrameChain
@@ -39,8 +40,7 @@ _MAX_BOXES: Final = 10_000
 """A container with more top-level boxes or chunks than this is not one Suno made."""
 
 
-@dataclass(frozen=True)
-class FileKind:
+class FileKind(msgspec.Struct, frozen=True):
     format: Format
     extension: str
     label: str

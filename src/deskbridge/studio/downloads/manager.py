@@ -31,7 +31,8 @@ studio remembers:
   adopted (``adopted: true``), not fetched again.
 
 The clip's own status is ``clip_status`` in these events: ``status`` is the
-operation's (``in_progress`` until the terminal event).
+operation's (``in_progress`` until the terminal event). Results and progress
+are the typed values of :mod:`.reports`, the ones the schema declares.
 """
 
 from __future__ import annotations
@@ -39,11 +40,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, TypeVar
 
 import msgspec
+from msgspec import UNSET, UnsetType
 
 from deskbridge.changes import Changed
 from deskbridge.errors import CommandError
@@ -51,6 +52,13 @@ from deskbridge.events import EventSink
 from deskbridge.operations import Operation, Operations
 from deskbridge.studio.config import StudioSettings
 from deskbridge.studio.downloads.allowance import AllowanceGate
+from deskbridge.studio.downloads.reports import (
+    BatchCounters,
+    BatchDownloaded,
+    BatchDownloadProgress,
+    ClipDownloaded,
+    DownloadProgress,
+)
 from deskbridge.studio.downloads.results import (
     ClipOutcome,
     DownloadOptions,
@@ -75,8 +83,7 @@ EXTRAS_FAILED: Final = "BACKUP_EXTRAS_FAILED"
 """The ``WARNING_UPDATE`` of a song saved without its sidecar or its creation time."""
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(msgspec.Struct, frozen=True):
     """What a download command asks for, its defaults filled from ``studio.downloads``."""
 
     options: DownloadOptions
@@ -96,6 +103,8 @@ class DownloadRecords(Protocol):
 
     def record_unlock(self, account_name: str, clip_id: str) -> None: ...
 
+
+T = TypeVar("T")
 
 SunoClients: TypeAlias = Callable[[str | None, str | None], Awaitable["SunoClient"]]
 """A command's Suno client: its session token, else its account's browser's (a call that needs one fails)."""
@@ -150,10 +159,10 @@ class Downloads:
         """``DOWNLOAD_CLIP``: checked now (output_dir, account), downloaded once the answer is out."""
         directory, _, unlocked = await asyncio.to_thread(self._prepare, output_dir, asked, [clip])
 
-        async def work(op: Operation) -> dict[str, Any]:
+        async def work(op: Operation) -> ClipDownloaded:
             current_operation.set(op)
             downloader, unlocking = await self._start(asked, [clip], unlocked)
-            op.progress(allowance=unlocking.gate.plan(), message=_plan_message(unlocking.gate))
+            _report(op, DownloadProgress(allowance=unlocking.gate.plan(), message=_plan_message(unlocking.gate)))
             try:
                 result = await downloader.download(
                     clip,
@@ -161,12 +170,12 @@ class Downloads:
                     options=asked.options,
                     unlocking=unlocking,
                     original=original,
-                    on_progress=lambda progress: op.progress(**_progress_fields(progress)),
+                    on_progress=lambda progress: _report(op, DownloadProgress.of(progress)),
                     check=op.check,
                 )
             except CommandError as exc:
                 if exc.code is StudioError.DOWNLOAD_FAILED and isinstance(exc.details, dict):
-                    exc.details["allowance"] = unlocking.gate.summary()
+                    exc.details["allowance"] = msgspec.to_builtins(unlocking.gate.summary())
                 raise
             if asked.account_name is not None and result.path is not None:
                 await asyncio.to_thread(self._record, asked.account_name, clip, Path(result.path), result)
@@ -174,7 +183,7 @@ class Downloads:
                 self._notices.no_cover(op, clip.id, clip.title or clip.id, result.message)
             if result.extras_problem:
                 self._notices.warning(op, EXTRAS_FAILED, result.extras_problem, clip_id=clip.id)
-            return {**msgspec.to_builtins(result), "allowance": unlocking.gate.summary()}
+            return ClipDownloaded.of(result, unlocking.gate.summary())
 
         data = {"clip_id": clip.id, "output_dir": str(directory), "format": asked.options.format}
         return self._operations.prepare("DOWNLOAD_CLIP", DOWNLOAD_PROGRESS, work, data)
@@ -192,7 +201,7 @@ class Downloads:
         """``BATCH_DOWNLOAD``: checked now, then every clip not downloaded yet in this format, several at once."""
         directory, known, unlocked = await asyncio.to_thread(self._prepare, output_dir, asked, clips)
 
-        async def work(op: Operation) -> dict[str, Any]:
+        async def work(op: Operation) -> BatchDownloaded:
             current_operation.set(op)
             to_fetch = [clip for clip in clips if clip.id not in known]
             downloader, unlocking = await self._start(asked, to_fetch, unlocked)
@@ -283,28 +292,19 @@ class _BatchReport:
         self._received: dict[str, int] = {}
         self._bytes = 0
         self._started = time.monotonic()
-        op.progress(**self._counters(), allowance=gate.plan(), message=_plan_message(gate))
+        _report(op, BatchDownloadProgress(**self._counts(), allowance=gate.plan(), message=_plan_message(gate)))
 
     def clip(self, outcome: ClipOutcome) -> None:
         """``on_progress``: a clip started or ended; an event of its own, never conflated."""
         self._tally = outcome.tally
         result = outcome.result
-        fields: dict[str, Any] = {
-            "index": outcome.index,
-            "clip_id": outcome.clip_id,
-            "title": outcome.title,
-            "clip_status": outcome.status,
-        }
-        if result is not None:
-            fields.update(_file_fields(result))
         label = outcome.title or outcome.clip_id
         position = f"#{outcome.index} of {self._total}"  # the clip's place in the batch; "completed" counts
         if result is None:
-            message = f"Downloading {position}: {label}"
+            event = self._clip_event(outcome, f"Downloading {position}: {label}")
         elif result.status == "failed":
             why = result.message or "the download failed"
-            fields.update(error_code=StudioError.DOWNLOAD_FAILED.value, error=why)
-            message = f"Failed {position}: {label}: {why}"
+            event = self._clip_event(outcome, f"Failed {position}: {label}: {why}", error=why)
             self._notices.error(
                 self._op,
                 StudioError.DOWNLOAD_FAILED,
@@ -314,106 +314,130 @@ class _BatchReport:
                 reason=result.reason,
             )
         elif result.status == "skipped":
-            message = f"Skipped {position} (already downloaded): {label}"
+            event = self._clip_event(outcome, f"Skipped {position} (already downloaded): {label}")
         else:
             found = " (its finished file was already in the folder: recorded, not fetched again)"
             message = f"Downloaded {position}{found if result.adopted else ''}: {label}"
+            event = self._clip_event(
+                outcome, message, warning=result.message or UNSET, extras_problem=result.extras_problem or UNSET
+            )
             if result.message:
-                fields["warning"] = result.message
                 self._notices.no_cover(self._op, outcome.clip_id, label, result.message)
             if result.extras_problem:
-                fields["extras_problem"] = result.extras_problem
                 self._notices.warning(self._op, EXTRAS_FAILED, result.extras_problem, clip_id=outcome.clip_id)
-        counters = self._counters()
-        self._events.progress(
-            BATCH_DOWNLOAD_PROGRESS,
-            {"operation_id": self._op.id, "status": "in_progress", **counters, **fields, "message": message},
-        )
-        self._op.progress(**counters, message=message)
+        self._emit(event)
+        _report(self._op, BatchDownloadProgress(**self._counts(), message=event.message))
 
     def file(self, progress: FileProgress | Preparing) -> None:
         """``on_file_progress``: bytes of one file arrived (the counters' snapshot, throttled), or Suno is still
         preparing it (an event of that clip's own)."""
         if isinstance(progress, Preparing):
-            self._preparing(progress)
+            self._emit(
+                BatchDownloadProgress(
+                    **self._counts(),
+                    clip_id=progress.clip_id,
+                    format=progress.format,
+                    waited=progress.waited,
+                    clip_status="preparing",
+                    message=progress.message,
+                )
+            )
             return
         self._bytes += progress.downloaded - self._received.get(progress.clip_id, 0)
         self._received[progress.clip_id] = progress.downloaded
-        self._op.progress(**self._counters())
+        _report(self._op, BatchDownloadProgress(**self._counts()))
 
-    def result(self, results: list[DownloadResult]) -> dict[str, Any]:
+    def result(self, results: list[DownloadResult]) -> BatchDownloaded:
         """The terminal result; ``DOWNLOAD_FAILED`` when every clip tried failed."""
-        files = msgspec.to_builtins(results)
         tried = self._total - self._tally.skipped
         if tried and self._tally.failed == tried:
             raise CommandError(
                 StudioError.DOWNLOAD_FAILED,
                 f"none of the {tried} clips could be downloaded",
-                {"files": files, "allowance": self._gate.summary()},
+                msgspec.to_builtins({"files": results, "allowance": self._gate.summary()}),
             )
-        return {
-            "total": self._total,
-            **msgspec.structs.asdict(self._tally),
-            "files": files,
-            "allowance": self._gate.summary(),
-        }
-
-    def _preparing(self, preparing: Preparing) -> None:
-        self._events.progress(
-            BATCH_DOWNLOAD_PROGRESS,
-            {
-                "operation_id": self._op.id,
-                "status": "in_progress",
-                **self._counters(),
-                "clip_id": preparing.clip_id,
-                "format": preparing.format,
-                "waited": preparing.waited,
-                "clip_status": "preparing",
-                "message": preparing.message,
-            },
+        return BatchDownloaded(
+            total=self._total,
+            downloaded=self._tally.downloaded,
+            skipped=self._tally.skipped,
+            failed=self._tally.failed,
+            files=results,
+            allowance=self._gate.summary(),
         )
 
-    def _counters(self) -> dict[str, Any]:
+    def _clip_event(
+        self,
+        outcome: ClipOutcome,
+        message: str,
+        *,
+        error: str | UnsetType = UNSET,
+        warning: str | UnsetType = UNSET,
+        extras_problem: str | UnsetType = UNSET,
+    ) -> BatchDownloadProgress:
+        """A clip's own event: as it starts, or as it ends with what it tells of its file (the name and path it
+        got, a cover, an adopted file, its format, an authorization spent on it, its sidecar; why it failed)."""
+        result = outcome.result
+        if result is None:
+            return BatchDownloadProgress(
+                **self._counts(),
+                index=outcome.index,
+                clip_id=outcome.clip_id,
+                title=outcome.title,
+                clip_status=outcome.status,
+                message=message,
+            )
+        return BatchDownloadProgress(
+            **self._counts(),
+            index=outcome.index,
+            clip_id=outcome.clip_id,
+            title=outcome.title,
+            clip_status=outcome.status,
+            format=result.format,
+            reason=_given(result.reason),
+            details=_given(result.details),
+            sidecar=_given(result.sidecar),
+            authorized=result.authorized or UNSET,
+            file_name=_given(result.file_name),
+            path=_given(result.path),
+            cover=result.cover or UNSET,
+            adopted=result.adopted or UNSET,
+            error_code=UNSET if error is UNSET else StudioError.DOWNLOAD_FAILED.value,
+            error=error,
+            warning=warning,
+            extras_problem=extras_problem,
+            message=message,
+        )
+
+    def _emit(self, event: BatchDownloadProgress) -> None:
+        """One event of its own, never conflated with the operation's ticks."""
+        fields = msgspec.to_builtins(event)
+        self._events.progress(BATCH_DOWNLOAD_PROGRESS, {"operation_id": self._op.id, "status": "in_progress", **fields})
+
+    def _counts(self) -> dict[str, Any]:
+        """The counters as they stand: the fields every progress event starts with."""
         done = self._tally.completed
         elapsed = max(time.monotonic() - self._started, 1e-6)
-        return {
-            "total": self._total,
-            "completed": done,
-            **msgspec.structs.asdict(self._tally),
-            "progress": done * 100 // self._total,
-            "bytes": self._bytes,
-            "speed": round(self._bytes / elapsed, 1),
-        }
+        counters = BatchCounters(
+            total=self._total,
+            completed=done,
+            downloaded=self._tally.downloaded,
+            skipped=self._tally.skipped,
+            failed=self._tally.failed,
+            progress=done * 100 // self._total,
+            bytes=self._bytes,
+            speed=round(self._bytes / elapsed, 1),
+        )
+        return msgspec.structs.asdict(counters)
 
 
-def _progress_fields(progress: FileProgress | Preparing) -> dict[str, Any]:
-    """A ``DOWNLOAD_PROGRESS``'s fields: the bytes so far, or ``stage: "preparing"`` while Suno makes the file."""
-    fields = msgspec.structs.asdict(progress)
-    if isinstance(progress, Preparing):
-        fields.update(stage="preparing", preparation=fields.pop("status"), progress=0)
-    else:  # an operation's progress is its latest state: the stage must be said again
-        fields["stage"] = "downloading"
-    return fields
+def _report(op: Operation, progress: DownloadProgress | BatchDownloadProgress) -> None:
+    """A progress tick of the operation: the fields set, conflated with those before."""
+    op.progress(**msgspec.to_builtins(progress))
 
 
-def _file_fields(result: DownloadResult) -> dict[str, Any]:
-    """What a clip's end event tells of its file: the name and path it got, a cover, an adopted file, its format,
-    an authorization spent on it, its sidecar; why it failed."""
-    fields: dict[str, Any] = {"format": result.format}
-    for name in ("reason", "details", "sidecar"):
-        if getattr(result, name) is not None:
-            fields[name] = getattr(result, name)
-    if result.authorized:
-        fields["authorized"] = True
-    if result.file_name is not None:
-        fields["file_name"] = result.file_name
-    if result.path is not None:
-        fields["path"] = result.path
-    if result.cover:
-        fields["cover"] = True
-    if result.adopted:
-        fields["adopted"] = True
-    return fields
+def _given(value: T | None) -> T | UnsetType:
+    """``value``, or not sent when it is None."""
+    return UNSET if value is None else value
 
 
 def _format_of(path: Path) -> Any:
@@ -423,10 +447,7 @@ def _format_of(path: Path) -> Any:
 
 def _plan_message(gate: AllowanceGate) -> str:
     plan = gate.plan()
-    if not plan["needed"]:
+    if not plan.needed:
         return "No clip needs one of Suno's downloads"
-    left = "unknown" if plan["remaining"] is None else plan["remaining"]
-    return (
-        f"{plan['needed']} clips need one of Suno's downloads ({left} left); "
-        f"{plan['will_authorize']} will be authorized"
-    )
+    left = "unknown" if plan.remaining is None else plan.remaining
+    return f"{plan.needed} clips need one of Suno's downloads ({left} left); {plan.will_authorize} will be authorized"

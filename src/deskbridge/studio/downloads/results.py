@@ -16,6 +16,8 @@ from deskbridge.studio.suno.models import Format
 
 
 class DownloadResult(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One clip's download as it ended; a field at its default is not sent."""
+
     clip_id: str
     status: Literal["downloaded", "skipped", "failed"]
     file_name: str | None = None

@@ -15,10 +15,10 @@ file is (the WOAR, or the freeform atom) and whether it has a cover.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final
 
+import msgspec
 from mutagen.id3 import APIC, ID3, TCON, TDRC, TIT2, TPE1, USLT, WOAR, Encoding, ID3NoHeaderError, PictureType
 from mutagen.mp4 import MP4, MP4Cover, MP4FreeForm
 from mutagen.wave import WAVE
@@ -30,8 +30,7 @@ SONG_URL_ATOM: Final = "----:com.apple.iTunes:WEBSITE"
 _MP4_COVERS: Final = {"image/jpeg": MP4Cover.FORMAT_JPEG, "image/png": MP4Cover.FORMAT_PNG}
 
 
-@dataclass(frozen=True)
-class Cover:
+class Cover(msgspec.Struct, frozen=True):
     data: bytes
     mime: str
     """``image/jpeg`` or ``image/png``."""

@@ -10,7 +10,6 @@ was a third of its cost), and in a worker thread when it is not
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 import msgspec
@@ -176,8 +175,7 @@ class SearchHistoryPayload(Paging, kw_only=True):
     account_name: AccountNameField | None = None
 
 
-@dataclass(frozen=True)
-class Studio:
+class Studio(msgspec.Struct, frozen=True):
     """The managers the handlers call."""
 
     accounts: AccountManager

@@ -20,9 +20,10 @@ import codecs
 import contextlib
 import os
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+import msgspec
 
 from deskbridge.studio.fields import invalid, local_path
 from deskbridge.studio.library import locked_temp
@@ -49,8 +50,7 @@ def target(value: str, overwrite: bool, field: str) -> Path:
     return path
 
 
-@dataclass(frozen=True)
-class Cell:
+class Cell(msgspec.Struct, frozen=True):
     """One column of a CSV line: the SQL that reads it, and what it can hold (each check costs per row)."""
 
     expression: str

@@ -32,7 +32,6 @@ import contextlib
 import errno
 import os
 import re
-import secrets
 import stat
 import sys
 import threading
@@ -120,9 +119,13 @@ def create(path: Path, mode: int = 0o644) -> LockedTemp | None:
 
 
 def create_unique(directory: Path, prefix: str, suffix: str, mode: int = 0o600) -> LockedTemp:
-    """A new file ``<prefix><8 random characters><suffix>`` in ``directory``, as ``tempfile.mkstemp`` names it."""
+    """A new file ``<prefix><8 random characters><suffix>`` in ``directory``, as ``tempfile.mkstemp`` names it.
+
+    The characters come from ``os.urandom``: :mod:`secrets` would load ``hmac``, ``hashlib`` and ``random``
+    before the studio is ready, for a name that ``O_EXCL`` protects anyway.
+    """
     for _ in range(_ATTEMPTS):
-        name = "".join(secrets.choice(RANDOM_CHARS) for _ in range(RANDOM_LENGTH))
+        name = "".join(RANDOM_CHARS[byte % len(RANDOM_CHARS)] for byte in os.urandom(RANDOM_LENGTH))
         temp = create(directory / f"{prefix}{name}{suffix}", mode)
         if temp is not None:
             return temp

@@ -21,7 +21,6 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Annotated, Any, Final, Generic, TypeVar
 
 import msgspec
@@ -67,8 +66,7 @@ class Page(msgspec.Struct, Generic[T]):
     next_cursor: str | None
 
 
-@dataclass(frozen=True)
-class Keyset:
+class Keyset(msgspec.Struct, frozen=True):
     """A listing's order: the columns that sort it (the last one unique), all ascending or all descending."""
 
     listing: str

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import sys
 from pathlib import Path
@@ -114,6 +113,8 @@ class Profiles:
             path.unlink()
             return True
         if path.is_dir():
+            import shutil  # here: shutil loads bz2, lzma and zlib, which the studio's start does not need
+
             shutil.rmtree(path)
             return True
         return False
