@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.declared import Declared
 from tests.studio.writers import killed_writer, live_writer
 from tests.support import BackendProcess
 
@@ -84,31 +85,13 @@ TRICKY = {  # what JSON escapes: quotes, backslashes, control characters; and te
 }
 
 
-def matches(value: Any, schema: dict[str, Any], defs: dict[str, Any]) -> bool:
-    """The JSON Schema keywords GET_SCHEMA uses for a page of records: $ref, anyOf, type, items, properties."""
-    if "$ref" in schema:
-        return matches(value, defs[schema["$ref"].rsplit("/", 1)[1]], defs)
-    if "anyOf" in schema:
-        return any(matches(value, option, defs) for option in schema["anyOf"])
-    kinds = {"string": str, "integer": int, "boolean": bool, "null": type(None), "array": list, "object": dict}
-    if not isinstance(value, kinds[schema["type"]]) or (schema["type"] == "integer" and isinstance(value, bool)):
-        return False
-    if schema["type"] == "array":
-        return all(matches(item, schema["items"], defs) for item in value)
-    if schema["type"] == "object":
-        return list(value) == list(schema["required"]) and all(
-            matches(value[key], schema["properties"][key], defs) for key in value
-        )
-    return True
-
-
 def test_listed_and_found_records_are_the_records_as_stored_field_for_field(main: BackendProcess) -> None:
     added = [
         main.ok("ADD_CREATION_RECORD", record("plain", title="Plain", created_at="2025-01-01 09:00:00")),
         main.ok("ADD_CREATION_RECORD", record("tricky", prompt_index=7, status="failed", **TRICKY)),
     ]
     newest_first = added[::-1]
-    schema = main.ok("GET_SCHEMA")
+    declared = Declared(main.ok("GET_SCHEMA"))
     for command_type, payload in [
         ("GET_CREATION_HISTORY", {}),
         ("GET_CREATION_HISTORY", {"account_name": "main", "limit": 5}),
@@ -119,7 +102,7 @@ def test_listed_and_found_records_are_the_records_as_stored_field_for_field(main
         expected = [r for r in newest_first if command_type == "GET_CREATION_HISTORY" or r["song_id"] in
                     {"caf": "tricky", "plain": "plain"}[payload["keyword"]]]  # fmt: skip
         assert [list(item.items()) for item in page["items"]] == [list(r.items()) for r in expected], command_type
-        assert matches(page, schema["commands"][command_type]["data"], schema["$defs"]), "the declared type"
+        assert declared.problems(command_type, "data", page) == [], "the type GET_SCHEMA declares"
     assert main.ok("GET_CREATION_HISTORY")["items"][0]["tags"] == TRICKY["tags"], "tags: the list sent"
 
 
