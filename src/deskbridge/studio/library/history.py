@@ -238,7 +238,7 @@ class CreationHistory:
         self, read: _Read, source: str, where: str, params: list[Any], keyset: Keyset, request: Paging
     ) -> JsonPage:
         def query(after: str, after_params: list[Any], limit: int) -> list[sqlite3.Row]:
-            sql = f"SELECT {_RECORD_JSON}, {keyset.select} FROM {source} WHERE {where} AND {after}"
+            sql = f"SELECT {_RECORD_JSON}, {keyset.columns[-1]} FROM {source} WHERE {where} AND {after}"
             return read(f"{sql} {keyset.order_by} LIMIT ?", [*params, *after_params, limit], limit)
 
         return paging.json_page(query, keyset, request)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Final, Generic, TypeVar
 
@@ -77,11 +78,6 @@ class Keyset(msgspec.Struct, frozen=True):
     descending: bool = False
 
     @property
-    def select(self) -> str:
-        """The sort key's columns for a SELECT list, each named as in ``keys``."""
-        return ", ".join(f"{column} AS {key}" for column, key in zip(self.columns, self.keys, strict=True))
-
-    @property
     def order_by(self) -> str:
         direction = " DESC" if self.descending else ""
         return "ORDER BY " + ", ".join(column + direction for column in self.columns)
@@ -102,7 +98,9 @@ class Keyset(msgspec.Struct, frozen=True):
         return [row[name] for name in self.keys]
 
     def cursor(self, row: Row) -> str:
-        key = self.key(row)
+        return self.cursor_at(self.key(row))
+
+    def cursor_at(self, key: Sequence[Any]) -> str:
         return base64.urlsafe_b64encode(_encode([self.listing, *key])).rstrip(b"=").decode()
 
     def _decode(self, cursor: str) -> list[Any]:
@@ -152,7 +150,11 @@ def page(query: Query, keyset: Keyset, paging: Paging, build: Callable[[Row], T]
 
 
 def json_page(query: Query, keyset: Keyset, paging: Paging) -> JsonPage:
-    """As :func:`page`, from rows whose first column is an item's JSON (UTF-8 bytes), then its sort key."""
+    """As :func:`page`, from rows of an item's JSON (UTF-8 bytes) and its row id, the keyset's last column.
+
+    The keyset's other keys are fields of the items: the cursor reads them from the last item sent, instead of
+    every row carrying them out of SQLite (a tenth of a history page's cost).
+    """
     limit = paging.limit or MAX_ITEMS
     condition, params = keyset.after(paging.cursor)
     rows = query(condition, params, limit + 1)
@@ -160,8 +162,18 @@ def json_page(query: Query, keyset: Keyset, paging: Paging) -> JsonPage:
     if sum(map(len, items)) + len(items) > MAX_BYTES:  # rare: measure item by item only then
         del items[_fitting([len(item) for item in items]) :]
     has_more = len(items) < len(rows)
-    cursor = keyset.cursor(rows[len(items) - 1]) if has_more else None
+    cursor = None
+    if has_more:
+        head = keyset.keys[:-1]
+        fields = msgspec.structs.astuple(msgspec.json.decode(items[-1], type=_fields(head))) if head else ()
+        cursor = keyset.cursor_at([*fields, rows[len(items) - 1][1]])
     return JsonPage(msgspec.Raw(b"[" + b",".join(items) + b"]"), limit, has_more, cursor)
+
+
+@functools.cache
+def _fields(names: tuple[str, ...]) -> type[msgspec.Struct]:
+    """The type that reads these fields of an item's JSON (and skips the rest)."""
+    return msgspec.defstruct("SortKey", [(name, str | int) for name in names])
 
 
 def _fitting(sizes: Sequence[int]) -> int:
