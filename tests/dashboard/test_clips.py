@@ -1,6 +1,6 @@
 """The studio's online half by clicks, against the stand-in Suno: open an account's browser (it signs in),
 check its session, fetch its clips, pick what to download in which format, see Suno's download allowance it
-spends (only when ticked), and find the downloads in its history."""
+spends (only when ticked), read the operation's warnings, and find the downloads in its history."""
 
 from __future__ import annotations
 
@@ -72,6 +72,7 @@ def test_fetch_clips_pick_and_download(
         allowance = page.locator("#clips-allowance")
         expect(allowance).to_have_text("1 clip needs one of Suno's downloads (17 left of 20); 0 authorized.")
         authorize.check()
+        standin.faults({"path": "/cdn/image_*", "status": 404, "times": None})  # the song is kept, with a warning
         page.get_by_role("button", name="Download selected").click()
         expect(page.locator("#clips-feedback")).to_contain_text("Downloading 1 clip as m4a to")
         expect(allowance).to_have_text("1 clip needs one of Suno's downloads (16 left of 20); 1 authorized.")
@@ -89,6 +90,9 @@ def test_fetch_clips_pick_and_download(
         finished = finished.filter(has_text="completed")
         expect(finished).to_contain_text("1 of 1 done")
         expect(finished).to_contain_text("completed")
+        # the seed's WARNING_UPDATE carries no status: listed under the operation, it leaves its state alone
+        notices = finished.get_by_role("list", name=re.compile("notices"))
+        expect(notices).to_contain_text("NO_COVER: Keep Me was saved without its cover")
         board.go("Studio")
         board.shot("clips")
     finally:

@@ -1,6 +1,8 @@
 // Operations: a bar each that moves with its progress events, a cancel button while it runs.
 // Any event carrying payload.operation_id of an operation this backend runs counts
 // (a queue's QUEUE_PROGRESS carries the queue's id: GET_OPERATION says it is not one).
+// A notice about an operation (the seed's WARNING_UPDATE and ERROR_UPDATE) carries no status: it is listed
+// under the operation, and its state stays what the last status said.
 
 import { bar, fill, h, setBar, short, showEmpty } from "../dom.js";
 import { perform } from "../forms.js";
@@ -19,14 +21,20 @@ function percent(state) {
   return null;
 }
 
+/** "NO_COVER: Keep Me was saved without its cover: ...", from a WARNING_UPDATE or an ERROR_UPDATE. */
+function noticeItem(payload) {
+  return h("li", {}, [payload.warning_code || payload.error_code, payload.message || payload.error].filter(Boolean).join(": "));
+}
+
 export function mount({ call, onEvent, onLive }) {
   const running = document.getElementById("operations-running");
   const finished = document.getElementById("operations-finished");
   const empty = document.getElementById("operations-empty");
   const noneFinished = document.getElementById("operations-none-finished");
-  const shown = new Map(); // operation_id -> {element, bar, status, message, cancel}
+  const shown = new Map(); // operation_id -> {element, bar, status, message, notices, cancel}
   const lookups = new Map(); // operation_id -> the last event that came while GET_OPERATION was asked (or null)
   const notOperations = new Set();
+  const early = new Map(); // operation_id -> notices that came before its operation was shown
 
   const noteEmpty = () => {
     showEmpty(empty, running.children.length === 0);
@@ -69,6 +77,7 @@ export function mount({ call, onEvent, onLive }) {
       status: h("span", { class: "status" }),
       count: h("span", { class: "count" }),
       message: h("p", { class: "message" }),
+      notices: h("ul", { class: "notices", "aria-label": `${name} notices` }),
     };
     view.cancel = h("button", {
       type: "button",
@@ -80,8 +89,11 @@ export function mount({ call, onEvent, onLive }) {
       h("div", { class: "line" }, h("strong", {}, operation.command), h("code", {}, short(id)), view.status, view.count, view.cancel),
       view.bar,
       view.message,
+      view.notices,
     ); // prettier-ignore
     shown.set(id, view);
+    view.notices.append(...(early.get(id) || []).map(noticeItem));
+    early.delete(id);
     update(id, operation.status, operation.state, operation.error);
   };
 
@@ -96,15 +108,27 @@ export function mount({ call, onEvent, onLive }) {
     } catch (error) {
       if (error.code !== "OPERATION_NOT_FOUND") throw error;
       notOperations.add(id);
+      early.delete(id);
     } finally {
       lookups.delete(id);
     }
+  };
+
+  const notice = (id, payload) => {
+    const view = shown.get(id);
+    if (view) {
+      view.notices.append(noticeItem(payload));
+      return null;
+    }
+    early.set(id, [...(early.get(id) || []), payload]);
+    return lookups.has(id) ? null : learn(id);
   };
 
   onEvent((event) => {
     const payload = event.payload;
     const id = payload?.operation_id;
     if (event.id !== "progress-event" || !id || notOperations.has(id)) return null;
+    if (typeof payload.status !== "string") return notice(id, payload);
     if (lookups.has(id)) {
       lookups.set(id, payload);
       return null;
