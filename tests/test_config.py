@@ -24,6 +24,8 @@ BAD: Final = [
                  id="events value of the wrong type"),
     pytest.param({"events": {"max_age_days": 0}}, "events config: Expected `float` > 0.0 - at `$.events.max_age_days`",
                  id="events value out of range"),
+    pytest.param({"events": {"max_megabytes": 0.5}},
+                 "events config: Expected `float` >= 1.0 - at `$.events.max_megabytes`", id="events size below a MiB"),
     pytest.param({"events": {"keep": 1}}, "events config: Object contains unknown field `keep` - at `$.events`",
                  id="events key unknown"),
     pytest.param({"studio": {"downloads": {"parallel": 99}}},

@@ -111,6 +111,50 @@ def test_count_retention_trims_and_resume_past_it_is_not_recovered(tmp_path: Pat
     again.close()
 
 
+def live_bytes(path: Path) -> int:
+    """The pages of the log file in use (its WAL included), as SQLite counts them."""
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        pages, free, size = (db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count", "freelist_count",
+                                                                                     "page_size"))
+        return int((pages - free) * size)
+
+
+def test_size_retention_keeps_the_pages_in_use_under_the_limit_and_the_newest_events(tmp_path: Path) -> None:
+    limit = 2 * 2**20
+    policy = Retention(max_count=None, max_age=None, max_bytes=limit, trim_every=100)
+    log, _ = open_log(tmp_path / "e.db", retention=policy)
+    for _ in range(20):
+        emit(log, 100, blob="x" * 4000)  # 2,000 events of ~4 kB: ~8 MB without the limit
+    log.trim()
+
+    assert live_bytes(tmp_path / "e.db") <= limit
+    assert log.floor > 1000  # most of them went, the oldest first
+    kept = seqs(log.read(0))
+    assert kept == list(range(log.floor + 1, 2001))
+    assert len(kept) > 300  # and only as many as the limit asks: ~500 of ~4 kB fit 2 MiB
+    assert not log.resume(log.epoch, 1).recovered
+    assert log.resume(log.epoch, log.floor).recovered
+    log.close()
+
+
+def test_size_retention_waits_for_a_known_consumer(tmp_path: Path) -> None:
+    policy = Retention(max_count=None, max_age=None, max_bytes=2**20, trim_every=100)
+    log, _ = open_log(tmp_path / "e.db", retention=policy)
+    emit(log, 10)
+    log.acknowledge("desktop", 10)
+    for _ in range(10):
+        emit(log, 100, blob="x" * 4000)
+    log.trim()
+
+    assert log.floor == 10  # past the limit, still held where the consumer stands
+    log.acknowledge("desktop", 1010)
+    log.flush()
+    log.trim()
+    assert log.floor > 10
+    assert live_bytes(tmp_path / "e.db") <= 2**20
+    log.close()
+
+
 def test_age_retention_keeps_terminal_events_and_never_reuses_a_seq(tmp_path: Path) -> None:
     clock = FakeClock()
     policy = Retention(max_count=None, max_age=60, trim_every=1)
@@ -149,8 +193,11 @@ def test_unacknowledged_events_are_kept_until_the_consumer_acknowledges(tmp_path
 
 
 def test_retention_defaults_are_the_documented_ones() -> None:
-    assert Retention.from_config({}) == Retention() == Retention(max_age=7 * 86400, max_count=100_000)
-    assert Retention.from_config({"events": {"max_age_days": None, "max_count": None}}) == Retention(None, None)
+    default = Retention(max_age=7 * 86400, max_count=100_000, max_bytes=256 * 2**20)
+    assert Retention.from_config({}) == Retention() == default
+    off = {"max_age_days": None, "max_count": None, "max_megabytes": None}
+    assert Retention.from_config({"events": off}) == Retention(max_age=None, max_count=None, max_bytes=None)
+    assert Retention.from_config({"events": {"max_megabytes": 1.5}}).max_bytes == 1_572_864
 
 
 def test_under_retention_the_file_stops_growing(tmp_path: Path) -> None:

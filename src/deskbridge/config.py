@@ -2,7 +2,7 @@
 
 ::
 
-    {"events": {"max_age_days": 7, "max_count": 100000, "consumer_ttl_days": 7},   # the event log's retention
+    {"events": {"max_age_days": 7, "max_count": 100000, "max_megabytes": 256},     # the event log's retention
      "web": {"allowed_origins": ["app://desk"], "allowed_hosts": [], ...},           # deskbridge serve
      "stdio": {"outbox_bytes": 8388608},                                             # deskbridge stdio
      "studio": {...},                                                                # an app's own section

@@ -10,9 +10,9 @@ The log is named by an ``epoch`` that changes whenever the file is created
 anew, or is found to have lost commits it once had (:mod:`deskbridge.logmark`;
 or a client resumes from a ``seq`` past its head), so a client can tell "you
 missed nothing" from "your cursor belongs to a log that is gone"
-(:meth:`EventLog.resume`): no ``seq`` is ever given out twice in one epoch. Old events are trimmed by age and
-count (:class:`Retention`), but never past what a known consumer has not
-acknowledged; a terminal operation event is spared by age, not by count.
+(:meth:`EventLog.resume`): no ``seq`` is ever given out twice in one epoch. Old events are trimmed by age,
+count and the file's size (:class:`Retention`), but never past what a known consumer has not
+acknowledged; a terminal operation event is spared by age, not by count or size.
 
 When the store refuses a commit (disk full, I/O error), nothing is dropped:
 the batch stays in memory, in order, and a timer tries again with backoff
@@ -28,6 +28,7 @@ import asyncio
 import contextvars
 import errno
 import logging
+import math
 import sqlite3
 import threading
 import uuid
@@ -80,6 +81,8 @@ class Retention(msgspec.Struct, frozen=True):
 
     max_age: float | None = 7 * 86400.0
     max_count: int | None = 100_000
+    max_bytes: int | None = 256 * 2**20
+    """The log file's pages in use; past it, the oldest events go (to 90% of it), as past ``max_count``."""
     consumer_ttl: float = 7 * 86400.0
     max_consumers: int = 1000
     """Only the consumers heard from most recently hold trimming back: a program inventing client ids cannot
@@ -93,15 +96,19 @@ class Retention(msgspec.Struct, frozen=True):
             return _DEFAULT_RETENTION
         section = convert(config.get("events", {}), _RetentionSection, owner="events", where="$.events")
         days = section.max_age_days
+        megabytes = section.max_megabytes
         return cls(
             max_age=None if days is None else days * 86400,
             max_count=section.max_count,
+            max_bytes=None if megabytes is None else int(megabytes * 2**20),
             consumer_ttl=section.consumer_ttl_days * 86400,
             max_consumers=section.max_consumers,
         )
 
 
 _DEFAULT_RETENTION: Final = Retention()
+_PAGE_PRAGMAS: Final = ("page_count", "freelist_count", "page_size")
+_SIZE_AFTER_TRIM: Final = 0.9
 
 
 class _RetentionSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -111,6 +118,10 @@ class _RetentionSection(msgspec.Struct, frozen=True, kw_only=True, forbid_unknow
     """``null``: no age limit."""
     max_count: Annotated[int, msgspec.Meta(ge=1)] | None = _DEFAULT_RETENTION.max_count
     """``null``: no count limit."""
+    max_megabytes: Annotated[float, msgspec.Meta(ge=1)] | None = (
+        _DEFAULT_RETENTION.max_bytes / 2**20 if _DEFAULT_RETENTION.max_bytes else None
+    )
+    """MiB of the file's pages in use; ``null``: no size limit."""
     consumer_ttl_days: Annotated[float, msgspec.Meta(gt=0)] = _DEFAULT_RETENTION.consumer_ttl / 86400
     max_consumers: Annotated[int, msgspec.Meta(ge=1)] = _DEFAULT_RETENTION.max_consumers
 
@@ -419,6 +430,9 @@ class EventLog:
         (top,) = db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
         if policy.max_count is not None:
             cutoff = counted = top - policy.max_count
+        if policy.max_bytes is not None:
+            counted = max(counted, self._past_bytes(db, top, policy.max_bytes))
+            cutoff = max(cutoff, counted)
         if policy.max_age is not None:
             # Time grows with seq, so this scans only the rows about to go (no index to pay for on insert).
             young = db.execute(
@@ -439,6 +453,21 @@ class EventLog:
             db.execute("DELETE FROM events WHERE seq <= ? AND keep = 0", (cutoff,))
         if counted > 0:
             db.execute("DELETE FROM events WHERE seq <= ? AND keep = 1", (counted,))
+
+    def _past_bytes(self, db: sqlite3.Connection, top: int, limit: int) -> int:
+        """The seq up to which events go for the file's pages in use to fit ``limit``.
+
+        Estimated from the average size of the events alive (their seqs run from the floor to ``top``): no
+        scan of the table, so the check costs the same at 10^3 events as at 10^7. Past the limit, the log goes
+        down to :data:`_SIZE_AFTER_TRIM` of it: room for the pages no event frees (the schema, the cursors, a
+        page half emptied) and for the appends until the next trim.
+        """
+        pages, free, page_size = (int(db.execute(f"PRAGMA {name}").fetchone()[0]) for name in _PAGE_PRAGMAS)
+        used = (pages - free) * page_size
+        alive = top - self._floor
+        if used <= limit or alive <= 0:
+            return 0
+        return self._floor + math.ceil((used - limit * _SIZE_AFTER_TRIM) * alive / used)
 
     def trim(self) -> None:
         """Apply the retention policy now (it also runs every ``trim_every`` appends)."""
