@@ -98,6 +98,7 @@ def ensure_systemd_analyze() -> None:
 def test(extra: list[str]) -> int:
     say("ruff")
     run(PYTHON, "-m", "ruff", "check", "src", "tests", "bench", "fuzz", "tools")
+    run(PYTHON, "-m", "ruff", "format", "--check", "src", "tests", "bench", "fuzz", "tools")
     say("mypy --strict src")
     run(PYTHON, "-m", "mypy", "src")
     say("pytest")

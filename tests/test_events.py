@@ -114,8 +114,9 @@ def test_count_retention_trims_and_resume_past_it_is_not_recovered(tmp_path: Pat
 def live_bytes(path: Path) -> int:
     """The pages of the log file in use (its WAL included), as SQLite counts them."""
     with contextlib.closing(sqlite3.connect(path)) as db:
-        pages, free, size = (db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count", "freelist_count",
-                                                                                     "page_size"))
+        pages, free, size = (
+            db.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count", "freelist_count", "page_size")
+        )
         return int((pages - free) * size)
 
 

@@ -98,9 +98,7 @@ class Backend:
             )
             self.operations.end_interrupted()
             commands = Commands()
-            self.router = Router(
-                commands, loop, self.executor, self.events, max_line=self.max_line, access=self.access
-            )
+            self.router = Router(commands, loop, self.executor, self.events, max_line=self.max_line, access=self.access)
             commands.merge(
                 builtin_commands.build(
                     app_versions={app.name: app.version for app in self.apps},

@@ -89,7 +89,7 @@ def test_windows_a_task_at_boot_as_local_service_started_again_when_killed() -> 
     assert task.findtext(f"{TASK}Settings/{TASK}RestartOnFailure/{TASK}Count") == "999"
     assert task.findtext(f"{TASK}Actions/{TASK}Exec/{TASK}Command") == r"C:\Python312\python.exe"
     arguments = task.findtext(f"{TASK}Actions/{TASK}Exec/{TASK}Arguments") or ""
-    assert r'--data-dir C:\ProgramData\deskbridge-guardian' in arguments
+    assert r"--data-dir C:\ProgramData\deskbridge-guardian" in arguments
     icacls = next(argv for argv in plan.install_commands if argv[0] == "icacls")
     assert "/inheritance:r" in icacls
 

@@ -137,5 +137,8 @@ def test_a_game_running_when_the_guardian_starts_begins_a_session(harness: Make,
 
 def after_the_stop(run: Harness) -> list[str]:
     """The kinds of events after a restart, but the notice of the stop and its sync requests."""
-    return [kind_of(event) for event in run.events
-            if kind_of(event) != "guardian_stopped" and event["data"].get("data", {}).get("type") != "guardian_stopped"]
+    return [
+        kind_of(event)
+        for event in run.events
+        if kind_of(event) != "guardian_stopped" and event["data"].get("data", {}).get("type") != "guardian_stopped"
+    ]

@@ -81,7 +81,7 @@ TRICKY = {  # what JSON escapes: quotes, backslashes, control characters; and te
     "style": "caf\u00e9, </script>",
     "tags": ['quote"d', "back\\slash", "\u00fcber"],
     "queue_id": "q-1",
-    "error": "timed out: \"captcha\"",
+    "error": 'timed out: "captcha"',
 }
 
 
