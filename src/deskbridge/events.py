@@ -470,7 +470,9 @@ class EventLog:
         return self._floor + math.ceil((used - limit * _SIZE_AFTER_TRIM) * alive / used)
 
     def trim(self) -> None:
-        """Apply the retention policy now (it also runs every ``trim_every`` appends)."""
+        """Apply the retention policy now (it also runs every ``trim_every`` appends), after storing what was
+        appended and acknowledged meanwhile: an acknowledgement still in memory lets go of what it covers."""
+        self.flush()
         self._trimmed_at = -self.retention.trim_every
         self._commit([], {})
 
