@@ -29,7 +29,7 @@ from deskbridge.changes import Changed
 from deskbridge.errors import CommandError
 from deskbridge.operations import Operation
 from deskbridge.studio.creation.create_form import CreateForm, SongFailed, Wanted
-from deskbridge.studio.creation.options import AdvancedOptions, over_limits
+from deskbridge.studio.creation.options import AdvancedOptions
 from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library.history import RecordIn, RecordStatus
 from deskbridge.studio.library.prompts import PromptIn
@@ -154,7 +154,7 @@ class Creator(msgspec.Struct, dict=True):
     async def fill(self, page: Page, prompt: PromptIn, options: AdvancedOptions) -> Wanted:
         """Fill the form and read it back: :class:`SongFailed` naming a field that did not take."""
         config = self.endpoints.create_page
-        if too_long := over_limits(config, prompt):  # a queue's prompt, checked only now
+        if too_long := config.limits.over(prompt):  # a queue's prompt, checked only now
             raise SongFailed(f"{too_long[0][1]}, and nothing is cut")
         model = None if options.model is None else config.model_key(options.model)
         form = CreateForm(page, config)

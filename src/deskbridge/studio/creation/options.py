@@ -15,7 +15,7 @@ import msgspec
 
 from deskbridge.studio.fields import SINGLE_LINE, invalid
 from deskbridge.studio.library.prompts import PromptIn
-from deskbridge.studio.suno.create_page import CreatePage
+from deskbridge.studio.suno.create_page import CreatePage, too_long
 
 Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 ModelName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
@@ -51,21 +51,6 @@ def check_request(page: CreatePage, prompts: Sequence[PromptIn], options: Advanc
     exclude = options.exclude_styles
     if exclude is not None and len(exclude) > page.limits.exclude_styles:
         raise invalid(
-            "$.advanced_options.exclude_styles", _too_long("exclude styles", exclude, page.limits.exclude_styles)
+            "$.advanced_options.exclude_styles", too_long("exclude styles", exclude, page.limits.exclude_styles)
         )
-    for index, prompt in enumerate(prompts):
-        if too_long := over_limits(page, prompt):
-            field, message = too_long[0]
-            raise invalid(f"$.prompts[{index}].{field}", message)
-
-
-def over_limits(page: CreatePage, prompt: PromptIn) -> list[tuple[str, str]]:
-    """The prompt's fields longer than Suno takes, each with what to say of it."""
-    limits = page.limits
-    fields = (("title", prompt.title, limits.title), ("lyrics", prompt.lyrics, limits.lyrics),
-              ("style", prompt.style, limits.style))  # fmt: skip
-    return [(field, _too_long(f"the {field}", text, limit)) for field, text, limit in fields if len(text) > limit]
-
-
-def _too_long(what: str, text: str, limit: int) -> str:
-    return f"{what}: {len(text)} characters, more than the {limit} Suno takes"
+    page.limits.check(prompts)

@@ -15,9 +15,12 @@ The defaults follow the page of December 2026 (``docs/studio.md``).
 
 from __future__ import annotations
 
-from typing import Annotated, Final
+from collections.abc import Sequence
+from typing import Annotated, Final, Protocol
 
 import msgspec
+
+from deskbridge.studio.fields import invalid
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
@@ -101,6 +104,34 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     lyrics: Limit = 5_000
     style: Limit = 1_000
     exclude_styles: Limit = 1_000
+
+    def over(self, prompt: SunoPrompt) -> list[tuple[str, str]]:
+        """The prompt's fields longer than Suno takes, each with what to say of it (Python's ``len``: characters)."""
+        fields = (("title", prompt.title, self.title), ("lyrics", prompt.lyrics, self.lyrics),
+                  ("style", prompt.style, self.style))  # fmt: skip
+        return [(field, too_long(f"the {field}", text, limit)) for field, text, limit in fields if len(text) > limit]
+
+    def check(self, prompts: Sequence[SunoPrompt]) -> None:
+        """``INVALID_PAYLOAD`` naming the first field of ``$.prompts`` longer than Suno takes."""
+        for index, prompt in enumerate(prompts):
+            if found := self.over(prompt):
+                field, message = found[0]
+                raise invalid(f"$.prompts[{index}].{field}", message)
+
+
+class SunoPrompt(Protocol):
+    """The parts of a prompt Suno limits (a library ``PromptIn`` is one)."""
+
+    @property
+    def title(self) -> str: ...
+    @property
+    def lyrics(self) -> str: ...
+    @property
+    def style(self) -> str: ...
+
+
+def too_long(what: str, text: str, limit: int) -> str:
+    return f"{what}: {len(text)} characters, more than the {limit} Suno takes"
 
 
 MODELS: Final = {"v6": "chirp-hawk", "v6-wild": "chirp-hawk-wild", "v6-mini": "chirp-goose"}
