@@ -128,7 +128,14 @@ def test_every_seed_example_in_order_then_a_restart(spawn: Callable[..., Backend
         "profile_deleted": False,
         "removed_queues": 0,
     }
-    assert answers["VALIDATE_PROMPTS"] == {"valid": False, "requested_total": 10, "available": 0, "missing": 10}
+    assert answers["VALIDATE_PROMPTS"] == {
+        "valid": False,
+        "requested_total": 10,
+        "available": 0,
+        "missing": 10,
+        "too_long": 0,
+        "too_long_ids": [],
+    }
     assert answers["GET_CREATION_HISTORY"] == {"items": [], "limit": 1000, "has_more": False, "next_cursor": None}
     assert backend.close() == 0
 

@@ -1479,6 +1479,8 @@ export interface PromptCheck {
   requested_total: number;
   available: number;
   missing: number;
+  too_long: number;
+  too_long_ids: number[];
 }
 
 export interface SessionCheck {

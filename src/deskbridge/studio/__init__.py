@@ -50,8 +50,9 @@ def build(context: AppContext) -> Commands:
     db = Database(data_dir / "studio.db", MIGRATIONS, name="studio database")
     context.on_close(db.close)
     clock = context.clock
-    library = PromptLibrary(db, clock)
-    queues = QueueManager(db, clock, library, context.events.progress)
+    limits = settings.endpoints.create_page.limits  # checked up front; a queue's song re-checks them at its turn
+    library = PromptLibrary(db, clock, limits)
+    queues = QueueManager(db, clock, library, context.events.progress, limits)
     history = CreationHistory(db, clock)
     accounts = AccountManager(db, clock, Profiles(data_dir / "profiles"), queues, history)
     accounts.recover()

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from deskbridge_standins.suno import StandinControl
-from tests.studio.standin_studio import events_of, needs_chromium, studio_on, terminal
+from tests.studio.standin_studio import config_for, events_of, needs_chromium, studio_on, terminal
 from tests.studio.suno import support
 from tests.support import BackendProcess
 
@@ -167,19 +167,26 @@ def test_a_queue_files_its_songs_in_its_workspace(studio: BackendProcess, page: 
     ]
 
 
-def test_a_queued_prompt_over_sunos_limit_fails_its_song_and_nothing_is_cut(
-    studio: BackendProcess, page: StandinControl
+def test_a_queued_prompt_over_a_limit_lowered_since_fails_its_song_and_nothing_is_cut(
+    standin: StandinControl, page: StandinControl, tmp_path: Path
 ) -> None:
+    """CREATE_QUEUE checked the prompt against the limits of its day; the run checks it against today's."""
+    suno = {**config_for(standin)["studio"]["suno"], "create_page": {"limits": {"lyrics": 8_000}}}
     prompts = [{"title": "too-long-1", "lyrics": "la\n" * 2_000, "style": "folk"}]
-    queue = studio.ok(
-        "CREATE_QUEUE", {"account_name": "bob", "total_songs": 1, "songs_per_batch": 1, "prompts": prompts}
-    )
+    with studio_on(standin, tmp_path, suno=suno) as before_the_change:
+        before_the_change.ok("CREATE_ACCOUNT", {"name": "dee"})
+        queue = before_the_change.ok(
+            "CREATE_QUEUE", {"account_name": "dee", "total_songs": 1, "songs_per_batch": 1, "prompts": prompts}
+        )
     before = len(page.generated())
 
-    started = studio.ok("START_QUEUE_EXECUTION", {"queue_ids": [queue["queue_id"]]})
-    done = terminal(studio, started["operation_id"], timeout=60)
+    with studio_on(standin, tmp_path) as studio:
+        studio.ok("LAUNCH_BROWSER", {"account_name": "dee", "headless": True})
+        started = studio.ok("START_QUEUE_EXECUTION", {"queue_ids": [queue["queue_id"]]})
+        done = terminal(studio, started["operation_id"], timeout=60)
+        errors = events_of(studio, started["operation_id"], "ERROR_UPDATE")
 
     assert done["status"] == "completed", done.get("error")
-    (error,) = events_of(studio, started["operation_id"], "ERROR_UPDATE")
+    (error,) = errors
     assert "the lyrics: 6000 characters, more than the 5000 Suno takes, and nothing is cut" in error["error"]
     assert page.generated()[before:] == []

@@ -44,6 +44,8 @@ def test_prompts_are_added_listed_validated_and_deleted(studio: BackendProcess) 
         "requested_total": 3,
         "available": 3,
         "missing": 0,
+        "too_long": 0,
+        "too_long_ids": [],
     }
     assert studio.ok("VALIDATE_PROMPTS", {"requested_total": 5})["missing"] == 2
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -66,7 +69,14 @@ def test_too_few_prompts_is_insufficient_prompts_and_changes_nothing(main: Backe
         "CREATE_QUEUE", {"account_name": "main", "total_songs": 10, "songs_per_batch": 2, "prompts": [{"style": "x"}]}
     )
     assert short["error_code"] == "INSUFFICIENT_PROMPTS"
-    assert short["details"] == {"requested_total": 10, "given": 1, "available": 5, "missing": 4}
+    assert short["details"] == {
+        "requested_total": 10,
+        "given": 1,
+        "available": 5,
+        "missing": 4,
+        "too_long": 0,
+        "too_long_ids": [],
+    }
     assert main.ok("GET_QUEUES") == []
     assert titles(main, status="available") == ["p0", "p1", "p2", "p3", "p4"], "the given prompt was not kept"
     assert main.ok("VALIDATE_PROMPTS", {"requested_total": 6}) == {
@@ -74,7 +84,124 @@ def test_too_few_prompts_is_insufficient_prompts_and_changes_nothing(main: Backe
         "requested_total": 6,
         "available": 5,
         "missing": 1,
+        "too_long": 0,
+        "too_long_ids": [],
     }
+
+
+@pytest.mark.parametrize(
+    ("field", "too_long", "message"),
+    [
+        ("lyrics", "la " * 1_700, "the lyrics: 5100 characters, more than the 5000 Suno takes"),
+        ("title", "t" * 101, "the title: 101 characters, more than the 100 Suno takes"),
+    ],
+)
+def test_a_given_prompt_over_a_limit_is_refused_as_create_songs_batch_refuses_it(
+    main: BackendProcess, field: str, too_long: str, message: str
+) -> None:
+    prompts = [{"title": "a", "style": "pop"}, {"title": "b", "style": "pop"}, {"style": "pop", field: too_long}]
+
+    refused = main.error(
+        "CREATE_QUEUE", {"account_name": "main", "total_songs": 3, "songs_per_batch": 1, "prompts": prompts}
+    )
+
+    assert refused["error_code"] == "INVALID_PAYLOAD"
+    assert refused["details"] == {"fields": [f"$.prompts[2].{field}"]}
+    assert refused["error"] == message
+    batch = main.error("CREATE_SONGS_BATCH", {"account_name": "main", "prompts": prompts})
+    assert (batch["error_code"], batch["error"], batch["details"]) == ("INVALID_PAYLOAD", message, refused["details"])
+    assert main.ok("GET_QUEUES") == []
+    assert titles(main) == ["p0", "p1", "p2", "p3", "p4"], "nothing was added or reserved"
+    assert titles(main, status="available") == ["p0", "p1", "p2", "p3", "p4"]
+
+
+def test_library_prompts_over_a_limit_are_left_unused_and_named_when_too_few_fit(main: BackendProcess) -> None:
+    """p0..p4 are old enough to be taken first, but two newer ones sit between them and the last fitting one."""
+    long_lyrics = {"title": "long lyrics", "lyrics": "x" * 5_001}
+    long_title = {"title": "t" * 101, "style": "pop"}
+    ids = main.ok("ADD_PROMPTS", {"prompts": [long_lyrics, long_title, {"title": "last", "style": "pop"}]})[
+        "prompt_ids"
+    ]
+
+    queue = main.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 6, "songs_per_batch": 2})
+
+    assert titles(main, queue_id=queue["queue_id"]) == ["p0", "p1", "p2", "p3", "p4", "last"]
+    assert titles(main, status="available") == ["long lyrics", "t" * 101], "they stay in the library, unused"
+    check = main.ok("VALIDATE_PROMPTS", {"requested_total": 1})
+    assert check == {
+        "valid": False,
+        "requested_total": 1,
+        "available": 0,
+        "missing": 1,
+        "too_long": 2,
+        "too_long_ids": ids[:2],
+    }
+    short = main.error(
+        "CREATE_QUEUE", {"account_name": "main", "total_songs": 2, "songs_per_batch": 1, "prompts": [{"style": "x"}]}
+    )
+    assert short["error_code"] == "INSUFFICIENT_PROMPTS"
+    assert short["details"] == {
+        "requested_total": 2,
+        "given": 1,
+        "available": 0,
+        "missing": 1,
+        "too_long": 2,
+        "too_long_ids": ids[:2],
+    }
+    assert f"2 more are longer than Suno takes and left out (prompts {ids[0]}, {ids[1]})" in short["error"]
+    assert main.ok("GET_QUEUES") == [queue]
+
+
+def test_too_long_prompts_named_are_the_oldest_few_and_counted_whole(studio: BackendProcess) -> None:
+    studio.ok("CREATE_ACCOUNT", {"name": "main"})
+    ids = studio.ok("ADD_PROMPTS", {"prompts": [{"title": f"{n:03}" + "t" * 100, "style": "pop"} for n in range(25)]})[
+        "prompt_ids"
+    ]
+
+    short = studio.error("CREATE_QUEUE", {"account_name": "main", "total_songs": 1, "songs_per_batch": 1})
+
+    assert (short["details"]["too_long"], short["details"]["too_long_ids"]) == (25, ids[:20])
+    assert f"(prompts {', '.join(map(str, ids[:20]))}, ...)" in short["error"]
+
+
+def test_the_limits_in_the_config_are_what_counts_in_characters(
+    spawn: Callable[..., BackendProcess], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    before = spawn("studio", data_dir=data)
+    before.ok("CREATE_ACCOUNT", {"name": "main"})
+    ids = before.ok(
+        "ADD_PROMPTS",
+        {"prompts": [{"title": "eleven char", "style": "pop"}, {"title": "🎵" * 10, "style": "é" * 20}]},
+    )["prompt_ids"]
+    assert before.ok("VALIDATE_PROMPTS", {"requested_total": 2})["valid"] is True
+    assert before.close() == 0
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"studio": {"suno": {"create_page": {"limits": {"title": 10, "style": 20}}}}}))
+    after = spawn("studio", data_dir=data, extra=("--config", str(config)))
+
+    assert after.ok("VALIDATE_PROMPTS", {"requested_total": 1})["too_long_ids"] == [ids[0]]
+    queue = after.ok("CREATE_QUEUE", {"account_name": "main", "total_songs": 1, "songs_per_batch": 1})
+    assert queue["prompt_ids"] == [ids[1]], "ten emoji and twenty accented letters fit: characters, not bytes"
+    for field, text, message in [
+        ("title", "eleven char", "the title: 11 characters, more than the 10 Suno takes"),
+        ("style", "é" * 21, "the style: 21 characters, more than the 20 Suno takes"),
+    ]:
+        refused = after.error(
+            "CREATE_QUEUE",
+            {"account_name": "main", "total_songs": 1, "songs_per_batch": 1, "prompts": [{"style": "é", field: text}]},
+        )
+        assert (refused["error"], refused["details"]) == (message, {"fields": [f"$.prompts[0].{field}"]})
+    fits = after.ok(
+        "CREATE_QUEUE",
+        {
+            "account_name": "main",
+            "total_songs": 1,
+            "songs_per_batch": 1,
+            "prompts": [{"title": "🎵" * 10, "style": "é" * 20}],
+        },
+    )
+    assert after.ok("GET_QUEUES") == [queue, fits]
 
 
 def test_queue_parameters_and_account_are_checked(main: BackendProcess) -> None:

@@ -4,6 +4,11 @@ A prompt is *available* until a queue reserves it, *reserved* while its queue
 may still use it, and *used* once its song is made. Queues take the oldest
 available prompts first; a queue that is removed, fails or is cancelled hands
 its unused prompts back.
+
+A prompt longer than Suno's create page takes (the config's limits, which may
+change) stays in the library but no queue reserves it: its song could only
+fail at its turn, hours into a run. SQLite's ``length()`` counts the
+characters of TEXT as Python's ``len`` does (the fields hold no NUL).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from deskbridge.clock import Clock
 from deskbridge.store import Database
 from deskbridge.studio.fields import Lyrics, OffsetPage, Style, Tags, Title, invalid
 from deskbridge.studio.library import timestamps
+from deskbridge.studio.suno.create_page import Limits
 
 PromptStatus = Literal["available", "reserved", "used"]
 PromptId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # SQLite INTEGER
@@ -32,6 +38,9 @@ _WHERE_STATUS: Final[dict[str, str]] = {
     "used": "used_at IS NOT NULL",
     "all": "1",
 }
+_FITS: Final = "length(title) <= :title AND length(lyrics) <= :lyrics AND length(style) <= :style"
+TOO_LONG_NAMED: Final = 20
+"""At most this many ids of too-long prompts are named (the oldest); the count is always whole."""
 
 
 class PromptIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -66,11 +75,22 @@ class AddedPrompts(msgspec.Struct):
     available: int
 
 
+class Reservable(msgspec.Struct):
+    """The unused prompts a queue could reserve, and those left out as longer than Suno takes."""
+
+    available: int
+    too_long: int
+    too_long_ids: list[int]
+    """The oldest :data:`TOO_LONG_NAMED` of them, to edit."""
+
+
 class PromptCheck(msgspec.Struct):
     valid: bool
     requested_total: int
     available: int
     missing: int
+    too_long: int
+    too_long_ids: list[int]
 
 
 class DeletedPrompt(msgspec.Struct):
@@ -79,9 +99,10 @@ class DeletedPrompt(msgspec.Struct):
 
 
 class PromptLibrary:
-    def __init__(self, db: Database, clock: Clock) -> None:
+    def __init__(self, db: Database, clock: Clock, limits: Limits) -> None:
         self._db = db
         self._clock = clock
+        self._limits = limits
 
     def add(self, prompts: Sequence[PromptIn]) -> AddedPrompts:
         with self._db.transaction() as conn:
@@ -89,11 +110,11 @@ class PromptLibrary:
             return AddedPrompts(len(ids), ids, self.available(conn))
 
     def check(self, requested_total: int) -> PromptCheck:
-        """Whether ``requested_total`` unused prompts are there to reserve."""
+        """Whether ``requested_total`` unused prompts that Suno takes are there to reserve."""
         with self._db.transaction() as conn:
-            available = self.available(conn)
-        missing = max(0, requested_total - available)
-        return PromptCheck(missing == 0, requested_total, available, missing)
+            found = self.reservable(conn)
+        missing = max(0, requested_total - found.available)
+        return PromptCheck(missing == 0, requested_total, found.available, missing, found.too_long, found.too_long_ids)
 
     def page(self, status: str, queue_id: str | None, limit: int, offset: int) -> OffsetPage[Prompt]:
         where, params = _WHERE_STATUS[status], []
@@ -152,10 +173,22 @@ class PromptLibrary:
         (count,) = conn.execute(f"SELECT COUNT(*) FROM prompts WHERE {_WHERE_STATUS['available']}").fetchone()
         return int(count)
 
+    def reservable(self, conn: sqlite3.Connection) -> Reservable:
+        where, limits = _WHERE_STATUS["available"], self._sql_limits()
+        (fitting, too_long) = conn.execute(
+            f"SELECT COALESCE(SUM({_FITS}), 0), COALESCE(SUM(NOT ({_FITS})), 0) FROM prompts WHERE {where}", limits
+        ).fetchone()
+        named = conn.execute(
+            f"SELECT id FROM prompts WHERE {where} AND NOT ({_FITS}) ORDER BY id LIMIT :named",
+            {**limits, "named": TOO_LONG_NAMED},
+        ).fetchall()
+        return Reservable(int(fitting), int(too_long), [row["id"] for row in named])
+
     def reserve(self, conn: sqlite3.Connection, queue_id: str, count: int, first_position: int) -> None:
-        """Reserve the ``count`` oldest available prompts; the caller checked there are enough."""
+        """Reserve the ``count`` oldest available prompts Suno takes; the caller checked there are enough."""
         rows = conn.execute(
-            f"SELECT id FROM prompts WHERE {_WHERE_STATUS['available']} ORDER BY id LIMIT ?", (count,)
+            f"SELECT id FROM prompts WHERE {_WHERE_STATUS['available']} AND {_FITS} ORDER BY id LIMIT :count",
+            {**self._sql_limits(), "count": count},
         ).fetchall()
         conn.executemany(
             "UPDATE prompts SET queue_id = ?, position = ? WHERE id = ?",
@@ -183,6 +216,9 @@ class PromptLibrary:
         for row in conn.execute(f"SELECT queue_id, id FROM prompts WHERE {where} ORDER BY queue_id, position", params):
             found.setdefault(row["queue_id"], []).append(row["id"])
         return found
+
+    def _sql_limits(self) -> dict[str, int]:
+        return {"title": self._limits.title, "lyrics": self._limits.lyrics, "style": self._limits.style}
 
 
 def _prompt(row: Any) -> Prompt:

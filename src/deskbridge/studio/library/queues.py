@@ -22,7 +22,8 @@ from deskbridge.studio.errors import StudioError
 from deskbridge.studio.library import paging, timestamps
 from deskbridge.studio.library.account_lookup import find_account
 from deskbridge.studio.library.paging import Keyset, Page, Paging
-from deskbridge.studio.library.prompts import PromptIn, PromptLibrary
+from deskbridge.studio.library.prompts import PromptIn, PromptLibrary, Reservable
+from deskbridge.studio.suno.create_page import Limits
 
 QueueStatus = Literal["pending", "in_progress", "completed", "failed", "cancelled"]
 Change = Literal["created", "updated", "removed"]
@@ -68,11 +69,12 @@ class ClearedQueues(msgspec.Struct):
 
 
 class QueueManager:
-    def __init__(self, db: Database, clock: Clock, library: PromptLibrary, emit: Emit) -> None:
+    def __init__(self, db: Database, clock: Clock, library: PromptLibrary, emit: Emit, limits: Limits) -> None:
         self._db = db
         self._clock = clock
         self._library = library
         self._emit = emit
+        self._limits = limits
 
     def create(
         self,
@@ -82,25 +84,21 @@ class QueueManager:
         prompts: Sequence[PromptIn] | None,
         workspace: str | None = None,
     ) -> Queue:
-        """A pending queue holding the given prompts first, then the oldest available ones."""
+        """A pending queue holding the given prompts first, then the oldest available ones Suno takes.
+
+        Suno's limits are checked now, not at each song's turn hours later: a
+        given prompt over one refuses the queue, a library prompt over one is
+        left in the library.
+        """
         given = list(prompts or [])
         _check_sizes(total_songs, songs_per_batch, len(given))
+        self._limits.check(given)
         with self._db.transaction() as conn:
             account = find_account(conn, account_name, "$.account_name")
             needed = total_songs - len(given)
-            available = self._library.available(conn)
-            if available < needed:
-                raise CommandError(
-                    StudioError.INSUFFICIENT_PROMPTS,
-                    f"{total_songs} songs need {needed} prompts from the library beyond the {len(given)} given, "
-                    f"but only {available} are unused; add prompts with ADD_PROMPTS or IMPORT_PROMPTS",
-                    {
-                        "requested_total": total_songs,
-                        "given": len(given),
-                        "available": available,
-                        "missing": needed - available,
-                    },
-                )
+            found = self._library.reservable(conn)
+            if found.available < needed:
+                raise _insufficient(total_songs, len(given), needed, found)
             queue_id = str(uuid.uuid4())
             created = timestamps.now(self._clock)
             conn.execute(
@@ -238,6 +236,31 @@ def _check_sizes(total_songs: int, songs_per_batch: int, given: int) -> None:
             "; ".join(message for _, message in problems),
             {"fields": [field for field, _ in problems]},
         )
+
+
+def _insufficient(total_songs: int, given: int, needed: int, found: Reservable) -> CommandError:
+    """``INSUFFICIENT_PROMPTS``, naming the unused prompts left out as too long so the user can shorten them."""
+    unused = f"only {found.available} are unused"
+    if found.too_long:
+        more = ", ..." if found.too_long > len(found.too_long_ids) else ""
+        named = ", ".join(map(str, found.too_long_ids)) + more
+        unused = (
+            f"only {found.available} unused ones fit Suno's limits; {found.too_long} more are longer than Suno takes"
+            f" and left out (prompts {named}): delete them with DELETE_PROMPT and add them shortened"
+        )
+    return CommandError(
+        StudioError.INSUFFICIENT_PROMPTS,
+        f"{total_songs} songs need {needed} prompts from the library beyond the {given} given, "
+        f"but {unused}; add prompts with ADD_PROMPTS or IMPORT_PROMPTS",
+        {
+            "requested_total": total_songs,
+            "given": given,
+            "available": found.available,
+            "missing": needed - found.available,
+            "too_long": found.too_long,
+            "too_long_ids": found.too_long_ids,
+        },
+    )
 
 
 def _check_move(queue: Queue, completed: int, status: str) -> None:
