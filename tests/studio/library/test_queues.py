@@ -148,7 +148,7 @@ def test_library_prompts_over_a_limit_are_left_unused_and_named_when_too_few_fit
         "too_long": 2,
         "too_long_ids": ids[:2],
     }
-    assert f"2 more are longer than Suno takes and left out (prompts {ids[0]}, {ids[1]})" in short["error"]
+    assert f"left out as longer than Suno takes: 2 (prompts {ids[0]}, {ids[1]})" in short["error"]
     assert main.ok("GET_QUEUES") == [queue]
 
 

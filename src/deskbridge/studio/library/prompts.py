@@ -81,7 +81,7 @@ class Reservable(msgspec.Struct):
     available: int
     too_long: int
     too_long_ids: list[int]
-    """The oldest :data:`TOO_LONG_NAMED` of them, to edit."""
+    """The oldest :data:`TOO_LONG_NAMED` of them, for the user to shorten."""
 
 
 class PromptCheck(msgspec.Struct):
@@ -174,6 +174,7 @@ class PromptLibrary:
         return int(count)
 
     def reservable(self, conn: sqlite3.Connection) -> Reservable:
+        """Count as :meth:`reserve` takes: unused prompts within the limits, and the unused ones over them."""
         where, limits = _WHERE_STATUS["available"], self._sql_limits()
         (fitting, too_long) = conn.execute(
             f"SELECT COALESCE(SUM({_FITS}), 0), COALESCE(SUM(NOT ({_FITS})), 0) FROM prompts WHERE {where}", limits

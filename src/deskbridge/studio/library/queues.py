@@ -245,8 +245,8 @@ def _insufficient(total_songs: int, given: int, needed: int, found: Reservable) 
         more = ", ..." if found.too_long > len(found.too_long_ids) else ""
         named = ", ".join(map(str, found.too_long_ids)) + more
         unused = (
-            f"only {found.available} unused ones fit Suno's limits; {found.too_long} more are longer than Suno takes"
-            f" and left out (prompts {named}): delete them with DELETE_PROMPT and add them shortened"
+            f"only {found.available} unused ones fit Suno's limits; left out as longer than Suno takes:"
+            f" {found.too_long} (prompts {named}), delete them with DELETE_PROMPT and add them shortened"
         )
     return CommandError(
         StudioError.INSUFFICIENT_PROMPTS,
