@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import Executor
 from functools import cached_property, partial
-from typing import Any, TypeVar, get_type_hints
+from typing import Any, TypedDict, TypeVar, Unpack, get_type_hints
 
 import msgspec
 
@@ -44,6 +44,19 @@ Reply = Callable[[bytes], None]
 F = TypeVar("F", bound=Callable[..., Any])
 
 _NO_PAYLOAD: Any = dict[str, Any]
+
+
+class RouteOptions(TypedDict, total=False):
+    """How a handler is registered, beyond its command type (each with its default when left out)."""
+
+    inline: bool
+    """A plain handler that never blocks runs on the loop (default False)."""
+    data: Any
+    """What ``data`` decodes as, for a handler that returns pre-encoded JSON (default: its return annotation)."""
+    result: Any
+    """An operation's result type, for the schema (default Any)."""
+    progress: Any
+    """An operation's progress fields, for the schema (default Any)."""
 
 
 class Route(msgspec.Struct, frozen=True, dict=True):
@@ -69,16 +82,7 @@ class Route(msgspec.Struct, frozen=True, dict=True):
     """The fields an operation's progress events carry, for the schema."""
 
     @classmethod
-    def of(
-        cls,
-        command_type: str,
-        handler: Callable[..., Any],
-        *,
-        inline: bool = False,
-        data: Any = None,
-        result: Any = Any,
-        progress: Any = Any,
-    ) -> Route:
+    def of(cls, command_type: str, handler: Callable[..., Any], **options: Unpack[RouteOptions]) -> Route:
         params = [
             p
             for p in inspect.signature(handler).parameters.values()
@@ -91,11 +95,11 @@ class Route(msgspec.Struct, frozen=True, dict=True):
             handler=handler,
             payload_param=params[0].name if params else None,
             is_async=inspect.iscoroutinefunction(handler),
-            inline=inline,
+            inline=options.get("inline", False),
             doc=inspect.cleandoc(handler.__doc__ or ""),
-            declared_data=data,
-            result_type=result,
-            progress_type=progress,
+            declared_data=options.get("data"),
+            result_type=options.get("result", Any),
+            progress_type=options.get("progress", Any),
         )
 
     @cached_property
@@ -127,41 +131,22 @@ class Commands:
     def __init__(self) -> None:
         self._routes: dict[str, Route] = {}
 
-    def command(
-        self,
-        command_type: str,
-        *,
-        inline: bool = False,
-        data: Any = None,
-        result: Any = Any,
-        progress: Any = Any,
-    ) -> Callable[[F], F]:
+    def command(self, command_type: str, **options: Unpack[RouteOptions]) -> Callable[[F], F]:
         """Register a handler; one that returns an Operation names its ``result`` and ``progress`` types, one
         that returns pre-encoded JSON the type its ``data`` decodes as."""
 
         def register(handler: F) -> F:
-            self.add(command_type, handler, inline=inline, data=data, result=result, progress=progress)
+            self.add(command_type, handler, **options)
             return handler
 
         return register
 
-    def add(
-        self,
-        command_type: str,
-        handler: Callable[..., Any],
-        *,
-        inline: bool = False,
-        data: Any = None,
-        result: Any = Any,
-        progress: Any = Any,
-    ) -> None:
+    def add(self, command_type: str, handler: Callable[..., Any], **options: Unpack[RouteOptions]) -> None:
         if command_type in self._routes:
             raise ValueError(f"command {command_type} is registered twice")
-        if inline and inspect.iscoroutinefunction(handler):
+        if options.get("inline") and inspect.iscoroutinefunction(handler):
             raise TypeError(f"{command_type}: inline is for plain functions; async handlers already run on the loop")
-        self._routes[command_type] = Route.of(
-            command_type, handler, inline=inline, data=data, result=result, progress=progress
-        )
+        self._routes[command_type] = Route.of(command_type, handler, **options)
 
     def merge(self, other: Commands) -> None:
         for route in other:

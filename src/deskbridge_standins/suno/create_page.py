@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from deskbridge_standins.suno.responses import detail, json_response, session, unauthorized
+from deskbridge_standins.suno.responses import json_object, json_response, not_an_object, session, unauthorized
 from deskbridge_standins.suno.state import SunoState
 
 MODELS: Final = {"v6": "chirp-hawk", "v6-wild": "chirp-hawk-wild", "v6-mini": "chirp-goose"}
@@ -145,10 +145,9 @@ def routes(state: SunoState, creations: Creations) -> list[Route]:
     async def generate(request: Request) -> Response:
         if session(state, request) is None:
             return unauthorized()
-        try:
-            body = msgspec.convert(await request.json(), dict[str, Any])
-        except (ValueError, msgspec.ValidationError):
-            return detail(422, "the body must be a JSON object")
+        body = await json_object(request)
+        if body is None:
+            return not_an_object()
         status, answer = creations.generate(body)
         return json_response(answer, status)
 

@@ -18,7 +18,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from deskbridge_standins.suno.allowance import FORMATS, MEDIA_TYPES, PERIOD_END, Allowance
-from deskbridge_standins.suno.responses import detail, json_response, serve_bytes, session, unauthorized
+from deskbridge_standins.suno.responses import (
+    detail,
+    json_object,
+    json_response,
+    not_an_object,
+    serve_bytes,
+    session,
+    unauthorized,
+)
 from deskbridge_standins.suno.state import SunoState
 
 _AUDIO = re.compile(r"(?P<id>[A-Za-z0-9_-]+)\.mp3")
@@ -47,10 +55,9 @@ def routes(state: SunoState, allowance: Allowance) -> list[Route]:
     async def authorize(request: Request) -> Response:
         if session(state, request) is None:
             return unauthorized()
-        try:
-            body = msgspec.json.decode(await request.body(), type=dict[str, Any])
-        except msgspec.DecodeError:
-            return detail(422, "the body must be a JSON object")
+        body = await json_object(request)
+        if body is None:
+            return not_an_object()
         if body.get("item_type") != "clip":
             return detail(400, "item_type must be clip")
         found = state.clip(str(body.get("item_id")))

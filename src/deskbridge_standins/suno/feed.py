@@ -15,13 +15,20 @@ from __future__ import annotations
 import base64
 from typing import Any, Final
 
-import msgspec
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from deskbridge_standins.suno.playlists import DEFAULT_WORKSPACE
-from deskbridge_standins.suno.responses import detail, json_response, page_number, session, unauthorized
+from deskbridge_standins.suno.responses import (
+    detail,
+    json_object,
+    json_response,
+    not_an_object,
+    page_number,
+    session,
+    unauthorized,
+)
 from deskbridge_standins.suno.state import SunoState
 
 MAX_LIMIT: Final = 100
@@ -82,10 +89,9 @@ def routes(state: SunoState) -> list[Route]:
     async def feed_v3(request: Request) -> Response:
         if session(state, request) is None:
             return unauthorized()
-        try:
-            body = msgspec.json.decode(await request.body(), type=dict[str, Any])
-        except msgspec.DecodeError:
-            return detail(422, "the body must be a JSON object")
+        body = await json_object(request)
+        if body is None:
+            return not_an_object()
         start = _offset(body.get("cursor"))
         limit = body.get("limit", state.settings.page_size)
         if start is None or not isinstance(limit, int) or not 0 < limit <= MAX_LIMIT:

@@ -27,6 +27,18 @@ def unauthorized() -> Response:
     return detail(401, "Unauthorized")
 
 
+async def json_object(request: Request) -> dict[str, Any] | None:
+    """The request's body as a JSON object, or None when it is not one (:func:`not_an_object` answers that)."""
+    try:
+        return msgspec.json.decode(await request.body(), type=dict[str, Any])
+    except msgspec.DecodeError:  # a ValidationError (valid JSON, not an object) is one too
+        return None
+
+
+def not_an_object() -> Response:
+    return detail(422, "the body must be a JSON object")
+
+
 def page_number(request: Request, name: str, default: int) -> int | None:
     value = request.query_params.get(name, str(default))
     return int(value) if value.isdigit() else None

@@ -179,10 +179,7 @@ class Downloads:
                 raise
             if asked.account_name is not None and result.path is not None:
                 await asyncio.to_thread(self._record, asked.account_name, clip, Path(result.path), result)
-            if result.message:  # the song is saved; its cover could not be fetched
-                self._notices.no_cover(op, clip.id, clip.title or clip.id, result.message)
-            if result.extras_problem:
-                self._notices.warning(op, EXTRAS_FAILED, result.extras_problem, clip_id=clip.id)
+            _tell_saved_with_problems(self._notices, op, clip.id, clip.title or clip.id, result)
             return ClipDownloaded.of(result, unlocking.gate.summary())
 
         data = {"clip_id": clip.id, "output_dir": str(directory), "format": asked.options.format}
@@ -321,10 +318,7 @@ class _BatchReport:
             event = self._clip_event(
                 outcome, message, warning=result.message or UNSET, extras_problem=result.extras_problem or UNSET
             )
-            if result.message:
-                self._notices.no_cover(self._op, outcome.clip_id, label, result.message)
-            if result.extras_problem:
-                self._notices.warning(self._op, EXTRAS_FAILED, result.extras_problem, clip_id=outcome.clip_id)
+            _tell_saved_with_problems(self._notices, self._op, outcome.clip_id, label, result)
         self._emit(event)
         _report(self._op, BatchDownloadProgress(**self._counts(), message=event.message))
 
@@ -451,3 +445,13 @@ def _plan_message(gate: AllowanceGate) -> str:
         return "No clip needs one of Suno's downloads"
     left = "unknown" if plan.remaining is None else plan.remaining
     return f"{plan.needed} clips need one of Suno's downloads ({left} left); {plan.will_authorize} will be authorized"
+
+
+def _tell_saved_with_problems(
+    notices: Notices, op: Operation, clip_id: str, label: str, result: DownloadResult
+) -> None:
+    """A saved song's warnings: its cover could not be fetched (``message``), or its backup extras could not."""
+    if result.message:
+        notices.no_cover(op, clip_id, label, result.message)
+    if result.extras_problem:
+        notices.warning(op, EXTRAS_FAILED, result.extras_problem, clip_id=clip_id)
