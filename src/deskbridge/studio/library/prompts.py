@@ -42,7 +42,7 @@ _WHERE_STATUS: Final[dict[str, str]] = {
 }
 _FITS: Final = "length(title) <= :title AND length(lyrics) <= :lyrics AND length(style) <= :style"
 TOO_LONG_NAMED: Final = 20
-"""At most this many ids of too-long prompts are named (the oldest); the count is always whole."""
+"""At most this many too-long prompts are named (the library's oldest, or the first just added); the count is whole."""
 
 
 class PromptIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
