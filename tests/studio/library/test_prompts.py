@@ -20,8 +20,7 @@ def test_prompts_are_added_listed_validated_and_deleted(studio: BackendProcess) 
             ]
         },
     )
-    assert added["added"] == 3
-    assert added["available"] == 3
+    assert (added["added"], added["available"], added["too_long"], added["too_long_prompts"]) == (3, 3, 0, [])
     first, second, third = added["prompt_ids"]
 
     page = studio.ok("GET_PROMPTS")
@@ -37,6 +36,7 @@ def test_prompts_are_added_listed_validated_and_deleted(studio: BackendProcess) 
         "position": None,
         "created_at": page["items"][0]["created_at"],
         "used_at": None,
+        "too_long": [],
     }
     assert [p["prompt_id"] for p in studio.ok("GET_PROMPTS", {"limit": 1, "offset": 1})["items"]] == [second]
     assert studio.ok("VALIDATE_PROMPTS", {"requested_total": 3}) == {

@@ -16,7 +16,7 @@ The defaults follow the page of December 2026 (``docs/studio.md``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Final, Protocol
+from typing import Annotated, Final, Literal, Protocol
 
 import msgspec
 
@@ -24,6 +24,8 @@ from deskbridge.studio.fields import invalid
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
 Limit = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+LimitedField = Literal["title", "lyrics", "style"]
+"""A prompt's fields Suno limits."""
 
 
 class Locate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -105,10 +107,13 @@ class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     style: Limit = 1_000
     exclude_styles: Limit = 1_000
 
-    def over(self, prompt: SunoPrompt) -> list[tuple[str, str]]:
+    def over(self, prompt: SunoPrompt) -> list[tuple[LimitedField, str]]:
         """The prompt's fields longer than Suno takes, each with what to say of it (Python's ``len``: characters)."""
-        fields = (("title", prompt.title, self.title), ("lyrics", prompt.lyrics, self.lyrics),
-                  ("style", prompt.style, self.style))  # fmt: skip
+        fields: list[tuple[LimitedField, str, int]] = [
+            ("title", prompt.title, self.title),
+            ("lyrics", prompt.lyrics, self.lyrics),
+            ("style", prompt.style, self.style),
+        ]
         return [(field, too_long(f"the {field}", text, limit)) for field, text, limit in fields if len(text) > limit]
 
     def check(self, prompts: Sequence[SunoPrompt]) -> None:
