@@ -177,3 +177,20 @@ def test_a_long_prompt_beside_a_bad_one_is_refused_with_it_all_or_none(studio: B
     from_file = studio.error("IMPORT_PROMPTS", {"path": str(bad_file)})
     assert (from_file["error_code"], from_file["details"]["item"]) == ("INVALID_PAYLOAD", "$[1]")
     assert studio.ok("GET_PROMPTS")["total"] == 0
+
+
+def test_a_limit_raised_in_the_config_lets_longer_prompts_in(
+    spawn: Callable[..., BackendProcess], tmp_path: Path
+) -> None:
+    """The door takes every length a config may allow: a style of 1,500 characters is over the default limit (told,
+    not refused), and within a limit raised to 2,000 it is a prompt like any other."""
+    long_style = {"prompts": [{"style": "s" * 1_500}]}
+    default = spawn("studio", data_dir=tmp_path / "default")
+    assert default.ok("ADD_PROMPTS", long_style)["too_long"] == 1
+
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"studio": {"suno": {"create_page": {"limits": {"style": 2_000}}}}}))
+    raised = spawn("studio", data_dir=tmp_path / "raised", extra=("--config", str(config)))
+    added = raised.ok("ADD_PROMPTS", long_style)
+    assert (added["too_long"], added["too_long_prompts"]) == (0, [])
+    assert raised.ok("VALIDATE_PROMPTS", {"requested_total": 1})["available"] == 1
