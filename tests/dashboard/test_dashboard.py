@@ -161,6 +161,47 @@ def test_creating_an_account_shows_it(dashboard: Board) -> None:
     assert board.call("GET_ACCOUNTS") == []
 
 
+def test_prompts_longer_than_suno_takes_are_named_as_they_are_added(dashboard: Board) -> None:
+    """Stored all the same, but said at once (a warning, the first 20 named) and marked in the list."""
+    board = dashboard(studio={"suno": {"create_page": {"limits": {"title": 10}}}})
+    page = board.page
+    board.open("studio")
+    feedback = page.locator("#prompts-feedback")
+    page.get_by_role("textbox", name="New prompts, one a line").fill("Night | synthwave\nNight Drive Forever | synth\n")
+    page.get_by_role("button", name="Add prompts").click()
+    expect(feedback).to_contain_text("Added 2 prompts; 2 are available.")
+    night, forever = (p["prompt_id"] for p in board.call("GET_PROMPTS")["items"])
+    expect(feedback).to_have_text(
+        "Added 2 prompts; 2 are available. 1 is longer than Suno takes; no queue uses it until shortened:"
+        f" #{forever} the title: 19 characters, more than the 10 Suno takes."
+    )
+    expect(feedback).to_have_class(re.compile(r"\bwarning\b"))
+    table = page.get_by_role("table", name="Next prompts in line")
+    expect(table.get_by_role("row", name=re.compile(f"^{forever} "))).to_contain_text("available, too long: title")
+    expect(table.get_by_role("row", name=re.compile(f"^{night} "))).not_to_contain_text("too long")
+
+    # a file of 25 long rows: every one stored, the first 20 named, the rest counted
+    prompts = board.server.data_dir.parent / "long.csv"
+    prompts.write_text("title,style\n" + "".join(f"Long song {n:02},pop\n" for n in range(25)), encoding="utf-8")
+    page.get_by_role("textbox", name="File on this computer").fill(str(prompts))
+    page.get_by_role("button", name="Import prompts").click()
+    expect(feedback).to_contain_text("Imported 25 prompts; 27 are available. 25 are longer than Suno takes;")
+    first = forever + 1
+    expect(feedback).to_contain_text(
+        f"until shortened: #{first} the title: 12 characters, more than the 10 Suno takes;"
+    )
+    expect(feedback).to_contain_text(
+        f"; #{first + 19} the title: 12 characters, more than the 10 Suno takes; and 5 more."
+    )
+    expect(feedback).not_to_contain_text(f"#{first + 20} ")
+
+    # a prompt that fits says nothing more
+    page.get_by_role("textbox", name="New prompts, one a line").fill("Short | pop\n")
+    page.get_by_role("button", name="Add prompts").click()
+    expect(feedback).to_have_text("Added 1 prompt; 28 are available.")
+    expect(feedback).not_to_have_class(re.compile(r"\bwarning\b"))
+
+
 def test_the_create_page_card_shows_which_control_moved(dashboard: Board) -> None:
     with StandinServer() as suno:
         standin = StandinControl(suno.base_url)

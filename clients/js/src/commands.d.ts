@@ -613,6 +613,20 @@ export interface AddedPrompts {
   added: number;
   prompt_ids: number[];
   available: number;
+  too_long: number;
+  too_long_prompts: AddedTooLong[];
+}
+
+/** A prompt just added that no queue will reserve until it is shortened or the limit raised. */
+export interface AddedTooLong {
+  index: number;
+  prompt_id: number;
+  over: FieldOver[];
+}
+
+export interface FieldOver {
+  field: "lyrics" | "style" | "title";
+  message: string;
 }
 
 export interface AnswerTimeRequestParams {
@@ -1263,6 +1277,7 @@ export interface Prompt {
   position: number | null;
   created_at: string;
   used_at: string | null;
+  too_long: Array<"lyrics" | "style" | "title">;
 }
 
 export interface GetQueuesPayload {

@@ -30,9 +30,15 @@ SessionTokenField = Annotated[
 """A JWT (what Clerk issues): three base64url parts. Anything else is refused before Suno is asked."""
 AccountNameField = Annotated[str, msgspec.Meta(min_length=1, max_length=NAME_MAX)]
 Email = Annotated[str, msgspec.Meta(min_length=3, max_length=254)]
-Title = Annotated[str, msgspec.Meta(max_length=200, pattern=SINGLE_LINE)]
-Lyrics = Annotated[str, msgspec.Meta(max_length=20_000, pattern=MULTI_LINE)]
-Style = Annotated[str, msgspec.Meta(max_length=1_000, pattern=SINGLE_LINE)]
+TITLE_MAX: Final = 200
+LYRICS_MAX: Final = 20_000
+STYLE_MAX: Final = 10_000
+"""The most characters a title, lyrics or style may hold here: room above Suno's limits (the config's ``limits``,
+which may not pass these), so a limit raised in the config lets longer prompts in, and one over a limit is told
+as over it, not refused at the door."""
+Title = Annotated[str, msgspec.Meta(max_length=TITLE_MAX, pattern=SINGLE_LINE)]
+Lyrics = Annotated[str, msgspec.Meta(max_length=LYRICS_MAX, pattern=MULTI_LINE)]
+Style = Annotated[str, msgspec.Meta(max_length=STYLE_MAX, pattern=SINGLE_LINE)]
 Tag = Annotated[str, msgspec.Meta(min_length=1, max_length=100, pattern=SINGLE_LINE)]
 Tags = Annotated[list[Tag], msgspec.Meta(max_length=50)]
 Message = Annotated[str, msgspec.Meta(max_length=1_000, pattern=SINGLE_LINE)]

@@ -106,28 +106,48 @@ def test_listed_and_found_records_are_the_records_as_stored_field_for_field(main
     assert main.ok("GET_CREATION_HISTORY")["items"][0]["tags"] == TRICKY["tags"], "tags: the list sent"
 
 
-def test_a_page_too_long_for_the_event_loop_is_read_in_a_worker_thread(main: BackendProcess) -> None:
-    """A page the index gives at once is read on the loop, in order; one that must look among many records for a
-    rare status moves to a worker thread, and the commands sent after it are answered without waiting for it."""
-    main.ok("ADD_CREATION_RECORD", record("old-failure", status="failed", created_at="2020-01-01 00:00:00"))
-    ids = [main.send("ADD_CREATION_RECORD", record(f"s{i:03}")) for i in range(1_000)]
-    for command_id in ids:
-        assert main.response(command_id)["success"] is True
+def answer_order(main: BackendProcess, status: str) -> tuple[list[str], dict[str, Any]]:
+    """The ids of a page of ``status``, a PING and a cheap page, sent in one write, in the order answered; and the
+    first page's data."""
     lines = [
-        {"id": "rare", "type": "GET_CREATION_HISTORY", "payload": {"status": "failed", "limit": 1}},
+        {"id": "filtered", "type": "GET_CREATION_HISTORY", "payload": {"status": status, "limit": 1}},
         {"id": "ping", "type": "PING", "payload": {}},
         {"id": "newest", "type": "GET_CREATION_HISTORY", "payload": {"account_name": "main", "limit": 1}},
     ]
     main.send_raw(b"".join(json.dumps(line).encode() + b"\n" for line in lines))  # one write: read at once
-    answers: list[dict[str, Any]] = []
+    answers: dict[str, dict[str, Any]] = {}
     while len(answers) < len(lines):
         message = main.next_message()
         if "seq" not in message:  # not an event (the records' STATE_CHANGED)
-            answers.append(message)
-    assert [answer["id"] for answer in answers] == ["ping", "newest", "rare"]
-    rare, newest = answers[2]["data"], answers[1]["data"]
-    assert ([r["song_id"] for r in rare["items"]], rare["has_more"]) == (["old-failure"], False)
-    assert (len(newest["items"]), newest["items"][0]["status"], newest["has_more"]) == (1, "completed", True)
+            answers[message["id"]] = message
+    return list(answers), answers["filtered"]["data"]
+
+
+def add_records(main: BackendProcess, count: int, status: str) -> None:
+    ids = [main.send("ADD_CREATION_RECORD", record(f"s{i:04}", status=status)) for i in range(count)]
+    for command_id in ids:
+        assert main.response(command_id)["success"] is True
+
+
+def test_a_page_too_long_for_the_event_loop_is_read_in_a_worker_thread(main: BackendProcess) -> None:
+    """A page that must look among many records for a few completed ones moves to a worker thread, and the commands
+    sent after it are answered without waiting for it."""
+    main.ok("ADD_CREATION_RECORD", record("old-success", created_at="2020-01-01 00:00:00"))
+    add_records(main, 1_000, "failed")
+    order, page = answer_order(main, "completed")
+    assert order == ["ping", "newest", "filtered"]
+    assert ([r["song_id"] for r in page["items"]], page["has_more"]) == (["old-success"], False)
+
+
+@pytest.mark.parametrize("status", ["failed", "pending", "cancelled"])
+def test_a_status_few_records_have_is_found_by_index_on_the_event_loop(main: BackendProcess, status: str) -> None:
+    """Every status but completed has an index: a rare one among many completed records is a page read at once,
+    answered in the order sent (a worker thread would answer the PING first)."""
+    main.ok("ADD_CREATION_RECORD", record("old-one", status=status, created_at="2020-01-01 00:00:00"))
+    add_records(main, 1_000, "completed")
+    order, page = answer_order(main, status)
+    assert order == ["filtered", "ping", "newest"]
+    assert ([(r["song_id"], r["status"]) for r in page["items"]], page["has_more"]) == ([("old-one", status)], False)
 
 
 def test_a_record_is_validated(main: BackendProcess) -> None:

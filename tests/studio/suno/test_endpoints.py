@@ -51,6 +51,10 @@ def test_maps_are_replaced_whole_so_a_parameter_can_be_dropped() -> None:
         ({"api_base": "https://x.example/"}, "studio.suno.api_base"),
         ({"clip_path": "api/clip/{id}"}, "studio.suno.clip_path"),
         ({"create_page": {"controls": {"lyrics": "div.editor"}}}, "studio.suno.create_page.controls.lyrics"),
+        ({"create_page": {"limits": {"title": 201}}}, "studio.suno.create_page.limits.title"),  # past the field
+        ({"create_page": {"limits": {"lyrics": 20_001}}}, "studio.suno.create_page.limits.lyrics"),
+        ({"create_page": {"limits": {"style": 10_001}}}, "studio.suno.create_page.limits.style"),
+        ({"create_page": {"limits": {"exclude_styles": 0}}}, "studio.suno.create_page.limits.exclude_styles"),
     ],
 )
 def test_unknown_keys_and_bad_values_are_refused_by_name(section: dict[str, object], named: str) -> None:

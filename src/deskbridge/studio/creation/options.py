@@ -13,13 +13,13 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from deskbridge.studio.fields import SINGLE_LINE, invalid
+from deskbridge.studio.fields import SINGLE_LINE, STYLE_MAX, invalid
 from deskbridge.studio.library.prompts import PromptIn
 from deskbridge.studio.suno.create_page import CreatePage, too_long
 
 Percent = Annotated[int, msgspec.Meta(ge=0, le=100)]
 ModelName = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-ExcludeStyles = Annotated[str, msgspec.Meta(max_length=10_000, pattern=SINGLE_LINE)]
+ExcludeStyles = Annotated[str, msgspec.Meta(max_length=STYLE_MAX, pattern=SINGLE_LINE)]
 """Longer than Suno's limit is let through here, to be refused by :func:`check_request` naming the limit."""
 
 

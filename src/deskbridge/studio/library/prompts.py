@@ -7,7 +7,9 @@ its unused prompts back.
 
 A prompt longer than Suno's create page takes (the config's limits, which may
 change) stays in the library but no queue reserves it: its song could only
-fail at its turn, hours into a run. SQLite's ``length()`` counts the
+fail at its turn, hours into a run. Adding one says so at once, and a listed
+prompt names its fields over the limits, so the user learns it the day they
+add it, not when a queue leaves it out. SQLite's ``length()`` counts the
 characters of TEXT as Python's ``len`` does (the fields hold no NUL).
 """
 
@@ -24,7 +26,7 @@ from deskbridge.clock import Clock
 from deskbridge.store import Database
 from deskbridge.studio.fields import Lyrics, OffsetPage, Style, Tags, Title, invalid
 from deskbridge.studio.library import timestamps
-from deskbridge.studio.suno.create_page import Limits
+from deskbridge.studio.suno.create_page import LimitedField, Limits
 
 PromptStatus = Literal["available", "reserved", "used"]
 PromptId = Annotated[int, msgspec.Meta(ge=1, le=2**63 - 1)]  # SQLite INTEGER
@@ -40,7 +42,7 @@ _WHERE_STATUS: Final[dict[str, str]] = {
 }
 _FITS: Final = "length(title) <= :title AND length(lyrics) <= :lyrics AND length(style) <= :style"
 TOO_LONG_NAMED: Final = 20
-"""At most this many ids of too-long prompts are named (the oldest); the count is always whole."""
+"""At most this many too-long prompts are named (the library's oldest, or the first just added); the count is whole."""
 
 
 class PromptIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -67,12 +69,33 @@ class Prompt(msgspec.Struct):
     position: int | None
     created_at: str
     used_at: str | None
+    too_long: list[LimitedField]
+    """Its fields longer than Suno takes under the limits of now: no queue reserves it while any is."""
+
+
+class FieldOver(msgspec.Struct):
+    field: LimitedField
+    message: str
+    """What ``Limits.over`` says of it, as ``INVALID_PAYLOAD`` would for a prompt sent to be made now."""
+
+
+class AddedTooLong(msgspec.Struct):
+    """A prompt just added that no queue will reserve until it is shortened or the limit raised."""
+
+    index: int
+    """Its place among the prompts given (``$.prompts[index]``) or read from the file, from 0."""
+    prompt_id: int
+    over: list[FieldOver]
 
 
 class AddedPrompts(msgspec.Struct):
     added: int
     prompt_ids: list[int]
     available: int
+    too_long: int
+    """How many of the prompts just added are longer than Suno takes (all of them are stored)."""
+    too_long_prompts: list[AddedTooLong]
+    """The first :data:`TOO_LONG_NAMED` of them, in the order given."""
 
 
 class Reservable(msgspec.Struct):
@@ -105,9 +128,16 @@ class PromptLibrary:
         self._limits = limits
 
     def add(self, prompts: Sequence[PromptIn]) -> AddedPrompts:
+        """Store every prompt (a limit may be raised later); say which of them are over one now."""
         with self._db.transaction() as conn:
             ids = self.insert(conn, prompts)
-            return AddedPrompts(len(ids), ids, self.available(conn))
+            available = self.available(conn)
+        over = [(index, found) for index, prompt in enumerate(prompts) if (found := self._limits.over(prompt))]
+        named = [
+            AddedTooLong(index, ids[index], [FieldOver(field, message) for field, message in found])
+            for index, found in over[:TOO_LONG_NAMED]
+        ]
+        return AddedPrompts(len(ids), ids, available, len(over), named)
 
     def check(self, requested_total: int) -> PromptCheck:
         """Whether ``requested_total`` unused prompts that Suno takes are there to reserve."""
@@ -128,7 +158,7 @@ class PromptLibrary:
             f"SELECT *, {_STATUS_SQL} AS status FROM prompts WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
             [*params, limit, offset],
         )
-        return OffsetPage([_prompt(row) for row in rows], total, limit, offset)
+        return OffsetPage([self._prompt(row) for row in rows], total, limit, offset)
 
     def delete(self, prompt_id: int) -> DeletedPrompt:
         with self._db.transaction() as conn:
@@ -221,17 +251,19 @@ class PromptLibrary:
     def _sql_limits(self) -> dict[str, int]:
         return {"title": self._limits.title, "lyrics": self._limits.lyrics, "style": self._limits.style}
 
-
-def _prompt(row: Any) -> Prompt:
-    return Prompt(
-        row["id"],
-        row["title"],
-        row["lyrics"],
-        row["style"],
-        json.loads(row["tags"]),
-        row["status"],
-        row["queue_id"],
-        row["position"],
-        row["created_at"],
-        row["used_at"],
-    )
+    def _prompt(self, row: Any) -> Prompt:
+        prompt = Prompt(
+            row["id"],
+            row["title"],
+            row["lyrics"],
+            row["style"],
+            json.loads(row["tags"]),
+            row["status"],
+            row["queue_id"],
+            row["position"],
+            row["created_at"],
+            row["used_at"],
+            [],
+        )
+        prompt.too_long = [field for field, _ in self._limits.over(prompt)]
+        return prompt

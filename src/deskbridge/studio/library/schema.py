@@ -135,4 +135,11 @@ MIGRATIONS: Final = [
         PRIMARY KEY (account_name, clip_id)
     );
     """,
+    # A status filter finds the few records not completed by index instead of looking through every record
+    # (~0.3 s at 10^6); partial, so the completed records, nearly all of them, cost these indexes nothing.
+    """
+    CREATE INDEX creation_unfinished ON creation_records(status, created_at, id) WHERE status <> 'completed';
+    CREATE INDEX creation_unfinished_by_account ON creation_records(status, account_key, created_at, id)
+        WHERE status <> 'completed';
+    """,
 ]

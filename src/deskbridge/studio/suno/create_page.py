@@ -16,14 +16,15 @@ The defaults follow the page of December 2026 (``docs/studio.md``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated, Final, Protocol
+from typing import Annotated, Final, Literal, Protocol
 
 import msgspec
 
-from deskbridge.studio.fields import invalid
+from deskbridge.studio.fields import LYRICS_MAX, STYLE_MAX, TITLE_MAX, invalid
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Limit = Annotated[int, msgspec.Meta(ge=1, le=100_000)]
+LimitedField = Literal["title", "lyrics", "style"]
+"""A prompt's fields Suno limits."""
 
 
 class Locate(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
@@ -100,15 +101,18 @@ class Controls(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 class Limits(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """The most characters Suno takes in each field; longer is refused up front, never cut."""
 
-    title: Limit = 100
-    lyrics: Limit = 5_000
-    style: Limit = 1_000
-    exclude_styles: Limit = 1_000
+    title: Annotated[int, msgspec.Meta(ge=1, le=TITLE_MAX)] = 100
+    lyrics: Annotated[int, msgspec.Meta(ge=1, le=LYRICS_MAX)] = 5_000
+    style: Annotated[int, msgspec.Meta(ge=1, le=STYLE_MAX)] = 1_000
+    exclude_styles: Annotated[int, msgspec.Meta(ge=1, le=STYLE_MAX)] = 1_000
 
-    def over(self, prompt: SunoPrompt) -> list[tuple[str, str]]:
+    def over(self, prompt: SunoPrompt) -> list[tuple[LimitedField, str]]:
         """The prompt's fields longer than Suno takes, each with what to say of it (Python's ``len``: characters)."""
-        fields = (("title", prompt.title, self.title), ("lyrics", prompt.lyrics, self.lyrics),
-                  ("style", prompt.style, self.style))  # fmt: skip
+        fields: list[tuple[LimitedField, str, int]] = [
+            ("title", prompt.title, self.title),
+            ("lyrics", prompt.lyrics, self.lyrics),
+            ("style", prompt.style, self.style),
+        ]
         return [(field, too_long(f"the {field}", text, limit)) for field, text, limit in fields if len(text) > limit]
 
     def check(self, prompts: Sequence[SunoPrompt]) -> None:

@@ -1,8 +1,10 @@
 // Running an action from a form or a button, with its outcome said in a feedback line.
 
-/** Show a message (or an error) in a feedback element (role=status: screen readers announce it). */
-export function say(feedback, message, { error = false } = {}) {
+/** Show a message (an error, or a warning: done, but not all is well) in a feedback element (role=status:
+ * screen readers announce it). */
+export function say(feedback, message, { error = false, warning = false } = {}) {
   feedback.classList.toggle("error", error);
+  feedback.classList.toggle("warning", warning);
   feedback.textContent = message;
 }
 
@@ -11,8 +13,9 @@ export function sayError(feedback, error) {
 }
 
 /**
- * Run `action` once at a time for `busyElement`; its returned string goes to the feedback line,
- * a thrown error too. The element keeps its focus (aria-busy, not disabled).
+ * Run `action` once at a time for `busyElement`; its returned string goes to the feedback line (a
+ * `{ message, warning }` as a warning when `warning` is true), a thrown error too. The element keeps its
+ * focus (aria-busy, not disabled).
  */
 export async function perform(busyElement, feedback, action) {
   if (busyElement.getAttribute("aria-busy") === "true") return;
@@ -20,6 +23,7 @@ export async function perform(busyElement, feedback, action) {
   try {
     const message = await action();
     if (typeof message === "string") say(feedback, message);
+    else if (message?.message) say(feedback, message.message, { warning: message.warning });
   } catch (error) {
     sayError(feedback, error);
   } finally {

@@ -1,5 +1,6 @@
 // The prompt library: how many prompts are available, reserved by queues, used; add prompts typed or
-// pasted (one a line), or import a file.
+// pasted (one a line), or import a file. Prompts longer than Suno takes are stored, but said at once:
+// no queue uses them until they are shortened (or the limit raised in the config).
 
 import { fill, h, row } from "../dom.js";
 import { onSubmit, perform } from "../forms.js";
@@ -25,7 +26,7 @@ export function mount({ call, onEvent, onLive, onChange }) {
       String(prompt.prompt_id),
       prompt.title || "(untitled)",
       prompt.style,
-      prompt.status,
+      prompt.too_long.length ? `${prompt.status}, too long: ${prompt.too_long.join(", ")}` : prompt.status,
       h("button", {
         type: "button",
         "aria-label": `Delete prompt ${prompt.prompt_id}`,
@@ -41,7 +42,7 @@ export function mount({ call, onEvent, onLive, onChange }) {
   onSubmit(form, feedback, async ({ path, format }) => {
     const added = await call("IMPORT_PROMPTS", format ? { path, format } : { path });
     await load();
-    return `Imported ${added.added} prompts; ${added.available} are available.`;
+    return withTooLong(`Imported ${added.added} prompts; ${added.available} are available.`, added);
   });
   onSubmit(adder, feedback, async ({ text }) => {
     const prompts = parsePrompts(text);
@@ -49,11 +50,21 @@ export function mount({ call, onEvent, onLive, onChange }) {
     const added = await call("ADD_PROMPTS", { prompts });
     adder.reset();
     await load();
-    return `Added ${added.added} prompt${added.added === 1 ? "" : "s"}; ${added.available} are available.`;
+    return withTooLong(`Added ${added.added} prompt${added.added === 1 ? "" : "s"}; ${added.available} are available.`, added);
   });
   onEvent((event) => event.type === "QUEUE_PROGRESS" && load());
   onChange(["prompts", "queue", "account"], load);
   onLive(load);
+}
+
+/** The feedback of ADD_PROMPTS or IMPORT_PROMPTS: a warning naming the prompts just added that Suno would refuse. */
+export function withTooLong(done, added) {
+  if (added.too_long === 0) return done;
+  const named = added.too_long_prompts.map((p) => `#${p.prompt_id} ${p.over.map((o) => o.message).join(", ")}`);
+  const more = added.too_long - named.length;
+  const which = added.too_long === 1 ? "1 is longer than Suno takes; no queue uses it" : `${added.too_long} are longer than Suno takes; no queue uses them`;
+  const list = named.join("; ") + (more > 0 ? `; and ${more} more` : "");
+  return { message: `${done} ${which} until shortened: ${list}.`, warning: true };
 }
 
 /** One prompt a line: "style", or "title | style", or "title | style | tag, tag" (blank lines skipped). */
