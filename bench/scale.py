@@ -525,10 +525,15 @@ def fill_events(path: Path, start: int, stop: int) -> str:
 
 
 @contextmanager
-def diag_server(data_dir: Path, started: list[float] | None = None) -> Iterator[tuple[int, str]]:
-    """``deskbridge serve diag`` on ``data_dir`` without retention; ``started`` gets the seconds to ready."""
+def diag_server(
+    data_dir: Path, started: list[float] | None = None, *, clean_stop: bool = True
+) -> Iterator[tuple[int, str]]:
+    """``deskbridge serve diag`` on ``data_dir`` without retention; ``started`` gets the seconds to ready.
+
+    Stopped the way a front end stops it (SIGTERM), so the next start skips ``quick_check`` on the databases
+    left as they were; or killed (``clean_stop=False``), so the next start checks them in full."""
     config = data_dir / "config.json"
-    config.write_text(json.dumps({"events": {"max_age_days": None, "max_count": None}}))
+    config.write_text(json.dumps({"events": {"max_age_days": None, "max_count": None, "max_megabytes": None}}))
     began = time.perf_counter()
     proc = subprocess.Popen(
         [PYTHON, "-m", "deskbridge", "serve", "diag", "--port", "0", "--data-dir", str(data_dir),
@@ -544,6 +549,9 @@ def diag_server(data_dir: Path, started: list[float] | None = None) -> Iterator[
             started.append(time.perf_counter() - began)
         threading.Thread(target=proc.stderr.read, daemon=True).start()
         yield int(json.loads(line)["port"]), (data_dir / "token").read_text().strip()
+        if clean_stop:
+            proc.terminate()
+            proc.wait(30)
     finally:
         proc.kill()
         proc.wait()
@@ -581,6 +589,22 @@ async def resume_polling(port: int, token: str, epoch: str, head: int, missed: i
     return first, time.perf_counter() - began
 
 
+FIRST_START = "start to BACKEND_READY, first after filling (quick_check)"
+RESTART = "start to BACKEND_READY after a clean stop"
+COLD_CHECKED = "start to BACKEND_READY after a kill, log not cached (quick_check)"
+COLD_RESTART = "start to BACKEND_READY after a clean stop, log not cached"
+
+
+def uncache(path: Path) -> None:
+    """Drop the file's pages from the OS's page cache (this file only): a start as after a reboot."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+        os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    finally:
+        os.close(fd)
+
+
 def measure_resume(sizes: list[int], work: Path, repeat: int) -> None:
     data = work / "diag-data"
     (data / "events").mkdir(parents=True)
@@ -591,8 +615,8 @@ def measure_resume(sizes: list[int], work: Path, repeat: int) -> None:
         have = size
         note("log_size", "bytes/event (file as filled)", "resume log", size, db_bytes(path)[0] / size, "B")
         started: list[float] = []
-        with diag_server(data, started) as (port, token):
-            note("resume", "start to BACKEND_READY (quick_check)", "deskbridge serve", size, started[0], "s")
+        with diag_server(data, started) as (port, token):  # the log was just written: its first start checks it all
+            note("resume", FIRST_START, "deskbridge serve", size, started[0], "s")
             for resume in (resume_ws, resume_polling):  # the first connection to a new server pays its warm-up
                 asyncio.run(resume(port, token, epoch, size, min(10, size)))
             missed_counts = [min(1000, size)]
@@ -608,6 +632,14 @@ def measure_resume(sizes: list[int], work: Path, repeat: int) -> None:
                         note("resume", "caught up, 1,000 missed", door, size, done, "s")
                     if size == sizes[-1]:
                         note("resume", f"caught up, log of {size:,}", door, missed, done, "s")
+        with diag_server(data, started, clean_stop=False):
+            note("resume", RESTART, "deskbridge serve", size, started[1], "s")
+        uncache(path)
+        with diag_server(data, started):
+            note("resume", COLD_CHECKED, "deskbridge serve", size, started[2], "s")
+        uncache(path)
+        with diag_server(data, started):
+            note("resume", COLD_RESTART, "deskbridge serve", size, started[3], "s")
 
 
 # -- fan-out -------------------------------------------------------------------------------
@@ -760,7 +792,10 @@ PANELS: list[tuple[str, str, list[tuple[str, str, str]], str, str]] = [
      [("caught up, 1,000 missed", "WebSocket", "WebSocket: caught up"),
       ("caught up, 1,000 missed", "polling", "polling: caught up"),
       ("first event, 1,000 missed", "WebSocket", "WebSocket: first event"),
-      ("start to BACKEND_READY (quick_check)", "deskbridge serve", "server start to ready (quick_check)")],
+      (FIRST_START, "deskbridge serve", "server start to ready, first after filling (quick_check)"),
+      (RESTART, "deskbridge serve", "server start to ready after a clean stop"),
+      (COLD_CHECKED, "deskbridge serve", "the same after a kill, log not cached (quick_check)"),
+      (COLD_RESTART, "deskbridge serve", "the same after a clean stop, log not cached")],
      "events in the log", "seconds"),
     ("Resume from the largest log", "resume", [], "events missed", "seconds to caught up"),
     ("Event log on disk, one event per 5 s", "log_size",

@@ -190,6 +190,15 @@ class BackendProcess:
             self.proc.wait()
 
 
+def start_failure(apps: list[str], data_dir: Path) -> tuple[int, dict[str, Any]]:
+    """Start a backend that is expected to refuse: its exit status and its first stderr line."""
+    done = subprocess.run(
+        [*DESKBRIDGE, "stdio", *apps, "--data-dir", str(data_dir)],
+        stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return done.returncode, json.loads(done.stderr.split(b"\n", 1)[0])
+
+
 def stderr_json(lines: list[bytes]) -> list[dict[str, Any]]:
     out = []
     for raw in lines:

@@ -77,8 +77,9 @@ class Backend:
                 lock.acquire()
                 self._locks.append(lock)
             events_dir = ensure_dir(root / "events")
-            # Two files, each opened and checked (quick_check) in full before anything is served; SQLite lets
-            # go of the GIL while it reads, so the journal opens on a worker while this thread opens the log.
+            # Two files, each opened and checked before anything is served (quick_check in full unless the last
+            # run closed it cleanly: store.connect); SQLite lets go of the GIL while it reads, so the journal
+            # opens on a worker while this thread opens the log.
             # Only once the locks are held: the journal's interrupted operations are this run's to end.
             journal = loop.run_in_executor(self.executor, Journal, events_dir / f"{self.name}-operations.db")
             try:

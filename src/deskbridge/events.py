@@ -38,7 +38,7 @@ from typing import Annotated, Any, Final
 
 import msgspec
 
-from deskbridge import protocol, store
+from deskbridge import closemark, protocol, store
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.config import convert
 from deskbridge.logmark import LogMark
@@ -231,25 +231,9 @@ class EventLog:
         boot: str | None = None,
     ) -> None:
         self.path = Path(path)
-        self._db = store.connect(path)
-        store.migrate(self._db, _MIGRATIONS, name=f"event log {path}")
         self._schedule = schedule
         self._clock = clock
         self.retention = retention or Retention()
-        meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
-        if "epoch" not in meta:
-            meta["epoch"] = uuid.uuid4().hex
-            self._db.execute("INSERT INTO meta VALUES ('epoch', ?)", (meta["epoch"],))
-        self.epoch: str = meta["epoch"]
-        self._floor = int(meta.get("floor", 0))
-        (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
-        self.last_seq: int = max(last, self._floor)
-        self.committed_seq: int = self.last_seq
-        self._mark = LogMark(self.path, boot=boot)
-        lost = self._mark.lost(self.epoch, self.last_seq)
-        if lost is not None:
-            self._new_epoch(lost)
-        self._write_mark(clean=False)
         self._trimmed_at = -self.retention.trim_every
         self._pending: list[_Row] = []
         self._acks: dict[str, int] = {}
@@ -266,7 +250,24 @@ class EventLog:
         self._waiters: dict[asyncio.Future[None], int] = {}
         """Who waits for which ``seq`` to be committed; a waiter leaves when its wait ends, however it ends."""
         self._closed = False
-        self._commit([], {})
+        self._db = store.connect(path)
+        with store.named_if_damaged(self.path, self._db):  # what opening reads, the trim included, as quick_check
+            store.migrate(self._db, _MIGRATIONS, name=f"event log {path}")
+            meta = dict(self._db.execute("SELECT key, value FROM meta").fetchall())
+            if "epoch" not in meta:
+                meta["epoch"] = uuid.uuid4().hex
+                self._db.execute("INSERT INTO meta VALUES ('epoch', ?)", (meta["epoch"],))
+            self.epoch: str = meta["epoch"]
+            self._floor = int(meta.get("floor", 0))
+            (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM events").fetchone()
+            self.last_seq: int = max(last, self._floor)
+            self.committed_seq: int = self.last_seq
+            self._mark = LogMark(self.path, boot=boot)
+            lost = self._mark.lost(self.epoch, self.last_seq)
+            if lost is not None:
+                self._new_epoch(lost)
+            self._write_mark(clean=False)
+            self._commit([], {})
 
     # -- appending ----------------------------------------------------------
 
@@ -364,6 +365,7 @@ class EventLog:
     def _refused(self, exc: sqlite3.Error | OSError) -> None:
         if self.failure is None:
             log.error("the event log cannot store events (%s): they are held in memory and retried", exc)
+        closemark.damage_seen(exc)
         self.failure = exc
         self._retry_delay = min(RETRY_MAX, max(RETRY_FIRST, self._retry_delay * 2))
         if self._retry_later is not None and self._retry_handle is None:
@@ -565,7 +567,7 @@ class EventLog:
             for future in self._waiters:
                 if not future.done():
                     future.cancel()
-            self._db.close()
+            store.close(self._db, self.path)
 
 
 class EventSink:

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
+from deskbridge import closemark
+
 
 class StoreError(Exception):
     """The database cannot be opened or is not one of ours; the file is left as it is."""
@@ -29,20 +31,24 @@ class WouldBlock(Exception):
 
 
 def connect(path: Path | str, *, synchronous: str = "NORMAL") -> sqlite3.Connection:
-    """A connection in autocommit mode; transactions are explicit.
+    """A connection in autocommit mode; transactions are explicit. Close it with :func:`close`.
 
     WAL with ``synchronous=NORMAL`` survives a killed process (not a power cut)
-    and costs no fsync per commit.
+    and costs no fsync per commit. Damage inside a page is invisible to opening
+    the file: unless a clean close left it whole (:mod:`deskbridge.closemark`),
+    ``quick_check`` reads it all now, so the start stops with the file named
+    instead of whichever command reads the page failing later.
     """
+    closed_whole = closemark.take(Path(path))  # before SQLite opens a WAL beside the file
     conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=10.0)
     conn.row_factory = sqlite3.Row
+    verdict = "ok"
     try:
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute(f"PRAGMA synchronous={synchronous}")
         conn.execute("PRAGMA foreign_keys=ON")
-        # Damage inside a page is invisible to opening the file; found now (about 30 ms for a full event
-        # log), it stops the start with the file named, instead of failing whichever command reads it later.
-        (verdict,) = conn.execute("PRAGMA quick_check(1)").fetchone()
+        if not closed_whole:
+            (verdict,) = conn.execute("PRAGMA quick_check(1)").fetchone()
     except sqlite3.DatabaseError as exc:
         conn.close()
         raise StoreError(f"{path} is not a usable SQLite database: {exc}") from exc
@@ -50,6 +56,26 @@ def connect(path: Path | str, *, synchronous: str = "NORMAL") -> sqlite3.Connect
         conn.close()
         raise StoreError(f"{path} is not a usable SQLite database: it is damaged ({' '.join(verdict.split())})")
     return conn
+
+
+def close(conn: sqlite3.Connection, path: Path | str) -> None:
+    """Close a connection from :func:`connect`: SQLite checkpoints and removes the WAL, then the file is marked
+    whole so the next open skips ``quick_check``."""
+    conn.close()
+    closemark.leave(Path(path))
+
+
+@contextmanager
+def named_if_damaged(path: Path, conn: sqlite3.Connection) -> Iterator[None]:
+    """Reads right after :func:`connect`: damage they meet stops the start naming the file, as quick_check's
+    would (an open that skipped it meets damage here first); the connection is closed, no mark left."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if not closemark.is_damage(exc):
+            raise
+        conn.close()
+        raise StoreError(f"{path} is not a usable SQLite database: it is damaged ({exc})") from exc
 
 
 def migrate(conn: sqlite3.Connection, migrations: Sequence[str], *, name: str = "database") -> None:
@@ -150,4 +176,4 @@ class Database:
 
     def close(self) -> None:
         with self._lock:
-            self._conn.close()
+            close(self._conn, self.path)

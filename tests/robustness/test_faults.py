@@ -53,7 +53,7 @@ from tests.robustness.support import (
 )
 from tests.studio.standin_studio import studio_on, terminal
 from tests.studio.suno import support as suno_support
-from tests.support import DESKBRIDGE, BackendProcess
+from tests.support import DESKBRIDGE, BackendProcess, start_failure
 from tests.webserver import WebServer
 
 standin, suno = suno_support.standin, suno_support.suno
@@ -69,16 +69,6 @@ def tree_digest(root: Path) -> dict[str, str]:
     """Every file under ``root`` by its content: two equal digests mean nothing was written."""
     files = sorted(path for path in root.rglob("*") if path.is_file())
     return {str(path.relative_to(root)): hashlib.sha256(path.read_bytes()).hexdigest() for path in files}
-
-
-def start_failure(apps: list[str], data_dir: Path) -> tuple[int, dict[str, Any]]:
-    """Start a backend that is expected to refuse: its exit status and its first stderr line."""
-    done = subprocess.run(
-        [*DESKBRIDGE, "stdio", *apps, "--data-dir", str(data_dir)],
-        stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
-    )  # fmt: skip
-    first = done.stderr.split(b"\n", 1)[0]
-    return done.returncode, json.loads(first)
 
 
 def audio_of(path: Path) -> bytes:

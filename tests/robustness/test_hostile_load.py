@@ -26,20 +26,11 @@ from websockets.sync.client import connect
 
 from deskbridge.transports.web.http_limits import BODY_TIMEOUT, HEAD_TIMEOUT
 from tests.robustness.support import record, rss_kib, wait_until
-from tests.support import DESKBRIDGE, BackendProcess
+from tests.support import DESKBRIDGE, BackendProcess, start_failure
 from tests.webserver import WebServer
 
 Spawn = Callable[..., BackendProcess]
 Serve = Callable[..., WebServer]
-
-
-def start_failure(apps: list[str], data_dir: Path) -> tuple[int, dict[str, Any]]:
-    """Start a backend that is expected to refuse: its exit status and its first stderr line."""
-    done = subprocess.run(
-        [*DESKBRIDGE, "stdio", *apps, "--data-dir", str(data_dir)],
-        stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
-    )  # fmt: skip
-    return done.returncode, json.loads(done.stderr.split(b"\n", 1)[0])
 
 
 # -- the data dir's lock ----------------------------------------------------------------------------
