@@ -93,6 +93,9 @@ def test_fetch_clips_pick_and_download(
         # the seed's WARNING_UPDATE carries no status: listed under the operation, it leaves its state alone
         notices = finished.get_by_role("list", name=re.compile("notices"))
         expect(notices).to_contain_text("NO_COVER: Keep Me was saved without its cover")
+        page.reload()  # a page opened afresh lists it again, from the events it catches up on
+        board.go("Operations")
+        expect(notices).to_contain_text("NO_COVER: Keep Me was saved without its cover")
         board.go("Studio")
         board.shot("clips")
     finally:

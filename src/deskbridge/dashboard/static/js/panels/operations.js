@@ -2,7 +2,9 @@
 // Any event carrying payload.operation_id of an operation this backend runs counts
 // (a queue's QUEUE_PROGRESS carries the queue's id: GET_OPERATION says it is not one).
 // A notice about an operation (the seed's WARNING_UPDATE and ERROR_UPDATE) carries no status: it is listed
-// under the operation, and its state stays what the last status said.
+// under the operation, and its state stays what the last status said. Notices are kept from the events the
+// stream catches up on too (after a drop, and the backlog a page opens with), since LIST_OPERATIONS, which
+// the list is rebuilt from once live, carries none.
 
 import { bar, fill, h, setBar, short, showEmpty } from "../dom.js";
 import { perform } from "../forms.js";
@@ -26,7 +28,7 @@ function noticeItem(payload) {
   return h("li", {}, [payload.warning_code || payload.error_code, payload.message || payload.error].filter(Boolean).join(": "));
 }
 
-export function mount({ call, onEvent, onLive }) {
+export function mount({ call, connection, onEvent, onLive }) {
   const running = document.getElementById("operations-running");
   const finished = document.getElementById("operations-finished");
   const empty = document.getElementById("operations-empty");
@@ -34,7 +36,7 @@ export function mount({ call, onEvent, onLive }) {
   const shown = new Map(); // operation_id -> {element, bar, status, message, notices, cancel}
   const lookups = new Map(); // operation_id -> the last event that came while GET_OPERATION was asked (or null)
   const notOperations = new Set();
-  const early = new Map(); // operation_id -> notices that came before its operation was shown
+  const notices = new Map(); // operation_id -> its notices, live or caught up: a rebuilt list shows them again
 
   const noteEmpty = () => {
     showEmpty(empty, running.children.length === 0);
@@ -48,6 +50,7 @@ export function mount({ call, onEvent, onLive }) {
       finished.prepend(view.element);
       while (finished.children.length > KEEP_FINISHED) {
         shown.delete(finished.lastElementChild.dataset.operation);
+        notices.delete(finished.lastElementChild.dataset.operation);
         finished.lastElementChild.remove();
       }
     } else if (view.element.parentElement !== running) {
@@ -92,8 +95,7 @@ export function mount({ call, onEvent, onLive }) {
       view.notices,
     ); // prettier-ignore
     shown.set(id, view);
-    view.notices.append(...(early.get(id) || []).map(noticeItem));
-    early.delete(id);
+    view.notices.append(...(notices.get(id) || []).map(noticeItem));
     update(id, operation.status, operation.state, operation.error);
   };
 
@@ -108,20 +110,19 @@ export function mount({ call, onEvent, onLive }) {
     } catch (error) {
       if (error.code !== "OPERATION_NOT_FOUND") throw error;
       notOperations.add(id);
-      early.delete(id);
+      notices.delete(id);
     } finally {
       lookups.delete(id);
     }
   };
 
   const notice = (id, payload) => {
+    notices.set(id, [...(notices.get(id) || []), payload]);
     const view = shown.get(id);
-    if (view) {
-      view.notices.append(noticeItem(payload));
-      return null;
-    }
-    early.set(id, [...(early.get(id) || []), payload]);
-    return lookups.has(id) ? null : learn(id);
+    if (view) view.notices.append(noticeItem(payload));
+    // caught up: the list is rebuilt once live, and shows it then if its operation is listed
+    if (view || lookups.has(id) || connection.state !== "live") return null;
+    return learn(id);
   };
 
   onEvent((event) => {
@@ -129,6 +130,7 @@ export function mount({ call, onEvent, onLive }) {
     const id = payload?.operation_id;
     if (event.id !== "progress-event" || !id || notOperations.has(id)) return null;
     if (typeof payload.status !== "string") return notice(id, payload);
+    if (connection.state !== "live") return null; // the state comes whole from LIST_OPERATIONS once live
     if (lookups.has(id)) {
       lookups.set(id, payload);
       return null;
@@ -136,7 +138,7 @@ export function mount({ call, onEvent, onLive }) {
     if (!shown.has(id)) return learn(id);
     update(id, payload.status, payload, payload.error ? payload : null);
     return null;
-  });
+  }, { catchUp: true });
 
   onLive(async () => {
     const operations = await call("LIST_OPERATIONS", {});
@@ -147,6 +149,7 @@ export function mount({ call, onEvent, onLive }) {
     for (const operation of [...done, ...operations.filter((operation) => !FINISHED.has(operation.status))]) {
       show(operation);
     }
+    for (const id of notices.keys()) if (!shown.has(id)) notices.delete(id); // of operations no longer listed
     noteEmpty();
   });
 }
