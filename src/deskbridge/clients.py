@@ -76,10 +76,24 @@ class ClientRegistry:
     def polled(self, client_id: str, *, idle: float = POLL_IDLE, door: str = "poll") -> None:
         """``client_id`` polled now: listed until it has been silent for ``idle`` seconds."""
         with self._lock:
-            now = self._clock.monotonic()
-            known = self._pollers.pop(client_id, None)
-            self._pollers[client_id] = (now + idle, known[1] if known else ClientInfo(client_id, door))
-            self._expire(now)
+            self._poll(client_id, idle, door)
+
+    def register(self, door: str, client_id: str | None = None, *, idle: float = POLL_IDLE) -> ClientInfo:
+        """A client that says hello with no connection to hold (seed 004's ``POST /desktop/connect``): listed as
+        a polling client is, until silent for ``idle`` seconds and bounded with them, so hellos without end
+        (no token is needed for them by default) cannot grow the registry."""
+        with self._lock:
+            info = self._poll(client_id or f"{door}-{next(self._ids)}", idle, door)
+            info.last_seen = protocol.now_ms()
+            return info
+
+    def _poll(self, client_id: str, idle: float, door: str) -> ClientInfo:
+        now = self._clock.monotonic()
+        known = self._pollers.pop(client_id, None)
+        info = known[1] if known else ClientInfo(client_id, door)
+        self._pollers[client_id] = (now + idle, info)
+        self._expire(now)
+        return info
 
     def seen(self, client_id: str, last_seq: int | None = None) -> None:
         """Mark a client alive; ``last_seq`` is its cumulative acknowledgement."""

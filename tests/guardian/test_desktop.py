@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 from deskbridge.guardian import HTTP_ENDPOINTS
@@ -59,6 +60,34 @@ def test_disconnect_without_an_id_lets_every_desktop_client_go(guardian_backend:
     backend.ok("DESKTOP_CONNECT", {"client_id": "b"})
 
     assert backend.ok("DESKTOP_DISCONNECT")["disconnected"] == ["a", "b"]
+
+
+def test_hellos_that_never_come_back_are_bounded(guardian_backend: Start) -> None:
+    """Any local program may POST /desktop/connect without end (no token is needed for it by default): each hello
+    is listed as a polling client is, and past 1,000 the longest silent is forgotten."""
+    backend = guardian_backend({})
+    sent = [backend.send("DESKTOP_CONNECT", {}) for _ in range(1_200)]
+    hellos = [backend.response(command_id)["data"]["client_id"] for command_id in sent]
+
+    listed = [client["client_id"] for client in backend.ok("DESKTOP_STATUS")["clients"]]
+    assert len(listed) == 1_000
+    assert hellos[-1] in listed
+    assert hellos[0] not in listed
+
+
+def test_a_client_that_says_hello_again_is_connected_again(guardian_backend: Start) -> None:
+    """A hello counts as a poll: connected until two polling intervals pass without either, the same client."""
+    backend = guardian_backend({"desktop_client": {"http_polling": {"interval": 0.5}}})
+    first = backend.ok("DESKTOP_CONNECT", {"client_id": "desk-1"})
+    assert backend.ok("DESKTOP_STATUS")["connected"] is True
+    time.sleep(1.2)
+    assert backend.ok("DESKTOP_STATUS")["connected"] is False
+
+    again = backend.ok("DESKTOP_CONNECT", {"client_id": "desk-1"})
+    status = backend.ok("DESKTOP_STATUS")
+    assert status["connected"] is True
+    assert [c["client_id"] for c in status["clients"]] == ["desk-1"]
+    assert again["connected_at"] == first["connected_at"]
 
 
 def test_queues_hold_what_is_not_yet_synced(guardian_backend: Start, games: Games) -> None:

@@ -92,8 +92,9 @@ def register(commands: Commands, guardian: Guardian, context: AppContext) -> Non
 
     @commands.command("DESKTOP_CONNECT")
     def connect(payload: ConnectPayload) -> dict[str, Any]:
-        """POST /desktop/connect: register the desktop client; where to get events from."""
-        client = context.clients.connect(DOOR, payload.client_id)
+        """POST /desktop/connect: register the desktop client (listed while it polls or holds a WebSocket, as a
+        polling client is); where to get events from."""
+        client = context.clients.register(DOOR, payload.client_id)
         return {
             "client_id": client.client_id,
             "websocket_url": websocket_url(),
