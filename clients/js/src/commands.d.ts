@@ -141,7 +141,10 @@ export interface Commands {
     data: DesktopCommandAnswer;
     operation: false;
   };
-  /** POST /desktop/connect: register the desktop client; where to get events from. */
+  /**
+   * POST /desktop/connect: register the desktop client (listed while it polls or holds a WebSocket, as a
+   * polling client is); where to get events from.
+   */
   DESKTOP_CONNECT: {
     payload: ConnectPayload;
     data: { [key: string]: unknown };
