@@ -116,25 +116,7 @@ class StdioBackend:
 
     def send(self, line: bytes) -> Any:
         """Write one command line and return its answer's data (events on the way are skipped)."""
-        view = memoryview(line)
-        while view:
-            view = view[os.write(self._in, view) :]
-        buf = self._buf
-        while True:
-            searched = 0  # a long answer arrives in many reads: look for its end in each new piece only
-            while (end := buf.find(b"\n", searched)) < 0:
-                searched = len(buf)
-                chunk = os.read(self._out, PIPE_READ)
-                if not chunk:
-                    raise EOFError("the studio closed its stdout")
-                buf += chunk
-            message = orjson.loads(memoryview(buf)[:end])
-            del buf[: end + 1]
-            if "seq" in message:
-                continue
-            if not message["success"]:
-                raise RuntimeError(f"{message['error_code']}: {message['error']}")
-            return message["data"]
+        return orjson.loads(self.answer(line))["data"]
 
     def answer(self, line: bytes) -> bytes:
         """Write one command line and return its whole answer line, unparsed: the time to the answer's last byte.
@@ -145,7 +127,7 @@ class StdioBackend:
             view = view[os.write(self._in, view) :]
         buf = self._buf
         while True:
-            searched = 0
+            searched = 0  # a long answer arrives in many reads: look for its end in each new piece only
             while (end := buf.find(b"\n", searched)) < 0:
                 searched = len(buf)
                 chunk = os.read(self._out, PIPE_READ)
