@@ -58,7 +58,7 @@ export function mount({ call, onEvent, onLive, onChange }) {
 }
 
 /** The feedback of ADD_PROMPTS or IMPORT_PROMPTS: a warning naming the prompts just added that Suno would refuse. */
-export function withTooLong(done, added) {
+function withTooLong(done, added) {
   if (added.too_long === 0) return done;
   const named = added.too_long_prompts.map((p) => `#${p.prompt_id} ${p.over.map((o) => o.message).join(", ")}`);
   const more = added.too_long - named.length;
@@ -68,7 +68,7 @@ export function withTooLong(done, added) {
 }
 
 /** One prompt a line: "style", or "title | style", or "title | style | tag, tag" (blank lines skipped). */
-export function parsePrompts(text) {
+function parsePrompts(text) {
   return text
     .split(/\r?\n/)
     .map((line) => line.split("|").map((part) => part.trim()))
