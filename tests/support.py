@@ -130,7 +130,12 @@ class BackendProcess:
         """The next line from stdout; events are also recorded in ``self.events``."""
         message = self.lines.get(timeout=timeout)
         if message is None:
-            raise EOFError("backend closed stdout")
+            try:
+                code = self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                code = None
+            said = b"".join(self.stderr_lines[-20:]).decode(errors="replace")
+            raise EOFError(f"backend closed stdout (exit {code}); the end of its stderr:\n{said}")
         if "seq" in message:
             self.events.append(message)
         return message

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import signal
@@ -240,6 +241,33 @@ def test_ten_thousand_commands_unread_neither_deadlock_nor_grow_unbounded(tmp_pa
         assert seen == {str(n) for n in range(10_000)}
         assert peak_mib < 150, f"peak RSS {peak_mib:.0f} MiB"
     finally:
+        proc.kill()
+        proc.wait()
+
+
+@linux_only
+def test_a_flood_waiting_in_the_pipe_before_the_backend_starts_is_served(tmp_path: Path) -> None:
+    """More commands than may be in flight, written before the backend opened stdin: the first read pauses
+    reading before the door has finished opening, and must not lose the pipe."""
+    read_end, write_end = os.pipe()
+    fcntl.fcntl(write_end, fcntl.F_SETPIPE_SZ, 1 << 20)
+    flood = 1_100
+    os.write(write_end, b"".join(b'{"id":"%d","type":"SLEEP","payload":{"seconds":0.2}}\n' % n for n in range(flood)))
+    proc = subprocess.Popen(
+        [*DESKBRIDGE, "stdio", "diag", "--data-dir", str(tmp_path)],
+        stdin=read_end,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(read_end)
+    try:
+        assert proc.stdout is not None
+        answered = {json.loads(proc.stdout.readline())["id"] for _ in range(flood)}
+        assert answered == {str(n) for n in range(flood)}
+        os.write(write_end, b'{"id":"after","type":"PING","payload":{}}\n')
+        assert json.loads(proc.stdout.readline() or b"{}").get("id") == "after", "the backend stopped reading stdin"
+    finally:
+        os.close(write_end)
         proc.kill()
         proc.wait()
 

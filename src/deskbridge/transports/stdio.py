@@ -24,7 +24,7 @@ import stat
 import sys
 import threading
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Protocol, cast
 
 import msgspec
 
@@ -82,9 +82,22 @@ def _is_stream(fd: int) -> bool:
     return sys.platform != "win32" and (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode) or terminal)
 
 
+class _Reader(Protocol):
+    """Where stdin is read from: a pipe transport, or :class:`_ThreadReader`."""
+
+    def pause_reading(self) -> None: ...
+
+    def resume_reading(self) -> None: ...
+
+
 class _ReadSide(asyncio.Protocol):
     def __init__(self, door: StdioDoor) -> None:
         self._door = door
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """The door holds the transport from here: input already waiting in the pipe may arrive before
+        ``connect_read_pipe`` returns (uvloop reads it first), and may need reading paused at once."""
+        self._door.reading_from(cast(_Reader, transport))  # uvloop's read transports are not ReadTransport
 
     def data_received(self, data: bytes) -> None:
         self._door.feed(data)
@@ -169,7 +182,7 @@ class StdioDoor:
         self._feeding = False
         self._output_blocked = False
         self._input_paused = False
-        self._reader: Any = None
+        self._reader: _Reader | None = None
         self._writer: asyncio.WriteTransport | None = None
         self._write_side: _WriteSide | None = None
         self._out_fd = -1
@@ -191,11 +204,14 @@ class StdioDoor:
         self._flush()
         if _is_stream(in_fd):
             in_file = os.fdopen(in_fd, "rb", buffering=0)
-            self._reader, _ = await self._loop.connect_read_pipe(lambda: _ReadSide(self), in_file)
+            await self._loop.connect_read_pipe(lambda: _ReadSide(self), in_file)
         else:
-            self._reader = _ThreadReader(in_fd, self, self._loop)
+            self.reading_from(_ThreadReader(in_fd, self, self._loop))
 
     # -- input --------------------------------------------------------------
+
+    def reading_from(self, reader: _Reader) -> None:
+        self._reader = reader
 
     def feed(self, data: bytes) -> None:
         if self.finished.done():
@@ -308,6 +324,8 @@ class StdioDoor:
         self._update_input()
 
     def _update_input(self) -> None:
+        if self._reader is None:
+            return  # nothing read yet: the first input's own call pauses reading if it must
         pending = self._router.pending
         should_pause = self._output_blocked or pending >= MAX_PENDING
         if should_pause and not self._input_paused:
