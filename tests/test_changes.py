@@ -28,7 +28,8 @@ def test_the_studio_says_what_each_command_changed(spawn: Callable[..., BackendP
     start = studio.ready["last_seq"]
     studio.ok("CREATE_ACCOUNT", {"name": "alice"})
     studio.ok("RENAME_ACCOUNT", {"old_name": "alice", "new_name": "Alicia"})
-    added = studio.ok("ADD_PROMPTS", {"prompts": [{"title": "One", "style": "pop"}, {"title": "Two", "style": "rock"}]})
+    longer_than_suno_takes = {"title": "Two", "style": "rock " * 300}
+    added = studio.ok("ADD_PROMPTS", {"prompts": [{"title": "One", "style": "pop"}, longer_than_suno_takes]})
     queue = studio.ok("CREATE_QUEUE", {"account_name": "Alicia", "total_songs": 1, "songs_per_batch": 1})
     studio.ok("REMOVE_QUEUE", {"queue_id": queue["queue_id"]})
     studio.ok("DELETE_PROMPT", {"prompt_id": added["prompt_ids"][0]})
@@ -40,7 +41,7 @@ def test_the_studio_says_what_each_command_changed(spawn: Callable[..., BackendP
     assert seen == [
         {**base, "resource": "account", "change": "created", "id": "alice"},
         {**base, "resource": "account", "change": "renamed", "id": "Alicia", "old_id": "alice"},
-        {**base, "resource": "prompts", "change": "added", "count": 2, "available": 2},
+        {**base, "resource": "prompts", "change": "added", "count": 2, "available": 2, "too_long": 1},
         {**base, "resource": "queue", "change": "created", "id": queue["queue_id"], "account_name": "Alicia"},
         {**base, "resource": "queue", "change": "removed", "id": queue["queue_id"], "released_prompts": 1},
         {**base, "resource": "prompts", "change": "deleted", "id": added["prompt_ids"][0]},

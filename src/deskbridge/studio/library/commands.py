@@ -244,14 +244,14 @@ def _prompts(commands: Commands, prompts: PromptLibrary, changed: Changed) -> No
     def add_prompts(payload: AddPromptsPayload) -> AddedPrompts:
         """Add prompts to the library."""
         added = prompts.add(payload.prompts)
-        changed("prompts", "added", count=added.added, available=added.available)
+        changed("prompts", "added", count=added.added, available=added.available, too_long=added.too_long)
         return added
 
     @commands.command("IMPORT_PROMPTS")
     def import_prompts(payload: ImportPromptsPayload) -> AddedPrompts:
         """Add the prompts of a JSON, CSV or text file to the library (all or none)."""
         added = prompts.add(prompt_files.read(payload.path, payload.format))
-        changed("prompts", "added", count=added.added, available=added.available)
+        changed("prompts", "added", count=added.added, available=added.available, too_long=added.too_long)
         return added
 
     @commands.command("GET_PROMPTS")
