@@ -623,6 +623,7 @@ export interface AddedPrompts {
 /** A prompt just added that no queue will reserve until it is shortened or the limit raised. */
 export interface AddedTooLong {
   index: number;
+  where: string;
   prompt_id: number;
   over: FieldOver[];
 }

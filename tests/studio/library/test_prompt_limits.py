@@ -39,10 +39,16 @@ def test_prompts_over_a_limit_are_stored_and_named_when_added(studio: BackendPro
     assert (added["added"], added["available"], len(ids)) == (5, 5, 5), "every prompt is stored"
     assert added["too_long"] == 3
     assert added["too_long_prompts"] == [
-        {"index": 1, "prompt_id": ids[1], "over": [{"field": "lyrics", "message": LYRICS_OVER}]},
-        {"index": 2, "prompt_id": ids[2], "over": [{"field": "title", "message": TITLE_OVER}]},
+        {
+            "index": 1,
+            "where": "$.prompts[1]",
+            "prompt_id": ids[1],
+            "over": [{"field": "lyrics", "message": LYRICS_OVER}],
+        },
+        {"index": 2, "where": "$.prompts[2]", "prompt_id": ids[2], "over": [{"field": "title", "message": TITLE_OVER}]},
         {
             "index": 4,
+            "where": "$.prompts[4]",
             "prompt_id": ids[4],
             "over": [{"field": "title", "message": TITLE_OVER}, {"field": "lyrics", "message": LYRICS_OVER}],
         },
@@ -90,7 +96,12 @@ def test_the_limits_of_the_config_are_what_is_over_now(spawn: Callable[..., Back
     before = spawn("studio", data_dir=data)
     old = before.ok("ADD_PROMPTS", {"prompts": [{"title": "eleven char", "style": "pop"}, {"lyrics": "x" * 5_001}]})
     assert old["too_long_prompts"] == [
-        {"index": 1, "prompt_id": old["prompt_ids"][1], "over": [{"field": "lyrics", "message": LYRICS_OVER}]}
+        {
+            "index": 1,
+            "where": "$.prompts[1]",
+            "prompt_id": old["prompt_ids"][1],
+            "over": [{"field": "lyrics", "message": LYRICS_OVER}],
+        }
     ]
     assert before.close() == 0
     config = tmp_path / "config.json"
@@ -114,6 +125,7 @@ def test_the_limits_of_the_config_are_what_is_over_now(spawn: Callable[..., Back
     assert added["too_long_prompts"] == [
         {
             "index": 1,
+            "where": "$.prompts[1]",
             "prompt_id": ids[1],
             "over": [
                 {"field": "title", "message": "the title: 11 characters, more than the 10 Suno takes"},
@@ -122,6 +134,7 @@ def test_the_limits_of_the_config_are_what_is_over_now(spawn: Callable[..., Back
         },
         {
             "index": 2,
+            "where": "$.prompts[2]",
             "prompt_id": ids[2],
             "over": [{"field": "style", "message": "the style: 1000 characters, more than the 20 Suno takes"}],
         },
@@ -137,9 +150,10 @@ def test_an_imported_file_with_long_rows_is_stored_whole_and_its_long_prompts_na
     as_csv.write_text(
         "title,lyrics,style\n"
         "short,la la,pop\n"
-        "\n"  # a blank row is skipped: the index counts the prompts read
+        "\n"  # a blank row is skipped: the index counts the prompts read, the place counts the row
         f"{'t' * 101},la la,pop\n"
         f"café,{'é' * 5_000},pop\n"
+        f'multi,"two\nlines",pop\n'  # a cell's line break is not a row
         f'long,"{lines}",pop\n',
         encoding="utf-8",
     )
@@ -149,22 +163,28 @@ def test_an_imported_file_with_long_rows_is_stored_whole_and_its_long_prompts_na
     from_csv = studio.ok("IMPORT_PROMPTS", {"path": str(as_csv)})
     from_json = studio.ok("IMPORT_PROMPTS", {"path": str(as_json)})
 
-    assert (from_csv["added"], from_csv["too_long"], from_csv["available"]) == (4, 2, 4)
+    assert (from_csv["added"], from_csv["too_long"], from_csv["available"]) == (5, 2, 5)
     csv_ids = from_csv["prompt_ids"]
     assert from_csv["too_long_prompts"] == [
-        {"index": 1, "prompt_id": csv_ids[1], "over": [{"field": "title", "message": TITLE_OVER}]},
-        {"index": 3, "prompt_id": csv_ids[3], "over": [{"field": "lyrics", "message": LYRICS_OVER}]},
+        {"index": 1, "where": "row 4", "prompt_id": csv_ids[1], "over": [{"field": "title", "message": TITLE_OVER}]},
+        {"index": 4, "where": "row 7", "prompt_id": csv_ids[4], "over": [{"field": "lyrics", "message": LYRICS_OVER}]},
     ]
-    assert (from_json["added"], from_json["too_long"], from_json["available"]) == (2, 1, 6)
+    assert (from_json["added"], from_json["too_long"], from_json["available"]) == (2, 1, 7)
     assert from_json["too_long_prompts"] == [
         {
             "index": 0,
+            "where": "$.prompts[0]",
             "prompt_id": from_json["prompt_ids"][0],
             "over": [{"field": "title", "message": TITLE_OVER}, {"field": "lyrics", "message": LYRICS_OVER}],
         }
     ]
     listed = [p["too_long"] for p in studio.ok("GET_PROMPTS")["items"]]
-    assert listed == [[], ["title"], [], ["lyrics"], ["title", "lyrics"], []]
+    assert listed == [[], ["title"], [], [], ["lyrics"], ["title", "lyrics"], []]
+
+    as_text = tmp_path / "prompts.txt"
+    as_text.write_text(f"Title: fine\nla la\n---\n\nTitle: {'t' * 101}\nla la\n-----\nStyle: pop\n")
+    from_text = studio.ok("IMPORT_PROMPTS", {"path": str(as_text)})
+    assert [(p["index"], p["where"]) for p in from_text["too_long_prompts"]] == [(1, "line 5")]
     assert Declared(studio.ok("GET_SCHEMA")).problems("IMPORT_PROMPTS", "data", from_csv) == []
 
 

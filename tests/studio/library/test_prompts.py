@@ -161,8 +161,12 @@ def test_a_bad_prompt_file_is_refused_whole_with_the_reason(studio: BackendProce
         assert response["error_code"] == "INVALID_PAYLOAD", case
         assert response["details"]["fields"] == ["$.path"], case
     item = studio.error("IMPORT_PROMPTS", {"path": cases["json item"]})
-    assert item["details"]["item"] == "$[1]"
+    assert (item["details"]["item"], item["details"]["place"]) == ("$[1]", "$[1]")
     assert "$[1]" in item["error"]
+    bad_row = write("row.csv", b"title,style\nfine,pop\n\nno style,\n")
+    row = studio.error("IMPORT_PROMPTS", {"path": bad_row})
+    assert (row["details"]["item"], row["details"]["place"]) == ("$[1]", "row 4")
+    assert row["error"].startswith(f"the prompt at row 4 of {bad_row!r} is not valid: ")
     assert studio.ok("GET_PROMPTS")["total"] == 0, "nothing of a refused file is imported"
 
 

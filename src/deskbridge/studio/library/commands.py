@@ -250,7 +250,8 @@ def _prompts(commands: Commands, prompts: PromptLibrary, changed: Changed) -> No
     @commands.command("IMPORT_PROMPTS")
     def import_prompts(payload: ImportPromptsPayload) -> AddedPrompts:
         """Add the prompts of a JSON, CSV or text file to the library (all or none)."""
-        added = prompts.add(prompt_files.read(payload.path, payload.format))
+        read = prompt_files.read(payload.path, payload.format)
+        added = prompts.add(read.prompts, read.places)
         changed("prompts", "added", count=added.added, available=added.available, too_long=added.too_long)
         return added
 

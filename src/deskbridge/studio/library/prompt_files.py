@@ -7,7 +7,10 @@
   start with ``Title:``, ``Style:`` and ``Tags:`` lines, the rest is lyrics.
 
 Every prompt is checked like one sent in a command; the first bad one is
-reported with its position and nothing is imported.
+reported with its place and nothing is imported. A place is what the user
+finds in the tool the file was written with: ``row 5`` of a CSV (a
+spreadsheet's row: the header is row 1, blank rows count, a cell's line
+breaks do not), ``line 12`` of a text file, ``$[3]`` of a JSON file.
 """
 
 from __future__ import annotations
@@ -34,9 +37,19 @@ _BY_SUFFIX: Final[dict[str, FileFormat]] = {".json": "json", ".csv": "csv", ".tx
 _COLUMNS: Final = ("title", "lyrics", "style", "tags")
 _SEPARATOR: Final = re.compile(r"^-{3,}[ \t]*$", re.MULTILINE)
 _HEADER: Final = re.compile(r"(title|style|tags)[ \t]*:[ \t]*(.*)", re.IGNORECASE)
+_ITEM: Final = re.compile(r"\$\[(\d+)\]")
+
+Placed = list[tuple[str, Any]]
+"""Each item read, after its place in the file."""
 
 
-def read(path_text: str, file_format: FileFormat | None) -> list[PromptIn]:
+class PromptFile(msgspec.Struct, frozen=True):
+    prompts: list[PromptIn]
+    places: list[str]
+    """Where each prompt is in the file, in the same order."""
+
+
+def read(path_text: str, file_format: FileFormat | None) -> PromptFile:
     """The prompts in the file at ``path_text`` (absolute), or ``INVALID_PAYLOAD`` saying what is wrong."""
     path = local_path(path_text, "$.path")
     text = _read_text(path)
@@ -46,23 +59,28 @@ def read(path_text: str, file_format: FileFormat | None) -> list[PromptIn]:
             "$.format", f"cannot tell the format of {path.name!r} from its name; send format: json, csv or text"
         )
     try:
-        items = _PARSERS[kind](text)
+        placed = _PARSERS[kind](text)
     except (ValueError, csv.Error) as exc:
         raise invalid("$.path", f"{path_text!r} is not a valid {kind} prompt file: {exc}") from None
-    if not items:
+    if not placed:
         raise invalid("$.path", f"{path_text!r} holds no prompts")
-    if len(items) > MAX_PROMPTS:
-        raise invalid("$.path", f"{path_text!r} holds {len(items)} prompts; import at most {MAX_PROMPTS} at a time")
+    if len(placed) > MAX_PROMPTS:
+        raise invalid("$.path", f"{path_text!r} holds {len(placed)} prompts; import at most {MAX_PROMPTS} at a time")
+    places = [place for place, _ in placed]
     # A file may carry fields of its own (another tool's ids, dates): only ours are read. A payload is
     # strict about them (a typo there is the sender's), a file is not.
     ours = set(PromptIn.__struct_fields__)
-    items = [{k: v for k, v in item.items() if k in ours} if isinstance(item, dict) else item for item in items]
+    items = [{k: v for k, v in item.items() if k in ours} if isinstance(item, dict) else item for _, item in placed]
     try:
-        return msgspec.convert(items, list[PromptIn])
+        return PromptFile(msgspec.convert(items, list[PromptIn]), places)
     except msgspec.ValidationError as exc:
         message, details = protocol.validation_details(exc)
         where = details["fields"][0]
-        raise invalid("$.path", f"prompt {where} in {path_text!r} is not valid: {message}", item=where) from None
+        index = _ITEM.match(where)
+        place = places[int(index[1])] if index else where
+        raise invalid(
+            "$.path", f"the prompt at {place} of {path_text!r} is not valid: {message}", item=where, place=place
+        ) from None
 
 
 def _read_text(path: Path) -> str:
@@ -87,38 +105,42 @@ def _read_text(path: Path) -> str:
         raise invalid("$.path", f"{str(path)!r} is not UTF-8 text (byte {exc.start})") from None
 
 
-def _from_json(text: str) -> list[Any]:
+def _from_json(text: str) -> Placed:
     try:
         value = msgspec.json.decode(text)
     except msgspec.DecodeError as exc:
         raise ValueError(exc) from None
+    within = "$"
     if isinstance(value, dict) and isinstance(value.get("prompts"), list):
-        value = value["prompts"]
+        value, within = value["prompts"], "$.prompts"
     if not isinstance(value, list):
         raise ValueError('expected a list of prompts or {"prompts": [...]}')
-    return value
+    return [(f"{within}[{index}]", item) for index, item in enumerate(value)]
 
 
-def _from_csv(text: str) -> list[Any]:
+def _from_csv(text: str) -> Placed:
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [name.strip().lower() for name in next(reader, [])]
     if not {"lyrics", "style"} & set(header):
         raise ValueError("the first row must name the columns, with at least 'lyrics' or 'style'")
     columns = {name: header.index(name) for name in _COLUMNS if name in header}
-    items = []
-    for row in reader:
+    items: Placed = []
+    for number, row in enumerate(reader, start=2):
         if not any(cell.strip() for cell in row):
             continue
         cells: dict[str, Any] = {name: row[index] if index < len(row) else "" for name, index in columns.items()}
         if "tags" in cells:
             cells["tags"] = _split_tags(cells["tags"])
-        items.append(cells)
+        items.append((f"row {number}", cells))
     return items
 
 
-def _from_text(text: str) -> list[Any]:
-    items = []
+def _from_text(text: str) -> Placed:
+    items: Placed = []
+    line = 1  # where the next block starts: the file's first line, or the rest of a separator's line
     for block in _SEPARATOR.split(text.replace("\r\n", "\n").replace("\r", "\n")):
+        first = line + len(block) - len(block.lstrip("\n"))
+        line += block.count("\n")
         lines = block.strip("\n").split("\n")
         item: dict[str, Any] = {}
         while lines and (header := _HEADER.fullmatch(lines[0].strip())):
@@ -129,7 +151,7 @@ def _from_text(text: str) -> list[Any]:
         if lyrics.strip():
             item["lyrics"] = lyrics
         if item:
-            items.append(item)
+            items.append((f"line {first}", item))
     return items
 
 
@@ -137,4 +159,4 @@ def _split_tags(cell: str) -> list[str]:
     return [tag.strip() for tag in cell.split(",") if tag.strip()]
 
 
-_PARSERS: Final[dict[str, Callable[[str], list[Any]]]] = {"json": _from_json, "csv": _from_csv, "text": _from_text}
+_PARSERS: Final[dict[str, Callable[[str], Placed]]] = {"json": _from_json, "csv": _from_csv, "text": _from_text}

@@ -84,6 +84,9 @@ class AddedTooLong(msgspec.Struct):
 
     index: int
     """Its place among the prompts given (``$.prompts[index]``) or read from the file, from 0."""
+    where: str
+    """Where the user finds it: ``$.prompts[3]`` in a command; in a file, ``row 5`` of a CSV (its header is
+    row 1, blank rows count), ``line 12`` of a text file, ``$[3]`` or ``$.prompts[3]`` of a JSON file."""
     prompt_id: int
     over: list[FieldOver]
 
@@ -127,14 +130,20 @@ class PromptLibrary:
         self._clock = clock
         self._limits = limits
 
-    def add(self, prompts: Sequence[PromptIn]) -> AddedPrompts:
-        """Store every prompt (a limit may be raised later); say which of them are over one now."""
+    def add(self, prompts: Sequence[PromptIn], places: Sequence[str] | None = None) -> AddedPrompts:
+        """Store every prompt (a limit may be raised later); say which of them are over one now, and where each
+        was (``places``, one a prompt; by default its place in a command's ``prompts``)."""
         with self._db.transaction() as conn:
             ids = self.insert(conn, prompts)
             available = self.available(conn)
         over = [(index, found) for index, prompt in enumerate(prompts) if (found := self._limits.over(prompt))]
         named = [
-            AddedTooLong(index, ids[index], [FieldOver(field, message) for field, message in found])
+            AddedTooLong(
+                index,
+                places[index] if places is not None else f"$.prompts[{index}]",
+                ids[index],
+                [FieldOver(field, message) for field, message in found],
+            )
             for index, found in over[:TOO_LONG_NAMED]
         ]
         return AddedPrompts(len(ids), ids, available, len(over), named)
