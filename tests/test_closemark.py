@@ -76,7 +76,8 @@ def test_after_a_clean_stop_the_start_does_not_read_the_whole_file_and_a_command
     name: str, tmp_path: Path
 ) -> None:
     """The trade-off: damage the disk made while the backend was stopped is found by the command that reads
-    the page. The run that met it leaves no mark, so the start after it checks in full and names the file."""
+    the page, which names the file. The run that met it leaves no mark, so the start after it checks in full
+    and names the file too."""
     data = stopped_cleanly(tmp_path / "data")
     db = data / name
     assert mark_of(db).exists()
@@ -86,8 +87,9 @@ def test_after_a_clean_stop_the_start_does_not_read_the_whole_file_and_a_command
         assert not mark_of(db).exists(), "a mark left while the file is open would vouch for it after a crash"
         command, payload = READS[name]
         failed = backend.error(command, payload)
-        assert failed["error_code"] == "INTERNAL_ERROR"
-        assert "malformed" in failed["error"]
+        assert (failed["error_code"], failed["details"]) == ("DATABASE_DAMAGED", {"path": str(db)})
+        assert failed["error"].startswith(f"{db} is damaged (database disk image is malformed): restore it from")
+        assert backend.ok("PING")["pong"] is True, "the backend lives on"
         assert backend.close() == 0
     finally:
         backend.kill()

@@ -35,6 +35,7 @@ class ErrorCode(enum.StrEnum):
     SHUTTING_DOWN = "SHUTTING_DOWN"
     EVENTS_NOT_STORED = "EVENTS_NOT_STORED"
     PERMISSION_DENIED = "PERMISSION_DENIED"
+    DATABASE_DAMAGED = "DATABASE_DAMAGED"
 
 
 class ErrorCodeInfo(msgspec.Struct, frozen=True):
@@ -63,6 +64,11 @@ FRAMEWORK_CODES: Final = (
         ErrorCode.EVENTS_NOT_STORED, "the command ran, but the events it raised wait in memory for room on disk", 507
     ),
     ErrorCodeInfo(ErrorCode.PERMISSION_DENIED, "the command is the owner's; this caller holds a client's token", 403),
+    ErrorCodeInfo(
+        ErrorCode.DATABASE_DAMAGED,
+        "a database file is damaged (`details.path` names it); the command changed nothing there",
+        500,
+    ),
 )
 
 

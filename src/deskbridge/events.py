@@ -308,7 +308,8 @@ class EventLog:
         """The last ``seq`` ``client_id`` acknowledged, if it ever did (within ``consumer_ttl``)."""
         if client_id in self._acks:
             return self._acks[client_id]
-        row = self._db.execute("SELECT last_seq FROM cursors WHERE client_id = ?", (client_id,)).fetchone()
+        with store.damage_named(self.path):
+            row = self._db.execute("SELECT last_seq FROM cursors WHERE client_id = ?", (client_id,)).fetchone()
         return None if row is None else int(row[0])
 
     def _schedule_flush(self) -> None:
@@ -491,14 +492,18 @@ class EventLog:
         return [body for _, body in self._rows(after, limit)]
 
     def _rows(self, after: int, limit: int) -> list[tuple[int, bytes]]:
-        rows = self._db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
-        return [(seq, body) for seq, body in rows]
+        with store.damage_named(self.path):
+            rows = self._db.execute("SELECT seq, body FROM events WHERE seq > ? ORDER BY seq LIMIT ?", (after, limit))
+            return [(seq, body) for seq, body in rows]
 
     def count_after(self, after: int, types: Iterable[str] = ()) -> dict[str, int]:
         """Committed events with ``seq > after``: ``{"events": n, <type>: n for each of types}``."""
         wanted = list(types)
         counts = dict.fromkeys(wanted, 0)
-        rows = self._db.execute("SELECT type, COUNT(*) FROM events WHERE seq > ? GROUP BY type", (after,))
+        with store.damage_named(self.path):
+            rows = self._db.execute(
+                "SELECT type, COUNT(*) FROM events WHERE seq > ? GROUP BY type", (after,)
+            ).fetchall()
         total = 0
         for kind, count in rows:
             total += count

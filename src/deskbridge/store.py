@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from deskbridge import closemark
+from deskbridge.errors import CommandError, ErrorCode
 
 
 class StoreError(Exception):
@@ -78,6 +79,25 @@ def named_if_damaged(path: Path, conn: sqlite3.Connection) -> Iterator[None]:
         raise StoreError(f"{path} is not a usable SQLite database: it is damaged ({exc})") from exc
 
 
+@contextmanager
+def damage_named(path: Path | str) -> Iterator[None]:
+    """Damage a command meets in ``path`` (a page a clean close vouched for, hurt by the disk since) is
+    ``DATABASE_DAMAGED`` naming the file, not an internal error, so the user sees at once what broke; this run
+    then leaves no clean-close mark, so the next start checks the file in full."""
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if not closemark.is_damage(exc):
+            raise
+        closemark.damage_seen(exc)
+        raise CommandError(
+            ErrorCode.DATABASE_DAMAGED,
+            f"{path} is damaged ({exc}): restore it from a backup (the next start checks the file in full and "
+            "stops while it is damaged)",
+            {"path": str(path)},
+        ) from exc
+
+
 def migrate(conn: sqlite3.Connection, migrations: Sequence[str], *, name: str = "database") -> None:
     """Apply the scripts after ``PRAGMA user_version``, each in its own transaction."""
     (version,) = conn.execute("PRAGMA user_version").fetchone()
@@ -111,7 +131,7 @@ def _statements(script: str) -> Iterator[str]:
 
 
 class Database:
-    """One connection shared by the worker threads, serialised by a lock."""
+    """One connection shared by the worker threads, serialised by a lock; damage met is :func:`damage_named`."""
 
     def __init__(self, path: Path | str, migrations: Sequence[str], *, name: str = "database") -> None:
         self.path = path
@@ -125,7 +145,7 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """All or nothing: ``BEGIN IMMEDIATE`` ... ``COMMIT``, rolled back on any exception."""
-        with self._lock:
+        with self._lock, damage_named(self.path):
             self._conn.execute("BEGIN IMMEDIATE")
             try:
                 yield self._conn
@@ -135,7 +155,7 @@ class Database:
             self._conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, damage_named(self.path):
             return self._conn.execute(sql, params).fetchall()
 
     def read(self, sql: str, params: Sequence[Any], *, steps: int) -> list[sqlite3.Row]:
@@ -165,7 +185,8 @@ class Database:
 
         try:
             self._conn.set_progress_handler(give_up, _PROGRESS_INTERVAL)
-            return self._conn.execute(sql, params).fetchall()
+            with damage_named(self.path):
+                return self._conn.execute(sql, params).fetchall()
         except sqlite3.OperationalError:
             if gave_up:
                 raise WouldBlock from None

@@ -241,7 +241,7 @@ CASES: Final[tuple[Case, ...]] = (
         "(the header whole) is found at start too, by SQLite's quick_check: '... it is damaged (Page 4: ...)'. "
         "The one exception: a file the last run closed cleanly and nothing changed since (same inode, size and "
         "mtime, no WAL) is not read again, so damage the disk itself made meanwhile is met by the first command "
-        "that reads the page (INTERNAL_ERROR '... malformed'); the start after that run checks in full",
+        "that reads the page (DATABASE_DAMAGED naming the file); the start after that run checks in full",
         "nothing more: the file is kept as it is, never overwritten",
     ),
     Case(

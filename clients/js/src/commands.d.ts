@@ -509,6 +509,8 @@ export type ErrorCode =
   | "EVENTS_NOT_STORED"
   /** the command is the owner's; this caller holds a client's token */
   | "PERMISSION_DENIED"
+  /** a database file is damaged (`details.path` names it); the command changed nothing there */
+  | "DATABASE_DAMAGED"
   /** the account does not exist */
   | "ACCOUNT_NOT_FOUND"
   /** the account name is in use */
