@@ -259,3 +259,26 @@ def test_the_event_filter_searches_the_server_log(browser: Browser, server: WebS
     board.shot("live-events-search")
     page.get_by_role("searchbox", name="Containing").fill("")  # back to the live list
     expect(events.locator("tr[data-seq]")).not_to_have_count(1)
+
+
+def test_a_change_made_elsewhere_leaves_what_the_user_is_typing(
+    browser: Browser, server: WebServer, pages: list[Dashboard]
+) -> None:
+    """Every change reloads the hours panel, whoever made it: the summary follows at once, the field follows
+    only while the user has not typed in it since it was filled."""
+    board = open_page(browser, server, pages, "guardian")
+    hours = board.page.locator("#hours")
+    hours.get_by_label("Hours for").select_option("alice")
+    hours.get_by_label("On").select_option("sunday")
+    field = hours.get_by_role("textbox", name="Allowed hours")
+    field.fill("10:00-11:00")
+
+    sunday = {"child": "alice", "weekday": "sunday"}
+    call(server, "SET_ALLOWED_HOURS", {**sunday, "windows": [{"start": "14:00", "end": "15:00"}]})
+    expect(board.page.locator("#hours-now")).to_contain_text("sunday 14:00-15:00")
+    expect(field).to_have_value("10:00-11:00")
+    hours.get_by_role("button", name="Set allowed hours").click()
+    expect(board.page.locator("#hours-feedback")).to_have_text("alice may play on sunday from 10:00 to 11:00.")
+
+    call(server, "SET_ALLOWED_HOURS", {**sunday, "windows": [{"start": "16:00", "end": "17:00"}]})
+    expect(field).to_have_value("16:00-17:00")

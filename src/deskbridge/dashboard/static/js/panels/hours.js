@@ -26,13 +26,21 @@ export function mount({ call, schema, onChange, onLive }) {
   const now = document.getElementById("hours-now");
   if (!("SET_ALLOWED_HOURS" in schema.commands)) return; // the child's token: no form, no config to read
   let children = {};
+  // What the field was last filled with, and for which child and day: a reload (this page's own change, or
+  // another window's) must not overwrite what the user has typed since.
+  let filled = { key: "", value: "" };
+  const fill = (key, value) => {
+    const input = form.elements.windows;
+    if (key !== filled.key || input.value === filled.value) input.value = value;
+    filled = { key, value };
+  };
 
   const show = () => {
     const profile = children[form.elements.child.value];
     if (!profile) return;
     const day = form.elements.weekday.value;
     const own = day ? profile.weekday_allowed_hours[day] : everyDay(profile);
-    form.elements.windows.value = text(own);
+    fill(`${form.elements.child.value} ${day}`, text(own));
     const days = Object.entries(profile.weekday_allowed_hours).map(([name, windows]) => `${name} ${text(windows)}`);
     now.textContent = `${form.elements.child.value}: every day ${text(everyDay(profile)) || "any time"}`
       + (days.length ? `; ${days.join("; ")}` : "") + ".";
@@ -48,6 +56,8 @@ export function mount({ call, schema, onChange, onLive }) {
     const set = await call("SET_ALLOWED_HOURS", { child, windows: parse(windows), ...(weekday ? { weekday } : {}) });
     const on = weekday ? ` on ${weekday}` : "";
     const said = text(weekday ? set.weekday_allowed_hours[weekday] : everyDay(set));
+    filled = { key: `${child} ${weekday}`, value: windows };
+    fill(filled.key, said); // what was sent is stored: the field shows it as the backend writes it
     if (said) return `${set.child_profile} may play${on} from ${said.replaceAll("-", " to ")}.`;
     return weekday ? `${set.child_profile} follows every day's hours${on}.` : `${set.child_profile} may play at any time.`;
   });
