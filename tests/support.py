@@ -195,6 +195,17 @@ class BackendProcess:
             self.proc.wait()
 
 
+def wait_until(
+    condition: Callable[[], object], timeout: float = 15, what: str = "the condition", every: float = 0.01
+) -> None:
+    """Poll ``condition`` until it holds, instead of sleeping for a time a loaded machine may not keep to."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(every)
+
+
 def start_failure(apps: list[str], data_dir: Path) -> tuple[int, dict[str, Any]]:
     """Start a backend that is expected to refuse: its exit status and its first stderr line."""
     done = subprocess.run(

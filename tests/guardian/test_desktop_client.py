@@ -17,6 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from tests.guardian.seed_client import SeedClient
+from tests.support import wait_until
 from tests.webserver import WebServer
 from tests.webserver import serve as serve
 
@@ -48,13 +49,6 @@ def parent_action(server: WebServer, minutes: int) -> None:
     body = {"command": "grant_bonus_time", "params": {"minutes": minutes}}
     answer = httpx.post(f"{server.url}/desktop/command", json=body, headers=server.headers, timeout=10).json()
     assert answer["success"] is True
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def logged(server: WebServer) -> list[dict[str, Any]]:

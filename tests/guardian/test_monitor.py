@@ -12,6 +12,7 @@ from deskbridge.guardian.monitor import ProcessInfo, PsutilProcesses, Watcher
 from deskbridge.guardian.platforms import Detector
 from tests.guardian.conftest import Games
 from tests.guardian.support import FakeClock, FakeProcesses
+from tests.support import wait_until
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="names processes through Linux's exec rules")
 
@@ -60,7 +61,7 @@ def test_a_killed_game_its_parent_has_not_reaped_has_stopped(games: Games) -> No
     watcher.poll()
 
     game.kill()  # not waited for: a zombie that keeps its pid
-    time.sleep(0.1)
+    wait_until(lambda: psutil.Process(game.pid).status() == psutil.STATUS_ZOMBIE, 10, "the game to die")
 
     assert pids(watcher.poll().stopped) == {game.pid}
 
@@ -159,7 +160,7 @@ def test_helpers_are_found_among_the_processes_seen_and_are_not_games(games: Gam
 def test_close_terminates_the_whole_tree(games: Games) -> None:
     shell = games.program(games.unique(), source="/bin/sh")
     game = games.launch(shell, "-c", "sleep 600 & wait")
-    time.sleep(0.2)
+    wait_until(lambda: psutil.Process(game.pid).children(), 10, "the shell's sleep")
     table = PsutilProcesses()
     info = table.describe(game.pid)
     assert info is not None
@@ -175,7 +176,7 @@ def test_close_terminates_the_whole_tree(games: Games) -> None:
 def test_close_kills_a_game_that_ignores_terminate(games: Games) -> None:
     shell = games.program(games.unique(), source="/bin/sh")
     game = games.launch(shell, "-c", "trap '' TERM; sleep 600 & wait")
-    time.sleep(0.2)
+    wait_until(lambda: psutil.Process(game.pid).children(), 10, "the shell's sleep (its trap is set before)")
     table = PsutilProcesses()
     info = table.describe(game.pid)
     assert info is not None

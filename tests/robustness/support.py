@@ -13,7 +13,6 @@ import math
 import os
 import queue
 import subprocess
-import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -69,14 +68,6 @@ def events_on_disk(backend: BackendProcess, after: int = 0) -> list[dict[str, An
         after = page["last_seq"]
         if not page["more"]:
             return events
-
-
-def wait_until(condition: Any, timeout: float, what: str, every: float = 0.01) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(every)
 
 
 def process_gone(pid: int) -> bool:

@@ -49,11 +49,10 @@ from tests.robustness.support import (
     record,
     remount,
     tmpfs,
-    wait_until,
 )
 from tests.studio.standin_studio import studio_on, terminal
 from tests.studio.suno import support as suno_support
-from tests.support import DESKBRIDGE, BackendProcess, start_failure
+from tests.support import DESKBRIDGE, BackendProcess, start_failure, wait_until
 from tests.webserver import WebServer
 
 standin, suno = suno_support.standin, suno_support.suno

@@ -25,8 +25,8 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from deskbridge.transports.web.http_limits import BODY_TIMEOUT, HEAD_TIMEOUT
-from tests.robustness.support import record, rss_kib, wait_until
-from tests.support import DESKBRIDGE, BackendProcess, start_failure
+from tests.robustness.support import record, rss_kib
+from tests.support import DESKBRIDGE, BackendProcess, start_failure, wait_until
 from tests.webserver import WebServer
 
 Spawn = Callable[..., BackendProcess]

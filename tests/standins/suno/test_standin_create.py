@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import time
+from typing import Any
 
 import httpx
 import pytest
 
 from deskbridge_standins.suno import StandinControl
+from tests.support import wait_until
 
 BODY = {
     "prompt": "[Verse]\nla",
@@ -41,9 +42,15 @@ def test_a_generation_answers_two_submitted_clips_that_are_in_the_feed_at_once_a
     assert suno.generated() == [BODY]
     feed = httpx.get(f"{suno.base_url}/api/feed/v2", headers={"Authorization": f"Bearer {token}"}).json()["clips"]
     assert {clip["id"]: clip["status"] for clip in feed} == {clip["id"]: "submitted" for clip in clips}
-    time.sleep(0.4)
-    feed = httpx.get(f"{suno.base_url}/api/feed/v2", headers={"Authorization": f"Bearer {token}"}).json()["clips"]
-    assert [clip["status"] for clip in feed] == ["complete", "complete"]
+
+    def fed() -> list[dict[str, Any]]:
+        clips: list[dict[str, Any]] = httpx.get(
+            f"{suno.base_url}/api/feed/v2", headers={"Authorization": f"Bearer {token}"}
+        ).json()["clips"]
+        return clips
+
+    wait_until(lambda: [clip["status"] for clip in fed()] == ["complete", "complete"], 10, "both clips complete")
+    feed = fed()
     assert feed[0]["metadata"]["prompt"] == BODY["prompt"]
     assert feed[0]["metadata"]["negative_tags"] == "metal"
 
