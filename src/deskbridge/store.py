@@ -79,22 +79,32 @@ def named_if_damaged(path: Path, conn: sqlite3.Connection) -> Iterator[None]:
         raise StoreError(f"{path} is not a usable SQLite database: it is damaged ({exc})") from exc
 
 
-@contextmanager
-def damage_named(path: Path | str) -> Iterator[None]:
+class damage_named:
     """Damage a command meets in ``path`` (a page a clean close vouched for, hurt by the disk since) is
     ``DATABASE_DAMAGED`` naming the file, not an internal error, so the user sees at once what broke; this run
-    then leaves no clean-close mark, so the next start checks the file in full."""
-    try:
-        yield
-    except sqlite3.DatabaseError as exc:
-        if not closemark.is_damage(exc):
-            raise
+    then leaves no clean-close mark, so the next start checks the file in full.
+
+    A class, not ``@contextmanager``: it wraps every query, and costs a third as much (~0.4 µs); lower case,
+    as ``contextlib.suppress`` is, because it is used as a function.
+    """
+
+    __slots__ = ("_path",)
+
+    def __init__(self, path: Path | str) -> None:
+        self._path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, traceback: object) -> None:
+        if exc is None or not closemark.is_damage(exc):
+            return
         closemark.damage_seen(exc)
         raise CommandError(
             ErrorCode.DATABASE_DAMAGED,
-            f"{path} is damaged ({exc}): restore it from a backup (the next start checks the file in full and "
-            "stops while it is damaged)",
-            {"path": str(path)},
+            f"{self._path} is damaged ({exc}): restore it from a backup (the next start checks the file in full "
+            "and stops while it is damaged)",
+            {"path": str(self._path)},
         ) from exc
 
 
