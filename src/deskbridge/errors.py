@@ -66,7 +66,7 @@ FRAMEWORK_CODES: Final = (
     ErrorCodeInfo(ErrorCode.PERMISSION_DENIED, "the command is the owner's; this caller holds a client's token", 403),
     ErrorCodeInfo(
         ErrorCode.DATABASE_DAMAGED,
-        "a database file is damaged (`details.path` names it); the command changed nothing there",
+        "a database file is damaged (`details.path` names it); what the command was writing there is rolled back",
         500,
     ),
 )

@@ -509,7 +509,7 @@ export type ErrorCode =
   | "EVENTS_NOT_STORED"
   /** the command is the owner's; this caller holds a client's token */
   | "PERMISSION_DENIED"
-  /** a database file is damaged (`details.path` names it); the command changed nothing there */
+  /** a database file is damaged (`details.path` names it); what the command was writing there is rolled back */
   | "DATABASE_DAMAGED"
   /** the account does not exist */
   | "ACCOUNT_NOT_FOUND"
