@@ -49,7 +49,8 @@ def is_damage(exc: BaseException) -> bool:
 
 
 def damage_seen(exc: BaseException) -> None:
-    """Called where a database error ends up: one saying a file is damaged leaves no mark at this run's close."""
+    """Called where SQLite's errors are met (:class:`deskbridge.store.damage_named` around every query, the event
+    log's refused commits): one saying a file is damaged leaves no mark at this run's close."""
     global _damaged
     _damaged = _damaged or is_damage(exc)
 

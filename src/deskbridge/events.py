@@ -548,6 +548,7 @@ class EventLog:
             self._db.execute("INSERT OR REPLACE INTO meta VALUES ('epoch', ?)", (self.epoch,))
         except sqlite3.Error as exc:  # held for this run; a restart on the old epoch meets the same check
             log.error("the event log %s cannot record its new epoch: %s", self.path, exc)
+            closemark.damage_seen(exc)
 
     def _write_mark(self, *, clean: bool) -> None:
         try:

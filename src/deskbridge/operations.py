@@ -20,7 +20,7 @@ from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
-from deskbridge import closemark, protocol, store
+from deskbridge import protocol, store
 from deskbridge.clock import SYSTEM_CLOCK, Clock
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.protocol import TERMINAL_STATUSES, Status
@@ -250,7 +250,6 @@ class Operations:
             self._finish(op, Status.FAILED, error=exc.message, code=exc.code, details=exc.details)
         else:
             log.error("operation %s (%s) crashed", op.id, op.command, exc_info=exc)
-            closemark.damage_seen(exc)
             self._finish(op, Status.FAILED, error=f"internal error: {exc}", code=ErrorCode.INTERNAL_ERROR)
 
     def _on_progress(self, op: Operation, fields: dict[str, Any]) -> None:

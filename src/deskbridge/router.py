@@ -30,7 +30,7 @@ from typing import Any, TypedDict, TypeVar, Unpack, get_type_hints
 
 import msgspec
 
-from deskbridge import closemark, payloads, protocol
+from deskbridge import payloads, protocol
 from deskbridge.caller import current as current_caller
 from deskbridge.errors import CommandError, ErrorCode
 from deskbridge.events import RAISED, EventLog, Raised
@@ -361,7 +361,6 @@ class Router:
             reply(protocol.failure(command.id, exc.code, exc.message, exc.details))
             return
         log.error("%s failed", command.type, exc_info=exc)
-        closemark.damage_seen(exc)
         reply(
             protocol.failure(
                 command.id,

@@ -27,7 +27,6 @@ from typing import Any, Final
 
 import msgspec
 
-from deskbridge import closemark
 from deskbridge.caller import current as current_caller
 from deskbridge.clock import Clock
 from deskbridge.guardian import events, settings, sync
@@ -154,9 +153,8 @@ class Guardian:
         while not self._stop.wait(max(0.0, next_tick - time.monotonic())):
             try:
                 self.tick()
-            except Exception as exc:
+            except Exception:
                 log.exception("guardian tick failed")
-                closemark.damage_seen(exc)
             next_tick = max(next_tick + interval, time.monotonic())
 
     # -- one tick -------------------------------------------------------------
